@@ -1,0 +1,36 @@
+/** Every error this package raises on purpose, in one place. */
+
+/** A call on a store after `close()`. */
+export class ClosedError extends Error {
+  override name = 'ClosedError';
+  constructor(method: string) {
+    super(`${method}(): the store is closed`);
+  }
+}
+
+/** A path that exists but does not hold a store of the kind being opened. */
+export class StoreKindError extends Error {
+  override name = 'StoreKindError';
+  constructor(kind: string, path: string, why: string) {
+    super(`${kind}: ${path} is not a ${kind} store (${why}); refusing to adopt or overwrite it`);
+  }
+}
+
+/** Stored bytes that an encoding layer cannot decode. */
+export class CorruptFrameError extends Error {
+  override name = 'CorruptFrameError';
+}
+
+/** A value's element type differs from the one its key already holds. */
+export class DtypeMismatchError extends TypeError {
+  override name = 'DtypeMismatchError';
+}
+
+/** Describes a value for an error message without dumping it. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  return `${typeof value} ${String(value)}`;
+}

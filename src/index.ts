@@ -1,0 +1,18 @@
+/**
+ * partd for Node: an appendable key→bytes store for shuffles, after Python's partd.
+ *
+ * Stores: `Lmdb` (the default), `File`, `Dict`, `Spill`. Layers nest around any store:
+ * `new Msgpack(new LZ4(new Lmdb()))`.
+ */
+export { Partd, RawStore, checkBytes, concatBytes, type AppendData, type Entry, type Nested } from './partd.js';
+export { Tuple, tuple, keyId, keyFromId, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
+export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError } from './errors.js';
+export { Dict } from './stores/dict.js';
+export { File } from './stores/file.js';
+export { Lmdb, type LmdbOptions } from './stores/lmdb.js';
+export { Spill, keysToFlush } from './stores/spill.js';
+export { Layer } from './layers/layer.js';
+export { Encode } from './layers/encode.js';
+export { Msgpack, Structured } from './layers/values.js';
+export { ZLib, Brotli, LZ4 } from './layers/compress.js';
+export { TypedArrays, type AnyTypedArray, type Dtype } from './layers/typed-arrays.js';

@@ -1,0 +1,203 @@
+/**
+ * The partd interface, shared by every store and every encoding layer.
+ *
+ * `Partd` does the argument work once — key validation, the shapes `append` accepts,
+ * nested `get`, `iset`'s seen-set, the closed state — and hands canonical key ids to a
+ * small set of primitives (`appendIds`, `getIds`, …) that each store or layer implements.
+ */
+import { ClosedError, describe } from './errors.js';
+import { flattenKeys, isMetaId, keyFromId, keyId, unflatten, type Key, type KeyList, type Keys } from './keys.js';
+
+/** What `append` takes: a plain object, a `Map`, or `[key, value]` pairs. */
+export type AppendData<V> = { readonly [key: string]: V } | ReadonlyMap<Key, V> | Iterable<readonly [Key, V]>;
+
+/** Values nested like the key lists that produced them. */
+export type Nested<T> = Array<T | Nested<T>>;
+
+/** A pair of a key id and a value, as the primitives take them. */
+export type Entry<V> = readonly [id: string, value: V];
+
+/**
+ * An appendable key→value store. `In` is what `append` takes per key, `Out` what `get`
+ * returns (both `Uint8Array` for raw stores).
+ */
+export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposable {
+  #closed = false;
+  readonly #isetSeen = new Set<string>();
+
+  /** True once `close()` was called (on this store or on one it wraps). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Appends each value to what its key holds; all keys of one call land, or none do. */
+  async append(data: AppendData<In>): Promise<void> {
+    this.assertOpen('append');
+    const entries = this.#entries(data);
+    if (entries.length > 0) await this.appendIds(entries);
+  }
+
+  /** The value of one key (empty for a missing key), or values for a (nested) key list. */
+  get(key: Key): Promise<Out>;
+  get(keys: readonly Key[]): Promise<Out[]>;
+  get(keys: KeyList): Promise<Nested<Out>>;
+  async get(keys: Keys): Promise<Out | Nested<Out>> {
+    return this.#read('get', keys, (ids) => this.getIds(ids));
+  }
+
+  /** Like `get`, and deletes the keys in the same step. */
+  pop(key: Key): Promise<Out>;
+  pop(keys: readonly Key[]): Promise<Out[]>;
+  pop(keys: KeyList): Promise<Nested<Out>>;
+  async pop(keys: Keys): Promise<Out | Nested<Out>> {
+    return this.#read('pop', keys, async (ids) => {
+      const values = await this.popIds(ids);
+      for (const id of ids) this.#isetSeen.delete(id);
+      return values;
+    });
+  }
+
+  /** Idempotent set: the first call for a key on this instance writes, later calls do nothing. */
+  async iset(key: Key, value: In): Promise<void> {
+    this.assertOpen('iset');
+    const id = keyId(key, 'key');
+    const checked = this.checkValue(value, 'value');
+    if (this.#isetSeen.has(id)) return;
+    await this.setId(id, checked);
+    this.#isetSeen.add(id);
+  }
+
+  /** Deletes keys; missing keys are fine. */
+  async delete(keys: Keys): Promise<void> {
+    this.assertOpen('delete');
+    const ids: string[] = [];
+    flattenKeys(keys, ids);
+    if (ids.length > 0) await this.deleteIds(ids);
+    for (const id of ids) this.#isetSeen.delete(id);
+  }
+
+  /** Empties the store; it stays usable. */
+  async drop(): Promise<void> {
+    this.assertOpen('drop');
+    await this.dropAll();
+    this.#isetSeen.clear();
+  }
+
+  /** Releases the store; later calls reject with `ClosedError`. Closing twice is fine. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.closeStore();
+  }
+
+  /** Same as `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The key's appended values one by one, in append order, without loading the whole value. */
+  async *iterate(key: Key): AsyncGenerator<Out> {
+    this.assertOpen('iterate');
+    yield* this.iterateId(keyId(key, 'key'));
+  }
+
+  /** The keys present, in no particular order. */
+  async *keys(): AsyncGenerator<Key> {
+    this.assertOpen('keys');
+    for await (const id of this.listIds()) if (!isMetaId(id)) yield keyFromId(id);
+  }
+
+  /** Throws `ClosedError` after `close()`. */
+  assertOpen(method: string): void {
+    if (this.closed) throw new ClosedError(method);
+  }
+
+  // ---- The implementer's interface: keys arrive as canonical ids (see keys.ts). ----
+
+  /** Validates (and may normalise) one value for `append`/`iset`; throws naming `arg`. */
+  protected abstract checkValue(value: unknown, arg: string): In;
+  /** Appends all entries as one atomic step. */
+  abstract appendIds(entries: readonly Entry<In>[]): Promise<void>;
+  /** Values of the ids, in order; empty values for missing ids. */
+  abstract getIds(ids: readonly string[]): Promise<Out[]>;
+  /** Replaces the value of one id. */
+  abstract setId(id: string, value: In): Promise<void>;
+  /** Deletes ids; missing ones are fine. */
+  abstract deleteIds(ids: readonly string[]): Promise<void>;
+  /** Deletes everything. */
+  abstract dropAll(): Promise<void>;
+  /** Releases resources (and wrapped stores). */
+  abstract closeStore(): Promise<void>;
+  /** The appended values of one id, in append order. */
+  abstract iterateId(id: string): AsyncIterable<Out>;
+  /** Ids present, metadata ids included. */
+  abstract listIds(): AsyncIterable<string>;
+  /** Get and delete; stores that can do it in one transaction override this. */
+  async popIds(ids: readonly string[]): Promise<Out[]> {
+    const values = await this.getIds(ids);
+    await this.deleteIds(ids);
+    return values;
+  }
+
+  async #read(method: string, keys: Keys, read: (ids: string[]) => Promise<Out[]>): Promise<Out | Nested<Out>> {
+    this.assertOpen(method);
+    if (!Array.isArray(keys)) return (await read([keyId(keys, 'key')]))[0]!;
+    const ids: string[] = [];
+    const shape = flattenKeys(keys, ids);
+    return unflatten(shape, await read(ids)) as Nested<Out>;
+  }
+
+  #entries(data: AppendData<In>): Entry<In>[] {
+    const entries: Entry<In>[] = [];
+    const add = (key: unknown, value: unknown, arg: string) =>
+      entries.push([keyId(key, `${arg} key`), this.checkValue(value, `${arg} value`)]);
+    if (data instanceof Map) {
+      for (const [k, v] of data) add(k, v, `data entry ${describeKey(k)}`);
+    } else if (isPlainObject(data)) {
+      for (const k of Object.keys(data)) add(k, (data as Record<string, unknown>)[k], `data[${JSON.stringify(k)}]`);
+    } else if (data != null && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof data !== 'string' && !ArrayBuffer.isView(data)) {
+      let i = 0;
+      for (const pair of data as Iterable<unknown>) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`data[${i}]: expected a [key, value] pair, got ${describe(pair)}`);
+        add(pair[0], pair[1], `data[${i}]`);
+        i++;
+      }
+    } else {
+      throw new TypeError(`data: append takes a plain object, a Map or [key, value] pairs, got ${describe(data)}`);
+    }
+    return entries;
+  }
+}
+
+function isPlainObject(x: unknown): x is object {
+  if (x === null || typeof x !== 'object') return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function describeKey(k: unknown): string {
+  try {
+    return keyFromId(keyId(k)).toString();
+  } catch {
+    return describe(k);
+  }
+}
+
+/** Checks a raw store's value: any `Uint8Array` (a Node `Buffer` is one). */
+export function checkBytes(value: unknown, arg: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`${arg}: a raw store takes Uint8Array values, got ${describe(value)}`);
+}
+
+/** Concatenates byte chunks (no copy for a single chunk). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  return Buffer.concat(chunks);
+}
+
+/** Base of raw stores: values are bytes. */
+export abstract class RawStore extends Partd<Uint8Array, Uint8Array> {
+  protected checkValue(value: unknown, arg: string): Uint8Array {
+    return checkBytes(value, arg);
+  }
+}

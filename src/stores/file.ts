@@ -1,0 +1,180 @@
+/** `File`: a directory with one file per key (partd's File). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { keyFromId, keyId } from '../keys.js';
+import { RawStore, type Entry } from '../partd.js';
+import { DirLock } from './dir-lock.js';
+import { ID_SUFFIX, isHashed, keyOfPath, keyPath } from './file-names.js';
+import { openStoreDir, type StoreDir } from './store-dir.js';
+
+const MARKER = '.partd-file';
+const READ_PIECE = 1 << 20;
+
+/**
+ * A directory with one file per key; tuple keys become folders. Appends and reads take a
+ * lock file, so several threads and processes can share one directory: one `append` call is
+ * never seen half-done, and a failed call (a full disk, say) is rolled back.
+ */
+export class File extends RawStore {
+  /** The store's directory. */
+  readonly path: string;
+  readonly #dir: StoreDir;
+  readonly #lock: DirLock;
+
+  /** Opens (or creates) the store at `dir`; without `dir`, a temporary directory. */
+  constructor(dir?: string) {
+    super();
+    this.#dir = openStoreDir('File', dir, MARKER);
+    this.path = this.#dir.path;
+    this.#lock = new DirLock(this.path);
+  }
+
+  /** The file that holds `key`. */
+  filename(key: Parameters<typeof keyPath>[0]): string {
+    return path.join(this.path, ...keyPath(key));
+  }
+
+  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+    await this.#lock.run(() => {
+      const before = new Map<string, number>(); // file → size before this call, for rollback
+      try {
+        for (const [id, value] of entries) {
+          if (value.length === 0) continue; // a key exists only while it holds bytes
+          const file = this.#fileOf(id);
+          let fd: number;
+          try {
+            fd = fs.openSync(file, 'a');
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fd = fs.openSync(file, 'a');
+          }
+          try {
+            if (!before.has(file)) before.set(file, fs.fstatSync(fd).size);
+            writeAll(fd, value);
+          } finally {
+            fs.closeSync(fd);
+          }
+          this.#rememberId(file, id);
+        }
+      } catch (e) {
+        for (const [file, size] of before) fs.truncateSync(file, size);
+        throw e;
+      }
+    });
+  }
+
+  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#lock.run(() => ids.map((id) => readOrEmpty(this.#fileOf(id))));
+  }
+
+  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#lock.run(() =>
+      ids.map((id) => {
+        const file = this.#fileOf(id);
+        const value = readOrEmpty(file);
+        removeKeyFile(file);
+        return value;
+      }),
+    );
+  }
+
+  async setId(id: string, value: Uint8Array): Promise<void> {
+    await this.#lock.run(() => {
+      const file = this.#fileOf(id);
+      if (value.length === 0) return removeKeyFile(file);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // Write aside, then rename: a reader sees the old value or the new one, never a mix.
+      const tmp = path.join(this.path, `.set-${process.pid}-${Math.random().toString(36).slice(2)}`);
+      fs.writeFileSync(tmp, value);
+      fs.renameSync(tmp, file);
+      this.#rememberId(file, id);
+    });
+  }
+
+  async deleteIds(ids: readonly string[]): Promise<void> {
+    await this.#lock.run(() => ids.forEach((id) => removeKeyFile(this.#fileOf(id))));
+  }
+
+  async dropAll(): Promise<void> {
+    await this.#lock.run(() => {
+      for (const name of fs.readdirSync(this.path)) {
+        if (!name.startsWith('.')) fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
+      }
+    });
+  }
+
+  async closeStore(): Promise<void> {
+    await this.#lock.run(() => undefined); // let calls in flight finish first
+    this.#dir.close();
+  }
+
+  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    const file = this.#fileOf(id);
+    let handle: fs.promises.FileHandle;
+    let size: number;
+    try {
+      // Open under the lock so the size read is at an append-call boundary.
+      [handle, size] = await this.#lock.run(async () => {
+        const h = await fs.promises.open(file, 'r');
+        return [h, (await h.stat()).size] as const;
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    try {
+      for (let pos = 0; pos < size; ) {
+        const piece = Buffer.allocUnsafe(Math.min(READ_PIECE, size - pos));
+        const { bytesRead } = await handle.read(piece, 0, piece.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        yield piece.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async *listIds(): AsyncGenerator<string> {
+    const root = this.path;
+    async function* walk(rel: string[]): AsyncGenerator<string> {
+      const dirents = await fs.promises.readdir(path.join(root, ...rel), { withFileTypes: true });
+      for (const d of dirents) {
+        if (d.name.startsWith('.') || d.name.endsWith(ID_SUFFIX)) continue;
+        const segs = [...rel, d.name];
+        if (d.isDirectory()) yield* walk(segs);
+        else if (isHashed(segs)) yield (await fs.promises.readFile(path.join(root, ...segs) + ID_SUFFIX, 'utf8'));
+        else yield keyId(keyOfPath(segs));
+      }
+    }
+    yield* walk([]);
+  }
+
+  #fileOf(id: string): string {
+    return path.join(this.path, ...keyPath(keyFromId(id)));
+  }
+
+  /** Keeps the id beside a file whose name was shortened, so `keys()` can report it. */
+  #rememberId(file: string, id: string): void {
+    if (isHashed(path.relative(this.path, file).split(path.sep))) fs.writeFileSync(file + ID_SUFFIX, id);
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+}
+
+function readOrEmpty(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
+    throw e;
+  }
+}
+
+function removeKeyFile(file: string): void {
+  fs.rmSync(file, { force: true });
+  fs.rmSync(file + ID_SUFFIX, { force: true });
+}

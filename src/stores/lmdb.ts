@@ -1,0 +1,167 @@
+/** `Lmdb`: the default store, on LMDB (lmdb-js). */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { RawStore, concatBytes, type Entry } from '../partd.js';
+import { openStoreDir, type StoreDir } from './store-dir.js';
+
+const MARKER = '.partd-lmdb';
+/** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
+const MAX_PIECE = 16 << 20;
+/** Ids longer than this (UTF-8 bytes) are stored under a hash; LMDB keys are at most 1978 bytes. */
+const MAX_ID_BYTES = 1024;
+const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
+const NAME_PREFIX = Buffer.from([0, 0x6e]); // hashed id → full id
+
+/** Options of the `Lmdb` store. */
+export interface LmdbOptions {
+  /**
+   * Skip fsync on commit (default true: shuffle data is temporary). Data then survives a
+   * process crash but not a power cut.
+   */
+  noSync?: boolean;
+}
+
+/**
+ * A store on LMDB. Each appended chunk is its own entry under the key
+ * `id · 0x00 · seq · piece`, where `seq` counts append calls (one per write transaction),
+ * so an append never rewrites what a key holds and `get` is one range read. Readers do not
+ * lock; writers are serialised by LMDB across threads and processes; the map grows on demand.
+ */
+export class Lmdb extends RawStore {
+  /** The store's directory. */
+  readonly path: string;
+  readonly #dir: StoreDir;
+  readonly #env: RootDatabase<Buffer, Buffer>;
+  readonly #db: Database<Buffer, Buffer>;
+
+  /** Opens (or creates) the store in directory `dir`; without `dir`, a temporary directory. */
+  constructor(dir?: string, options: LmdbOptions = {}) {
+    super();
+    this.#dir = openStoreDir('Lmdb', dir, MARKER);
+    this.path = this.#dir.path;
+    this.#env = open<Buffer, Buffer>({
+      path: path.join(this.path, 'data.mdb'),
+      encoding: 'binary',
+      keyEncoding: 'binary',
+      compression: false,
+      noSync: options.noSync ?? true,
+      useWritemap: true, // no copy of dirty pages into malloc'd buffers: about 2x faster appends
+      cache: false,
+    });
+    this.#db = this.#env;
+  }
+
+  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+    const db = this.#db;
+    db.transactionSync(() => {
+      const seq = (db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n;
+      const seqBytes = Buffer.allocUnsafe(8);
+      seqBytes.writeBigUInt64BE(seq);
+      db.putSync(SEQ_KEY, seqBytes);
+      let piece = 0; // counts pieces within this call, so repeated ids keep their order
+      for (const [id, value] of entries) {
+        const prefix = this.#prefix(id, true);
+        for (let off = 0; off < value.length; off += MAX_PIECE) {
+          const key = Buffer.allocUnsafe(prefix.length + 12);
+          prefix.copy(key, 0);
+          seqBytes.copy(key, prefix.length);
+          key.writeUInt32BE(piece++, prefix.length + 8);
+          db.putSync(key, toBuffer(value.subarray(off, off + MAX_PIECE)));
+        }
+      }
+    });
+  }
+
+  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return ids.map((id) => this.#read(id));
+  }
+
+  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#db.transactionSync(() =>
+      ids.map((id) => {
+        const value = this.#read(id);
+        this.#remove(id);
+        return value;
+      }),
+    );
+  }
+
+  async setId(id: string, value: Uint8Array): Promise<void> {
+    this.#db.transactionSync(() => {
+      this.#remove(id);
+      // Reuse the append path inside this transaction (nested transactionSync joins it).
+      void this.appendIds([[id, value]]);
+    });
+  }
+
+  async deleteIds(ids: readonly string[]): Promise<void> {
+    this.#db.transactionSync(() => ids.forEach((id) => this.#remove(id)));
+  }
+
+  async dropAll(): Promise<void> {
+    this.#db.clearSync();
+  }
+
+  async closeStore(): Promise<void> {
+    await this.#env.close();
+    this.#dir.close();
+  }
+
+  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    const prefix = this.#prefix(id, false);
+    if (prefix === undefined) return;
+    for (const { value } of this.#db.getRange(range(prefix))) yield value;
+  }
+
+  async *listIds(): AsyncGenerator<string> {
+    let start: Buffer = Buffer.from([1]);
+    for (;;) {
+      let first: Buffer | undefined;
+      for (const key of this.#db.getKeys({ start, limit: 1 })) first = key;
+      if (first === undefined) return;
+      const end = first.indexOf(0);
+      const prefix = first.subarray(0, end);
+      const short = prefix.toString('utf8');
+      yield short.startsWith('~#') ? this.#db.get(Buffer.concat([NAME_PREFIX, prefix]))!.toString('utf8') : short;
+      start = Buffer.concat([prefix, Buffer.from([1])]); // skip the rest of this id's chunks
+    }
+  }
+
+  #read(id: string): Uint8Array {
+    const prefix = this.#prefix(id, false);
+    if (prefix === undefined) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    for (const { value } of this.#db.getRange(range(prefix))) parts.push(value);
+    return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts);
+  }
+
+  #remove(id: string): void {
+    const prefix = this.#prefix(id, false);
+    if (prefix === undefined) return;
+    for (const key of Array.from(this.#db.getKeys(range(prefix)))) this.#db.removeSync(key);
+  }
+
+  /** The key prefix of an id (`id · 0x00`); long ids go by their hash, registered when writing. */
+  #prefix(id: string, writing: true): Buffer;
+  #prefix(id: string, writing: false): Buffer | undefined;
+  #prefix(id: string, writing: boolean): Buffer | undefined {
+    const bytes = Buffer.from(id, 'utf8');
+    if (bytes.length <= MAX_ID_BYTES) return Buffer.concat([bytes, Buffer.from([0])]);
+    const short = Buffer.from(`~#${createHash('sha256').update(bytes).digest('hex')}`);
+    const nameKey = Buffer.concat([NAME_PREFIX, short]);
+    if (writing) this.#db.putSync(nameKey, bytes);
+    else if (this.#db.get(nameKey) === undefined) return undefined;
+    return Buffer.concat([short, Buffer.from([0])]);
+  }
+}
+
+function range(prefix: Buffer): { start: Buffer; end: Buffer } {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = 1;
+  return { start: prefix, end };
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,171 @@
+/** `Spill`: memory that spills to a slower store (partd's Buffer, renamed so as not to shadow Node's). */
+import { Mutex } from '../mutex.js';
+import { Partd, RawStore, concatBytes, type Entry } from '../partd.js';
+
+/**
+ * Which keys to move out of memory: among the larger half of the keys, the biggest ones
+ * until `fraction` of all bytes is covered (at least one, at most `maxCount`).
+ * Ties keep their input order (as partd's `keys_to_flush`).
+ */
+export function keysToFlush<K>(
+  lengths: ReadonlyMap<K, number> | Readonly<Record<string, number>>,
+  fraction = 0.1,
+  maxCount = 100_000,
+): K[] {
+  const items = (lengths instanceof Map ? [...lengths] : Object.entries(lengths)) as [K, number][];
+  if (items.length === 0) return [];
+  const top = items
+    .map((item, i) => [item, i] as const)
+    .sort((x, y) => y[0][1] - x[0][1] || x[1] - y[1])
+    .slice(0, Math.max(items.length >> 1, 1))
+    .map(([item]) => item);
+  const total = items.reduce((n, [, len]) => n + len, 0);
+  let covered = 0;
+  let count = 0; // bisect_right over the running sums
+  for (const [, len] of top) {
+    covered += len;
+    if (covered > total * fraction) break;
+    count++;
+  }
+  return top.slice(0, Math.min(maxCount, Math.max(1, count))).map(([k]) => k);
+}
+
+/**
+ * A fast store (usually `Dict`) in front of a slow one (usually `Lmdb` or `File`). When the
+ * fast store holds more than `availableMemory` bytes, its largest keys move to the slow
+ * store; `get` returns the slow bytes then the fast ones, which is append order.
+ */
+export class Spill extends RawStore {
+  /** Bytes held by the fast store, per key id. */
+  readonly #lengths = new Map<string, number>();
+  #memoryUsage = 0;
+  /** Keeps a flush from running between the two halves of a read. */
+  readonly #mutex = new Mutex();
+
+  /**
+   * @param fast the store appends go to first
+   * @param slow the store keys spill to
+   * @param availableMemory the fast store's budget in bytes (default 1e9, as partd)
+   */
+  constructor(
+    readonly fast: Partd<Uint8Array, Uint8Array>,
+    readonly slow: Partd<Uint8Array, Uint8Array>,
+    readonly availableMemory = 1e9,
+  ) {
+    super();
+    for (const [arg, store] of [['fast', fast], ['slow', slow]] as const) {
+      if (!(store instanceof Partd)) throw new TypeError(`${arg}: expected a partd store`);
+    }
+    if (typeof availableMemory !== 'number' || !(availableMemory >= 0)) {
+      throw new RangeError(`availableMemory: expected a number of bytes >= 0, got ${availableMemory}`);
+    }
+  }
+
+  /** Bytes held in the fast store. */
+  get memoryUsage(): number {
+    return this.#memoryUsage;
+  }
+
+  override get closed(): boolean {
+    return super.closed || this.fast.closed || this.slow.closed;
+  }
+
+  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+    await this.#mutex.run(async () => {
+      await this.fast.appendIds(entries);
+      for (const [id, value] of entries) this.#grow(id, value.length);
+      while (this.#memoryUsage > this.availableMemory) {
+        await this.#flush(keysToFlush(this.#lengths, 0.1, 20));
+      }
+    });
+  }
+
+  /** Moves keys (default: all) from the fast store to the slow one. */
+  async flush(keys?: readonly string[]): Promise<void> {
+    await this.#mutex.run(() => this.#flush(keys ?? [...this.#lengths.keys()]));
+  }
+
+  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#mutex.run(async () => joinPairs(await this.slow.getIds(ids), await this.fast.getIds(ids)));
+  }
+
+  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#mutex.run(async () => {
+      const values = joinPairs(await this.slow.popIds(ids), await this.fast.popIds(ids));
+      ids.forEach((id) => this.#forget(id));
+      return values;
+    });
+  }
+
+  async setId(id: string, value: Uint8Array): Promise<void> {
+    await this.#mutex.run(async () => {
+      await this.slow.deleteIds([id]);
+      await this.fast.setId(id, value);
+      this.#forget(id);
+      this.#grow(id, value.length);
+    });
+  }
+
+  async deleteIds(ids: readonly string[]): Promise<void> {
+    await this.#mutex.run(async () => {
+      await this.fast.deleteIds(ids);
+      await this.slow.deleteIds(ids);
+      ids.forEach((id) => this.#forget(id));
+    });
+  }
+
+  async dropAll(): Promise<void> {
+    await this.#mutex.run(async () => {
+      await this.fast.dropAll();
+      await this.slow.dropAll();
+      this.#lengths.clear();
+      this.#memoryUsage = 0;
+    });
+  }
+
+  async closeStore(): Promise<void> {
+    await this.#mutex.run(async () => {
+      await this.fast.close();
+      await this.slow.close();
+    });
+  }
+
+  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    // Move the key's memory part out first, so the slow store's iterator sees it all in order.
+    await this.#mutex.run(() => (this.#lengths.has(id) ? this.#flush([id]) : undefined));
+    yield* this.slow.iterateId(id);
+  }
+
+  async *listIds(): AsyncGenerator<string> {
+    const ids = await this.#mutex.run(async () => {
+      const seen = new Set<string>();
+      for await (const id of this.slow.listIds()) seen.add(id);
+      for await (const id of this.fast.listIds()) seen.add(id);
+      return seen;
+    });
+    yield* ids;
+  }
+
+  async #flush(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const values = await this.fast.getIds(ids);
+    await this.slow.appendIds(ids.map((id, i) => [id, values[i]!] as const));
+    await this.fast.deleteIds(ids);
+    ids.forEach((id) => this.#forget(id));
+  }
+
+  #grow(id: string, bytes: number): void {
+    if (bytes === 0) return;
+    this.#lengths.set(id, (this.#lengths.get(id) ?? 0) + bytes);
+    this.#memoryUsage += bytes;
+  }
+
+  #forget(id: string): void {
+    this.#memoryUsage -= this.#lengths.get(id) ?? 0;
+    this.#lengths.delete(id);
+  }
+}
+
+function joinPairs(older: Uint8Array[], newer: Uint8Array[]): Uint8Array[] {
+  return older.map((o, i) => (o.length === 0 ? newer[i]! : newer[i]!.length === 0 ? o : concatBytes([o, newer[i]!])));
+}

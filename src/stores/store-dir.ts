@@ -1,0 +1,45 @@
+/** The directory a disk store lives in: given by the caller, or temporary. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { StoreKindError } from '../errors.js';
+import { makeTempDir, removeTempDir } from './temp.js';
+
+/** An opened store directory. */
+export interface StoreDir {
+  readonly path: string;
+  /** True for a directory this package made and removes on close. */
+  readonly temporary: boolean;
+  close(): void;
+}
+
+/**
+ * Opens the store directory of `kind`, marked by the file `marker`. A missing or empty
+ * directory becomes a new store; one that holds anything else is refused, never adopted.
+ */
+export function openStoreDir(kind: string, dir: string | undefined, marker: string): StoreDir {
+  if (dir === undefined) {
+    const tmp = makeTempDir(kind.toLowerCase());
+    writeMarker(tmp, kind, marker);
+    return { path: tmp, temporary: true, close: () => removeTempDir(tmp) };
+  }
+  if (typeof dir !== 'string' || dir === '') throw new TypeError(`path: expected a directory path string, got ${JSON.stringify(dir)}`);
+  const abs = path.resolve(dir);
+  let entries: string[] | undefined;
+  try {
+    if (!fs.statSync(abs).isDirectory()) throw new StoreKindError(kind, abs, 'it is not a directory');
+    entries = fs.readdirSync(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (entries === undefined) fs.mkdirSync(abs, { recursive: true });
+  if (entries === undefined || entries.length === 0) writeMarker(abs, kind, marker);
+  else if (!entries.includes(marker)) {
+    const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
+    throw new StoreKindError(kind, abs, `it holds ${shown} and no ${marker} marker`);
+  }
+  return { path: abs, temporary: false, close: () => undefined };
+}
+
+function writeMarker(dir: string, kind: string, marker: string): void {
+  fs.writeFileSync(path.join(dir, marker), JSON.stringify({ partd: kind, version: 1 }) + '\n');
+}
