@@ -76,7 +76,7 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
     const dtype = (await this.#knownDtypes([id])).get(id);
     if (dtype === undefined) return;
     const size = TYPES[dtype].BYTES_PER_ELEMENT;
-    let carry = new Uint8Array(0); // a piece may end inside an element
+    let carry: Uint8Array = new Uint8Array(0); // a piece may end inside an element
     for await (const piece of this.inner.iterateId(id)) {
       const bytes = carry.length ? Buffer.concat([carry, piece]) : piece;
       const whole = bytes.length - (bytes.length % size);

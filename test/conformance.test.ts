@@ -1,0 +1,40 @@
+/** Every store, and every layer over Dict and Lmdb, runs the one conformance suite. */
+import { Dict, File, Lmdb, Spill, Msgpack, Structured, ZLib, Brotli, LZ4, TypedArrays, Encode, concatBytes, type Partd } from '../src/index.js';
+import { bytesAdapter, conformance, type Adapter } from './support/conformance.js';
+
+type Raw = Partd<Uint8Array, Uint8Array>;
+const raws: [string, () => Raw][] = [
+  ['Dict', () => new Dict()],
+  ['File', () => new File()],
+  ['Lmdb', () => new Lmdb()],
+  ['Spill(Dict, Dict, 10)', () => new Spill(new Dict(), new Dict(), 10)],
+  ['Spill(Dict, Lmdb, 10)', () => new Spill(new Dict(), new Lmdb(), 10)],
+  ['Spill(Dict, File, 1000)', () => new Spill(new Dict(), new File(), 1000)],
+];
+for (const [name, make] of raws) conformance(name, make, bytesAdapter);
+
+const arrays: Adapter<readonly unknown[], unknown[]> = {
+  in: (b) => Array.from(b),
+  out: (a) => Uint8Array.from(a as number[]),
+  badValues: ['abc', 42, null, undefined, { length: 1 }, new Uint8Array(2)],
+};
+const typed: Adapter<Uint8Array, Uint8Array> = {
+  in: (b) => new Uint8Array(b),
+  out: (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+  badValues: ['abc', [1, 2], 42, null, undefined, new DataView(new ArrayBuffer(2))],
+};
+
+for (const [innerName, inner] of [['Dict', () => new Dict()], ['Lmdb', () => new Lmdb()]] as const) {
+  conformance(`Msgpack(${innerName})`, () => new Msgpack(inner()), arrays);
+  conformance(`Structured(${innerName})`, () => new Structured(inner()), arrays);
+  conformance(`ZLib(${innerName})`, () => new ZLib(inner()), bytesAdapter);
+  conformance(`Brotli(${innerName})`, () => new Brotli(inner()), bytesAdapter);
+  conformance(`LZ4(${innerName})`, () => new LZ4(inner()), bytesAdapter);
+  conformance(`TypedArrays(${innerName})`, () => new TypedArrays(inner()) as unknown as Partd<Uint8Array, Uint8Array>, typed);
+  conformance(
+    `Encode(identity, ${innerName})`,
+    () => new Encode<Uint8Array, Uint8Array>((v) => v, (b) => new Uint8Array(b), (parts) => concatBytes(parts.length ? parts : [new Uint8Array(0)]), inner()),
+    { ...bytesAdapter, badValues: [] },
+  );
+}
+conformance('Msgpack(LZ4(Spill(Dict, Lmdb, 100)))', () => new Msgpack(new LZ4(new Spill(new Dict(), new Lmdb(), 100))), arrays);
