@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { onExit } from 'signal-exit';
 
 const live = new Set<string>();
 let hooked = false;
@@ -15,22 +16,13 @@ function removeAll(): void {
   live.clear();
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  removeAll();
-  // Our handler replaced the default action; restore it and re-raise so the exit status is the usual one.
-  process.removeListener(signal, onSignal);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
 function hook(): void {
   if (hooked) return;
   hooked = true;
-  // 'exit' also runs after an uncaught exception, so that case needs no handler of its own.
-  process.on('exit', removeAll);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // signal-exit runs this on a normal exit, after an uncaught exception, and on SIGINT/SIGTERM
+  // (then re-raising the signal), and cooperates with other libraries' handlers (proper-lockfile's).
+  onExit(removeAll);
 }
-
 /** Makes a fresh temporary directory that is removed at exit unless released earlier. */
 export function makeTempDir(prefix: string): string {
   hook();

@@ -1,0 +1,154 @@
+/** What is particular to each store, beyond the conformance suite. */
+import { describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Dict, File, Lmdb, Spill, StoreKindError, keysToFlush, tuple, type Key } from '../src/index.js';
+import { b } from './support/conformance.js';
+import { fixture, runNode } from './support/child.js';
+
+const str = (u: Uint8Array) => Buffer.from(u).toString();
+const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-test-'));
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+}
+
+describe('Spill (partd test_buffer)', () => {
+  it('spills the largest key past the budget, in partd\'s exact sequence', async () => {
+    const a = new Dict();
+    const s = new Dict();
+    const p = new Spill(a, s, 10);
+    await p.append({ x: b('Hello'), y: b('abc') });
+    expect((await a.get(['x', 'y'])).map(str)).toEqual(['Hello', 'abc']);
+    expect(p.memoryUsage).toBe(8);
+    await p.append({ x: b('World!'), y: b('def') });
+    expect((await a.get(['x', 'y'])).map(str)).toEqual(['', 'abcdef']);
+    expect((await s.get(['x', 'y'])).map(str)).toEqual(['HelloWorld!', '']);
+    expect(p.memoryUsage).toBe(6);
+    expect((await p.get(['y', 'x'])).map(str)).toEqual(['abcdef', 'HelloWorld!']);
+    expect(str(await p.get('z'))).toBe('');
+    // slow bytes come first: they are older
+    await p.append({ x: b('?') });
+    expect(str(await p.get('x'))).toBe('HelloWorld!?');
+    await p.flush();
+    expect(p.memoryUsage).toBe(0);
+    expect((await s.get(['x', 'y'])).map(str)).toEqual(['HelloWorld!?', 'abcdef']);
+    await p.close();
+    expect(a.closed && s.closed).toBe(true);
+  });
+
+  it('keysToFlush matches partd', () => {
+    expect(keysToFlush({ a: 20, b: 10, c: 15, d: 15, e: 10, f: 25, g: 5 }, 0.5)).toEqual(['f', 'a']);
+    expect(keysToFlush(new Map([['only', 3]]), 0.1)).toEqual(['only']);
+    expect(keysToFlush({}, 0.1)).toEqual([]);
+    expect(keysToFlush(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 10])), 1, 20)).toHaveLength(20);
+  });
+
+  it('refuses a bad budget or stores', () => {
+    expect(() => new Spill(new Dict(), new Dict(), -1)).toThrow(/availableMemory/);
+    expect(() => new Spill({} as Dict, new Dict(), 1)).toThrow(/fast/);
+  });
+});
+
+describe('File', () => {
+  it('keeps one file per key inside its directory (partd test_file)', async () => {
+    const p = new File();
+    await p.append({ x: b('Hello'), y: b('abc') });
+    await p.append({ x: b('World!'), y: b('def') });
+    expect(fs.existsSync(p.filename('x'))).toBe(true);
+    expect(str(fs.readFileSync(p.filename('x')))).toBe('HelloWorld!');
+    await p.append([[tuple('a', 'b'), b('123')]]);
+    expect(p.filename(tuple('a', 'b'))).toBe(path.join(p.path, 'a+', 'b'));
+    expect(str(fs.readFileSync(p.filename(tuple('a', 'b'))))).toBe('123');
+    const dir = p.path;
+    await p.drop();
+    await p.close();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('maps every key to its own path below the directory', async () => {
+    const p = new File();
+    const keys: Key[] = ['..', '.', '../../x', '/abs', 'a/b', 'a\\b', 'a\0b', '', 'x'.repeat(300), 'y'.repeat(300), '\ud800', '\ud801', 1, '1', '#1', tuple('..', '..'), tuple('a/b'), tuple('a', 'b'), tuple('a+', 'b'), tuple('x'.repeat(300), 1)];
+    await p.append(keys.map((k, i) => [k, b(`v${i}`)] as const));
+    const files = new Set(keys.map((k) => p.filename(k)));
+    expect(files.size).toBe(keys.length);
+    for (const f of files) {
+      expect(path.relative(p.path, f).startsWith('..')).toBe(false);
+      expect(path.basename(f).length).toBeLessThanOrEqual(255);
+    }
+    const onDisk = walk(p.path).filter((f) => !path.basename(f).startsWith('.') && !f.endsWith('~key'));
+    expect(new Set(onDisk)).toEqual(files);
+    await p.close();
+  });
+
+  it('reopens a persistent directory with its data', async () => {
+    const dir = path.join(scratch(), 'store');
+    const p = new File(dir);
+    await p.append({ x: b('kept') });
+    await p.close();
+    expect(fs.existsSync(dir)).toBe(true);
+    const q = new File(dir);
+    expect(str(await q.get('x'))).toBe('kept');
+    await q.close();
+  });
+});
+
+describe('Lmdb', () => {
+  it('reopens a persistent directory with its data', async () => {
+    const dir = path.join(scratch(), 'store');
+    const p = new Lmdb(dir);
+    await p.append({ x: b('kept'), [5]: b('five') });
+    await p.close();
+    const q = new Lmdb(dir);
+    expect((await q.get(['x', '5'])).map(str)).toEqual(['kept', 'five']);
+    await q.close();
+  });
+
+  it('grows its map as data grows (no MDB_MAP_FULL)', async () => {
+    const p = new Lmdb();
+    const piece = new Uint8Array(8 << 20).fill(7);
+    for (let i = 0; i < 20; i++) await p.append({ [`k${i % 4}`]: piece, big: piece });
+    const sizes = (await p.get(['k0', 'big'])).map((v) => v.length);
+    expect(sizes).toEqual([5 * piece.length, 20 * piece.length]);
+    await p.close();
+  });
+});
+
+describe('opening a path that is not a store of that kind', () => {
+  it.each([
+    ['File', (d: string) => new File(d)],
+    ['Lmdb', (d: string) => new Lmdb(d)],
+  ])('%s refuses a directory with other files, a plain file, and the other kind', async (_, open) => {
+    const dir = scratch();
+    fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep me');
+    expect(() => open(dir)).toThrow(StoreKindError);
+    expect(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
+    expect(() => open(path.join(dir, 'precious.txt'))).toThrow(/not a directory/);
+    const other = path.join(scratch(), 'other');
+    const store = _ === 'File' ? new Lmdb(other) : new File(other);
+    await store.append({ x: b('1') });
+    await store.close();
+    expect(() => open(other)).toThrow(StoreKindError);
+    const reopened = _ === 'File' ? new Lmdb(other) : new File(other);
+    expect(str(await reopened.get('x'))).toBe('1');
+    await reopened.close();
+    expect(() => open('' as string)).toThrow(TypeError);
+  });
+});
+
+describe('temporary stores are removed however the process ends', () => {
+  it.each(['natural', 'exit', 'throw', 'reject', 'SIGINT', 'SIGTERM'])('%s', async (how) => {
+    const signal = how.startsWith('SIG') ? (how as NodeJS.Signals) : undefined;
+    let dirs: string[] = [];
+    const result = await runNode(fixture('temp-child.mjs'), [signal ? 'signal' : how], (line, child) => {
+      dirs = JSON.parse(line) as string[];
+      for (const d of dirs) expect(fs.existsSync(d)).toBe(true);
+      if (signal) child.kill(signal);
+    });
+    expect(dirs).toHaveLength(3);
+    for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
+    if (signal) expect(result.signal).toBe(signal);
+    else expect(result.code).toBe(how === 'throw' || how === 'reject' ? 1 : 0);
+  });
+});

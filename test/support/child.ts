@@ -1,0 +1,37 @@
+/** Runs a fixture script as a child process. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The path of a file in test/fixtures. */
+export const fixture = (name: string) => path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', name);
+
+/** Result of a finished child. */
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives. */
+export function runNode(script: string, args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      partial += d;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        onLine?.(partial.slice(0, nl), child);
+        partial = partial.slice(nl + 1);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
