@@ -21,7 +21,7 @@ abstract class ArrayLayer<T> extends Encode<readonly T[], T[]> {
   }
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: false });
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 /** Values as MessagePack (msgpackr): append arrays of JS values, `get` returns the concatenation. */
 export class Msgpack<T = unknown> extends ArrayLayer<T> {

@@ -1,13 +1,14 @@
 /** `File`: a directory with one file per key (partd's File). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { keyFromId, keyId } from '../keys.js';
+import { isMetaId, keyFromId, keyId } from '../keys.js';
 import { RawStore, type Entry } from '../partd.js';
 import { DirLock } from './dir-lock.js';
 import { ID_SUFFIX, isHashed, keyOfPath, keyPath } from './file-names.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-file';
+const META_DIR = '.meta';
 const READ_PIECE = 1 << 20;
 
 /**
@@ -99,7 +100,7 @@ export class File extends RawStore {
   async dropAll(): Promise<void> {
     await this.#lock.run(() => {
       for (const name of fs.readdirSync(this.path)) {
-        if (!name.startsWith('.')) fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
+        if (name !== MARKER && name !== '.lock') fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
       }
     });
   }
@@ -152,6 +153,8 @@ export class File extends RawStore {
   }
 
   #fileOf(id: string): string {
+    // Layer metadata lives under .meta/, which keys() does not walk.
+    if (isMetaId(id)) return path.join(this.path, META_DIR, ...keyPath(id));
     return path.join(this.path, ...keyPath(keyFromId(id)));
   }
 
