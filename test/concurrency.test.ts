@@ -1,0 +1,73 @@
+/** Several worker threads and several processes append to one Lmdb path and one File directory at once. */
+import { describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { File, Lmdb, type Partd } from '../src/index.js';
+import { fixture, runNode } from './support/child.js';
+
+/** Parses "<w:i:len>payload" records, checking each payload. */
+function parse(bytes: Uint8Array): [number, number][] {
+  const buf = Buffer.from(bytes);
+  const out: [number, number][] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const end = buf.indexOf('>', pos);
+    const m = /^<(\d+):(\d+):(\d+)$/.exec(buf.toString('latin1', pos, end));
+    if (!m) throw new Error(`torn record at byte ${pos}`);
+    const [w, i, len] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const payload = buf.subarray(end + 1, end + 1 + len);
+    if (payload.length !== len || payload.some((x) => x !== (w * 31 + i) % 251)) throw new Error(`bad payload of record ${w}:${i}`);
+    out.push([w, i]);
+    pos = end + 1 + len;
+  }
+  return out;
+}
+
+async function verify(store: Partd, writers: number, count: number): Promise<void> {
+  const shared = parse(await store.get('shared'));
+  expect(shared).toHaveLength(writers * count);
+  for (let w = 0; w < writers; w++) {
+    const mine = shared.filter(([x]) => x === w).map(([, i]) => i);
+    expect(mine).toEqual(Array.from({ length: count }, (_, i) => i)); // once each, in the writer's order
+    expect(parse(await store.get(`own${w}`)).map(([, i]) => i)).toEqual(mine);
+  }
+  const byMod = (await store.get(Array.from({ length: 10 }, (_, m) => String(m)))).flatMap(parse);
+  expect(byMod).toHaveLength(writers * count);
+}
+
+const kinds = [
+  ['lmdb', (d: string) => new Lmdb(d)],
+  ['file', (d: string) => new File(d)],
+] as const;
+
+describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
+  const WRITERS = 4;
+  const COUNT = 150;
+
+  it('from worker threads', async () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
+    await open(dir).close();
+    await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => new Promise((resolve, reject) => {
+        const worker = new Worker(fixture('appender.mjs'), { workerData: [kind, dir, w, COUNT] });
+        worker.on('message', resolve);
+        worker.on('error', reject);
+      })),
+    );
+    const store = open(dir);
+    await verify(store, WRITERS, COUNT);
+    await store.close();
+  });
+
+  it('from child processes', async () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
+    await open(dir).close();
+    const results = await Promise.all(Array.from({ length: WRITERS }, (_, w) => runNode(fixture('appender.mjs'), [kind, dir, String(w), String(COUNT)])));
+    for (const r of results) expect({ out: r.stderr + r.stdout.trim(), code: r.code, signal: r.signal }).toEqual({ out: 'done', code: 0, signal: null });
+    const store = open(dir);
+    await verify(store, WRITERS, COUNT);
+    await store.close();
+  });
+});

@@ -1,0 +1,101 @@
+/** Property tests: random sequences of append/iset/delete/pop/drop agree with a model Map, for every store. */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { Dict, File, Lmdb, Spill, LZ4, keyFromId, keyId, tuple, type Key, type Partd } from '../src/index.js';
+
+const keyArb: fc.Arbitrary<Key> = fc.oneof(
+  fc.constantFrom<Key>('a', 'b', '', 'a/b', 0, 1, tuple('a', 'b'), tuple('a')),
+  fc.string({ maxLength: 4 }),
+  fc.nat({ max: 5 }),
+);
+const bytesArb = fc.uint8Array({ maxLength: 24 });
+type Op =
+  | { op: 'append'; pairs: [Key, Uint8Array][] }
+  | { op: 'iset'; key: Key; value: Uint8Array }
+  | { op: 'delete'; keys: Key[] }
+  | { op: 'pop'; keys: Key[] }
+  | { op: 'drop' }
+  | { op: 'get'; keys: Key[] };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('append' as const), pairs: fc.array(fc.tuple(keyArb, bytesArb), { maxLength: 6 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('iset' as const), key: keyArb, value: bytesArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), keys: fc.array(keyArb, { maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('pop' as const), keys: fc.array(keyArb, { maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), keys: fc.array(keyArb, { maxLength: 4 }) }) },
+);
+
+const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
+
+/**
+ * `framed`: a layer frames every value, so appending empty bytes still makes the key exist;
+ * in a raw store a key exists only while it holds bytes.
+ */
+async function check(store: Partd, ops: Op[], framed: boolean): Promise<void> {
+  const model = new Map<string, string>(); // id → hex bytes
+  const seen = new Set<string>();
+  const expectKeys = async (keys: Key[], got: Uint8Array[]) => expect(got.map(hex)).toEqual(keys.map((k) => model.get(keyId(k)) ?? ''));
+  for (const o of ops) {
+    switch (o.op) {
+      case 'append':
+        await store.append(o.pairs);
+        for (const [k, v] of o.pairs) if (v.length || framed) model.set(keyId(k), (model.get(keyId(k)) ?? '') + hex(v));
+        break;
+      case 'iset':
+        await store.iset(o.key, o.value);
+        if (!seen.has(keyId(o.key))) {
+          seen.add(keyId(o.key));
+          if (o.value.length || framed) model.set(keyId(o.key), hex(o.value));
+          else model.delete(keyId(o.key));
+        }
+        break;
+      case 'delete':
+        await store.delete(o.keys);
+        for (const k of o.keys) model.delete(keyId(k)), seen.delete(keyId(k));
+        break;
+      case 'pop': {
+        const got = await store.pop(o.keys);
+        // a key listed twice yields its value the first time and nothing after
+        const want = o.keys.map((k) => { const v = model.get(keyId(k)) ?? ''; model.delete(keyId(k)); seen.delete(keyId(k)); return v; });
+        expect(got.map(hex)).toEqual(want);
+        break;
+      }
+      case 'drop':
+        await store.drop();
+        model.clear();
+        seen.clear();
+        break;
+      case 'get':
+        await expectKeys(o.keys, await store.get(o.keys));
+    }
+  }
+  const listed: string[] = [];
+  for await (const k of store.keys()) listed.push(keyId(k));
+  expect(listed.sort()).toEqual([...model.keys()].sort());
+  const all = [...model.keys()].map(keyFromId);
+  await expectKeys(all, await store.get(all));
+}
+
+const stores: [string, () => Partd, boolean][] = [
+  ['Dict', () => new Dict(), false],
+  ['File', () => new File(), false],
+  ['Lmdb', () => new Lmdb(), false],
+  ['Spill(Dict, Lmdb, 40)', () => new Spill(new Dict(), new Lmdb(), 40), false],
+  ['LZ4(Spill(Dict, File, 30))', () => new LZ4(new Spill(new Dict(), new File(), 30)), true],
+];
+
+describe('stores agree with a model Map', () => {
+  it.each(stores)('%s', async (_, make, framed) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 30 }), async (ops) => {
+        const store = make();
+        try {
+          await check(store, ops, framed);
+        } finally {
+          await store.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
