@@ -1,9 +1,13 @@
 /**
  * Keys: a string, a non-negative safe integer, or a `Tuple` of those.
  *
- * Inside the package every key travels as its *id*: a canonical string (JSON of the key,
- * with tuples as JSON arrays). Ids are unambiguous — `'1'`, `1`, `tuple('1')` and `'["1"]'`
- * get four different ids — and ids that start with `~` are reserved for layer metadata.
+ * Inside the package every key travels as its *id*, a canonical string told apart by its
+ * first character: a number is its digits, a tuple is a JSON array (`[`), a string that is
+ * empty, starts with a digit, `"`, `[` or `~`, or holds a NUL or a lone surrogate (no exact
+ * UTF-8 form) is its JSON (`"`, with `\uXXXX` escapes), and any other string is
+ * itself — so the common case costs nothing and Map lookups reuse the caller's strings.
+ * `'1'`, `1`, `tuple('1')` and `'["1"]'` get four different ids; ids starting with `~` are
+ * reserved for layer metadata. Ids never contain NUL, so stores may use it as a separator.
  */
 import { describe } from './errors.js';
 
@@ -61,15 +65,24 @@ function checkPart(part: unknown, arg: string): asserts part is KeyPart {
 
 /** The canonical id of a key; throws a TypeError/RangeError naming `arg` for a bad key. */
 export function keyId(key: unknown, arg = 'key'): string {
+  if (typeof key === 'string') return needsQuotes(key.charCodeAt(0)) || key.includes('\0') || !key.isWellFormed() ? JSON.stringify(key) : key;
   if (key instanceof Tuple) return JSON.stringify(key.items);
   checkPart(key, arg);
-  return typeof key === 'string' ? JSON.stringify(key) : String(key);
+  return String(key);
+}
+
+/** First characters that a bare string id may not have (NaN: the empty string). */
+function needsQuotes(c: number): boolean {
+  return Number.isNaN(c) || (c >= 0x30 && c <= 0x39) || c === 0x22 || c === 0x5b || c === 0x7e;
 }
 
 /** The key back from its id. */
 export function keyFromId(id: string): Key {
-  const value = JSON.parse(id) as KeyPart | KeyPart[];
-  return Array.isArray(value) ? new Tuple(value) : value;
+  const c = id.charCodeAt(0);
+  if (c === 0x22) return JSON.parse(id) as string;
+  if (c === 0x5b) return new Tuple(JSON.parse(id) as KeyPart[]);
+  if (c >= 0x30 && c <= 0x39) return Number(id);
+  return id;
 }
 
 /** True for ids reserved for layer metadata (never user keys). */

@@ -147,26 +147,42 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
     return unflatten(shape, await read(ids)) as Nested<Out>;
   }
 
+  /** Validates `data` into entries. The first pass names nothing (the hot path builds no
+   * strings); if it throws, a second pass over the same input throws the error that names the argument. */
   #entries(data: AppendData<In>): Entry<In>[] {
+    const input: unknown = data instanceof Map || Array.isArray(data) || isPlainObject(data) ? data : materialize(data);
+    try {
+      return this.#collect(input, false);
+    } catch {
+      return this.#collect(input, true);
+    }
+  }
+
+  #collect(data: unknown, named: boolean): Entry<In>[] {
     const entries: Entry<In>[] = [];
-    const add = (key: unknown, value: unknown, arg: string) =>
-      entries.push([keyId(key, `${arg} key`), this.checkValue(value, `${arg} value`)]);
+    const add = (key: unknown, value: unknown, arg: string) => {
+      entries.push(named ? [keyId(key, `${arg} key`), this.checkValue(value, `${arg} value`)] : [keyId(key), this.checkValue(value, '')]);
+    };
     if (data instanceof Map) {
-      for (const [k, v] of data) add(k, v, `data entry ${describeKey(k)}`);
+      for (const [k, v] of data) add(k, v, named ? `data entry ${describeKey(k)}` : '');
     } else if (isPlainObject(data)) {
-      for (const k of Object.keys(data)) add(k, (data as Record<string, unknown>)[k], `data[${JSON.stringify(k)}]`);
-    } else if (data != null && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof data !== 'string' && !ArrayBuffer.isView(data)) {
-      let i = 0;
-      for (const pair of data as Iterable<unknown>) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`data[${i}]: expected a [key, value] pair, got ${describe(pair)}`);
-        add(pair[0], pair[1], `data[${i}]`);
-        i++;
-      }
+      for (const k of Object.keys(data)) add(k, (data as Record<string, unknown>)[k], named ? `data[${JSON.stringify(k)}]` : '');
     } else {
-      throw new TypeError(`data: append takes a plain object, a Map or [key, value] pairs, got ${describe(data)}`);
+      (data as unknown[]).forEach((pair, i) => {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`data[${i}]: expected a [key, value] pair, got ${describe(pair)}`);
+        add(pair[0], pair[1], named ? `data[${i}]` : '');
+      });
     }
     return entries;
   }
+}
+
+/** An iterable of pairs as an array (so it can be read twice); anything else is refused. */
+function materialize(data: unknown): unknown[] {
+  if (data != null && typeof data === 'object' && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' && !ArrayBuffer.isView(data)) {
+    return Array.from(data as Iterable<unknown>);
+  }
+  throw new TypeError(`data: append takes a plain object, a Map or [key, value] pairs, got ${describe(data)}`);
 }
 
 function isPlainObject(x: unknown): x is object {

@@ -99,3 +99,24 @@ describe('stores agree with a model Map', () => {
     );
   });
 });
+
+describe('key ids', () => {
+  const anyKey: fc.Arbitrary<Key> = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 6 }),
+    fc.string({ unit: 'grapheme', maxLength: 6 }),
+    fc.constantFrom('', '0', '"', '[', '~', '\0', '\ud800', 'a\0b'),
+    fc.maxSafeNat(),
+    fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.maxSafeNat()), { minLength: 1, maxLength: 3 }).map((items) => tuple(...items)),
+  );
+  it('round-trip, are distinct for distinct keys, and never hold NUL or start with ~', () => {
+    fc.assert(
+      fc.property(anyKey, anyKey, (a, b) => {
+        const [ia, ib] = [keyId(a), keyId(b)];
+        expect(keyFromId(ia)).toEqual(a);
+        expect(ia.includes('\0') || ia.startsWith('~')).toBe(false);
+        expect(ia === ib).toBe(String(a) === String(b) && typeof a === typeof b && JSON.stringify(a) === JSON.stringify(b));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -1,41 +1,41 @@
 /** `Dict`: an in-memory store (partd's Dict). */
 import { RawStore, type Entry } from '../partd.js';
 
-/** A key's bytes in a buffer that grows by doubling, so small appends copy once. */
+/**
+ * A key's bytes: a compacted buffer (grown by doubling) plus the chunks appended since.
+ * Appends only keep a reference; every COMPACT_AT chunks are copied into the buffer in one
+ * sequential pass, which is several times cheaper than copying each small append as it comes
+ * (scattered writes over many keys' buffers) and bounds the per-chunk overhead.
+ */
 interface Slot {
   buf: Uint8Array;
   len: number;
+  chunks: Uint8Array[];
+  chunkBytes: number;
 }
 
+const COMPACT_AT = 1024;
 const EMPTY = new Uint8Array(0);
 
-/** An in-memory store. Values are copied in and out, so callers may reuse their buffers. */
+/**
+ * An in-memory store. `append` takes ownership of the bytes it is given, as Node's
+ * `stream.write` does: do not modify a buffer after appending it. Values returned by `get`
+ * are copies the caller may modify.
+ */
 export class Dict extends RawStore {
   readonly #slots = new Map<string, Slot>();
-
-  /** Bytes held (logical lengths, not capacity). */
-  get memoryUsage(): number {
-    let n = 0;
-    for (const s of this.#slots.values()) n += s.len;
-    return n;
-  }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     for (const [id, value] of entries) {
       if (value.length === 0) continue; // a key exists only while it holds bytes, in every store
       const slot = this.#slots.get(id);
       if (slot === undefined) {
-        this.#slots.set(id, { buf: Uint8Array.prototype.slice.call(value), len: value.length });
-        continue;
+        this.#slots.set(id, { buf: EMPTY, len: 0, chunks: [value], chunkBytes: value.length });
+      } else {
+        slot.chunks.push(value);
+        slot.chunkBytes += value.length;
+        if (slot.chunks.length >= COMPACT_AT) compact(slot);
       }
-      const need = slot.len + value.length;
-      if (need > slot.buf.length) {
-        const grown = new Uint8Array(Math.max(need, slot.buf.length * 2));
-        grown.set(slot.buf.subarray(0, slot.len));
-        slot.buf = grown;
-      }
-      slot.buf.set(value, slot.len);
-      slot.len = need;
     }
   }
 
@@ -46,8 +46,10 @@ export class Dict extends RawStore {
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return ids.map((id) => {
       const slot = this.#slots.get(id);
+      if (slot === undefined) return EMPTY;
       this.#slots.delete(id);
-      return slot ? slot.buf.subarray(0, slot.len) : EMPTY;
+      compact(slot);
+      return slot.buf.subarray(0, slot.len); // no copy: nothing else refers to it now
     });
   }
 
@@ -79,6 +81,31 @@ export class Dict extends RawStore {
 
   #read(id: string): Uint8Array {
     const slot = this.#slots.get(id);
-    return slot ? slot.buf.slice(0, slot.len) : EMPTY;
+    if (slot === undefined) return EMPTY;
+    compact(slot);
+    return Uint8Array.prototype.slice.call(slot.buf, 0, slot.len); // a copy: the caller may modify it
   }
+}
+
+/** Bytes without the zero fill (they are written before they are read), as a plain Uint8Array. */
+function uninitialized(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
+/** Copies the pending chunks into the slot's buffer. */
+function compact(slot: Slot): void {
+  if (slot.chunks.length === 0) return;
+  const need = slot.len + slot.chunkBytes;
+  if (need > slot.buf.length) {
+    const grown = uninitialized(Math.max(need, slot.buf.length * 2));
+    grown.set(slot.buf.subarray(0, slot.len));
+    slot.buf = grown;
+  }
+  for (const c of slot.chunks) {
+    slot.buf.set(c, slot.len);
+    slot.len += c.length;
+  }
+  slot.chunks = [];
+  slot.chunkBytes = 0;
 }

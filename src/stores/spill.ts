@@ -36,8 +36,8 @@ export function keysToFlush<K>(
  * store; `get` returns the slow bytes then the fast ones, which is append order.
  */
 export class Spill extends RawStore {
-  /** Bytes held by the fast store, per key id. */
-  readonly #lengths = new Map<string, number>();
+  /** Bytes held by the fast store, per key id (boxed, so an append updates it with one lookup). */
+  readonly #lengths = new Map<string, { bytes: number }>();
   #memoryUsage = 0;
   /** Keeps a flush from running between the two halves of a read. */
   readonly #mutex = new Mutex();
@@ -75,7 +75,7 @@ export class Spill extends RawStore {
       await this.fast.appendIds(entries);
       for (const [id, value] of entries) this.#grow(id, value.length);
       while (this.#memoryUsage > this.availableMemory) {
-        await this.#flush(keysToFlush(this.#lengths, 0.1, 20));
+        await this.#flush(keysToFlush(new Map([...this.#lengths].map(([id, l]) => [id, l.bytes])), 0.1, 20));
       }
     });
   }
@@ -148,20 +148,26 @@ export class Spill extends RawStore {
 
   async #flush(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const values = await this.fast.getIds(ids);
-    await this.slow.appendIds(ids.map((id, i) => [id, values[i]!] as const));
-    await this.fast.deleteIds(ids);
+    const values = await this.fast.popIds(ids);
+    try {
+      await this.slow.appendIds(ids.map((id, i) => [id, values[i]!] as const));
+    } catch (e) {
+      await this.fast.appendIds(ids.map((id, i) => [id, values[i]!] as const)); // put them back: nothing is lost
+      throw e;
+    }
     ids.forEach((id) => this.#forget(id));
   }
 
   #grow(id: string, bytes: number): void {
     if (bytes === 0) return;
-    this.#lengths.set(id, (this.#lengths.get(id) ?? 0) + bytes);
+    const length = this.#lengths.get(id);
+    if (length === undefined) this.#lengths.set(id, { bytes });
+    else length.bytes += bytes;
     this.#memoryUsage += bytes;
   }
 
   #forget(id: string): void {
-    this.#memoryUsage -= this.#lengths.get(id) ?? 0;
+    this.#memoryUsage -= this.#lengths.get(id)?.bytes ?? 0;
     this.#lengths.delete(id);
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * The benchmark harness: `npm run bench -- [w1] [w1-large] [--only NAME,...]`.
+ * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
+ * with ratios against baselines measured in the same run.
+ */
+import { Dict, File, Lmdb, LZ4, Spill, type Partd } from '../src/index.js';
+import { report, type Row } from './report.js';
+import { W1, W1_LARGE, runPythonPartd, runW1, type W1Shape } from './w1.js';
+
+const MB100 = 100e6;
+const stores: [string, () => Partd][] = [
+  ['Dict', () => new Dict()],
+  ['File', () => new File()],
+  ['Lmdb', () => new Lmdb()],
+  ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(), MB100)],
+  ['Spill(Dict, File, 100 MB)', () => new Spill(new Dict(), new File(), MB100)],
+  ['LZ4(Lmdb)', () => new LZ4(new Lmdb())],
+];
+
+async function w1(title: string, shape: W1Shape, only: string[] | undefined): Promise<void> {
+  const rows: Row[] = [];
+  for (const kind of ['File', 'Buffer'] as const) {
+    const r = runPythonPartd(kind, shape);
+    if (r) rows.push(r);
+  }
+  for (const [name, make] of stores) {
+    if (only && !only.some((o) => name.includes(o))) continue;
+    if (shape === W1_LARGE && name === 'Dict') continue; // 2 GB in memory says nothing about disk stores
+    rows.push(await runW1(name, make, shape));
+    console.error(`${title}: ${name} done`);
+  }
+  const pyFile = rows.find((r) => r.name === 'python partd File');
+  const pyBuf = rows.find((r) => r.name.startsWith('python partd Buffer'));
+  for (const r of rows) {
+    if (pyFile) r.x_partd_File = (r.appends_per_s as number) / (pyFile.appends_per_s as number);
+    if (pyBuf) r.x_partd_Buffer = (r.appends_per_s as number) / (pyBuf.appends_per_s as number);
+  }
+  if (!pyFile) console.error('(python3-partd not installed: no same-run Python baseline; `apt-get install python3-partd` adds it)');
+  report(title, rows);
+}
+
+const args = process.argv.slice(2);
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? args[onlyArg + 1]!.split(',') : undefined;
+const which = args.filter((a, i) => !a.startsWith('--') && (onlyArg < 0 || i !== onlyArg + 1));
+const todo = which.length ? which : ['w1', 'w1-large'];
+for (const w of todo) {
+  if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only);
+  else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
+  else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1 or w1-large`);
+}
