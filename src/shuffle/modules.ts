@@ -1,0 +1,53 @@
+/**
+ * User code crosses threads as modules: `{ module, export }`, where `module` is a path
+ * (relative to the working directory) or a URL, as Piscina takes `filename`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** A function exported by a module. */
+export interface ModuleRef {
+  /** A file path (absolute or relative to the working directory) or a `file:` URL. */
+  module: string | URL;
+  /** The export's name (default `'default'`). */
+  export?: string;
+}
+
+/** A ModuleRef with an absolute URL, ready to send to a worker. */
+export interface ResolvedRef {
+  url: string;
+  export: string;
+}
+
+/** Checks that the module loads and exports a function, naming `arg` in errors; before any work. */
+export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef> {
+  if (ref === null || typeof ref !== 'object' || !('module' in ref)) throw new TypeError(`${arg}: expected { module, export }`);
+  const { module, export: name = 'default' } = ref as ModuleRef;
+  let url: string;
+  if (module instanceof URL || (typeof module === 'string' && /^[a-z]+:\/\//i.test(module))) url = String(module);
+  else if (typeof module === 'string') {
+    const file = path.resolve(module);
+    if (!fs.existsSync(file)) throw new Error(`${arg}: module ${JSON.stringify(module)} does not exist (${file})`);
+    url = pathToFileURL(file).href;
+  } else throw new TypeError(`${arg}.module: expected a path or URL`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${arg}: module ${JSON.stringify(String(module))} does not load: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof mod[name] !== 'function' && !(typeof mod[name] === 'object' && mod[name] !== null)) {
+    throw new Error(`${arg}: module ${JSON.stringify(String(module))} has no export ${JSON.stringify(name)}`);
+  }
+  return { url, export: name };
+}
+
+const cache = new Map<string, unknown>();
+
+/** Loads a resolved export (in a worker), once per thread. */
+export async function loadRef<T>(ref: ResolvedRef): Promise<T> {
+  const id = `${ref.url}#${ref.export}`;
+  if (!cache.has(id)) cache.set(id, ((await import(ref.url)) as Record<string, unknown>)[ref.export]);
+  return cache.get(id) as T;
+}

@@ -1,0 +1,225 @@
+/**
+ * Input splits: the coordinator cuts the input into splits (this file's `planSplits`), and a
+ * scatter worker reads one split's records (`readSplit`).
+ *
+ * - a generator module over `[0, N)`: index ranges;
+ * - NDJSON: byte ranges; a line belongs to the split in which it *starts*, so a line that
+ *   crosses a boundary is read exactly once;
+ * - CSV (header row): byte ranges cut at record ends found by a quote-aware scan, so quoted
+ *   commas, quotes and newlines inside fields never straddle two splits;
+ * - records from an iterable in the calling thread: batches, one message each.
+ */
+import fs from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { BadRecordError } from '../errors.js';
+import { loadRef, type ResolvedRef } from './modules.js';
+
+/** One split, as sent to a worker (structured-clonable). */
+export type SplitSpec =
+  | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef }
+  | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
+  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; line: number }
+  | { kind: 'records'; index: number; records: unknown[] };
+
+/** Where a record came from, for error messages and input order. */
+export interface Origin {
+  /** Position of the record within its split. */
+  position: number;
+  /** Byte offset (file inputs) of the record's start. */
+  offset?: number;
+  /** 1-based line number (CSV). */
+  line?: number;
+}
+
+/** Called per record; `bad` is called instead for an unreadable one. */
+export interface RecordSink {
+  record(record: unknown, origin: Origin): void;
+  bad(error: BadRecordError): void;
+}
+
+/** A human description of a split, for errors. */
+export function describeSplit(s: SplitSpec): string {
+  switch (s.kind) {
+    case 'range': return `split ${s.index} (records ${s.start}..${s.end})`;
+    case 'ndjson':
+    case 'csv': return `split ${s.index} (${s.file} bytes ${s.start}..${s.end})`;
+    case 'records': return `split ${s.index} (a batch of ${s.records.length} records)`;
+  }
+}
+
+const BLOCK = 4 << 20;
+
+/** Index ranges of about `per` records. */
+export function rangeSplits(count: number, per: number, generator: ResolvedRef, first = 0): SplitSpec[] {
+  const out: SplitSpec[] = [];
+  for (let start = 0; start < count; start += per) out.push({ kind: 'range', index: first + out.length, start, end: Math.min(count, start + per), generator });
+  return out;
+}
+
+/** Byte ranges of about `per` bytes of an NDJSON file. */
+export function ndjsonSplits(file: string, per: number, first: number): SplitSpec[] {
+  const size = fs.statSync(file).size;
+  const out: SplitSpec[] = [];
+  for (let start = 0; start < size; start += per) out.push({ kind: 'ndjson', index: first + out.length, file, start, end: Math.min(size, start + per) });
+  return out;
+}
+
+/** Byte ranges of about `per` bytes of a CSV file, cut at record ends, after the header. */
+export function csvSplits(file: string, per: number, first: number): SplitSpec[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(BLOCK);
+    let inQuotes = false;
+    let line = 1; // physical line of the current position
+    let header: string[] | undefined;
+    const out: SplitSpec[] = [];
+    let splitStart = 0;
+    let splitLine = 0;
+    for (let pos = 0; pos < size; ) {
+      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - pos), pos);
+      for (let i = 0; i < n; i++) {
+        const c = buf[i];
+        if (c === 0x22) inQuotes = !inQuotes; // an escaped quote ("") toggles twice
+        else if (c === 0x0a) {
+          line++;
+          if (inQuotes) continue;
+          const end = pos + i + 1;
+          if (header === undefined) {
+            header = readHeader(file, fd, end);
+            splitStart = end;
+            splitLine = line;
+          } else if (end - splitStart >= per) {
+            out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
+            splitStart = end;
+            splitLine = line;
+          }
+        }
+      }
+      pos += n;
+    }
+    if (header === undefined) header = size > 0 ? readHeader(file, fd, size) : [];
+    if (splitStart < size && header.length > 0 && splitLine > 0) {
+      out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end: size, columns: header, line: splitLine });
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readHeader(file: string, fd: number, end: number): string[] {
+  const buf = Buffer.allocUnsafe(end);
+  fs.readSync(fd, buf, 0, end, 0);
+  const rows = parseCsv(buf, { to_line: 1 }) as string[][];
+  if (!rows[0]?.length) throw new Error(`${file}: no CSV header row`);
+  return rows[0];
+}
+
+/** Reads one split, calling the sink per record. */
+export async function readSplit(split: SplitSpec, sink: RecordSink): Promise<{ bytes: number }> {
+  switch (split.kind) {
+    case 'range': {
+      const gen = await loadRef<(start: number, end: number) => Iterable<unknown>>(split.generator);
+      let position = 0;
+      for (const record of gen(split.start, split.end)) sink.record(record, { position: position++ });
+      return { bytes: 0 };
+    }
+    case 'records':
+      split.records.forEach((record, position) => sink.record(record, { position }));
+      return { bytes: 0 };
+    case 'ndjson':
+      return readNdjson(split, sink);
+    case 'csv':
+      return readCsv(split, sink);
+  }
+}
+
+async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: RecordSink): Promise<{ bytes: number }> {
+  const fh = await fs.promises.open(split.file, 'r');
+  try {
+    // A line belongs to the split where it starts: skip the tail of a line begun before `start`.
+    let pos = split.start === 0 ? 0 : split.start - 1;
+    let carry: Buffer = Buffer.alloc(0);
+    let skipping = split.start !== 0;
+    let lineStart = pos;
+    let position = 0;
+    for (;;) {
+      const block = Buffer.allocUnsafe(BLOCK);
+      const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
+      const eof = bytesRead === 0;
+      const buf = carry.length ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
+      const base = pos - carry.length; // file offset of buf[0]
+      let i = 0;
+      for (;;) {
+        if (base + i >= split.end && !skipping) return { bytes: split.end - split.start };
+        const nl = buf.indexOf(0x0a, i);
+        if (nl < 0 && !eof) break;
+        const stop = nl < 0 ? buf.length : nl;
+        if (skipping) skipping = false;
+        else if (stop > i) {
+          lineStart = base + i;
+          const text = buf.toString('utf8', i, stop);
+          if (text.trim() !== '') {
+            let record: unknown;
+            let parsed = true;
+            try {
+              record = JSON.parse(text);
+            } catch (e) {
+              parsed = false;
+              sink.bad(new BadRecordError(`${split.file} line ${await lineOf(split.file, lineStart)}: not JSON: ${(e as Error).message}`));
+            }
+            if (parsed) sink.record(record, { position: position++, offset: lineStart });
+          }
+        }
+        if (nl < 0) return { bytes: split.end - split.start };
+        i = nl + 1;
+      }
+      carry = buf.subarray(i);
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The 1-based line number of a byte offset (only computed for an error). */
+export async function lineOf(file: string, offset: number): Promise<number> {
+  let line = 1;
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const block = Buffer.allocUnsafe(BLOCK);
+    for (let pos = 0; pos < offset; ) {
+      const { bytesRead } = await fh.read(block, 0, Math.min(BLOCK, offset - pos), pos);
+      if (bytesRead === 0) break;
+      for (let i = block.indexOf(0x0a, 0); i >= 0 && i < bytesRead; i = block.indexOf(0x0a, i + 1)) line++;
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return line;
+}
+
+async function readCsv(split: Extract<SplitSpec, { kind: 'csv' }>, sink: RecordSink): Promise<{ bytes: number }> {
+  const fh = await fs.promises.open(split.file, 'r');
+  const buf = Buffer.allocUnsafe(split.end - split.start);
+  try {
+    await fh.read(buf, 0, buf.length, split.start);
+  } finally {
+    await fh.close();
+  }
+  let position = 0;
+  const rows = parseCsv(buf, {
+    columns: split.columns,
+    cast: true,
+    skip_empty_lines: true,
+    info: true,
+    skip_records_with_error: true,
+    on_skip: (err: { message: string; lines?: number } | undefined) => {
+      if (err) sink.bad(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
+    },
+  }) as { record: unknown; info: { lines: number } }[];
+  for (const { record, info } of rows) sink.record(record, { position: position++, line: split.line + info.lines - 1 });
+  return { bytes: buf.length };
+}
