@@ -45,6 +45,27 @@ export interface Aggregator {
 /** The ordinal of a record: its split, then its position. */
 export const ordinal = (split: number, position: number) => split * ORD + position;
 
+/**
+ * The hot loop of groupBy is `add` once per record. For plans of count/sum/min/max/mean only,
+ * it is compiled into straight-line code (field names enter as JSON string literals), which
+ * runs several times faster than the generic per-aggregation switch.
+ */
+function compileAdd(plan: readonly PlannedAgg[]): Aggregator['add'] | undefined {
+  const lines: string[] = [];
+  for (const [i, a] of plan.entries()) {
+    const v = `r[${JSON.stringify(a.field ?? '')}]`;
+    switch (a.op) {
+      case 'count': lines.push(`s[${i}]++;`); break;
+      case 'sum': lines.push(`s[${i}] += ${v};`); break;
+      case 'mean': lines.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); break;
+      case 'min': lines.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); break;
+      case 'max': lines.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); break;
+      default: return undefined;
+    }
+  }
+  return new Function('s', 'r', lines.join('\n')) as Aggregator['add'];
+}
+
 /** Builds the aggregator of a plan, loading custom reducer modules. */
 export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregator> {
   const customs = await Promise.all(plan.map((a) => (a.op === 'custom' ? loadRef<CustomReducer>(a.ref) : undefined)));
@@ -102,14 +123,15 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
       default: return s;
     }
   };
+  const fast = compileAdd(plan);
   return {
     mergeable: plan.every((a, i) => a.op !== 'custom' || typeof customs[i]!.merge === 'function'),
     init(record, ord) {
       return plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord));
     },
-    add(states, record, ord) {
+    add: fast ?? ((states, record, ord) => {
       for (let i = 0; i < plan.length; i++) states[i] = addOne(plan[i]!, i, states[i], record, ord);
-    },
+    }),
     merge(into, from) {
       for (let i = 0; i < plan.length; i++) into[i] = mergeOne(plan[i]!, i, into[i], from[i]);
     },

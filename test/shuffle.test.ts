@@ -1,0 +1,145 @@
+/** The shuffle: every record lands once, in its key's partition, for every input kind, worker count and P. */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
+import { fixture, runNode } from './support/child.js';
+import { fixtureRecords, partitionReference } from './support/reference.js';
+
+const mods = fixture('shuffle-modules.mjs');
+type R = { id: number; key: string; amount: number; tag: string };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-shuffle-'));
+
+async function partitionsOf<T extends { id: number }>(h: ShuffleHandle<T>): Promise<T[][]> {
+  const out: T[][] = [];
+  for (let p = 0; p < h.partitions; p++) out.push((await h.get(p)).sort((a, b) => a.id - b.id));
+  return out;
+}
+
+describe('partitioner', () => {
+  it('is FNV-1a 32 (published test vectors) mod P', () => {
+    expect(hashKey('')).toBe(0x811c9dc5);
+    expect(hashKey('a')).toBe(0xe40c292c);
+    expect(hashKey('foobar')).toBe(0xbf9cf968);
+    expect(partitionOf('foobar', 7)).toBe(0xbf9cf968 % 7);
+  });
+
+  it('gives the same partitions in another process', async () => {
+    const keys = ['user1', 'user99999', '', 'ü', 42, 0];
+    const script = path.join(tmp(), 'p.mjs');
+    fs.writeFileSync(script, `import { partitionOf } from ${JSON.stringify(path.resolve('dist/src/index.js'))};\nconsole.log(JSON.stringify(${JSON.stringify(keys)}.map((k) => partitionOf(k, 128))));`);
+    const r = await runNode(script, []);
+    expect(JSON.parse(r.stdout)).toEqual(keys.map((k) => partitionOf(k, 128)));
+  });
+});
+
+describe('generator input', () => {
+  const N = 20_000;
+  const ref = fixtureRecords(0, N);
+  it.each([
+    [1, 1], [1, 7], [2, 7], [2, 128], [1, 128],
+  ])('workers=%i P=%i: every record once, in its key\'s partition', async (workers, P) => {
+    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: N }, key: 'key', partitions: P, workers });
+    expect(h.stats.records).toBe(N);
+    expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, P));
+    // the store is a partd store: partition p is key p, read through Msgpack
+    const direct = await new Msgpack<R>(h.store).get(0);
+    expect(direct.length).toBe((await h.get(0)).length);
+  });
+
+  it('puts a key in the same partition whatever the worker count', async () => {
+    const runs = [];
+    for (const workers of [1, 2]) {
+      await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 5000 }, key: 'key', partitions: 16, workers });
+      runs.push((await partitionsOf(h)).map((p) => [...new Set(p.map((r) => r.key))].sort()));
+    }
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it('takes the key from a function module', async () => {
+    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 3000 }, key: { module: mods, export: 'tagParity' }, partitions: 5, workers: 2 });
+    expect(await partitionsOf(h)).toEqual(partitionReference(fixtureRecords(0, 3000), (r) => `${r.tag}:${r.id % 2}`, 5));
+  });
+
+  it('iterates a partition in batches and gathers in the workers', async () => {
+    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 9000 }, key: 'key', partitions: 3, workers: 2 });
+    let n = 0;
+    for await (const batch of h.iterate(1)) n += batch.length;
+    expect(n).toBe((await h.get(1)).length);
+    const gathered = await h.gather<{ partition: number; ids: number[] }>({ module: mods, export: 'countIds' });
+    expect(gathered.map((g) => g.partition)).toEqual([0, 1, 2]);
+    expect(gathered.map((g) => g.ids)).toEqual((await partitionsOf(h)).map((p) => p.map((r) => r.id)));
+  });
+});
+
+describe('file inputs', () => {
+  const N = 60_000; // about 6 MB of NDJSON: several 1 MiB splits, so lines cross split boundaries
+  const ref = fixtureRecords(0, N).map((r) => ({ ...r, note: 'x'.repeat(r.id % 90) }));
+
+  it('NDJSON: lines crossing split boundaries belong to exactly one split', async () => {
+    const file = path.join(tmp(), 'in.ndjson');
+    fs.writeFileSync(file, ref.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    for (const workers of [1, 2]) {
+      await using h = await shuffle<(typeof ref)[0]>({ input: { ndjson: file }, key: 'key', partitions: 7, workers });
+      expect(h.stats.splits).toBeGreaterThan(2);
+      expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
+    }
+  });
+
+  it('CSV: quoted commas, quotes and newlines inside fields', async () => {
+    const file = path.join(tmp(), 'in.csv');
+    const rows = ref.map((r) => ({ id: r.id, key: r.key, amount: r.amount, tag: r.id % 5 === 0 ? `say "hi", then\nleave ${r.id}` : r.tag }));
+    const quote = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+    fs.writeFileSync(file, 'id,key,amount,tag\n' + rows.map((r) => [r.id, r.key, r.amount, r.tag].map(quote).join(',')).join('\n') + '\n');
+    for (const workers of [1, 2]) {
+      await using h = await shuffle<(typeof rows)[0]>({ input: { csv: file }, key: 'key', partitions: 7, workers });
+      expect(h.stats.splits).toBeGreaterThan(1);
+      expect(await partitionsOf(h)).toEqual(partitionReference(rows, (r) => r.key, 7));
+    }
+  });
+});
+
+describe('records from the calling thread', () => {
+  it('sync and async iterables, in batches', async () => {
+    const recs = fixtureRecords(0, 25_000);
+    async function* gen() {
+      yield* recs;
+    }
+    for (const records of [recs, gen()]) {
+      await using h = await shuffle<R>({ input: { records }, key: 'key', partitions: 7, workers: 2 });
+      expect(h.stats.splits).toBe(3);
+      expect(await partitionsOf(h)).toEqual(partitionReference(recs, (r) => r.key, 7));
+    }
+  });
+
+  it('random records, keys and P equal a single-thread reference (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.string({ maxLength: 5 }), fc.nat({ max: 30 })), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 2 }),
+        async (keys, P, workers) => {
+          const recs = keys.map((key, id) => ({ id, key }));
+          await using h = await shuffle<{ id: number; key: string | number }>({ input: { records: recs }, key: 'key', partitions: P, workers });
+          expect(await partitionsOf(h)).toEqual(partitionReference(recs, (r) => r.key, P));
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe('a persistent store', () => {
+  it('stays after drop of the handle only as an empty store, and reopens', async () => {
+    const dir = path.join(tmp(), 'store');
+    const h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 1000 }, key: 'key', partitions: 4, workers: 1, store: dir });
+    const first = await h.get(2);
+    const again = new Msgpack<R>(new Lmdb(dir));
+    expect((await again.get(2)).length).toBe(first.length);
+    await again.close();
+    await h.drop();
+    expect(fs.existsSync(dir)).toBe(true);
+  });
+});
