@@ -21,7 +21,8 @@ export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, on
   const p = await plan(options as GroupByOptions);
   const combine = (await aggregator(aggs)).mergeable;
   try {
-    onStats?.(await scatterPhase(p, { plan: aggs, combine }));
+    const stats = await scatterPhase(p, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
+    onStats?.(stats);
     for await (const [, pairs] of gatherPhase<[string | number, GroupRow][]>(p, { kind: 'groupBy', plan: aggs, combined: combine })) yield* pairs;
   } finally {
     // A temporary store goes; a store the caller named stays for inspection.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import { Piscina } from 'piscina';
+import { unwrap } from './outcome.js';
 
 /** The compiled worker file (Piscina loads it itself, outside any TypeScript loader). */
 function workerFile(): string {
@@ -22,7 +23,7 @@ export async function withPool<T>(threads: number, fn: (run: <R>(name: string, t
   setMaxListeners(0, abort.signal); // one listener per queued task
   let firstError: unknown;
   const run = <R>(name: string, task: unknown): Promise<R> =>
-    pool.run(task, { name, signal: abort.signal }).catch((e: unknown) => {
+    pool.run(task, { name, signal: abort.signal }).then(unwrap<R>).catch((e: unknown) => {
       // The first failure stops the rest; their AbortErrors are not the story.
       if (firstError === undefined) {
         firstError = e;

@@ -1,0 +1,142 @@
+/** groupBy equals a reference fold for every aggregation; bad input and failures are clear. */
+import { describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BadRecordError, ShuffleError, groupBy, iterateGroups, shuffle, type Aggregation } from '../src/index.js';
+import { fixture } from './support/child.js';
+import { fixtureRecords } from './support/reference.js';
+
+const mods = fixture('shuffle-modules.mjs');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-group-'));
+const gen = (count: number) => ({ generate: { module: mods, export: 'records' }, count });
+
+/** The reference: a fold in input order. */
+function fold(records: ReturnType<typeof fixtureRecords>) {
+  const groups = new Map<string, ReturnType<typeof fixtureRecords>>();
+  for (const r of records) groups.set(r.key, [...(groups.get(r.key) ?? []), r]);
+  return new Map(
+    [...groups].map(([key, rs]) => {
+      const amounts = rs.map((r) => r.amount);
+      return [key, {
+        key,
+        n: rs.length,
+        total: amounts.reduce((a, b) => a + b, 0),
+        lo: Math.min(...amounts),
+        hi: Math.max(...amounts),
+        avg: amounts.reduce((a, b) => a + b, 0) / rs.length,
+        firstId: rs[0]!.id,
+        lastId: rs[rs.length - 1]!.id,
+        tags: rs.map((r) => r.tag),
+        tagSet: [...new Set(rs.map((r) => r.tag))].sort(),
+        squares: amounts.reduce((a, b) => a + b * b, 0),
+      }];
+    }),
+  );
+}
+
+const builtins: Record<string, Aggregation> = {
+  n: { op: 'count' },
+  total: { op: 'sum', field: 'amount' },
+  lo: { op: 'min', field: 'amount' },
+  hi: { op: 'max', field: 'amount' },
+  avg: { op: 'mean', field: 'amount' },
+  firstId: { op: 'first', field: 'id' },
+  lastId: { op: 'last', field: 'id' },
+  tags: { op: 'collect', field: 'tag' },
+  tagSet: { op: 'custom', field: 'tag', reducer: { module: mods, export: 'tagSet' } },
+};
+
+describe('groupBy', () => {
+  const N = 30_000;
+  const expected = fold(fixtureRecords(0, N));
+
+  it.each([1, 2])('every built-in aggregation and a mergeable custom one equal the reference fold (workers=%i)', async (workers) => {
+    const groups = await groupBy({ input: gen(N), key: 'key', partitions: 7, workers, aggregate: builtins });
+    expect(groups.size).toBe(expected.size);
+    for (const [key, want] of expected) {
+      const { squares: _s, ...rest } = want;
+      const got = groups.get(key)!;
+      expect({ ...got, avg: undefined }).toEqual({ ...rest, avg: undefined });
+      expect(got.avg).toBeCloseTo(want.avg, 9);
+    }
+    expect(groups.stats?.records).toBe(N);
+  });
+
+  it('a custom reducer without merge runs without map-side combine, in the workers', async () => {
+    const groups = await groupBy({
+      input: gen(N), key: 'key', partitions: 4, workers: 2,
+      aggregate: { squares: { op: 'custom', field: 'amount', reducer: { module: mods, export: 'sumSquares' } }, lastId: { op: 'last', field: 'id' }, tags: { op: 'collect', field: 'tag' } },
+    });
+    for (const [key, want] of expected) expect(groups.get(key)).toEqual({ key, squares: want.squares, lastId: want.lastId, tags: want.tags });
+  });
+
+  it('streams groups as an async iterable', async () => {
+    let n = 0;
+    for await (const [key, row] of iterateGroups({ input: gen(N), key: 'key', partitions: 5, workers: 2, aggregate: { n: { op: 'count' } } })) {
+      expect(row.n).toBe(expected.get(key as string)!.n);
+      n++;
+    }
+    expect(n).toBe(expected.size);
+  });
+
+  it('reports progress for both phases', async () => {
+    const events: string[] = [];
+    await groupBy({ input: gen(5000), key: 'key', partitions: 3, workers: 2, aggregate: { n: { op: 'count' } }, progress: (p) => events.push(p.phase) });
+    expect(events.filter((e) => e === 'scatter').length).toBeGreaterThan(0);
+    expect(events.filter((e) => e === 'gather')).toHaveLength(3);
+  });
+});
+
+describe('bad input and failures', () => {
+  const base = { input: gen(100), key: 'key', aggregate: { n: { op: 'count' } } } as const;
+  it.each([
+    ['partitions 0', { partitions: 0 }, /partitions: expected a positive integer/],
+    ['partitions 1.5', { partitions: 1.5 }, /partitions/],
+    ['workers -1', { workers: -1 }, /workers/],
+    ['workers "2"', { workers: '2' }, /workers/],
+    ['memory 0', { memory: 0 }, /memory/],
+    ['missing file', { input: { ndjson: '/nonexistent/x.ndjson' } }, /does not exist/],
+    ['missing module', { input: { generate: { module: '/nonexistent/gen.mjs' }, count: 5 } }, /input.generate: module .* does not exist/],
+    ['missing export', { input: { generate: { module: mods, export: 'nope' }, count: 5 } }, /has no export "nope"/],
+    ['bad key', { key: 42 }, /key: expected a field name/],
+    ['bad onBadRecord', { onBadRecord: 'ignore' }, /onBadRecord/],
+    ['unknown op', { aggregate: { x: { op: 'median', field: 'a' } } }, /aggregate.x.op/],
+    ['sum without field', { aggregate: { x: { op: 'sum' } } }, /needs a field/],
+    ['no aggregations', { aggregate: {} }, /no aggregations/],
+    ['no input', { input: undefined }, /input/],
+  ])('%s is refused before any work', async (_, patch, message) => {
+    await expect(groupBy({ ...base, ...patch } as never)).rejects.toThrow(message);
+  });
+
+  it('a malformed NDJSON line names the file and line, or is skipped and counted', async () => {
+    const file = path.join(tmp(), 'bad.ndjson');
+    fs.writeFileSync(file, '{"key":"a","v":1}\n{"key":"b","v":2}\n{"key": oops}\n{"v":3}\n{"key":"a","v":4}\n');
+    const opts = { input: { ndjson: file }, key: 'key', workers: 1, aggregate: { n: { op: 'count' } } } as const;
+    await expect(groupBy(opts)).rejects.toThrow(BadRecordError);
+    await expect(groupBy(opts)).rejects.toThrow(`${file} line 3: not JSON`);
+    const skipped = await groupBy({ ...opts, onBadRecord: 'skip' });
+    expect(skipped.stats?.badRecords).toBe(2); // the bad line and the record without a key
+    expect(Object.fromEntries([...skipped].map(([k, r]) => [k, r.n]))).toEqual({ a: 2, b: 1 });
+    fs.writeFileSync(file, '{"key":"a"}\n{"nokey":1}\n');
+    await expect(groupBy(opts)).rejects.toThrow(`${file} line 2: record has no usable key`);
+  });
+
+  it('a bad CSV row names the file and line', async () => {
+    const file = path.join(tmp(), 'bad.csv');
+    fs.writeFileSync(file, 'key,v\na,1\nb,2,3\nc,4\n');
+    const opts = { input: { csv: file }, key: 'key', workers: 1, aggregate: { n: { op: 'count' } } } as const;
+    await expect(groupBy(opts)).rejects.toThrow(new RegExp(`${file} line 3`));
+    const skipped = await groupBy({ ...opts, onBadRecord: 'skip' });
+    expect(skipped.stats?.badRecords).toBe(1);
+    expect([...skipped.keys()].sort()).toEqual(['a', 'c']);
+  });
+
+  it('a worker that throws rejects with its message and split, and removes the temporary store', async () => {
+    const before = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length;
+    const failing = shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 });
+    await expect(failing).rejects.toThrow(ShuffleError);
+    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 })).rejects.toThrow(/split \d+ \(records \d+\.\.\d+\) failed: boom at 1234/);
+    expect(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length).toBe(before);
+  });
+});
