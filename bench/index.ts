@@ -1,11 +1,12 @@
 /**
- * The benchmark harness: `npm run bench -- [w1] [w1-large] [--only NAME,...]`.
+ * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [--only NAME,...] [--records N]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines measured in the same run.
  */
 import { Dict, File, Lmdb, LZ4, Spill, type Partd } from '../src/index.js';
 import { report, type Row } from './report.js';
 import { W1, W1_LARGE, runPythonPartd, runW1, type W1Shape } from './w1.js';
+import { runW2, runW3 } from './w2/shuffle.js';
 
 const MB100 = 100e6;
 const stores: [string, () => Partd][] = [
@@ -40,12 +41,19 @@ async function w1(title: string, shape: W1Shape, only: string[] | undefined): Pr
 }
 
 const args = process.argv.slice(2);
-const onlyArg = args.indexOf('--only');
-const only = onlyArg >= 0 ? args[onlyArg + 1]!.split(',') : undefined;
-const which = args.filter((a, i) => !a.startsWith('--') && (onlyArg < 0 || i !== onlyArg + 1));
-const todo = which.length ? which : ['w1', 'w1-large'];
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const only = option('--only')?.split(',');
+const recordsArg = option('--records');
+const records = recordsArg === undefined ? undefined : Number(recordsArg);
+if (records !== undefined && (!Number.isSafeInteger(records) || records < 1)) throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
+const todo = args.length ? args : ['w1', 'w1-large', 'shuffle'];
 for (const w of todo) {
   if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only);
   else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
-  else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1 or w1-large`);
+  else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000));
+  else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
+  else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2) or w3`);
 }

@@ -10,7 +10,7 @@ import { Msgpack } from '../layers/values.js';
 import { Lmdb } from '../stores/lmdb.js';
 import type { GatherTask } from './gather.js';
 import { resolveRef, type ModuleRef } from './modules.js';
-import { withPool } from './pool.js';
+import { WorkerPool, withPool } from './pool.js';
 import type { PlannedAgg } from './reducers.js';
 import type { KeySpec, ScatterResult, ScatterTask } from './scatter.js';
 import { csvSplits, describeSplit, ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
@@ -122,7 +122,8 @@ async function fileSplits(p: Plan): Promise<{ splits: SplitSpec[]; bytesTotal: n
   const input = p.input;
   if ('generate' in input) {
     const ref = await resolveRef(input.generate, 'input.generate');
-    const per = Math.max(1, Math.min(2_000_000, Math.ceil(input.count / (4 * p.workers))));
+    // Two splits per worker: few enough that per-split commits stay large, enough to even out.
+    const per = Math.max(1, Math.ceil(input.count / (2 * p.workers)));
     return { splits: rangeSplits(input.count, per, ref), bytesTotal: 0 };
   }
   const csv = 'csv' in input;
@@ -134,8 +135,8 @@ async function fileSplits(p: Plan): Promise<{ splits: SplitSpec[]; bytesTotal: n
   return { splits, bytesTotal };
 }
 
-/** Runs the scatter phase; on failure the pool is shut down and an owned store removed. */
-export async function scatterPhase(p: Plan, group?: ScatterTask['group']): Promise<ShuffleStats> {
+/** Runs the scatter phase on `pool`; on failure an owned store is removed. */
+export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTask['group']): Promise<ShuffleStats> {
   const t0 = performance.now();
   const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, scatterSeconds: 0 };
   const budget = Math.max(MiB, Math.floor(p.memory / p.workers));
@@ -151,9 +152,9 @@ export async function scatterPhase(p: Plan, group?: ScatterTask['group']): Promi
     p.progress({ phase: 'scatter', records: stats.records, bytesRead: stats.bytesRead, bytesTotal, bytesAppended: stats.bytesAppended, splitsDone: stats.splits, splits: totalSplits });
   };
   try {
-    await withPool(p.workers, async (run) => {
+    await (async () => {
       const exec = (split: SplitSpec) =>
-        run<ScatterResult>('scatter', task(split)).then(done, (e: unknown) => {
+        pool.run<ScatterResult>('scatter', task(split)).then(done, (e: unknown) => {
           throw wrap(e, describeSplit(split));
         });
       if ('records' in p.input) {
@@ -181,7 +182,7 @@ export async function scatterPhase(p: Plan, group?: ScatterTask['group']): Promi
         totalSplits = planned.splits.length;
         await Promise.all(planned.splits.map(exec));
       }
-    });
+    })();
   } catch (e) {
     if (p.ownsStore) await p.store.close();
     throw e;
@@ -190,17 +191,17 @@ export async function scatterPhase(p: Plan, group?: ScatterTask['group']): Promi
   return stats;
 }
 
-/** Runs gather tasks over every partition, yielding results as partitions finish. */
-export async function* gatherPhase<R>(p: { store: Lmdb; partitions: number; workers: number; progress: (p: Progress) => void }, reduce: GatherTask['reduce']): AsyncGenerator<[number, R]> {
+/** Runs gather tasks over every partition on `pool`, yielding results as partitions finish. */
+export async function* gatherPhase<R>(p: { store: Lmdb; partitions: number; progress: (p: Progress) => void }, pool: WorkerPool, reduce: GatherTask['reduce']): AsyncGenerator<[number, R]> {
   const results: [number, R][] = [];
   let wake: (() => void) | undefined;
   let failure: unknown;
   let finished = false;
   let done = 0;
-  const work = withPool(Math.min(p.workers, p.partitions), async (run) => {
+  const work = (async () => {
     await Promise.all(
       Array.from({ length: p.partitions }, (_, partition) =>
-        run<R>('gather', { store: p.store.path, partition, reduce } satisfies GatherTask).then(
+        pool.run<R>('gather', { store: p.store.path, partition, reduce } satisfies GatherTask).then(
           (r) => {
             results.push([partition, r]);
             p.progress({ phase: 'gather', partitionsDone: ++done, partitions: p.partitions });
@@ -212,7 +213,7 @@ export async function* gatherPhase<R>(p: { store: Lmdb; partitions: number; work
         ),
       ),
     );
-  }).then(
+  })().then(
     () => void (finished = true),
     (e: unknown) => void ((failure = e), (finished = true)),
   ).finally(() => wake?.());
@@ -270,7 +271,9 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
   async gather<R>(reducer: ModuleRef): Promise<R[]> {
     const ref = await resolveRef(reducer, 'reducer');
     const out: R[] = new Array(this.partitions);
-    for await (const [p, r] of gatherPhase<R>(this.#plan, { kind: 'module', ref })) out[p] = r;
+    await withPool(Math.min(this.#plan.workers, this.partitions), async (pool) => {
+      for await (const [p, r] of gatherPhase<R>(this.#plan, pool, { kind: 'module', ref })) out[p] = r;
+    });
     return out;
   }
 
@@ -294,7 +297,7 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
 /** Shuffles the input into P partitions by a hash of each record's key (see partitioner.ts). */
 export async function shuffle<T = unknown>(options: ShuffleOptions<T>): Promise<ShuffleHandle<T>> {
   const p = await plan(options as ShuffleOptions);
-  return new ShuffleHandle<T>(p, await scatterPhase(p));
+  return new ShuffleHandle<T>(p, await withPool(p.workers, (pool) => scatterPhase(p, pool)));
 }
 
 /** Options of `groupBy`: a shuffle's plus the aggregations, by output name. */

@@ -1,5 +1,6 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
 import { gatherPhase, plan, planAggregations, scatterPhase, type GroupByOptions, type ShuffleStats } from './coordinator.js';
+import { WorkerPool } from './pool.js';
 import { aggregator } from './reducers.js';
 
 /** One group's row: its key and one column per aggregation. */
@@ -20,11 +21,13 @@ export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, on
   const aggs = await planAggregations(options?.aggregate);
   const p = await plan(options as GroupByOptions);
   const combine = (await aggregator(aggs)).mergeable;
+  const pool = new WorkerPool(p.workers); // one pool for both phases: threads start once
   try {
-    const stats = await scatterPhase(p, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
+    const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, pairs] of gatherPhase<[string | number, GroupRow][]>(p, { kind: 'groupBy', plan: aggs, combined: combine })) yield* pairs;
+    for await (const [, pairs] of gatherPhase<[string | number, GroupRow][]>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine })) yield* pairs;
   } finally {
+    await pool.close();
     // A temporary store goes; a store the caller named stays for inspection.
     if (p.ownsStore && !p.store.closed) {
       if (options.store === undefined) await p.store.drop();

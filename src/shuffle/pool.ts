@@ -1,4 +1,4 @@
-/** The worker pool: Piscina threads running workers/shuffle.ts, and task dispatch that stops at the first failure. */
+/** The worker pool: Piscina threads running workers/shuffle.ts; the first failure stops the rest. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,24 +16,44 @@ function workerFile(): string {
   throw new Error('partd: dist/workers/shuffle.js is missing; run `npm run build` first');
 }
 
+/** A pool of worker threads for one job (scatter, then gather, on the same threads). */
+export class WorkerPool {
+  readonly #pool: Piscina;
+  readonly #abort = new AbortController();
+  #firstError: unknown;
+
+  constructor(readonly threads: number) {
+    this.#pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
+    setMaxListeners(0, this.#abort.signal); // one listener per queued task
+  }
+
+  /** Runs a task; after any task failed, every task rejects with that first error. */
+  run<R>(name: 'scatter' | 'gather', task: unknown): Promise<R> {
+    return this.#pool
+      .run(task, { name, signal: this.#abort.signal })
+      .then(unwrap<R>)
+      .catch((e: unknown) => {
+        // The first failure stops the rest; their AbortErrors are not the story.
+        if (this.#firstError === undefined) {
+          this.#firstError = e;
+          this.#abort.abort();
+        }
+        throw this.#firstError;
+      });
+  }
+
+  /** Stops the threads. */
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}
+
 /** Runs `fn` with a pool of `threads` workers, and always shuts the pool down. */
-export async function withPool<T>(threads: number, fn: (run: <R>(name: string, task: unknown) => Promise<R>) => Promise<T>): Promise<T> {
-  const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
-  const abort = new AbortController();
-  setMaxListeners(0, abort.signal); // one listener per queued task
-  let firstError: unknown;
-  const run = <R>(name: string, task: unknown): Promise<R> =>
-    pool.run(task, { name, signal: abort.signal }).then(unwrap<R>).catch((e: unknown) => {
-      // The first failure stops the rest; their AbortErrors are not the story.
-      if (firstError === undefined) {
-        firstError = e;
-        abort.abort();
-      }
-      throw firstError;
-    }) as Promise<R>;
+export async function withPool<T>(threads: number, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
+  const pool = new WorkerPool(threads);
   try {
-    return await fn(run);
+    return await fn(pool);
   } finally {
-    await pool.destroy();
+    await pool.close();
   }
 }

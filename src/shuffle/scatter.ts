@@ -14,7 +14,7 @@ import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
 import { aggregator, ordinal, type PlannedAgg } from './reducers.js';
-import { describeSplit, lineOf, readSplit, type Origin, type SplitSpec } from './splits.js';
+import { describeSplit, lineOf, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
 
 /** How a record's key is found: a field name, or a function module. */
 export type KeySpec = { field: string } | ResolvedRef;
@@ -61,8 +61,9 @@ export function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
 /** Makes the key function of a spec. */
 export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => unknown> {
   if ('field' in spec) {
-    const field = spec.field;
-    return (r) => (r as Record<string, unknown> | null)?.[field];
+    // Compiled with the field name as a literal: V8 then reads it like `r.key` (a named, cached
+    // property load) rather than a keyed lookup, which matters once per record.
+    return new Function('r', `return r == null ? undefined : r[${JSON.stringify(spec.field)}];`) as (record: unknown) => unknown;
   }
   return loadRef<(record: unknown) => unknown>(spec);
 }
@@ -117,60 +118,53 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     }
   };
 
+  // Records arrive synchronously; when the budget fills, the part is committed between two records.
+  let position = 0;
+  const parts: Promise<void>[] = [];
+  const bad = (error: BadRecordError) => {
+    if (task.onBadRecord === 'error') throw error;
+    result.bad++;
+  };
+  const combine = agg !== undefined && task.group!.combine;
+  const splitIndex = task.split.index;
+  const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
   const sink = {
-    record: (record: unknown, origin: Origin) => {
+    record: (record: unknown, pos: number, at?: number) => {
+      position = pos + 1;
       const key = keyOf(record);
-      if (key === undefined || key === null || (typeof key !== 'string' && typeof key !== 'number')) {
+      if (typeof key !== 'string' && typeof key !== 'number') {
         const error = new BadRecordError(`record has no usable key (got ${key === null ? 'null' : typeof key})`);
-        error.origin = origin;
-        sink.bad(error);
-        return;
+        error.origin = originOf(task.split, pos, at);
+        return bad(error);
       }
       result.records++;
-      if (agg) {
-        const ord = ordinal(task.split.index, origin.position);
-        if (task.group!.combine) {
-          const states = groups.get(key);
-          if (states === undefined) groups.set(key, agg.init(record, ord));
-          else agg.add(states, record, ord);
-          if (groups.size >= maxGroups) commitDue = true;
-          return;
+      if (combine) {
+        const states = groups.get(key);
+        const ord = ordered ? ordinal(splitIndex, pos) : 0;
+        if (states === undefined) groups.set(key, agg.init(record, ord));
+        else agg.add(states, record, ord);
+        if (groups.size >= maxGroups) commitDue = true;
+      } else {
+        const p = partitionOf(key, P);
+        const buf = buffers[p]!;
+        buf.push(agg ? [key, ordinal(splitIndex, pos), record] : record);
+        if (buf.length >= CHUNK_RECORDS) {
+          emit(p, buf);
+          buffers[p] = [];
+          if (pendingBytes >= task.budget) commitDue = true;
         }
-        record = [key, ord, record];
       }
-      const p = partitionOf(key, P);
-      const buf = buffers[p]!;
-      buf.push(record);
-      if (buf.length >= CHUNK_RECORDS) {
-        emit(p, buf);
-        buffers[p] = [];
-        if (pendingBytes >= task.budget) commitDue = true;
-      }
-    },
-    bad: (error: BadRecordError) => {
-      if (task.onBadRecord === 'error') throw error;
-      result.bad++;
-    },
-  };
-
-  // Commits happen at record boundaries: the sink sets commitDue, the reader loop checks it.
-  let position = 0;
-  const checkedSink = {
-    record: (record: unknown, origin: Origin) => {
-      sink.record(record, origin);
-      position = origin.position + 1;
       if (commitDue) {
+        commitDue = false;
         flushBuffers();
         parts.push(commit(position));
-        commitDue = false;
       }
     },
-    bad: sink.bad,
+    bad,
   };
-  const parts: Promise<void>[] = [];
   let bytes: number;
   try {
-    ({ bytes } = await readSplit(task.split, checkedSink));
+    ({ bytes } = await readSplit(task.split, sink));
   } catch (e) {
     if (e instanceof BadRecordError && e.origin) e.message = `${await locate(task.split, e.origin)}: ${e.message}`;
     throw e;

@@ -31,10 +31,18 @@ export interface Origin {
   line?: number;
 }
 
-/** Called per record; `bad` is called instead for an unreadable one. */
+/**
+ * Called per record (no allocation per record: `at` is the byte offset of an NDJSON line or
+ * the line number of a CSV row); `bad` is called instead for an unreadable one.
+ */
 export interface RecordSink {
-  record(record: unknown, origin: Origin): void;
+  record(record: unknown, position: number, at?: number): void;
   bad(error: BadRecordError): void;
+}
+
+/** The Origin of a record, from what the sink was given. */
+export function originOf(split: SplitSpec, position: number, at?: number): Origin {
+  return split.kind === 'csv' ? { position, line: at } : split.kind === 'ndjson' ? { position, offset: at } : { position };
 }
 
 /** A human description of a split, for errors. */
@@ -122,11 +130,11 @@ export async function readSplit(split: SplitSpec, sink: RecordSink): Promise<{ b
     case 'range': {
       const gen = await loadRef<(start: number, end: number) => Iterable<unknown>>(split.generator);
       let position = 0;
-      for (const record of gen(split.start, split.end)) sink.record(record, { position: position++ });
+      for (const record of gen(split.start, split.end)) sink.record(record, position++);
       return { bytes: 0 };
     }
     case 'records':
-      split.records.forEach((record, position) => sink.record(record, { position }));
+      split.records.forEach((record, position) => sink.record(record, position));
       return { bytes: 0 };
     case 'ndjson':
       return readNdjson(split, sink);
@@ -169,7 +177,7 @@ async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: R
               parsed = false;
               sink.bad(new BadRecordError(`${split.file} line ${await lineOf(split.file, lineStart)}: not JSON: ${(e as Error).message}`));
             }
-            if (parsed) sink.record(record, { position: position++, offset: lineStart });
+            if (parsed) sink.record(record, position++, lineStart);
           }
         }
         if (nl < 0) return { bytes: split.end - split.start };
@@ -220,6 +228,6 @@ async function readCsv(split: Extract<SplitSpec, { kind: 'csv' }>, sink: RecordS
       if (err) sink.bad(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
     },
   }) as { record: unknown; info: { lines: number } }[];
-  for (const { record, info } of rows) sink.record(record, { position: position++, line: split.line + info.lines - 1 });
+  for (const { record, info } of rows) sink.record(record, position++, split.line + info.lines - 1);
   return { bytes: buf.length };
 }
