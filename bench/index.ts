@@ -3,6 +3,7 @@
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines measured in the same run.
  */
+import { pathToFileURL } from 'node:url';
 import { Dict, File, Lmdb, LZ4, Spill, type Partd } from '../src/index.js';
 import { report, type Row } from './report.js';
 import { W1, W1_LARGE, runPythonPartd, runW1, type W1Shape } from './w1.js';
@@ -40,20 +41,25 @@ async function w1(title: string, shape: W1Shape, only: string[] | undefined): Pr
   report(title, rows);
 }
 
-const args = process.argv.slice(2);
-const option = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
-const only = option('--only')?.split(',');
-const recordsArg = option('--records');
-const records = recordsArg === undefined ? undefined : Number(recordsArg);
-if (records !== undefined && (!Number.isSafeInteger(records) || records < 1)) throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
-const todo = args.length ? args : ['w1', 'w1-large', 'shuffle'];
-for (const w of todo) {
-  if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only);
-  else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
-  else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000));
-  else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
-  else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2) or w3`);
+/** Runs the workloads named in `argv` (default: w1, w1-large, shuffle). */
+export async function runBench(argv: string[]): Promise<void> {
+  const args = [...argv];
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args.splice(i, 2)[1] : undefined;
+  };
+  const only = option('--only')?.split(',');
+  const recordsArg = option('--records');
+  const records = recordsArg === undefined ? undefined : Number(recordsArg);
+  if (records !== undefined && (!Number.isSafeInteger(records) || records < 1)) throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
+  const todo = args.length ? args : ['w1', 'w1-large', 'shuffle'];
+  for (const w of todo) {
+    if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only);
+    else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
+    else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000));
+    else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
+    else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2) or w3`);
+  }
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runBench(process.argv.slice(2));

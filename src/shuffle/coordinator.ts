@@ -277,6 +277,11 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     return out;
   }
 
+  /** Closes the store, keeping a store the caller named (a temporary one is removed). */
+  async close(): Promise<void> {
+    if (this.#plan.ownsStore) await this.#plan.store.close();
+  }
+
   /** Deletes the shuffled data; a temporary store is removed. */
   async drop(): Promise<void> {
     if (this.#plan.store.closed) return;

@@ -1,0 +1,46 @@
+/** Parsing and checking of command-line values; a bad value is a UsageError naming its option. */
+
+/** Bad usage: exit status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** `256MiB`, `1g`, `100MB`, `65536` → bytes. */
+export function parseSize(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${option}: expected a size like 256MiB, got ${JSON.stringify(text)}`);
+  const unit = m[2]!.toLowerCase();
+  const binary = m[3]!.toLowerCase().startsWith('i') || m[3] === '';
+  const base = binary ? 1024 : 1000;
+  const bytes = Number(m[1]) * base ** ' kmgt'.indexOf(unit || ' ');
+  if (!Number.isFinite(bytes) || bytes < 1) throw new UsageError(`${option}: expected a positive size, got ${JSON.stringify(text)}`);
+  return Math.floor(bytes);
+}
+
+/** A positive integer option. */
+export function parsePositive(text: string, option: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Input formats the CLI reads. */
+export type Format = 'ndjson' | 'csv';
+
+/** The format of the inputs: `--format`, else every file's extension (which must agree). */
+export function inputFormat(files: string[], format: string | undefined): Format {
+  if (format !== undefined) {
+    if (format !== 'ndjson' && format !== 'csv') throw new UsageError(`--format: expected ndjson or csv, got ${JSON.stringify(format)}`);
+    return format;
+  }
+  const formats = new Set(
+    files.map((f) => {
+      if (f === '-') throw new UsageError('--format: reading stdin (-) needs --format ndjson or --format csv');
+      if (/\.(ndjson|jsonl)$/i.test(f)) return 'ndjson';
+      if (/\.csv$/i.test(f)) return 'csv';
+      throw new UsageError(`--format: cannot tell the format of ${JSON.stringify(f)} from its extension (.ndjson, .jsonl, .csv); give --format`);
+    }),
+  );
+  if (formats.size > 1) throw new UsageError('FILE: all inputs must have one format (NDJSON or CSV)');
+  return [...formats][0] as Format;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * The `partd` command line: groupby and shuffle of NDJSON/CSV files, get from a kept store,
+ * and the benchmark harness. Exit status: 0 done, 1 bad input or failure, 2 bad usage,
+ * 130 interrupted (Ctrl-C: workers stop, the temporary store is removed).
+ */
+import fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from './args.js';
+import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
+
+const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption('--key <field>', 'the field to partition (and group) by')
+    .option('--partitions <P>', 'number of partitions', undefined)
+    .option('--workers <W>', 'worker threads (default: available parallelism)')
+    .option('--memory <size>', 'memory for scatter buffers of all workers, e.g. 256MiB')
+    .option('--store <dir>', 'keep the LMDB store in this directory (default: temporary, removed at the end)')
+    .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['ndjson', 'csv']))
+    .addOption(new Option('--on-bad-record <action>', 'a malformed line or a record without its key').choices(['error', 'skip']).default('error'))
+    .option('-q, --quiet', 'no progress bars')
+    .option('-v, --verbose', 'errors with their stack');
+}
+
+const program = new Command('partd')
+  .description('Parallel shuffles and groupBy of NDJSON and CSV files on an LMDB store')
+  .version(version)
+  .exitOverride()
+  .showHelpAfterError('(partd --help shows the commands)');
+
+common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+  .description('group records by a field: one NDJSON line per group {key, count, sum_F, ...}')
+  .option('--count', 'count records per group (the default when no aggregation is given)')
+  .option('--sum <field>', 'sum of a field (repeatable)', collect, [])
+  .option('--min <field>', 'minimum of a field (repeatable)', collect, [])
+  .option('--max <field>', 'maximum of a field (repeatable)', collect, [])
+  .option('--mean <field>', 'mean of a field (repeatable)', collect, [])
+  .option('--out <file>', 'output file, or - for stdout', '-')
+  .addHelpText('after', '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip')
+  .action((files: string[], o) => groupbyCommand(files, o));
+
+common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+  .description('partition records by a field: one NDJSON file per partition in --out DIR')
+  .requiredOption('--out <dir>', 'directory for part-00000.ndjson, part-00001.ndjson, ...')
+  .addHelpText('after', '\nExamples:\n  partd shuffle events.ndjson --key user --out parts/ --partitions 16\n  partd shuffle data.csv --key key --out parts/ --store kept.lmdb')
+  .action((files: string[], o) => shuffleCommand(files, o));
+
+program
+  .command('get')
+  .description('print what a kept store (--store DIR) holds under keys, as NDJSON')
+  .argument('<DIR>', 'the store directory')
+  .argument('<KEY...>', 'keys: partition numbers, or names')
+  .addHelpText('after', '\nExample:\n  partd shuffle x.ndjson --key k --out parts --store st && partd get st 0 1')
+  .action((dir: string, keys: string[]) => getCommand(dir, keys));
+
+program
+  .command('bench')
+  .description('run the benchmark harness (the same code as npm run bench)')
+  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3; default w1 w1-large shuffle')
+  .option('--records <N>', 'records for shuffle/w3')
+  .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
+  .addHelpText('after', '\nExamples:\n  partd bench w1\n  partd bench shuffle --records 1000000')
+  .action(async (workloads: string[], o: { records?: string; only?: string }) => {
+    const { runBench } = await import('../../bench/index.js');
+    await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
+  });
+
+// Ctrl-C: exiting runs the temporary-store cleanup (signal-exit) and ends the worker threads.
+process.once('SIGINT', () => {
+  process.stderr.write('\npartd: interrupted\n');
+  process.exit(130);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander has printed its message; help and version are not errors
+    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+  } else {
+    const err = e as Error;
+    const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
+    process.stderr.write(`partd: ${verbose && err.stack ? err.stack : err.message}\n`);
+    process.exitCode = e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+  }
+}

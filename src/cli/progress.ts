@@ -1,0 +1,53 @@
+/** Progress bars on stderr (cli-progress), only on a terminal; and the closing summary line. */
+import cliProgress from 'cli-progress';
+import type { Progress } from '../shuffle/coordinator.js';
+
+const MB = 1e6;
+
+/** Draws the scatter and gather phases; a no-op when `enabled` is false. */
+export class Bars {
+  readonly #multi?: cliProgress.MultiBar;
+  #scatter?: cliProgress.SingleBar;
+  #gather?: cliProgress.SingleBar;
+  readonly #t0 = performance.now();
+
+  constructor(enabled: boolean) {
+    if (!enabled) return;
+    this.#multi = new cliProgress.MultiBar(
+      { stream: process.stderr, hideCursor: true, clearOnComplete: false, format: '{phase} |{bar}| {percentage}% {detail} | ETA {eta_formatted}', etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  /** A progress callback for `shuffle`/`groupBy`. */
+  readonly update = (p: Progress): void => {
+    if (!this.#multi) return;
+    if (p.phase === 'scatter') {
+      const total = p.bytesTotal > 0 ? p.bytesTotal : (p.splits ?? p.splitsDone + 1);
+      const value = p.bytesTotal > 0 ? p.bytesRead : p.splitsDone;
+      const secs = (performance.now() - this.#t0) / 1000;
+      const detail = `${p.records.toLocaleString('en-US')} records, ${(p.bytesRead / MB).toFixed(0)}/${(p.bytesTotal / MB).toFixed(0)} MB, ${Math.round(p.records / secs).toLocaleString('en-US')} records/s`;
+      this.#scatter ??= this.#multi.create(total, 0, { phase: 'scatter', detail });
+      this.#scatter.setTotal(total);
+      this.#scatter.update(value, { detail });
+    } else {
+      const detail = `${p.partitionsDone}/${p.partitions} partitions`;
+      this.#gather ??= this.#multi.create(p.partitions, 0, { phase: 'gather ', detail });
+      this.#gather.update(p.partitionsDone, { detail });
+    }
+  };
+
+  /** Removes the bars' cursor handling. */
+  stop(): void {
+    this.#multi?.stop();
+  }
+}
+
+/** `partd: 5,000,000 records → 100,000 groups in 4.2 s (1,190,000 records/s, 71 MB/s), peak memory 310 MiB`. */
+export function summary(what: { records: number; bytes: number; outputs: number; outputName: string; seconds: number; bad: number }): string {
+  const rate = Math.round(what.records / what.seconds).toLocaleString('en-US');
+  const mbps = what.bytes > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
+  const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+  const bad = what.bad > 0 ? `, ${what.bad.toLocaleString('en-US')} bad records skipped` : '';
+  return `partd: ${what.records.toLocaleString('en-US')} records → ${what.outputs.toLocaleString('en-US')} ${what.outputName} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}`;
+}
