@@ -1,5 +1,5 @@
 /**
- * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [--only NAME,...] [--records N]`.
+ * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [w4] [--only NAME,...] [--records N]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines measured in the same run.
  */
@@ -8,6 +8,7 @@ import { Dict, File, Lmdb, LZ4, Spill, type Partd } from '../src/index.js';
 import { report, type Row } from './report.js';
 import { W1, W1_LARGE, runPythonPartd, runW1, type W1Shape } from './w1.js';
 import { runW2, runW3 } from './w2/shuffle.js';
+import { runW4 } from './w4/index.js';
 
 const MB100 = 100e6;
 const stores: [string, () => Partd][] = [
@@ -58,7 +59,8 @@ export async function runBench(argv: string[]): Promise<void> {
     else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
     else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000));
     else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
-    else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2) or w3`);
+    else if (w === 'w4') report(`W4 partd groupby of files (${records ?? 5_000_000} records)`, await runW4(records ?? 5_000_000));
+    else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2), w3 or w4`);
   }
 }
 

@@ -39,7 +39,7 @@ export function describe(value: unknown): string {
 export class BadRecordError extends Error {
   override name = 'BadRecordError';
   /** Where the record is within its split, until the message names the file and line. */
-  origin?: { position: number; offset?: number; line?: number };
+  origin?: { position: number; offset?: number };
 }
 
 /** A shuffle that failed: names the split (or partition) and keeps the worker's error as `cause`. */

@@ -130,6 +130,9 @@ describe('bad input and failures', () => {
     const skipped = await groupBy({ ...opts, onBadRecord: 'skip' });
     expect(skipped.stats?.badRecords).toBe(1);
     expect([...skipped.keys()].sort()).toEqual(['a', 'c']);
+    // a record without its key, after a field with a newline in it: the line where it starts
+    fs.writeFileSync(file, 'key,v\n"multi\nline",1\nb,2\nc,3\n');
+    await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(`${file} line 5: record has no usable key`);
   });
 
   it('a worker that throws rejects with its message and split, and removes the temporary store', async () => {

@@ -59,7 +59,7 @@ program
 program
   .command('bench')
   .description('run the benchmark harness (the same code as npm run bench)')
-  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3; default w1 w1-large shuffle')
+  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4; default w1 w1-large shuffle')
   .option('--records <N>', 'records for shuffle/w3')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
   .addHelpText('after', '\nExamples:\n  partd bench w1\n  partd bench shuffle --records 1000000')

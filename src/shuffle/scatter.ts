@@ -14,7 +14,7 @@ import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
 import { aggregator, ordinal, type PlannedAgg } from './reducers.js';
-import { describeSplit, lineOf, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
+import { csvLineOf, describeSplit, lineOf, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
 
 /** How a record's key is found: a field name, or a function module. */
 export type KeySpec = { field: string } | ResolvedRef;
@@ -178,7 +178,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
 
 /** Where a record is, for an error: file and line when there is a file. */
 async function locate(split: SplitSpec, o: Origin): Promise<string> {
-  if (split.kind === 'csv') return `${split.file} line ${o.line}`;
+  if (split.kind === 'csv') return `${split.file} line ${await csvLineOf(split, o.position)}`;
   if (split.kind === 'ndjson') return `${split.file} line ${await lineOf(split.file, o.offset!)}`;
   return `${describeSplit(split)} record ${o.position}`;
 }

@@ -27,13 +27,11 @@ export interface Origin {
   position: number;
   /** Byte offset (file inputs) of the record's start. */
   offset?: number;
-  /** 1-based line number (CSV). */
-  line?: number;
 }
 
 /**
- * Called per record (no allocation per record: `at` is the byte offset of an NDJSON line or
- * the line number of a CSV row); `bad` is called instead for an unreadable one.
+ * Called per record (no allocation per record: `at` is the byte offset of an NDJSON line);
+ * `bad` is called instead for an unreadable one.
  */
 export interface RecordSink {
   record(record: unknown, position: number, at?: number): void;
@@ -42,7 +40,7 @@ export interface RecordSink {
 
 /** The Origin of a record, from what the sink was given. */
 export function originOf(split: SplitSpec, position: number, at?: number): Origin {
-  return split.kind === 'csv' ? { position, line: at } : split.kind === 'ndjson' ? { position, offset: at } : { position };
+  return split.kind === 'ndjson' ? { position, offset: at } : { position };
 }
 
 /** A human description of a split, for errors. */
@@ -209,7 +207,7 @@ export async function lineOf(file: string, offset: number): Promise<number> {
   return line;
 }
 
-async function readCsv(split: Extract<SplitSpec, { kind: 'csv' }>, sink: RecordSink): Promise<{ bytes: number }> {
+async function readSplitBytes(split: { file: string; start: number; end: number }): Promise<Buffer> {
   const fh = await fs.promises.open(split.file, 'r');
   const buf = Buffer.allocUnsafe(split.end - split.start);
   try {
@@ -217,17 +215,29 @@ async function readCsv(split: Extract<SplitSpec, { kind: 'csv' }>, sink: RecordS
   } finally {
     await fh.close();
   }
-  let position = 0;
+  return buf;
+}
+
+type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
+const csvOptions = (split: CsvSplit) => ({ columns: split.columns, cast: true, skip_empty_lines: true });
+
+async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
+  const buf = await readSplitBytes(split);
+  // No `info` (it halves csv-parse's speed): the line of a record is worked out only for an error.
   const rows = parseCsv(buf, {
-    columns: split.columns,
-    cast: true,
-    skip_empty_lines: true,
-    info: true,
+    ...csvOptions(split),
     skip_records_with_error: true,
     on_skip: (err: { message: string; lines?: number } | undefined) => {
       if (err) sink.bad(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
     },
-  }) as { record: unknown; info: { lines: number } }[];
-  for (const { record, info } of rows) sink.record(record, position++, split.line + info.lines - 1);
+  }) as unknown[];
+  rows.forEach((record, position) => sink.record(record, position));
   return { bytes: buf.length };
+}
+
+/** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
+export async function csvLineOf(split: CsvSplit, position: number): Promise<number> {
+  const rows = parseCsv(await readSplitBytes(split), { ...csvOptions(split), info: true, skip_records_with_error: true }) as { info: { lines: number } }[];
+  const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
+  return split.line + before;
 }
