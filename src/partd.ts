@@ -114,6 +114,11 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
 
   // ---- The implementer's interface: keys arrive as canonical ids (see keys.ts). ----
 
+  /** `append`'s validation of `data`, for stores that add append variants. */
+  protected entriesOf(data: AppendData<In>): Entry<In>[] {
+    return this.#entries(data);
+  }
+
   /** Validates (and may normalise) one value for `append`/`iset`; throws naming `arg`. */
   protected abstract checkValue(value: unknown, arg: string): In;
   /** Appends all entries as one atomic step. */

@@ -9,6 +9,7 @@ import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-file';
 const META_DIR = '.meta';
+const JOURNAL = '.journal';
 const READ_PIECE = 1 << 20;
 
 /**
@@ -36,41 +37,33 @@ export class File extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    await this.#lock.run(() => {
-      const before = new Map<string, number>(); // file → size before this call, for rollback
+    await this.#locked(() => {
+      const writes = entries.filter(([, value]) => value.length > 0); // a key exists only while it holds bytes
+      const files = writes.map(([id]) => this.#fileOf(id));
+      // The journal holds every file's size before this call: a holder killed mid-call is rolled
+      // back by the next one to take the lock, so no reader ever sees half a call or a torn value.
+      const before = new Map(files.map((f) => [f, sizeOf(f)] as const));
+      writeAtomic(this.#journal, JSON.stringify([...before]));
       try {
-        for (const [id, value] of entries) {
-          if (value.length === 0) continue; // a key exists only while it holds bytes
-          const file = this.#fileOf(id);
-          let fd: number;
-          try {
-            fd = fs.openSync(file, 'a');
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-            fs.mkdirSync(path.dirname(file), { recursive: true });
-            fd = fs.openSync(file, 'a');
-          }
-          try {
-            if (!before.has(file)) before.set(file, fs.fstatSync(fd).size);
-            writeAll(fd, value);
-          } finally {
-            fs.closeSync(fd);
-          }
-          this.#rememberId(file, id);
-        }
+        writes.forEach(([id, value], i) => {
+          appendTo(files[i]!, value);
+          this.#rememberId(files[i]!, id);
+        });
       } catch (e) {
-        for (const [file, size] of before) fs.truncateSync(file, size);
+        rollBack(before);
+        fs.rmSync(this.#journal, { force: true });
         throw e;
       }
+      fs.rmSync(this.#journal);
     });
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#lock.run(() => ids.map((id) => readOrEmpty(this.#fileOf(id))));
+    return this.#locked(() => ids.map((id) => readOrEmpty(this.#fileOf(id))));
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#lock.run(() =>
+    return this.#locked(() =>
       ids.map((id) => {
         const file = this.#fileOf(id);
         const value = readOrEmpty(file);
@@ -81,7 +74,7 @@ export class File extends RawStore {
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
-    await this.#lock.run(() => {
+    await this.#locked(() => {
       const file = this.#fileOf(id);
       if (value.length === 0) return removeKeyFile(file);
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -94,19 +87,19 @@ export class File extends RawStore {
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    await this.#lock.run(() => ids.forEach((id) => removeKeyFile(this.#fileOf(id))));
+    await this.#locked(() => ids.forEach((id) => removeKeyFile(this.#fileOf(id))));
   }
 
   async dropAll(): Promise<void> {
-    await this.#lock.run(() => {
+    await this.#locked(() => {
       for (const name of fs.readdirSync(this.path)) {
-        if (name !== MARKER && name !== '.lock') fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
+        if (name !== MARKER && name !== '.lock' && name !== JOURNAL) fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
       }
     });
   }
 
   async closeStore(): Promise<void> {
-    await this.#lock.run(() => undefined); // let calls in flight finish first
+    await this.#locked(() => undefined); // let calls in flight finish first
     this.#dir.close();
   }
 
@@ -116,7 +109,7 @@ export class File extends RawStore {
     let size: number;
     try {
       // Open under the lock so the size read is at an append-call boundary.
-      [handle, size] = await this.#lock.run(async () => {
+      [handle, size] = await this.#locked(async () => {
         const h = await fs.promises.open(file, 'r');
         return [h, (await h.stat()).size] as const;
       });
@@ -152,6 +145,21 @@ export class File extends RawStore {
     yield* walk([]);
   }
 
+  get #journal(): string {
+    return path.join(this.path, JOURNAL);
+  }
+
+  /** Runs `fn` under the lock, first rolling back a call whose holder died (its journal is left). */
+  #locked<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.#lock.run(() => {
+      if (fs.existsSync(this.#journal)) {
+        rollBack(new Map(JSON.parse(fs.readFileSync(this.#journal, 'utf8')) as [string, number][]));
+        fs.rmSync(this.#journal);
+      }
+      return fn();
+    });
+  }
+
   #fileOf(id: string): string {
     // Layer metadata lives under .meta/, which keys() does not walk.
     if (isMetaId(id)) return path.join(this.path, META_DIR, ...keyPath(id));
@@ -161,6 +169,45 @@ export class File extends RawStore {
   /** Keeps the id beside a file whose name was shortened, so `keys()` can report it. */
   #rememberId(file: string, id: string): void {
     if (isHashed(path.relative(this.path, file).split(path.sep))) fs.writeFileSync(file + ID_SUFFIX, id);
+  }
+}
+
+/** A file's size, or -1 when it does not exist. */
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw e;
+  }
+}
+
+/** Puts files back to their sizes (-1: removes the file). */
+function rollBack(sizes: ReadonlyMap<string, number>): void {
+  for (const [file, size] of sizes) {
+    if (size < 0) fs.rmSync(file, { force: true });
+    else if (fs.existsSync(file)) fs.truncateSync(file, size);
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  fs.writeFileSync(file + '.tmp', text);
+  fs.renameSync(file + '.tmp', file);
+}
+
+function appendTo(file: string, value: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'a');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fd = fs.openSync(file, 'a');
+  }
+  try {
+    writeAll(fd, value);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

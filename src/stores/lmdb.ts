@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { RawStore, concatBytes, type Entry } from '../partd.js';
+import fs from 'node:fs';
+import { keyId, type Key } from '../keys.js';
+import { RawStore, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
@@ -12,6 +14,8 @@ const MAX_PIECE = 16 << 20;
 const MAX_ID_BYTES = 1024;
 const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
 const NAME_PREFIX = Buffer.from([0, 0x6e]); // hashed id → full id
+/** Below this much free space, a failed write is taken for a full disk. */
+const FULL_DISK_BYTES = 64 << 20;
 
 /** Options of the `Lmdb` store. */
 export interface LmdbOptions {
@@ -53,24 +57,56 @@ export class Lmdb extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    const db = this.#db;
-    db.transactionSync(() => {
-      const seq = (db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n;
-      const seqBytes = Buffer.allocUnsafe(8);
-      seqBytes.writeBigUInt64BE(seq);
-      db.putSync(SEQ_KEY, seqBytes);
-      let piece = 0; // counts pieces within this call, so repeated ids keep their order
-      for (const [id, value] of entries) {
-        const prefix = this.#prefix(id, true);
-        for (let off = 0; off < value.length; off += MAX_PIECE) {
-          const key = Buffer.allocUnsafe(prefix.length + 12);
-          prefix.copy(key, 0);
-          seqBytes.copy(key, prefix.length);
-          key.writeUInt32BE(piece++, prefix.length + 8);
-          db.putSync(key, toBuffer(value.subarray(off, off + MAX_PIECE)));
-        }
-      }
+    this.#transaction(() => this.#write(entries));
+  }
+
+  /**
+   * One append call whose transaction first runs `check`, which reads the store as the
+   * transaction sees it and throws to write nothing: a compare-and-append across threads and
+   * processes (the shuffle guards its commits with it). `afterWrites` runs after the writes,
+   * before the commit (fault injection in tests).
+   */
+  async appendIf(data: AppendData<Uint8Array>, check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): Promise<void> {
+    this.assertOpen('appendIf');
+    const entries = this.entriesOf(data);
+    this.#transaction(() => {
+      check((key) => this.#read(keyId(key, 'key')));
+      this.#write(entries);
+      afterWrites?.();
     });
+  }
+
+  /** Runs a write transaction; a full disk is reported as ENOSPC (LMDB itself may say EIO). */
+  #transaction<T>(fn: () => T): T {
+    try {
+      return this.#db.transactionSync(fn);
+    } catch (e) {
+      const free = freeBytes(this.path);
+      if (free !== undefined && free < FULL_DISK_BYTES && !(e instanceof TypeError)) {
+        throw Object.assign(new Error(`ENOSPC: no space left on device for the Lmdb store at ${this.path} (${(e as Error).message})`, { cause: e }), { code: 'ENOSPC' });
+      }
+      throw e;
+    }
+  }
+
+  /** Writes entries as the chunks of one append call (inside a transaction). */
+  #write(entries: readonly Entry<Uint8Array>[]): void {
+    const db = this.#db;
+    const seq = (db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n;
+    const seqBytes = Buffer.allocUnsafe(8);
+    seqBytes.writeBigUInt64BE(seq);
+    db.putSync(SEQ_KEY, seqBytes);
+    let piece = 0; // counts pieces within this call, so repeated ids keep their order
+    for (const [id, value] of entries) {
+      const prefix = this.#prefix(id, true);
+      for (let off = 0; off < value.length; off += MAX_PIECE) {
+        const key = Buffer.allocUnsafe(prefix.length + 12);
+        prefix.copy(key, 0);
+        seqBytes.copy(key, prefix.length);
+        key.writeUInt32BE(piece++, prefix.length + 8);
+        db.putSync(key, toBuffer(value.subarray(off, off + MAX_PIECE)));
+      }
+    }
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
@@ -78,7 +114,7 @@ export class Lmdb extends RawStore {
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#db.transactionSync(() =>
+    return this.#transaction(() =>
       ids.map((id) => {
         const value = this.#read(id);
         this.#remove(id);
@@ -88,15 +124,14 @@ export class Lmdb extends RawStore {
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
-    this.#db.transactionSync(() => {
+    this.#transaction(() => {
       this.#remove(id);
-      // Reuse the append path inside this transaction (nested transactionSync joins it).
-      void this.appendIds([[id, value]]);
+      this.#write([[id, value]]);
     });
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    this.#db.transactionSync(() => ids.forEach((id) => this.#remove(id)));
+    this.#transaction(() => ids.forEach((id) => this.#remove(id)));
   }
 
   async dropAll(): Promise<void> {
@@ -153,6 +188,16 @@ export class Lmdb extends RawStore {
     if (writing) this.#db.putSync(nameKey, bytes);
     else if (this.#db.get(nameKey) === undefined) return undefined;
     return Buffer.concat([short, Buffer.from([0])]);
+  }
+}
+
+/** Free bytes on the file system holding `dir`, if it can be told. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
   }
 }
 
