@@ -139,7 +139,10 @@ describe('bad input and failures', () => {
     const before = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length;
     const failing = shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 });
     await expect(failing).rejects.toThrow(ShuffleError);
-    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 })).rejects.toThrow(/split \d+ \(records \d+\.\.\d+\) failed: boom at 1234/);
+    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 })).rejects.toThrow(
+      /^split \d+ \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: boom at 1234; attempt 2: boom at 1234; attempt 3: boom at 1234\)$/,
+    );
+    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 1, retries: 0 })).rejects.toThrow(/failed after 1 attempt \(attempt 1: boom at 1234\)$/);
     expect(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length).toBe(before);
   });
 });

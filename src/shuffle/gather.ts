@@ -1,6 +1,7 @@
 /** The gather worker: reads one partition and reduces it. */
 import { loadRef, type ResolvedRef } from './modules.js';
 import { aggregator, type PlannedAgg } from './reducers.js';
+import { trigger, type Fault } from './faults.js';
 import { openShuffleStore } from './scatter.js';
 
 /** A custom gather reducer: the partition's record batches in, any structured-clonable value out. */
@@ -11,12 +12,25 @@ export interface GatherTask {
   store: string;
   partition: number;
   reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef };
+  attempt: number;
+  /** Test-only fault injection (faults.ts). */
+  faults?: Fault[];
+}
+
+async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void): AsyncGenerator<T> {
+  let n = 0;
+  for await (const b of batches) {
+    yield b;
+    each(++n);
+  }
 }
 
 /** Runs one gather task; groupBy returns `[key, row]` pairs. */
 export async function gather(task: GatherTask): Promise<unknown> {
   const { codec } = openShuffleStore(task.store);
-  const batches = codec.iterate(task.partition);
+  const fault = trigger(task.faults, 'gather', { partition: task.partition, attempt: task.attempt });
+  fault(0);
+  const batches = counted(codec.iterate(task.partition), fault);
   if (task.reduce.kind === 'module') {
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, task.partition);

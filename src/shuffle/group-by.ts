@@ -1,6 +1,9 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
-import { gatherPhase, plan, planAggregations, scatterPhase, type GroupByOptions, type ShuffleStats } from './coordinator.js';
-import { WorkerPool } from './pool.js';
+import { gatherPhase, poolFor, scatterPhase, type ShuffleStats } from './coordinator.js';
+import { describe } from '../errors.js';
+import { resolveRef, type ModuleRef } from './modules.js';
+import { plan, type GroupByOptions } from './options.js';
+import type { PlannedAgg } from './reducers.js';
 import { aggregator } from './reducers.js';
 
 /** One group's row: its key and one column per aggregation. */
@@ -19,9 +22,9 @@ export class Groups extends Map<string | number, GroupRow> {
  */
 export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow]> {
   const aggs = await planAggregations(options?.aggregate);
-  const p = await plan(options as GroupByOptions);
   const combine = (await aggregator(aggs)).mergeable;
-  const pool = new WorkerPool(p.workers); // one pool for both phases: threads start once
+  const p = await plan(options as GroupByOptions, { plan: aggs, combine });
+  const pool = poolFor(p); // one pool for both phases: threads start once
   try {
     const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
@@ -41,4 +44,23 @@ export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<
   const groups = new Groups();
   for await (const [key, row] of iterateGroups(options, (s) => (groups.stats = s))) groups.set(key, row);
   return groups;
+}
+
+/** Plans the aggregations: names, ops and fields checked, custom reducers resolved. */
+export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]> {
+  if (!aggregate || typeof aggregate !== 'object') throw new TypeError('aggregate: expected { name: { op, field } }');
+  const ops = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last', 'collect', 'custom'];
+  const out: PlannedAgg[] = [];
+  for (const [name, spec] of Object.entries(aggregate as Record<string, { op?: unknown; field?: unknown; reducer?: ModuleRef }>)) {
+    const arg = `aggregate.${name}`;
+    if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
+    if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string)) throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
+    if (spec.field !== undefined && typeof spec.field !== 'string') throw new TypeError(`${arg}.field: expected a field name`);
+    if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ref: await resolveRef(spec.reducer, `${arg}.reducer`) });
+    else if (spec.op === 'count') out.push({ name, op: 'count' });
+    else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);
+    else out.push({ name, op: spec.op as Exclude<PlannedAgg['op'], 'custom' | 'count'>, field: spec.field });
+  }
+  if (out.length === 0) throw new RangeError('aggregate: no aggregations given');
+  return out;
 }

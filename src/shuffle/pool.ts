@@ -1,4 +1,4 @@
-/** The worker pool: Piscina threads running workers/shuffle.ts; the first failure stops the rest. */
+/** The worker pool: Piscina threads running workers/shuffle.ts, with per-task timeouts and a job-wide abort. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,30 +16,52 @@ function workerFile(): string {
   throw new Error('partd: dist/workers/shuffle.js is missing; run `npm run build` first');
 }
 
+/** A task that outlived its timeout; its worker was terminated. */
+export class TaskTimeoutError extends Error {
+  override name = 'TaskTimeoutError';
+}
+
 /** A pool of worker threads for one job (scatter, then gather, on the same threads). */
 export class WorkerPool {
   readonly #pool: Piscina;
   readonly #abort = new AbortController();
-  #firstError: unknown;
 
-  constructor(readonly threads: number) {
-    this.#pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
+  constructor(readonly threads: number, options: { heapMB?: number; signal?: AbortSignal } = {}) {
+    this.#pool = new Piscina({
+      filename: workerFile(),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+      resourceLimits: options.heapMB ? { maxOldGenerationSizeMb: options.heapMB } : undefined,
+    });
     setMaxListeners(0, this.#abort.signal); // one listener per queued task
+    options.signal?.addEventListener('abort', () => this.abort(options.signal!.reason), { once: true });
   }
 
-  /** Runs a task; after any task failed, every task rejects with that first error. */
-  run<R>(name: 'scatter' | 'gather', task: unknown): Promise<R> {
-    return this.#pool
-      .run(task, { name, signal: this.#abort.signal })
-      .then(unwrap<R>)
-      .catch((e: unknown) => {
-        // The first failure stops the rest; their AbortErrors are not the story.
-        if (this.#firstError === undefined) {
-          this.#firstError = e;
-          this.#abort.abort();
-        }
-        throw this.#firstError;
-      });
+  /** True once the job was aborted (by its signal or a fatal failure). */
+  get aborted(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /**
+   * Runs a task. A worker that throws, exits, runs out of memory or outlives `timeoutMs`
+   * (then it is terminated) rejects this task only; Piscina replaces the worker.
+   */
+  async run<R>(name: 'scatter' | 'gather', task: unknown, timeoutMs?: number): Promise<R> {
+    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signal = timeout ? AbortSignal.any([this.#abort.signal, timeout]) : this.#abort.signal;
+    try {
+      return unwrap<R>(await this.#pool.run(task, { name, signal }));
+    } catch (e) {
+      if (timeout?.aborted && !this.aborted) throw new TaskTimeoutError(`no result within ${timeoutMs} ms; the worker was terminated`);
+      throw e;
+    }
+  }
+
+  /** Stops every task: running ones are terminated, queued ones rejected. */
+  abort(reason?: unknown): void {
+    this.#abort.abort(reason);
   }
 
   /** Stops the threads. */
@@ -49,8 +71,8 @@ export class WorkerPool {
 }
 
 /** Runs `fn` with a pool of `threads` workers, and always shuts the pool down. */
-export async function withPool<T>(threads: number, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
-  const pool = new WorkerPool(threads);
+export async function withPool<T>(threads: number, options: ConstructorParameters<typeof WorkerPool>[1], fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
+  const pool = new WorkerPool(threads, options);
   try {
     return await fn(pool);
   } finally {

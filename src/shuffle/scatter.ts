@@ -3,13 +3,15 @@
  * the store in large MessagePack chunks (LMDB pays per entry, not per byte).
  *
  * Each *part* — everything buffered when the memory budget fills, and the rest at the end —
- * is ONE append call, so one LMDB transaction, together with a marker key
- * `tuple('split', index, part)` recording its record range. A part is thus all there or
- * absent: a retried split can tell exactly which of its records already landed.
+ * is ONE guarded append, so one LMDB transaction, together with its marker (commits.ts). An
+ * attempt first reads the split's markers: a split already final is not redone, and records
+ * before the last committed position are skipped, so a retry never counts a record twice.
  */
 import { BadRecordError } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
-import { tuple, type Key } from '../keys.js';
+import type { Key } from '../keys.js';
+import { commitGuard, markerKey, readMarkers, type PartMarker } from './commits.js';
+import { trigger, type Fault } from './faults.js';
 import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
@@ -31,6 +33,10 @@ export interface ScatterTask {
   onBadRecord: 'error' | 'skip';
   /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
   group?: { plan: PlannedAgg[]; combine: boolean };
+  /** 1 for the first attempt at this split; only the attempt holding the lease may commit. */
+  attempt: number;
+  /** Test-only fault injection (faults.ts). */
+  faults?: Fault[];
 }
 
 /** What a scatter task reports. */
@@ -71,41 +77,41 @@ export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => u
 /** Runs one scatter task. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   const { raw, codec } = openShuffleStore(task.store);
+  const split = task.split;
+  const done = await readMarkers(raw, split.index);
+  const totals = (extra: PartMarker[] = []) => {
+    const all = [...done, ...extra];
+    return { records: sum(all, 'records'), bad: sum(all, 'bad'), bytesAppended: sum(all, 'bytes'), parts: all.length, bytesRead: splitBytes(split) };
+  };
+  if (done.at(-1)?.final) return totals(); // committed by an earlier attempt or run: not redone
+
   const keyOf = await keyFunction(task.key);
   const P = task.partitions;
-  const result: ScatterResult = { records: 0, bad: 0, bytesRead: 0, bytesAppended: 0, parts: 0 };
+  const agg = task.group ? await aggregator(task.group.plan) : undefined;
+  const combine = agg !== undefined && task.group!.combine;
+  const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
+  const resumeFrom = done.at(-1)?.to ?? 0;
+  const where = { split: split.index, attempt: task.attempt };
+  const chunkFault = trigger(task.faults, 'chunk', where);
+  const commitFault = trigger(task.faults, 'commit', where);
+
+  const committed: PartMarker[] = [];
   let pending: [Key, Uint8Array][] = [];
   let pendingBytes = 0;
-  let partFrom = 0; // first record position of the current part
+  let chunks = 0;
+  let part = { from: resumeFrom, records: 0, bad: 0 };
+  const buffers: unknown[][] = Array.from({ length: P }, () => []);
+  const groups = new Map<unknown, unknown[]>();
+  const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
 
-  // Takes the part's state synchronously, so records arriving meanwhile start the next part.
-  const commit = (upTo: number): Promise<void> => {
-    const batch = pending;
-    const bytes = pendingBytes;
-    const marker = Buffer.from(JSON.stringify({ from: partFrom, to: upTo, records: result.records, bad: result.bad }));
-    batch.push([tuple('split', task.split.index, result.parts++), marker]);
-    pending = [];
-    pendingBytes = 0;
-    partFrom = upTo;
-    return raw.append(batch).then(() => {
-      result.bytesAppended += bytes;
-    });
-  };
   const emit = (p: number, values: unknown[]) => {
     const chunk = codec.frameOf(values);
     pending.push([p, chunk]);
     pendingBytes += chunk.length;
+    chunkFault(++chunks);
   };
-
-  // Records are handed over synchronously; a full budget is committed between records.
-  let commitDue = false;
-  const buffers: unknown[][] = Array.from({ length: P }, () => []);
-  const agg = task.group ? await aggregator(task.group.plan) : undefined;
-  const groups = new Map<unknown, unknown[]>();
-  const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
-
   const flushBuffers = () => {
-    if (agg && task.group!.combine) {
+    if (combine) {
       const byPartition: unknown[][] = Array.from({ length: P }, () => []);
       for (const [k, states] of groups) byPartition[partitionOf(k, P)]!.push([k, states]);
       groups.clear();
@@ -117,37 +123,50 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
       });
     }
   };
-
-  // Records arrive synchronously; when the budget fills, the part is committed between two records.
-  let position = 0;
-  const parts: Promise<void>[] = [];
-  const bad = (error: BadRecordError) => {
-    if (task.onBadRecord === 'error') throw error;
-    result.bad++;
+  // Takes the part's state synchronously, so records arriving meanwhile start the next part.
+  const commit = (to: number, final: boolean): Promise<void> => {
+    flushBuffers();
+    const index = done.length + committed.length;
+    const marker: PartMarker = { ...part, to, bytes: pendingBytes, final };
+    const batch = pending;
+    batch.push([markerKey(split.index, index), Buffer.from(JSON.stringify(marker))]);
+    committed.push(marker);
+    pending = [];
+    pendingBytes = 0;
+    part = { from: to, records: 0, bad: 0 };
+    return raw.appendIf(batch, commitGuard(split.index, index, task.attempt), () => commitFault(index));
   };
-  const combine = agg !== undefined && task.group!.combine;
-  const splitIndex = task.split.index;
-  const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
+
+  const parts: Promise<void>[] = [];
+  let position = resumeFrom;
+  let commitDue = false;
+  const bad = (error: BadRecordError, pos: number) => {
+    if (pos < resumeFrom) return;
+    position = pos + 1;
+    if (task.onBadRecord === 'error') throw error;
+    part.bad++;
+  };
   const sink = {
     record: (record: unknown, pos: number, at?: number) => {
+      if (pos < resumeFrom) return; // committed by an earlier attempt
       position = pos + 1;
       const key = keyOf(record);
       if (typeof key !== 'string' && typeof key !== 'number') {
         const error = new BadRecordError(`record has no usable key (got ${key === null ? 'null' : typeof key})`);
-        error.origin = originOf(task.split, pos, at);
-        return bad(error);
+        error.origin = originOf(split, pos, at);
+        return bad(error, pos);
       }
-      result.records++;
+      part.records++;
       if (combine) {
         const states = groups.get(key);
-        const ord = ordered ? ordinal(splitIndex, pos) : 0;
+        const ord = ordered ? ordinal(split.index, pos) : 0;
         if (states === undefined) groups.set(key, agg.init(record, ord));
         else agg.add(states, record, ord);
         if (groups.size >= maxGroups) commitDue = true;
       } else {
         const p = partitionOf(key, P);
         const buf = buffers[p]!;
-        buf.push(agg ? [key, ordinal(splitIndex, pos), record] : record);
+        buf.push(agg ? [key, ordinal(split.index, pos), record] : record);
         if (buf.length >= CHUNK_RECORDS) {
           emit(p, buf);
           buffers[p] = [];
@@ -156,24 +175,28 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
       }
       if (commitDue) {
         commitDue = false;
-        flushBuffers();
-        parts.push(commit(position));
+        parts.push(commit(position, false));
       }
     },
     bad,
   };
-  let bytes: number;
   try {
-    ({ bytes } = await readSplit(task.split, sink));
+    await readSplit(split, sink);
   } catch (e) {
-    if (e instanceof BadRecordError && e.origin) e.message = `${await locate(task.split, e.origin)}: ${e.message}`;
+    if (e instanceof BadRecordError && e.origin) e.message = `${await locate(split, e.origin)}: ${e.message}`;
     throw e;
   }
   await Promise.all(parts);
-  flushBuffers();
-  await commit(position);
-  result.bytesRead = bytes;
-  return result;
+  await commit(position, true);
+  return totals(committed);
+}
+
+function sum(markers: PartMarker[], field: 'records' | 'bad' | 'bytes'): number {
+  return markers.reduce((n, m) => n + m[field], 0);
+}
+
+function splitBytes(split: SplitSpec): number {
+  return split.kind === 'ndjson' || split.kind === 'csv' ? split.end - split.start : 0;
 }
 
 /** Where a record is, for an error: file and line when there is a file. */

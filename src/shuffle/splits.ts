@@ -35,7 +35,8 @@ export interface Origin {
  */
 export interface RecordSink {
   record(record: unknown, position: number, at?: number): void;
-  bad(error: BadRecordError): void;
+  /** An unreadable record; it takes a position too, so retries skip it like any other. */
+  bad(error: BadRecordError, position: number): void;
 }
 
 /** The Origin of a record, from what the sink was given. */
@@ -173,7 +174,7 @@ async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: R
               record = JSON.parse(text);
             } catch (e) {
               parsed = false;
-              sink.bad(new BadRecordError(`${split.file} line ${await lineOf(split.file, lineStart)}: not JSON: ${(e as Error).message}`));
+              sink.bad(new BadRecordError(`${split.file} line ${await lineOf(split.file, lineStart)}: not JSON: ${(e as Error).message}`), position++);
             }
             if (parsed) sink.record(record, position++, lineStart);
           }
@@ -223,15 +224,21 @@ const csvOptions = (split: CsvSplit) => ({ columns: split.columns, cast: true, s
 
 async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
   const buf = await readSplitBytes(split);
-  // No `info` (it halves csv-parse's speed): the line of a record is worked out only for an error.
-  const rows = parseCsv(buf, {
+  // Records and unreadable rows in input order, so positions are the same on every attempt.
+  // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
+  const items: unknown[] = [];
+  const bad = new Set<number>();
+  parseCsv(buf, {
     ...csvOptions(split),
     skip_records_with_error: true,
+    on_record: (record: unknown) => void items.push(record),
     on_skip: (err: { message: string; lines?: number } | undefined) => {
-      if (err) sink.bad(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
+      if (!err) return;
+      bad.add(items.length);
+      items.push(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
     },
-  }) as unknown[];
-  rows.forEach((record, position) => sink.record(record, position));
+  });
+  items.forEach((item, position) => (bad.has(position) ? sink.bad(item as BadRecordError, position) : sink.record(item, position)));
   return { bytes: buf.length };
 }
 

@@ -1,0 +1,188 @@
+/**
+ * The options of `shuffle` and `groupBy`, checked before any work, and the job they describe:
+ * its splits are planned once and kept in the store (commits.ts), so a re-run on a kept store
+ * resumes the same splits whatever the worker count.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe } from '../errors.js';
+import { Lmdb } from '../stores/lmdb.js';
+import { jobKey, utf8 } from './commits.js';
+import { faultsFromEnv, type Fault } from './faults.js';
+import { resolveRef, type ModuleRef } from './modules.js';
+import type { Aggregation, PlannedAgg } from './reducers.js';
+import type { KeySpec } from './scatter.js';
+import { csvSplits, ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
+
+/** Where records come from. */
+export type ShuffleInput<T = unknown> =
+  | { generate: ModuleRef; count: number }
+  | { ndjson: string | string[] }
+  | { csv: string | string[] }
+  | { records: Iterable<T> | AsyncIterable<T> };
+
+/** What a progress callback receives. */
+export type Progress =
+  | { phase: 'scatter'; records: number; bytesRead: number; bytesTotal: number; bytesAppended: number; splitsDone: number; splits: number | undefined }
+  | { phase: 'gather'; partitionsDone: number; partitions: number };
+
+/** Options of `shuffle` and `groupBy`. */
+export interface ShuffleOptions<T = unknown> {
+  input: ShuffleInput<T>;
+  /** A field name, or a module exporting `(record) => key` (a string or number). */
+  key: string | ModuleRef;
+  /** P, the number of partitions (default 128). */
+  partitions?: number;
+  /** Worker threads (default: available parallelism). */
+  workers?: number;
+  /** Bytes that the scatter buffers of all workers may hold together (default 256 MiB). */
+  memory?: number;
+  /**
+   * An Lmdb store or its directory (default: a temporary Lmdb, removed at the end). A kept
+   * store remembers the job: running the same job on it again resumes it.
+   */
+  store?: string | Lmdb;
+  /** A malformed line or a record without its key: fail (default), or skip and count it. */
+  onBadRecord?: 'error' | 'skip';
+  /** Called as splits and partitions complete. */
+  progress?: (p: Progress) => void;
+  /** Attempts after the first for a split or partition whose worker failed (default 2). */
+  retries?: number;
+  /** Milliseconds a task may run before its worker is terminated and the task retried (default: no limit). */
+  taskTimeout?: number;
+  /** Aborting stops the workers and rejects with the signal's reason (an AbortError). */
+  signal?: AbortSignal;
+  /** Heap limit of each worker thread in MiB (Node's `resourceLimits.maxOldGenerationSizeMb`). */
+  workerHeapMB?: number;
+}
+
+/** Options of `groupBy`: a shuffle's plus the aggregations, by output name. */
+export interface GroupByOptions<T = unknown> extends ShuffleOptions<T> {
+  aggregate: Record<string, Aggregation>;
+}
+
+/** A checked job, ready to run. */
+export interface Plan {
+  partitions: number;
+  workers: number;
+  memory: number;
+  key: KeySpec;
+  onBadRecord: 'error' | 'skip';
+  store: Lmdb;
+  ownsStore: boolean;
+  progress: (p: Progress) => void;
+  input: ShuffleInput;
+  retries: number;
+  taskTimeout?: number;
+  signal?: AbortSignal;
+  workerHeapMB?: number;
+  faults: Fault[];
+  /** The planned splits (none for a records input, which is cut while it is read). */
+  splits: SplitSpec[];
+  bytesTotal: number;
+}
+
+const MiB = 1 << 20;
+
+function positiveInt(value: unknown, arg: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${arg}: expected ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks every option before any work starts, and opens (or resumes) the job's store. */
+export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
+  const partitions = positiveInt(options.partitions, 'partitions', 128);
+  const workers = positiveInt(options.workers, 'workers', os.availableParallelism());
+  const memory = positiveInt(options.memory, 'memory', 256 * MiB);
+  const retries = positiveInt(options.retries, 'retries', 2, 0);
+  const taskTimeout = options.taskTimeout === undefined ? undefined : positiveInt(options.taskTimeout, 'taskTimeout', 0);
+  const workerHeapMB = options.workerHeapMB === undefined ? undefined : positiveInt(options.workerHeapMB, 'workerHeapMB', 0);
+  if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
+    throw new RangeError(`onBadRecord: expected 'error' or 'skip', got ${describe(options.onBadRecord)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal: expected an AbortSignal');
+  options.signal?.throwIfAborted();
+  if (options.progress !== undefined && typeof options.progress !== 'function') throw new TypeError('progress: expected a function');
+  let key: KeySpec;
+  if (typeof options.key === 'string' && options.key !== '') key = { field: options.key };
+  else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
+  else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
+  const input = options.input as ShuffleInput | undefined;
+  const { splits, bytesTotal, descriptor } = await planInput(input, workers);
+  if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
+    throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
+  }
+  const ownsStore = !(options.store instanceof Lmdb);
+  const store = options.store instanceof Lmdb ? options.store : new Lmdb(options.store);
+  const job = { version: 1, input: descriptor, key, partitions, group: group?.plan ?? null, splits };
+  let resumed: SplitSpec[];
+  try {
+    resumed = await claimJob(store, job);
+  } catch (e) {
+    if (ownsStore) await store.close();
+    throw e;
+  }
+  return {
+    partitions, workers, memory, key, onBadRecord: options.onBadRecord ?? 'error', store, ownsStore,
+    progress: options.progress ?? (() => undefined), input: input!, retries, taskTimeout, signal: options.signal, workerHeapMB,
+    faults: faultsFromEnv(), splits: resumed, bytesTotal,
+  };
+}
+
+/** Checks the input and plans its splits; `descriptor` identifies it for resuming. */
+async function planInput(input: ShuffleInput | undefined, workers: number): Promise<{ splits: SplitSpec[]; bytesTotal: number; descriptor: unknown }> {
+  const kinds = 'expected { generate, count }, { ndjson }, { csv } or { records }';
+  if (!input || typeof input !== 'object') throw new TypeError(`input: ${kinds}`);
+  if ('generate' in input) {
+    const ref = await resolveRef(input.generate, 'input.generate');
+    const count = positiveInt(input.count, 'input.count', NaN);
+    // Two splits per worker: few enough that per-split commits stay large, enough to even out.
+    return { splits: rangeSplits(count, Math.ceil(count / (2 * workers)), ref), bytesTotal: 0, descriptor: { generate: ref, count } };
+  }
+  if ('ndjson' in input || 'csv' in input) {
+    const csv = 'csv' in input;
+    const files = [csv ? (input as { csv: unknown }).csv : (input as { ndjson: unknown }).ndjson].flat() as unknown[];
+    if (files.length === 0) throw new RangeError('input: no files given');
+    for (const f of files) {
+      if (typeof f !== 'string') throw new TypeError(`input: expected file paths, got ${describe(f)}`);
+      if (!fs.existsSync(f)) throw new Error(`input: file ${JSON.stringify(f)} does not exist`);
+      if (!fs.statSync(f).isFile()) throw new Error(`input: ${JSON.stringify(f)} is not a file`);
+    }
+    const paths = (files as string[]).map((f) => path.resolve(f));
+    const bytesTotal = paths.reduce((n, f) => n + fs.statSync(f).size, 0);
+    const per = Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
+    const splits: SplitSpec[] = [];
+    for (const f of paths) splits.push(...(csv ? csvSplits(f, per, splits.length) : ndjsonSplits(f, per, splits.length)));
+    return { splits, bytesTotal, descriptor: { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) } };
+  }
+  if ('records' in input) {
+    const r = input.records as unknown as Record<symbol, unknown> | null;
+    if (!r || (typeof r[Symbol.iterator] !== 'function' && typeof r[Symbol.asyncIterator] !== 'function')) throw new TypeError('input.records: expected an iterable or async iterable');
+    return { splits: [], bytesTotal: 0, descriptor: { records: true } };
+  }
+  throw new TypeError(`input: ${kinds}`);
+}
+
+/**
+ * Records the job in its store, or resumes the one there: the same job keeps its planned
+ * splits; another job is refused (a store never mixes two shuffles).
+ */
+async function claimJob(store: Lmdb, job: { splits: SplitSpec[] } & Record<string, unknown>): Promise<SplitSpec[]> {
+  const held = await store.get(jobKey());
+  const identity = (j: Record<string, unknown>) => JSON.stringify({ ...j, splits: undefined });
+  if (held.length > 0) {
+    const previous = JSON.parse(utf8(held)) as typeof job;
+    if (identity(previous) !== identity(job)) {
+      throw new Error(`store: ${store.path} holds another shuffle job (input, key, partitions or aggregations differ); use another directory, or drop that store`);
+    }
+    return previous.splits;
+  }
+  for await (const _ of store.keys()) throw new Error(`store: ${store.path} is not empty and holds no shuffle job; give an empty or new directory`);
+  await store.append([[jobKey(), Buffer.from(JSON.stringify(job))]]);
+  return job.splits;
+}
