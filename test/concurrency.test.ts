@@ -6,24 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { File, Lmdb, type Partd } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
-
-/** Parses "<w:i:len>payload" records, checking each payload. */
-function parse(bytes: Uint8Array): [number, number][] {
-  const buf = Buffer.from(bytes);
-  const out: [number, number][] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const end = buf.indexOf('>', pos);
-    const m = /^<(\d+):(\d+):(\d+)$/.exec(buf.toString('latin1', pos, end));
-    if (!m) throw new Error(`torn record at byte ${pos}`);
-    const [w, i, len] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const payload = buf.subarray(end + 1, end + 1 + len);
-    if (payload.length !== len || payload.some((x) => x !== (w * 31 + i) % 251)) throw new Error(`bad payload of record ${w}:${i}`);
-    out.push([w, i]);
-    pos = end + 1 + len;
-  }
-  return out;
-}
+import { parseRecords as parse } from './support/records.js';
 
 async function verify(store: Partd, writers: number, count: number): Promise<void> {
   const shared = parse(await store.get('shared'));

@@ -52,6 +52,7 @@ export function commitGuard(split: number, part: number, attempt: number): (get:
     const lease = get(leaseKey(split));
     if (lease.length > 0 && Number(utf8(lease)) !== attempt) throw new CommitConflict(`split ${split} attempt ${attempt}: superseded by attempt ${utf8(lease)}`);
     if (get(markerKey(split, part)).length > 0) throw new CommitConflict(`split ${split} part ${part} is already committed`);
+    if (part > 0 && get(markerKey(split, part - 1)).length === 0) throw new CommitConflict(`split ${split} part ${part - 1} is missing`);
   };
 }
 

@@ -6,12 +6,16 @@
 import { BadRecordError, ShuffleError, describe } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
 import type { Lmdb } from '../stores/lmdb.js';
-import { grantLease } from './commits.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { keyId } from '../keys.js';
+import type { Entry } from '../partd.js';
+import { commitGuard, grantLease, markerKey } from './commits.js';
+import { trigger } from './faults.js';
 import type { GatherTask } from './gather.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import { plan, type Plan, type ShuffleOptions } from './options.js';
 import { WorkerPool, withPool } from './pool.js';
-import type { ScatterResult, ScatterTask } from './scatter.js';
+import type { PartMessage, ScatterResult, ScatterTask } from './scatter.js';
 import { describeSplit, type SplitSpec } from './splits.js';
 
 export type { GroupByOptions, Progress, ShuffleInput, ShuffleOptions } from './options.js';
@@ -51,7 +55,7 @@ async function withRetries<R>(p: Plan, pool: WorkerPool, what: string, stats: { 
     } catch (e) {
       if (pool.aborted) throw p.signal?.aborted ? p.signal.reason : e;
       const err = e instanceof Error ? e : new Error(String(e));
-      if (err instanceof BadRecordError) {
+      if (err instanceof BadRecordError || (err as NodeJS.ErrnoException).code === 'ENOSPC') {
         pool.abort(err);
         throw err;
       }
@@ -64,6 +68,46 @@ async function withRetries<R>(p: Plan, pool: WorkerPool, what: string, stats: { 
       }
       stats.retried++;
     }
+  }
+}
+
+/**
+ * Commits the parts an attempt hands over, in order, each as one guarded transaction in
+ * this (never terminated) thread. The first refused or failed commit aborts the attempt.
+ */
+class Committer {
+  readonly #abort = new AbortController();
+  readonly final: Promise<void>;
+  error: Error | undefined;
+  #resolve!: () => void;
+
+  constructor(p: Plan, split: number, attempt: number, readonly port: MessagePort) {
+    this.final = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#abort.signal.addEventListener('abort', () => reject(this.error));
+    });
+    this.final.catch(() => undefined);
+    const fault = trigger(p.faults, 'commit', { split, attempt });
+    port.on('message', (m: PartMessage) => {
+      if (this.error) return;
+      try {
+        const entries: Entry<Uint8Array>[] = [...m.entries, [keyId(markerKey(split, m.part)), Buffer.from(JSON.stringify(m.marker))]];
+        p.store.appendEntriesIf(entries, commitGuard(split, m.part, attempt), () => fault(m.part));
+        if (m.marker.final) this.#resolve();
+      } catch (e) {
+        this.error = e instanceof Error ? e : new Error(String(e));
+        this.#abort.abort(this.error);
+      }
+    });
+  }
+
+  /** Aborted when a commit failed. */
+  get failed(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  close(): void {
+    this.port.close();
   }
 }
 
@@ -84,8 +128,18 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const exec = (split: SplitSpec) =>
     withRetries(p, pool, describeSplit(split), stats, async (attempt) => {
       await grantLease(p.store, split.index, attempt); // from now on, only this attempt may commit
-      const task: ScatterTask = { split, key: p.key, partitions: p.partitions, store: p.store.path, budget, onBadRecord: p.onBadRecord, group, attempt, faults: p.faults };
-      return pool.run<ScatterResult>('scatter', task, p.taskTimeout);
+      const { port1, port2 } = new MessageChannel();
+      const commits = new Committer(p, split.index, attempt, port1);
+      const task: ScatterTask = { split, key: p.key, partitions: p.partitions, store: p.store.path, budget, onBadRecord: p.onBadRecord, group, attempt, faults: p.faults, port: port2 };
+      try {
+        const result = await pool.run<ScatterResult>('scatter', task, { timeoutMs: p.taskTimeout, signal: commits.failed, transferList: [port2] });
+        await commits.final; // every part, the final one included, is committed
+        return result;
+      } catch (e) {
+        throw commits.error ?? e; // a refused commit stopped the worker: report why
+      } finally {
+        commits.close();
+      }
     }).then(done);
   try {
     if ('records' in p.input) {
@@ -131,7 +185,7 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   const work = Promise.all(
     Array.from({ length: p.partitions }, (_, partition) =>
       withRetries(p, pool, `partition ${partition}`, retried, (attempt) =>
-        pool.run<R>('gather', { store: p.store.path, partition, reduce, attempt, faults: p.faults } satisfies GatherTask, p.taskTimeout),
+        pool.run<R>('gather', { store: p.store.path, partition, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout }),
       ).then((r) => {
         results.push([partition, r]); // one result per partition, whatever the attempts
         p.progress({ phase: 'gather', partitionsDone: ++done, partitions: p.partitions });

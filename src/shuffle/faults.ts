@@ -4,11 +4,11 @@
  *
  *   [{ "at": "chunk", "split": 3, "attempt": 1, "after": 5, "action": "throw" }]
  *
- * `at`: `chunk` (after `after` chunks were emitted in scatter), `commit` (inside the commit
- * transaction of part `after`, after its writes, before it commits), `gather` (partition
- * `partition`, after `after` batches). `action`: `throw`, `exit` (the worker thread exits),
- * `hang` (spins until terminated, e.g. by `taskTimeout`), `oom` (allocates until the worker's
- * `resourceLimits` kill it).
+ * `at`: `chunk` (in a scatter worker, after `after` chunks were emitted), `commit` (in the
+ * coordinator, inside the commit transaction of part `after`, after its writes, before it
+ * commits: only `throw` makes sense there), `gather` (partition `partition`, after `after`
+ * batches). `action`: `throw`, `exit` (the worker thread exits), `hang` (spins until
+ * terminated, e.g. by `taskTimeout`), `oom` (allocates until the worker's `resourceLimits` kill it).
  */
 
 /** One injected fault. */

@@ -48,11 +48,12 @@ export class WorkerPool {
    * Runs a task. A worker that throws, exits, runs out of memory or outlives `timeoutMs`
    * (then it is terminated) rejects this task only; Piscina replaces the worker.
    */
-  async run<R>(name: 'scatter' | 'gather', task: unknown, timeoutMs?: number): Promise<R> {
+  async run<R>(name: 'scatter' | 'gather', task: unknown, options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[] } = {}): Promise<R> {
+    const { timeoutMs } = options;
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    const signal = timeout ? AbortSignal.any([this.#abort.signal, timeout]) : this.#abort.signal;
+    const signal = AbortSignal.any([this.#abort.signal, ...(timeout ? [timeout] : []), ...(options.signal ? [options.signal] : [])]);
     try {
-      return unwrap<R>(await this.#pool.run(task, { name, signal }));
+      return unwrap<R>(await this.#pool.run(task, { name, signal, transferList: options.transferList as never }));
     } catch (e) {
       if (timeout?.aborted && !this.aborted) throw new TaskTimeoutError(`no result within ${timeoutMs} ms; the worker was terminated`);
       throw e;

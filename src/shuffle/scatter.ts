@@ -3,14 +3,18 @@
  * the store in large MessagePack chunks (LMDB pays per entry, not per byte).
  *
  * Each *part* — everything buffered when the memory budget fills, and the rest at the end —
- * is ONE guarded append, so one LMDB transaction, together with its marker (commits.ts). An
- * attempt first reads the split's markers: a split already final is not redone, and records
- * before the last committed position are skipped, so a retry never counts a record twice.
+ * is handed to the coordinator (a MessagePort, chunk buffers transferred, not copied), which
+ * commits it as ONE guarded append — one LMDB transaction, together with its marker
+ * (commits.ts). Workers never write: a thread terminated inside a write transaction would
+ * hang the process, and workers are terminated on timeouts and aborts. An attempt first
+ * reads the split's markers: a split already final is not redone, and records before the
+ * last committed position are skipped, so a retry never counts a record twice.
  */
 import { BadRecordError } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
-import type { Key } from '../keys.js';
-import { commitGuard, markerKey, readMarkers, type PartMarker } from './commits.js';
+import { keyId } from '../keys.js';
+import type { MessagePort } from 'node:worker_threads';
+import { readMarkers, type PartMarker } from './commits.js';
 import { trigger, type Fault } from './faults.js';
 import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
@@ -35,8 +39,19 @@ export interface ScatterTask {
   group?: { plan: PlannedAgg[]; combine: boolean };
   /** 1 for the first attempt at this split; only the attempt holding the lease may commit. */
   attempt: number;
+  /** Where parts go to be committed (see `PartMessage`). */
+  port: MessagePort;
   /** Test-only fault injection (faults.ts). */
   faults?: Fault[];
+}
+
+/** A part handed to the coordinator: entries as key ids and bytes, the marker last. */
+export interface PartMessage {
+  split: number;
+  attempt: number;
+  part: number;
+  entries: [string, Uint8Array][];
+  marker: PartMarker;
 }
 
 /** What a scatter task reports. */
@@ -49,6 +64,8 @@ export interface ScatterResult {
 }
 
 const CHUNK_RECORDS = 4096;
+/** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
+const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
 
@@ -76,7 +93,7 @@ export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => u
 
 /** Runs one scatter task. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
-  const { raw, codec } = openShuffleStore(task.store);
+  const { raw, codec } = openShuffleStore(task.store); // read-only here
   const split = task.split;
   const done = await readMarkers(raw, split.index);
   const totals = (extra: PartMarker[] = []) => {
@@ -93,12 +110,12 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   const resumeFrom = done.at(-1)?.to ?? 0;
   const where = { split: split.index, attempt: task.attempt };
   const chunkFault = trigger(task.faults, 'chunk', where);
-  const commitFault = trigger(task.faults, 'commit', where);
 
   const committed: PartMarker[] = [];
-  let pending: [Key, Uint8Array][] = [];
+  let pending: [string, Uint8Array][] = [];
   let pendingBytes = 0;
   let chunks = 0;
+  let buffered = 0; // records in `buffers`
   let part = { from: resumeFrom, records: 0, bad: 0 };
   const buffers: unknown[][] = Array.from({ length: P }, () => []);
   const groups = new Map<unknown, unknown[]>();
@@ -106,7 +123,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
 
   const emit = (p: number, values: unknown[]) => {
     const chunk = codec.frameOf(values);
-    pending.push([p, chunk]);
+    pending.push([keyId(p), chunk]);
     pendingBytes += chunk.length;
     chunkFault(++chunks);
   };
@@ -121,23 +138,20 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
         if (list.length) emit(p, list);
         buffers[p] = [];
       });
+      buffered = 0;
     }
   };
-  // Takes the part's state synchronously, so records arriving meanwhile start the next part.
-  const commit = (to: number, final: boolean): Promise<void> => {
+  const commit = (to: number, final: boolean): void => {
     flushBuffers();
-    const index = done.length + committed.length;
     const marker: PartMarker = { ...part, to, bytes: pendingBytes, final };
-    const batch = pending;
-    batch.push([markerKey(split.index, index), Buffer.from(JSON.stringify(marker))]);
+    const message: PartMessage = { split: split.index, attempt: task.attempt, part: done.length + committed.length, entries: pending, marker };
+    task.port.postMessage(message, transferable(pending.map(([, bytes]) => bytes)));
     committed.push(marker);
     pending = [];
     pendingBytes = 0;
     part = { from: to, records: 0, bad: 0 };
-    return raw.appendIf(batch, commitGuard(split.index, index, task.attempt), () => commitFault(index));
   };
 
-  const parts: Promise<void>[] = [];
   let position = resumeFrom;
   let commitDue = false;
   const bad = (error: BadRecordError, pos: number) => {
@@ -167,15 +181,19 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
         const p = partitionOf(key, P);
         const buf = buffers[p]!;
         buf.push(agg ? [key, ordinal(split.index, pos), record] : record);
+        buffered++;
         if (buf.length >= CHUNK_RECORDS) {
           emit(p, buf);
+          buffered -= buf.length;
           buffers[p] = [];
-          if (pendingBytes >= task.budget) commitDue = true;
+        } else if (buffered * RECORD_BYTES >= task.budget / 2) {
+          flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
         }
+        if (pendingBytes + buffered * RECORD_BYTES >= task.budget) commitDue = true;
       }
       if (commitDue) {
         commitDue = false;
-        parts.push(commit(position, false));
+        commit(position, false);
       }
     },
     bad,
@@ -186,9 +204,15 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     if (e instanceof BadRecordError && e.origin) e.message = `${await locate(split, e.origin)}: ${e.message}`;
     throw e;
   }
-  await Promise.all(parts);
-  await commit(position, true);
+  commit(position, true);
+  task.port.close();
   return totals(committed);
+}
+
+/** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */
+function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
+  const owned = chunks.filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength).map((c) => c.buffer as ArrayBuffer);
+  return [...new Set(owned)].length === owned.length ? owned : [];
 }
 
 function sum(markers: PartMarker[], field: 'records' | 'bad' | 'bytes'): number {

@@ -64,11 +64,19 @@ export class Lmdb extends RawStore {
    * One append call whose transaction first runs `check`, which reads the store as the
    * transaction sees it and throws to write nothing: a compare-and-append across threads and
    * processes (the shuffle guards its commits with it). `afterWrites` runs after the writes,
-   * before the commit (fault injection in tests).
+   * before the commit (fault injection in tests). Done when it returns.
+   *
+   * Run write transactions in threads that are not terminated: a worker thread terminated
+   * inside an LMDB write transaction leaves the writer lock held and hangs the process
+   * (the shuffle therefore commits from the coordinating thread).
    */
-  async appendIf(data: AppendData<Uint8Array>, check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): Promise<void> {
+  appendIf(data: AppendData<Uint8Array>, check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.assertOpen('appendIf');
-    const entries = this.entriesOf(data);
+    this.appendEntriesIf(this.entriesOf(data), check, afterWrites);
+  }
+
+  /** `appendIf` with entries already validated (key ids and bytes). */
+  appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.#transaction(() => {
       check((key) => this.#read(keyId(key, 'key')));
       this.#write(entries);
@@ -110,6 +118,7 @@ export class Lmdb extends RawStore {
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    this.#fresh();
     return ids.map((id) => this.#read(id));
   }
 
@@ -144,12 +153,14 @@ export class Lmdb extends RawStore {
   }
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    this.#fresh();
     const prefix = this.#prefix(id, false);
     if (prefix === undefined) return;
     for (const { value } of this.#db.getRange(range(prefix))) yield value;
   }
 
   async *listIds(): AsyncGenerator<string> {
+    this.#fresh();
     let start: Buffer = Buffer.from([1]);
     for (;;) {
       let first: Buffer | undefined;
@@ -161,6 +172,11 @@ export class Lmdb extends RawStore {
       yield short.startsWith('~#') ? this.#db.get(Buffer.concat([NAME_PREFIX, prefix]))!.toString('utf8') : short;
       start = Buffer.concat([prefix, Buffer.from([1])]); // skip the rest of this id's chunks
     }
+  }
+
+  /** Reads see every commit made so far, by any thread or process (lmdb-js otherwise reuses a snapshot for a while). */
+  #fresh(): void {
+    this.#db.resetReadTxn();
   }
 
   #read(id: string): Uint8Array {
