@@ -14,10 +14,10 @@ const MB100 = 100e6;
 const stores: [string, () => Partd][] = [
   ['Dict', () => new Dict()],
   ['File', () => new File()],
-  ['Lmdb', () => new Lmdb()],
-  ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(), MB100)],
+  ['Lmdb(noSync)', () => new Lmdb(undefined, { noSync: true })],
+  ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(undefined, { noSync: true }), MB100)],
   ['Spill(Dict, File, 100 MB)', () => new Spill(new Dict(), new File(), MB100)],
-  ['LZ4(Lmdb)', () => new LZ4(new Lmdb())],
+  ['LZ4(Lmdb(noSync))', () => new LZ4(new Lmdb(undefined, { noSync: true }))],
 ];
 
 async function w1(title: string, shape: W1Shape, only: string[] | undefined): Promise<void> {

@@ -133,7 +133,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       const task: ScatterTask = { split, key: p.key, partitions: p.partitions, store: p.store.path, budget, onBadRecord: p.onBadRecord, group, attempt, faults: p.faults, port: port2 };
       try {
         const result = await pool.run<ScatterResult>('scatter', task, { timeoutMs: p.taskTimeout, signal: commits.failed, transferList: [port2] });
-        await commits.final; // every part, the final one included, is committed
+        if (result.posted > 0) await commits.final; // every part, the final one included, is committed
         return result;
       } catch (e) {
         throw commits.error ?? e; // a refused commit stopped the worker: report why

@@ -118,7 +118,8 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }
   const ownsStore = !(options.store instanceof Lmdb);
-  const store = options.store instanceof Lmdb ? options.store : new Lmdb(options.store);
+  // noSync: only the coordinating thread writes a shuffle's store (see LmdbOptions.noSync).
+  const store = options.store instanceof Lmdb ? options.store : new Lmdb(options.store, { noSync: true });
   const job = { version: 1, input: descriptor, key, partitions, group: group?.plan ?? null, splits };
   let resumed: SplitSpec[];
   try {

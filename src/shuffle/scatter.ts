@@ -61,6 +61,8 @@ export interface ScatterResult {
   bytesRead: number;
   bytesAppended: number;
   parts: number;
+  /** Parts handed to the coordinator by this attempt (0: the split was already complete). */
+  posted: number;
 }
 
 const CHUNK_RECORDS = 4096;
@@ -74,7 +76,7 @@ const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
 export function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
   let s = stores.get(path);
   if (!s) {
-    const raw = new Lmdb(path);
+    const raw = new Lmdb(path, { noSync: true }); // as the coordinator opened it
     s = { raw, codec: new Msgpack(raw) };
     stores.set(path, s);
   }
@@ -98,9 +100,12 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   const done = await readMarkers(raw, split.index);
   const totals = (extra: PartMarker[] = []) => {
     const all = [...done, ...extra];
-    return { records: sum(all, 'records'), bad: sum(all, 'bad'), bytesAppended: sum(all, 'bytes'), parts: all.length, bytesRead: splitBytes(split) };
+    return { records: sum(all, 'records'), bad: sum(all, 'bad'), bytesAppended: sum(all, 'bytes'), parts: all.length, bytesRead: splitBytes(split), posted: extra.length };
   };
-  if (done.at(-1)?.final) return totals(); // committed by an earlier attempt or run: not redone
+  if (done.at(-1)?.final) {
+    task.port.close();
+    return totals(); // committed by an earlier attempt or run: not redone
+  }
 
   const keyOf = await keyFunction(task.key);
   const P = task.partitions;

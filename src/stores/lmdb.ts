@@ -20,8 +20,10 @@ const FULL_DISK_BYTES = 64 << 20;
 /** Options of the `Lmdb` store. */
 export interface LmdbOptions {
   /**
-   * Skip fsync on commit (default true: shuffle data is temporary). Data then survives a
-   * process crash but not a power cut.
+   * Skip fsync on commit (default false). Faster for many small appends, and data still
+   * survives a process crash (not a power cut) — but only for a store written by ONE process:
+   * with lmdb-js 3.5, concurrent writers from several processes lost updates under noSync in
+   * our tests. The shuffle sets it for its own store, which only its coordinator writes.
    */
   noSync?: boolean;
 }
@@ -49,7 +51,7 @@ export class Lmdb extends RawStore {
       encoding: 'binary',
       keyEncoding: 'binary',
       compression: false,
-      noSync: options.noSync ?? true,
+      noSync: options.noSync ?? false,
       // Not useWritemap: it made small appends ~2x faster, but processes sharing the store got SIGBUS as the map grew.
       cache: false,
     });
