@@ -88,8 +88,13 @@ export class Lmdb extends RawStore {
 
   /** Runs a write transaction; a full disk is reported as ENOSPC (LMDB itself may say EIO). */
   #transaction<T>(fn: () => T): T {
+    return this.#named(() => this.#db.transactionSync(fn));
+  }
+
+  /** Runs a write; a failure on a (nearly) full disk becomes an ENOSPC error naming the store. */
+  #named<T>(fn: () => T): T {
     try {
-      return this.#db.transactionSync(fn);
+      return fn();
     } catch (e) {
       const free = freeBytes(this.path);
       if (free !== undefined && free < FULL_DISK_BYTES && !(e instanceof TypeError)) {
@@ -146,7 +151,7 @@ export class Lmdb extends RawStore {
   }
 
   async dropAll(): Promise<void> {
-    this.#db.clearSync();
+    this.#named(() => this.#db.clearSync());
   }
 
   async closeStore(): Promise<void> {

@@ -1,0 +1,63 @@
+/**
+ * The catalogue of bad inputs (also in README.md): each is refused with a clear error that
+ * names the argument, before anything is written.
+ */
+import { expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Dict, Encode, Lmdb, Msgpack, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
+import { fixture } from './support/child.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-bad-'));
+const gen = { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 100 };
+const count = { n: { op: 'count' } } as const;
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [path.resolve('dist/src/cli/main.js'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status === 0) return;
+  throw Object.assign(new Error(`exit ${r.status}: ${r.stderr.trim().split('\n')[0]}`), { status: r.status });
+};
+
+/** [input, what it calls, the error it must raise] */
+export const catalogue: [string, () => unknown, RegExp][] = [
+  ['a string value to a raw store', () => new Dict().append({ x: 'abc' as never }), /data\["x"\] value: a raw store takes Uint8Array values, got the string "abc"/],
+  ['a number value to a raw store', () => new Lmdb().append([['x', 42 as never]]), /data\[0\] value: .* got number 42/],
+  ['an object as a key', () => new Dict().get({} as Key), /key: a key is a string, a non-negative integer or a tuple\(\), got an object/],
+  ['undefined as a key', () => new Dict().append([[undefined as never, new Uint8Array(1)]]), /data\[0\] key: .* got undefined/],
+  ['NaN as a key', () => new Dict().delete(NaN), /keys: a number key must be a non-negative safe integer, got NaN/],
+  ['a negative key', () => new Dict().iset(-1, new Uint8Array(1)), /key: a number key must be a non-negative safe integer, got -1/],
+  ['a fractional key', () => new Dict().pop(1.5), /key: .* got 1.5/],
+  ['a plain array as one key', () => new Dict().append([[['a', 'b'] as never, new Uint8Array(1)]]), /data\[0\] key: a plain array is not a key; use tuple\(\.\.\.\) for a tuple key/],
+  ['an empty tuple', () => tuple(), /tuple\(\): a tuple key needs at least one element/],
+  ['a nested tuple', () => tuple('a', tuple('b') as never), /tuple\(\) element 1: tuples do not nest/],
+  ['a call after close()', async () => { const d = new Dict(); await d.close(); return d.get('x'); }, /get\(\): the store is closed/],
+  ['a directory with other files as a store', () => { const d = tmp(); fs.writeFileSync(path.join(d, 'keep.txt'), 'x'); return new Lmdb(d); }, /Lmdb: .* is not a Lmdb store \(it holds keep.txt and no .partd-lmdb marker\)/],
+  ['a plain file as a store', () => { const f = path.join(tmp(), 'f'); fs.writeFileSync(f, 'x'); return new Lmdb(f); }, /it is not a directory/],
+  ['a corrupt frame under a layer', async () => { const d = new Dict(); await d.append({ x: Buffer.from('garbage') }); return new Msgpack(d).get('x'); }, /key x: bad frame header at byte 0/],
+  ['an array value missing for Msgpack', () => new Msgpack(new Dict()).append({ x: 5 as never }), /data\["x"\] value: Msgpack takes an array of values per key, got number 5/],
+  ['another element type for a TypedArrays key', async () => { const t = new TypedArrays(new Dict()); await t.append({ a: new Int32Array(1) }); return t.append({ a: new Float64Array(1) }); }, /key a holds Int32Array elements; cannot append Float64Array/],
+  ['a non-function encoder', () => new Encode(1 as never, (b) => b, (x) => x[0]!, new Dict()), /encode: expected a function/],
+  ['a negative Spill budget', () => new Spill(new Dict(), new Dict(), -5), /availableMemory: expected a number of bytes >= 0, got -5/],
+  ['partitions: 0', () => shuffle({ input: gen, key: 'key', partitions: 0 }), /partitions: expected a positive integer, got number 0/],
+  ['workers: 1.5', () => shuffle({ input: gen, key: 'key', workers: 1.5 }), /workers: expected a positive integer, got number 1.5/],
+  ['retries: -1', () => shuffle({ input: gen, key: 'key', retries: -1 }), /retries: expected a non-negative integer/],
+  ['a missing input file', () => shuffle({ input: { ndjson: '/nonexistent.ndjson' }, key: 'key' }), /input: file "\/nonexistent.ndjson" does not exist/],
+  ['a missing generator module', () => shuffle({ input: { generate: { module: '/nonexistent.mjs' }, count: 1 }, key: 'key' }), /input.generate: module "\/nonexistent.mjs" does not exist/],
+  ['a missing export', () => shuffle({ input: { generate: { module: fixture('shuffle-modules.mjs'), export: 'nope' }, count: 1 }, key: 'key' }), /input.generate: module .* has no export "nope"/],
+  ['a key that is neither a field nor a module', () => shuffle({ input: gen, key: 7 as never }), /key: expected a field name or \{ module, export \}, got number 7/],
+  ['an input of an unknown kind', () => shuffle({ input: { parquet: 'x' } as never, key: 'key' }), /input: expected \{ generate, count \}, \{ ndjson \}, \{ csv \} or \{ records \}/],
+  ['a store of another job', async () => { const d = path.join(tmp(), 's'); await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 }); return groupBy({ input: gen, key: 'tag', store: d, aggregate: count, workers: 1 }); }, /store: .* holds another shuffle job/],
+  ['an unknown aggregation', () => groupBy({ input: gen, key: 'key', aggregate: { x: { op: 'median', field: 'a' } as never } }), /aggregate.x.op: expected one of count, sum, .* got the string "median"/],
+  ['an aggregation named "key"', () => groupBy({ input: gen, key: 'key', aggregate: { key: { op: 'count' } } }), /aggregate.key: "key" is the group's key column/],
+  ['CLI: no --key', () => cli('groupby', 'x.ndjson'), /exit 2: error: required option '--key <field>' not specified/],
+  ['CLI: --partitions abc', () => cli('groupby', fixture('shuffle-modules.mjs'), '--key', 'k', '--format', 'ndjson', '--partitions', 'abc'), /exit 2: partd: --partitions: expected a positive integer, got "abc"/],
+  ['CLI: an unknown extension', () => cli('groupby', 'data.parquet', '--key', 'k'), /exit 2: partd: --format: cannot tell the format of "data.parquet"/],
+  ['CLI: a missing file', () => cli('groupby', '/nonexistent.ndjson', '--key', 'k'), /exit 1: partd: \/nonexistent.ndjson: no such file/],
+];
+
+it(`the catalogue holds at least 25 bad inputs (${catalogue.length})`, () => expect(catalogue.length).toBeGreaterThanOrEqual(25));
+
+it.each(catalogue)('%s', async (_, call, error) => {
+  await expect((async () => call())()).rejects.toThrow(error);
+});

@@ -1,0 +1,55 @@
+/** A full disk: a clear ENOSPC error, a store that stays readable, temporary data removed. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { File, Lmdb, type Partd } from '../src/index.js';
+import { fixture } from './support/child.js';
+
+// A 6 MiB tmpfs (this machine kind runs tests as root, so it can mount one).
+const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-full-'));
+beforeAll(() => void execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount]));
+afterAll(() => void execFileSync('umount', [mount]));
+
+async function fill(store: Partd): Promise<{ error: NodeJS.ErrnoException; appended: number }> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      await store.append({ [`k${i % 3}`]: Buffer.alloc(100_000, i % 251) });
+    } catch (e) {
+      return { error: e as NodeJS.ErrnoException, appended: i };
+    }
+  }
+  throw new Error('the disk never filled');
+}
+
+describe.each([
+  ['Lmdb', (d: string) => new Lmdb(d)],
+  ['File', (d: string) => new File(d)],
+] as [string, (d: string) => Partd][])('%s on a full disk', (_, open) => {
+  it('fails with ENOSPC named and stays readable with every completed append intact', async () => {
+    const dir = path.join(mount, _.toLowerCase());
+    const store = open(dir);
+    const { error, appended } = await fill(store);
+    expect(error.code).toBe('ENOSPC');
+    expect(error.message).toMatch(/ENOSPC/);
+    const values = await store.get(['k0', 'k1', 'k2']);
+    const total = values.reduce((n, v) => n + v.length, 0);
+    expect(total).toBe(appended * 100_000); // the failed call left nothing behind
+    values.forEach((v, k) => {
+      for (let off = 0; off < v.length; off += 100_000) expect(v[off]).toBe(v[off + 99_999]); // whole values only
+      void k;
+    });
+    await store.close();
+    fs.rmSync(dir, { recursive: true }); // frees the disk for the next case
+  });
+});
+
+it('a shuffle that fills the disk rejects with ENOSPC and removes its temporary store', async () => {
+  // ~11 MB of shuffled records for a 6 MiB disk; the child's temporary store goes there ($TMPDIR)
+  const r = spawnSync(process.execPath, [fixture('shuffle-child.mjs'), '400000'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', TMPDIR: mount } });
+  const outcome = JSON.parse(r.stdout) as { ok: boolean; message: string };
+  expect(outcome.ok).toBe(false);
+  expect(outcome.message).toMatch(/ENOSPC: no space left on device for the Lmdb store/);
+  expect(fs.readdirSync(mount).filter((d) => d.startsWith('partd-'))).toEqual([]);
+});
