@@ -10,10 +10,10 @@ import { unwrap } from './outcome.js';
 function workerFile(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // Compiled: dist/src/shuffle → dist/workers. From sources (ts-jest): src/shuffle → dist/workers.
-  for (const candidate of [path.resolve(here, '../../workers/shuffle.js'), path.resolve(here, '../../dist/workers/shuffle.js')]) {
+  for (const candidate of [path.resolve(here, '../../workers/entry.cjs'), path.resolve(here, '../../dist/workers/entry.cjs')]) {
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error('partd: dist/workers/shuffle.js is missing; run `npm run build` first');
+  throw new Error('partd: dist/workers/entry.cjs is missing; run `npm run build` first');
 }
 
 /** A task that outlived its timeout; its worker was terminated. */

@@ -1,0 +1,17 @@
+/**
+ * The file Piscina loads in each worker thread. CommonJS on purpose: Piscina require()s its
+ * worker file first, and Node 20's require() of an ES module crashed the process (a V8 fatal
+ * error) under jest's --experimental-vm-modules. This entry imports the ES module instead.
+ */
+import type { ScatterTask } from '../src/shuffle/scatter.js';
+import type { GatherTask } from '../src/shuffle/gather.js';
+
+const tasks = import('./shuffle.js');
+
+export async function scatter(task: ScatterTask): Promise<unknown> {
+  return (await tasks).scatter(task);
+}
+
+export async function gather(task: GatherTask): Promise<unknown> {
+  return (await tasks).gather(task);
+}
