@@ -210,6 +210,11 @@ export function checkBytes(value: unknown, arg: string): Uint8Array {
   throw new TypeError(`${arg}: a raw store takes Uint8Array values, got ${describe(value)}`);
 }
 
+/** The same bytes as a Node Buffer (no copy). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Concatenates byte chunks (no copy for a single chunk). */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;

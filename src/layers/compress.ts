@@ -4,7 +4,7 @@
  */
 import zlib from 'node:zlib';
 import lz4 from 'lz4-napi';
-import { checkBytes, concatBytes, type Partd } from '../partd.js';
+import { asBuffer, checkBytes, concatBytes, type Partd } from '../partd.js';
 import { Encode } from './encode.js';
 
 /** A bytes → bytes layer. */
@@ -40,8 +40,4 @@ export class LZ4 extends Compressed {
   constructor(inner: Partd<Uint8Array, Uint8Array>) {
     super((b) => lz4.compressSync(asBuffer(b)), (b) => lz4.uncompressSync(asBuffer(b)), inner);
   }
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

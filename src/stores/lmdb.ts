@@ -4,7 +4,7 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import fs from 'node:fs';
 import { keyId, type Key } from '../keys.js';
-import { RawStore, concatBytes, type AppendData, type Entry } from '../partd.js';
+import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
@@ -119,7 +119,7 @@ export class Lmdb extends RawStore {
         prefix.copy(key, 0);
         seqBytes.copy(key, prefix.length);
         key.writeUInt32BE(piece++, prefix.length + 8);
-        db.putSync(key, toBuffer(value.subarray(off, off + MAX_PIECE)));
+        db.putSync(key, asBuffer(value.subarray(off, off + MAX_PIECE)));
       }
     }
   }
@@ -228,8 +228,4 @@ function range(prefix: Buffer): { start: Buffer; end: Buffer } {
   const end = Buffer.from(prefix);
   end[end.length - 1] = 1;
   return { start: prefix, end };
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
