@@ -1,6 +1,6 @@
 /** `TypedArrays`: numbers through typed arrays (partd's Numpy). */
 import { CorruptFrameError, DtypeMismatchError, describe } from '../errors.js';
-import type { Entry, Partd } from '../partd.js';
+import type { Entry } from '../partd.js';
 import { Layer } from './layer.js';
 
 const TYPES = {

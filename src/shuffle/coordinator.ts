@@ -14,7 +14,7 @@ import { trigger } from './faults.js';
 import type { GatherTask } from './gather.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import { plan, type Plan, type ShuffleOptions } from './options.js';
-import { WorkerPool, withPool } from './pool.js';
+import { WorkerPool } from './pool.js';
 import type { PartMessage, ScatterResult, ScatterTask } from './scatter.js';
 import { describeSplit, type SplitSpec } from './splits.js';
 
@@ -244,9 +244,12 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     const ref = await resolveRef(reducer, 'reducer');
     const out: R[] = new Array(this.partitions);
     const p = this.#plan;
-    await withPool(Math.min(p.workers, this.partitions), { heapMB: p.workerHeapMB, signal: p.signal }, async (pool) => {
+    const pool = poolFor(p, Math.min(p.workers, this.partitions));
+    try {
       for await (const [i, r] of gatherPhase<R>(p, pool, { kind: 'module', ref })) out[i] = r;
-    });
+    } finally {
+      await pool.close();
+    }
     return out;
   }
 

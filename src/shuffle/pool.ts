@@ -70,13 +70,3 @@ export class WorkerPool {
     await this.#pool.destroy();
   }
 }
-
-/** Runs `fn` with a pool of `threads` workers, and always shuts the pool down. */
-export async function withPool<T>(threads: number, options: ConstructorParameters<typeof WorkerPool>[1], fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
-  const pool = new WorkerPool(threads, options);
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.close();
-  }
-}

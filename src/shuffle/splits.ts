@@ -174,7 +174,11 @@ async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: R
               record = JSON.parse(text);
             } catch (e) {
               parsed = false;
-              sink.bad(new BadRecordError(`${split.file} line ${await lineOf(split.file, lineStart)}: not JSON: ${(e as Error).message}`), position++);
+              // The line number costs a scan from the file's start: scatter works it out from
+              // `origin` only if the error is thrown, never per skipped line.
+              const error = new BadRecordError(`not JSON: ${(e as Error).message}`);
+              error.origin = { position, offset: lineStart };
+              sink.bad(error, position++);
             }
             if (parsed) sink.record(record, position++, lineStart);
           }
