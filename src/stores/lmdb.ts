@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import fs from 'node:fs';
 import { keyId, type Key } from '../keys.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
+import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grow, packRecords, readStats } from './lmdb-log.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
@@ -31,8 +32,12 @@ export interface LmdbOptions {
 /**
  * A store on LMDB. Each appended chunk is its own entry under the key
  * `id · 0x00 · seq · piece`, where `seq` counts append calls (one per write transaction),
- * so an append never rewrites what a key holds and `get` is one range read. Readers do not
- * lock; writers are serialised by LMDB across threads and processes; the map grows on demand.
+ * so an append never rewrites what a key holds and `get` is one range read. Append calls of
+ * small values go to a write log first, one entry per call, and are compacted into such
+ * chunks in bulk (see lmdb-log.ts): any other operation compacts a non-empty log first, so
+ * it always sees every key's bytes in append order. Writers are serialised by LMDB across
+ * threads and processes; reads take no lock unless they find the log to compact; the map
+ * grows on demand.
  */
 export class Lmdb extends RawStore {
   /** The store's directory. */
@@ -80,6 +85,7 @@ export class Lmdb extends RawStore {
   /** `appendIf` with entries already validated (key ids and bytes). */
   appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.#transaction(() => {
+      this.#compact();
       check((key) => this.#read(keyId(key, 'key')));
       this.#write(entries);
       afterWrites?.();
@@ -104,50 +110,94 @@ export class Lmdb extends RawStore {
     }
   }
 
-  /** Writes entries as the chunks of one append call (inside a transaction). */
+  /** Writes entries as one append call (inside a transaction): to the log if they are small. */
   #write(entries: readonly Entry<Uint8Array>[]): void {
-    const db = this.#db;
-    const seq = (db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n;
-    const seqBytes = Buffer.allocUnsafe(8);
-    seqBytes.writeBigUInt64BE(seq);
-    db.putSync(SEQ_KEY, seqBytes);
-    let piece = 0; // counts pieces within this call, so repeated ids keep their order
-    for (const [id, value] of entries) {
-      const prefix = this.#prefix(id, true);
-      for (let off = 0; off < value.length; off += MAX_PIECE) {
-        const key = Buffer.allocUnsafe(prefix.length + 12);
-        prefix.copy(key, 0);
-        seqBytes.copy(key, prefix.length);
-        key.writeUInt32BE(piece++, prefix.length + 8);
-        db.putSync(key, asBuffer(value.subarray(off, off + MAX_PIECE)));
-      }
+    if (belongsInLog(entries.map(([, value]) => value))) {
+      const entry = packRecords(entries);
+      this.#db.putSync(Buffer.concat([LOG_START, this.#nextSeq()]), entry);
+      const { value, full } = grow(readStats(this.#db.get(LOG_STATS_KEY)), entry.length);
+      this.#db.putSync(LOG_STATS_KEY, value);
+      if (full) this.#compact();
+      return;
     }
+    this.#compact();
+    const seq = this.#nextSeq();
+    let piece = 0; // counts pieces within this call, so repeated ids keep their order
+    for (const [id, value] of entries) piece = this.#putChunk(this.#prefix(id, true), seq, piece, value);
+  }
+
+  /** Takes the next append sequence number (inside a write transaction). */
+  #nextSeq(): Buffer {
+    const seq = Buffer.allocUnsafe(8);
+    seq.writeBigUInt64BE((this.#db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n);
+    this.#db.putSync(SEQ_KEY, seq);
+    return seq;
+  }
+
+  /** Puts one chunk as entries `prefix · seq · piece`, from piece number `piece` on; returns the next number. */
+  #putChunk(prefix: Buffer, seq: Buffer, piece: number, value: Uint8Array): number {
+    for (let off = 0; off < value.length; off += MAX_PIECE) {
+      const key = Buffer.allocUnsafe(prefix.length + 12);
+      prefix.copy(key, 0);
+      seq.copy(key, prefix.length);
+      key.writeUInt32BE(piece++, prefix.length + 8);
+      this.#db.putSync(key, asBuffer(value.subarray(off, off + MAX_PIECE)));
+    }
+    return piece;
+  }
+
+  /** Moves the log's records into per-key chunks under one new seq (inside a write transaction). */
+  #compact(): void {
+    if (this.#db.get(LOG_STATS_KEY) === undefined) return;
+    const compaction = new Compaction();
+    const logKeys: Buffer[] = [];
+    for (const { key, value } of this.#db.getRange({ start: LOG_START, end: LOG_END })) {
+      logKeys.push(key);
+      compaction.add(value);
+    }
+    const seq = this.#nextSeq();
+    for (const [id, bytes] of compaction.chunks()) this.#putChunk(this.#prefix(id, true), seq, 0, bytes);
+    for (const key of logKeys) this.#db.removeSync(key);
+    this.#db.removeSync(LOG_STATS_KEY);
+  }
+
+  /** Before reading: a fresh snapshot, with the log compacted so every key's chunks are in place. */
+  #settle(): void {
+    this.#fresh();
+    if (this.#db.get(LOG_STATS_KEY) === undefined) return;
+    this.#transaction(() => this.#compact());
+    this.#fresh();
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    this.#fresh();
+    this.#settle();
     return ids.map((id) => this.#read(id));
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#transaction(() =>
-      ids.map((id) => {
+    return this.#transaction(() => {
+      this.#compact();
+      return ids.map((id) => {
         const value = this.#read(id);
         this.#remove(id);
         return value;
-      }),
-    );
+      });
+    });
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
     this.#transaction(() => {
+      this.#compact();
       this.#remove(id);
       this.#write([[id, value]]);
     });
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    this.#transaction(() => ids.forEach((id) => this.#remove(id)));
+    this.#transaction(() => {
+      this.#compact();
+      ids.forEach((id) => this.#remove(id));
+    });
   }
 
   async dropAll(): Promise<void> {
@@ -160,14 +210,14 @@ export class Lmdb extends RawStore {
   }
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
-    this.#fresh();
+    this.#settle();
     const prefix = this.#prefix(id, false);
     if (prefix === undefined) return;
     for (const { value } of this.#db.getRange(range(prefix))) yield value;
   }
 
   async *listIds(): AsyncGenerator<string> {
-    this.#fresh();
+    this.#settle();
     let start: Buffer = Buffer.from([1]);
     for (;;) {
       let first: Buffer | undefined;
