@@ -9,8 +9,6 @@
  *
  * A log entry's value is a list of records `u32 idBytes · id (UTF-8) · u32 valueBytes · value`.
  */
-import { concatBytes } from '../partd.js';
-
 /** Log entries live under `0x00 0x6c · seq`; data keys never start with 0x00. */
 export const LOG_START = Buffer.from([0, 0x6c]);
 /** Just past the log's key range. */
@@ -71,25 +69,35 @@ export function packRecords(records: readonly (readonly [string, Uint8Array])[])
 
 /** The log's records grouped by id, each id's values concatenated in log order. */
 export class Compaction {
-  readonly #parts = new Map<string, Uint8Array[]>();
+  readonly #entries: Buffer[] = [];
+  /** Per id: `[entry index, start, end]` triples and the total byte count (no per-record allocation). */
+  readonly #spans = new Map<string, { at: number[]; bytes: number }>();
 
   /** Adds the records of one log entry (entries must come in key order). */
   add(entry: Buffer): void {
+    const index = this.#entries.push(entry) - 1;
     for (let off = 0; off < entry.length; ) {
       const idBytes = entry.readUInt32BE(off);
       const id = entry.toString('utf8', off + 4, off + 4 + idBytes);
       off += 4 + idBytes;
-      const valueBytes = entry.readUInt32BE(off);
-      const value = entry.subarray(off + 4, off + 4 + valueBytes);
-      off += 4 + valueBytes;
-      const parts = this.#parts.get(id);
-      if (parts === undefined) this.#parts.set(id, [value]);
-      else parts.push(value);
+      const end = off + 4 + entry.readUInt32BE(off);
+      const spans = this.#spans.get(id);
+      if (spans === undefined) this.#spans.set(id, { at: [index, off + 4, end], bytes: end - off - 4 });
+      else {
+        spans.at.push(index, off + 4, end);
+        spans.bytes += end - off - 4;
+      }
+      off = end;
     }
   }
 
   /** Each id with all its logged bytes as one chunk. */
   *chunks(): Generator<[id: string, bytes: Uint8Array]> {
-    for (const [id, parts] of this.#parts) yield [id, concatBytes(parts)];
+    for (const [id, { at, bytes }] of this.#spans) {
+      const chunk = Buffer.allocUnsafe(bytes);
+      let off = 0;
+      for (let i = 0; i < at.length; i += 3) off += this.#entries[at[i]!]!.copy(chunk, off, at[i + 1], at[i + 2]);
+      yield [id, chunk];
+    }
   }
 }
