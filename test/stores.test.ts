@@ -113,6 +113,66 @@ describe('Lmdb', () => {
     expect(sizes).toEqual([5 * piece.length, 20 * piece.length]);
     await p.close();
   });
+
+  it('keeps append order across its write log, compactions and direct writes', async () => {
+    const p = new Lmdb();
+    const model = new Map<string, string>();
+    const add = (k: string, s: string) => model.set(k, (model.get(k) ?? '') + s);
+    const big = 'B'.repeat(10_000); // a call of values this size skips the log
+    // 5000 small calls pass the log's entry limit (4096), so it compacts on its own too.
+    for (let i = 0; i < 5000; i++) {
+      const call: [string, Uint8Array][] = [[`k${i % 7}`, b(`${i},`)], ['all', b(`${i};`)]];
+      if (i % 1000 === 999) call.push([`k${i % 7}`, b(big)], ['other', b(big)]);
+      await p.append(call);
+      for (const [k, v] of call) add(k, str(v));
+      if (i % 1500 === 0) expect(str(await p.get('all'))).toBe(model.get('all')); // a read compacts mid-way
+    }
+    await p.delete('k3');
+    model.delete('k3');
+    await p.iset('k4', b('set'));
+    model.set('k4', 'set');
+    await p.append({ k4: b('+1') });
+    add('k4', '+1');
+    const keys = [...model.keys()].sort();
+    expect((await p.get(keys)).map(str)).toEqual(keys.map((k) => model.get(k)));
+    const seen: Key[] = [];
+    for await (const k of p.keys()) seen.push(k);
+    expect(seen.sort()).toEqual(keys);
+    await p.close();
+  });
+
+  it('readOnly: reads what the log holds without writing, and refuses writes', async () => {
+    const dir = path.join(scratch(), 'store');
+    const writer = new Lmdb(dir);
+    await writer.append({ x: b('a'), y: b('1') });
+    await writer.get('x'); // compacted
+    await writer.append({ x: b('b') });
+    await writer.append({ x: b('c'), z: b('zz') }); // in the log only
+    const reader = new Lmdb(dir, { readOnly: true });
+    expect(reader.readOnly).toBe(true);
+    const read = async () => {
+      const chunks: string[] = [];
+      for await (const c of reader.iterate('x')) chunks.push(str(c));
+      const keys: Key[] = [];
+      for await (const k of reader.keys()) keys.push(k);
+      return { values: (await reader.get(['x', 'y', 'z', 'w'])).map(str), x: chunks.join(''), keys: keys.sort() };
+    };
+    const expected = { values: ['abc', '1', 'zz', ''], x: 'abc', keys: ['x', 'y', 'z'] };
+    expect(await read()).toEqual(expected);
+    const writes: [string, () => Promise<unknown>][] = [
+      ['append', () => reader.append({ x: b('no') })],
+      ['iset', () => reader.iset('x', b('no'))],
+      ['delete', () => reader.delete('x')],
+      ['pop', () => reader.pop('x')],
+      ['drop', () => reader.drop()],
+    ];
+    for (const [method, write] of writes) await expect(write()).rejects.toThrow(new RegExp(`^${method}: .*opened readOnly`));
+    expect(await read()).toEqual(expected);
+    await writer.get('x'); // the writer compacts; the reader sees the same bytes
+    expect(await read()).toEqual(expected);
+    await reader.close();
+    await writer.close();
+  });
 });
 
 describe('opening a path that is not a store of that kind', () => {

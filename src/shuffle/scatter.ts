@@ -76,7 +76,8 @@ const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
 export function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
   let s = stores.get(path);
   if (!s) {
-    const raw = new Lmdb(path, { noSync: true }); // as the coordinator opened it
+    // Read-only: workers never write (commits go through the coordinator, see the top of this file).
+    const raw = new Lmdb(path, { noSync: true, readOnly: true });
     s = { raw, codec: new Msgpack(raw) };
     stores.set(path, s);
   }
@@ -95,7 +96,7 @@ export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => u
 
 /** Runs one scatter task. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
-  const { raw, codec } = openShuffleStore(task.store); // read-only here
+  const { raw, codec } = openShuffleStore(task.store);
   const split = task.split;
   const done = await readMarkers(raw, split.index);
   const totals = (extra: PartMarker[] = []) => {

@@ -91,13 +91,19 @@ export class Compaction {
     }
   }
 
-  /** Each id with all its logged bytes as one chunk. */
-  *chunks(): Generator<[id: string, bytes: Uint8Array]> {
-    for (const [id, { at, bytes }] of this.#spans) {
-      const chunk = Buffer.allocUnsafe(bytes);
-      let off = 0;
-      for (let i = 0; i < at.length; i += 3) off += this.#entries[at[i]!]!.copy(chunk, off, at[i + 1], at[i + 2]);
-      yield [id, chunk];
-    }
+  /** The ids in the log. */
+  ids(): IterableIterator<string> {
+    return this.#spans.keys();
+  }
+
+  /** All logged bytes of `id` as one chunk (undefined if it has none). */
+  chunk(id: string): Uint8Array | undefined {
+    const spans = this.#spans.get(id);
+    if (spans === undefined) return undefined;
+    const { at, bytes } = spans;
+    const chunk = Buffer.allocUnsafe(bytes);
+    let off = 0;
+    for (let i = 0; i < at.length; i += 3) off += this.#entries[at[i]!]!.copy(chunk, off, at[i + 1], at[i + 2]);
+    return chunk;
   }
 }

@@ -27,6 +27,12 @@ export interface LmdbOptions {
    * our tests. The shuffle sets it for its own store, which only its coordinator writes.
    */
   noSync?: boolean;
+  /**
+   * Open for reading only (default false): writes reject, and reads never write — they read
+   * the write log as it is instead of compacting it. Shuffle workers open the store so,
+   * because a thread terminated inside a write transaction would hang the process.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -34,14 +40,16 @@ export interface LmdbOptions {
  * `id · 0x00 · seq · piece`, where `seq` counts append calls (one per write transaction),
  * so an append never rewrites what a key holds and `get` is one range read. Append calls of
  * small values go to a write log first, one entry per call, and are compacted into such
- * chunks in bulk (see lmdb-log.ts): any other operation compacts a non-empty log first, so
- * it always sees every key's bytes in append order. Writers are serialised by LMDB across
- * threads and processes; reads take no lock unless they find the log to compact; the map
- * grows on demand.
+ * chunks in bulk (see lmdb-log.ts): any other operation compacts a non-empty log first
+ * (a read-only instance reads the log as it is), so it always sees every key's bytes in
+ * append order. Writers are serialised by LMDB across threads and processes; reads take no
+ * lock unless they find a log to compact; the map grows on demand.
  */
 export class Lmdb extends RawStore {
   /** The store's directory. */
   readonly path: string;
+  /** True when opened with `readOnly`. */
+  readonly readOnly: boolean;
   readonly #dir: StoreDir;
   readonly #env: RootDatabase<Buffer, Buffer>;
   readonly #db: Database<Buffer, Buffer>;
@@ -51,12 +59,14 @@ export class Lmdb extends RawStore {
     super();
     this.#dir = openStoreDir('Lmdb', dir, MARKER);
     this.path = this.#dir.path;
+    this.readOnly = options.readOnly ?? false;
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
       keyEncoding: 'binary',
       compression: false,
       noSync: options.noSync ?? false,
+      readOnly: this.readOnly,
       // Not useWritemap: it made small appends ~2x faster, but processes sharing the store got SIGBUS as the map grew.
       cache: false,
     });
@@ -64,7 +74,7 @@ export class Lmdb extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    this.#transaction(() => this.#write(entries));
+    this.#transaction('append', () => this.#write(entries));
   }
 
   /**
@@ -84,17 +94,22 @@ export class Lmdb extends RawStore {
 
   /** `appendIf` with entries already validated (key ids and bytes). */
   appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
-    this.#transaction(() => {
+    this.#transaction('appendIf', () => {
       this.#compact();
       check((key) => this.#read(keyId(key, 'key')));
-      this.#write(entries);
+      this.#write(entries, false);
       afterWrites?.();
     });
   }
 
   /** Runs a write transaction; a full disk is reported as ENOSPC (LMDB itself may say EIO). */
-  #transaction<T>(fn: () => T): T {
+  #transaction<T>(method: string, fn: () => T): T {
+    this.#writable(method);
     return this.#named(() => this.#db.transactionSync(fn));
+  }
+
+  #writable(method: string): void {
+    if (this.readOnly) throw new TypeError(`${method}: the Lmdb store at ${this.path} was opened readOnly`);
   }
 
   /** Runs a write; a failure on a (nearly) full disk becomes an ENOSPC error naming the store. */
@@ -110,9 +125,9 @@ export class Lmdb extends RawStore {
     }
   }
 
-  /** Writes entries as one append call (inside a transaction): to the log if they are small. */
-  #write(entries: readonly Entry<Uint8Array>[]): void {
-    if (belongsInLog(entries.map(([, value]) => value))) {
+  /** Writes entries as one append call (inside a transaction): to the log if they are small and `logged`. */
+  #write(entries: readonly Entry<Uint8Array>[], logged = true): void {
+    if (logged && belongsInLog(entries.map(([, value]) => value))) {
       const entry = packRecords(entries);
       this.#db.putSync(Buffer.concat([LOG_START, this.#nextSeq()]), entry);
       const { value, full } = grow(readStats(this.#db.get(LOG_STATS_KEY)), entry.length);
@@ -149,33 +164,48 @@ export class Lmdb extends RawStore {
   /** Moves the log's records into per-key chunks under one new seq (inside a write transaction). */
   #compact(): void {
     if (this.#db.get(LOG_STATS_KEY) === undefined) return;
-    const compaction = new Compaction();
-    const logKeys: Buffer[] = [];
-    for (const { key, value } of this.#db.getRange({ start: LOG_START, end: LOG_END })) {
-      logKeys.push(key);
-      compaction.add(value);
-    }
+    const { compaction, keys } = this.#readLog();
     const seq = this.#nextSeq();
-    for (const [id, bytes] of compaction.chunks()) this.#putChunk(this.#prefix(id, true), seq, 0, bytes);
-    for (const key of logKeys) this.#db.removeSync(key);
+    for (const id of compaction.ids()) this.#putChunk(this.#prefix(id, true), seq, 0, compaction.chunk(id)!);
+    for (const key of keys) this.#db.removeSync(key);
     this.#db.removeSync(LOG_STATS_KEY);
   }
 
-  /** Before reading: a fresh snapshot, with the log compacted so every key's chunks are in place. */
-  #settle(): void {
+  /** The log's records, for reading (the caller is in a transaction or has a fresh snapshot). */
+  #readLog(): { compaction: Compaction; keys: Buffer[] } {
+    const compaction = new Compaction();
+    const keys: Buffer[] = [];
+    for (const { key, value } of this.#db.getRange({ start: LOG_START, end: LOG_END })) {
+      keys.push(key);
+      compaction.add(value);
+    }
+    return { compaction, keys };
+  }
+
+  /**
+   * Before reading: a fresh snapshot with the log compacted, so every key's chunks are in
+   * place — or, on a read-only instance, the log as it is, to read alongside.
+   */
+  #settle(): Compaction | undefined {
     this.#fresh();
-    if (this.#db.get(LOG_STATS_KEY) === undefined) return;
-    this.#transaction(() => this.#compact());
+    if (this.#db.get(LOG_STATS_KEY) === undefined) return undefined;
+    if (this.readOnly) return this.#readLog().compaction;
+    this.#transaction('read', () => this.#compact());
     this.#fresh();
+    return undefined;
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    this.#settle();
-    return ids.map((id) => this.#read(id));
+    const log = this.#settle();
+    return ids.map((id) => {
+      const value = this.#read(id);
+      const logged = log?.chunk(id);
+      return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
+    });
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#transaction(() => {
+    return this.#transaction('pop', () => {
       this.#compact();
       return ids.map((id) => {
         const value = this.#read(id);
@@ -186,21 +216,22 @@ export class Lmdb extends RawStore {
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
-    this.#transaction(() => {
+    this.#transaction('iset', () => {
       this.#compact();
       this.#remove(id);
-      this.#write([[id, value]]);
+      this.#write([[id, value]], false);
     });
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    this.#transaction(() => {
+    this.#transaction('delete', () => {
       this.#compact();
       ids.forEach((id) => this.#remove(id));
     });
   }
 
   async dropAll(): Promise<void> {
+    this.#writable('drop');
     this.#named(() => this.#db.clearSync());
   }
 
@@ -210,14 +241,25 @@ export class Lmdb extends RawStore {
   }
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
-    this.#settle();
+    const log = this.#settle();
     const prefix = this.#prefix(id, false);
-    if (prefix === undefined) return;
-    for (const { value } of this.#db.getRange(range(prefix))) yield value;
+    if (prefix !== undefined) for (const { value } of this.#db.getRange(range(prefix))) yield value;
+    const logged = log?.chunk(id);
+    if (logged !== undefined) yield logged;
   }
 
   async *listIds(): AsyncGenerator<string> {
-    this.#settle();
+    const log = this.#settle();
+    const stored = new Set<string>();
+    for (const id of this.#storedIds()) {
+      if (log) stored.add(id);
+      yield id;
+    }
+    if (log) for (const id of log.ids()) if (!stored.has(id)) yield id;
+  }
+
+  /** Ids with chunks in place (not those only in the log). */
+  *#storedIds(): Generator<string> {
     let start: Buffer = Buffer.from([1]);
     for (;;) {
       let first: Buffer | undefined;
