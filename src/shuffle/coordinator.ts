@@ -174,7 +174,18 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   return stats;
 }
 
-/** Runs gather tasks over every partition on `pool` (retrying failures), yielding results as partitions finish. */
+/** Gather tasks per thread: enough to balance the threads, few enough that round trips stay cheap. */
+const GATHER_TASKS_PER_THREAD = 4;
+
+/** Partitions 0..P-1 cut into consecutive batches, one gather task each. */
+export function gatherBatches(partitions: number, threads: number): number[][] {
+  const size = Math.max(1, Math.ceil(partitions / (threads * GATHER_TASKS_PER_THREAD)));
+  const out: number[][] = [];
+  for (let first = 0; first < partitions; first += size) out.push(Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i));
+  return out;
+}
+
+/** Runs gather tasks over every partition on `pool` (retrying failures), yielding results as batches of partitions finish. */
 export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherTask['reduce']): AsyncGenerator<[number, R]> {
   const results: [number, R][] = [];
   let wake: (() => void) | undefined;
@@ -183,12 +194,13 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   let done = 0;
   const retried = { retried: 0 };
   const work = Promise.all(
-    Array.from({ length: p.partitions }, (_, partition) =>
-      withRetries(p, pool, `partition ${partition}`, retried, (attempt) =>
-        pool.run<R>('gather', { store: p.store.path, partition, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout }),
-      ).then((r) => {
-        results.push([partition, r]); // one result per partition, whatever the attempts
-        p.progress({ phase: 'gather', partitionsDone: ++done, partitions: p.partitions });
+    gatherBatches(p.partitions, pool.threads).map((partitions) =>
+      withRetries(p, pool, partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`, retried, (attempt) =>
+        pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout }),
+      ).then((batch) => {
+        results.push(...batch); // one result per partition, whatever the attempts
+        done += batch.length;
+        p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
         wake?.();
       }),
     ),

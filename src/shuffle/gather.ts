@@ -1,4 +1,4 @@
-/** The gather worker: reads one partition and reduces it. */
+/** The gather worker: reads a batch of partitions and reduces each one. */
 import { loadRef, type ResolvedRef } from './modules.js';
 import { aggregator, type PlannedAgg } from './reducers.js';
 import { trigger, type Fault } from './faults.js';
@@ -7,14 +7,23 @@ import { openShuffleStore } from './scatter.js';
 /** A custom gather reducer: the partition's record batches in, any structured-clonable value out. */
 export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable<T[]>, partition: number) => R | Promise<R>;
 
-/** One gather task. */
+/** One gather task: several partitions, so that a task is worth a round trip to the coordinator. */
 export interface GatherTask {
   store: string;
-  partition: number;
+  partitions: number[];
   reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef };
   attempt: number;
   /** Test-only fault injection (faults.ts). */
   faults?: Fault[];
+}
+
+/**
+ * A groupBy partition's result: its keys and one column of values per aggregation, in plan
+ * order (columns cross threads far cheaper than one row object per group).
+ */
+export interface GroupColumns {
+  keys: (string | number)[];
+  columns: unknown[][];
 }
 
 async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void): AsyncGenerator<T> {
@@ -25,32 +34,38 @@ async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void)
   }
 }
 
-/** Runs one gather task; groupBy returns `[key, row]` pairs. */
-export async function gather(task: GatherTask): Promise<unknown> {
+/** Runs one gather task: each partition's result, in task order (groupBy results are `GroupColumns`). */
+export async function gather(task: GatherTask): Promise<[number, unknown][]> {
+  const out: [number, unknown][] = [];
+  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition)]);
+  return out;
+}
+
+async function gatherOne(task: GatherTask, partition: number): Promise<unknown> {
   const { codec } = openShuffleStore(task.store);
-  const fault = trigger(task.faults, 'gather', { partition: task.partition, attempt: task.attempt });
+  const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
   fault(0);
-  const batches = counted(codec.iterate(task.partition), fault);
+  const batches = counted(codec.iterate(partition), fault);
   if (task.reduce.kind === 'module') {
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
-    return fn(batches, task.partition);
+    return fn(batches, partition);
   }
   const agg = await aggregator(task.reduce.plan);
-  const groups = new Map<unknown, unknown[]>();
+  const groups = new Map<string | number, unknown[]>();
   for await (const batch of batches) {
     if (task.reduce.combined) {
-      for (const [key, states] of batch as [unknown, unknown[]][]) {
+      for (const [key, states] of batch as [string | number, unknown[]][]) {
         const have = groups.get(key);
         if (have === undefined) groups.set(key, states);
         else agg.merge(have, states);
       }
     } else {
-      for (const [key, ord, record] of batch as [unknown, number, unknown][]) {
+      for (const [key, ord, record] of batch as [string | number, number, unknown][]) {
         const have = groups.get(key);
         if (have === undefined) groups.set(key, agg.init(record, ord));
         else agg.add(have, record, ord);
       }
     }
   }
-  return Array.from(groups, ([key, states]) => [key, { key, ...agg.finish(states) }]);
+  return { keys: [...groups.keys()], columns: agg.finish(groups.values()) } satisfies GroupColumns;
 }

@@ -39,7 +39,8 @@ export interface Aggregator {
   init(record: unknown, ord: number): State[];
   add(states: State[], record: unknown, ord: number): void;
   merge(into: State[], from: State[]): void;
-  finish(states: State[]): Record<string, unknown>;
+  /** The final values of groups' states, as one column per aggregation (plan order). */
+  finish(states: Iterable<State[]>): unknown[][];
 }
 
 /** The ordinal of a record: its split, then its position. */
@@ -135,10 +136,10 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
     merge(into, from) {
       for (let i = 0; i < plan.length; i++) into[i] = mergeOne(plan[i]!, i, into[i], from[i]);
     },
-    finish(states) {
-      const row: Record<string, unknown> = {};
-      plan.forEach((a, i) => (row[a.name] = finishOne(a, i, states[i])));
-      return row;
+    finish(groups) {
+      const columns: unknown[][] = plan.map(() => []);
+      for (const states of groups) for (let i = 0; i < plan.length; i++) columns[i]!.push(finishOne(plan[i]!, i, states[i]));
+      return columns;
     },
   };
 }
