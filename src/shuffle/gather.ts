@@ -54,10 +54,14 @@ async function gatherOne(task: GatherTask, partition: number): Promise<unknown> 
   const groups = new Map<string | number, unknown[]>();
   for await (const batch of batches) {
     if (task.reduce.combined) {
-      for (const [key, states] of batch as [string | number, unknown[]][]) {
-        const have = groups.get(key);
-        if (have === undefined) groups.set(key, states);
-        else agg.merge(have, states);
+      // Blocks of partial states: [keys, column 0, column 1, …] (scatter's columnBlocks).
+      for (const [keys, ...columns] of batch as [(string | number)[], ...unknown[][]][]) {
+        for (let i = 0; i < keys.length; i++) {
+          const states = columns.map((c) => c[i]);
+          const have = groups.get(keys[i]!);
+          if (have === undefined) groups.set(keys[i]!, states);
+          else agg.merge(have, states);
+        }
       }
     } else {
       for (const [key, ord, record] of batch as [string | number, number, unknown][]) {

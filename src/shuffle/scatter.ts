@@ -135,10 +135,9 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   };
   const flushBuffers = () => {
     if (combine) {
-      const byPartition: unknown[][] = Array.from({ length: P }, () => []);
-      for (const [k, states] of groups) byPartition[partitionOf(k, P)]!.push([k, states]);
+      const blocks = columnBlocks(groups, P, task.group!.plan.length);
       groups.clear();
-      byPartition.forEach((list, p) => list.length && emit(p, list));
+      blocks.forEach((block, p) => block && emit(p, [block]));
     } else {
       buffers.forEach((list, p) => {
         if (list.length) emit(p, list);
@@ -213,6 +212,22 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   commit(position, true);
   task.port.close();
   return totals(committed);
+}
+
+/**
+ * Combined groups as one block per partition: `[keys, column 0, column 1, …]`, a column of
+ * partial states per aggregation. Columns encode and decode about twice as fast as one
+ * `[key, states]` pair per group.
+ */
+export function columnBlocks(groups: Map<unknown, unknown[]>, P: number, width: number): (unknown[][] | undefined)[] {
+  const blocks: (unknown[][] | undefined)[] = new Array(P).fill(undefined);
+  for (const [key, states] of groups) {
+    const p = partitionOf(key, P);
+    const block = (blocks[p] ??= Array.from({ length: width + 1 }, () => []));
+    block[0]!.push(key);
+    for (let j = 0; j < width; j++) block[j + 1]!.push(states[j]);
+  }
+  return blocks;
 }
 
 /** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */
