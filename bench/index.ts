@@ -1,5 +1,5 @@
 /**
- * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [w4] [--only NAME,...] [--records N]`.
+ * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [w4] [--only NAME,...] [--records N] [--rounds R]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines measured in the same run.
  */
@@ -50,6 +50,9 @@ export async function runBench(argv: string[]): Promise<void> {
     return i >= 0 ? args.splice(i, 2)[1] : undefined;
   };
   const only = option('--only')?.split(',');
+  const roundsArg = option('--rounds');
+  const rounds = roundsArg === undefined ? 3 : Number(roundsArg);
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`--rounds: expected a positive integer, got ${roundsArg}`);
   const recordsArg = option('--records');
   const records = recordsArg === undefined ? undefined : Number(recordsArg);
   if (records !== undefined && (!Number.isSafeInteger(records) || records < 1)) throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
@@ -57,7 +60,7 @@ export async function runBench(argv: string[]): Promise<void> {
   for (const w of todo) {
     if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only);
     else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only);
-    else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000));
+    else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000, rounds));
     else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
     else if (w === 'w4') report(`W4 partd groupby of files (${records ?? 5_000_000} records)`, await runW4(records ?? 5_000_000));
     else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2), w3 or w4`);

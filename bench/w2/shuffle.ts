@@ -84,18 +84,44 @@ async function measure(name: string, n: number, fn: () => Promise<Checksum> | Ch
   return { row, seconds, sum };
 }
 
-/** W2 rows: B0, then the shuffle with 1 and 2 workers. */
-export async function runW2(n: number): Promise<Row[]> {
-  const b0 = await measure('B0 (1 thread, Map, no shuffle)', n, () => baseline(n));
-  const want = expected(n, b0.sum);
-  b0.row.checksum_ok = matches(b0.sum, want);
-  const rows = [b0];
-  for (const workers of [1, 2]) {
-    rows.push(await measure(`shuffle+groupBy, ${workers} worker${workers > 1 ? 's' : ''}`, n, () => shuffled(n, workers), want));
-    console.error(`W2: ${workers} worker(s) done`);
+/**
+ * W2 rows: B0, then the shuffle with 1 and 2 workers, in `rounds` interleaved rounds (this
+ * VM's speed drifts by tens of percent within minutes). Times are medians over the rounds;
+ * ratios are medians of each round's own ratio, so both sides of a ratio ran minutes apart at most.
+ */
+export async function runW2(n: number, rounds = 3): Promise<Row[]> {
+  const configs: [string, number][] = [['B0 (1 thread, Map, no shuffle)', 0], ['shuffle+groupBy, 1 worker', 1], ['shuffle+groupBy, 2 workers', 2]];
+  const runs: Measured[][] = configs.map(() => []);
+  let want: Checksum | undefined;
+  for (let round = 0; round < rounds; round++) {
+    for (const [c, [name, workers]] of configs.entries()) {
+      const m = await measure(name, n, () => (workers === 0 ? baseline(n) : shuffled(n, workers)), want);
+      if (workers === 0) m.row.checksum_ok = matches(m.sum, (want ??= expected(n, m.sum)));
+      runs[c]!.push(m);
+    }
+    console.error(`W2: round ${round + 1} of ${rounds} done`);
   }
-  const one = rows[1]!.seconds;
-  return rows.map((m) => ({ ...m.row, x_B0_time: m.seconds / b0.seconds, speedup_vs_1_worker: one / m.seconds }));
+  const perRound = (c: number, f: (m: Measured, round: number) => number) => median(runs[c]!.map(f));
+  return configs.map((_, c) => {
+    const ms = runs[c]!;
+    const seconds = perRound(c, (m) => m.seconds);
+    return {
+      ...ms[0]!.row,
+      seconds,
+      min_s: Math.min(...ms.map((m) => m.seconds)),
+      max_s: Math.max(...ms.map((m) => m.seconds)),
+      records_per_s: Math.round(n / seconds),
+      peak_rss_MiB: Math.max(...ms.map((m) => m.row.peak_rss_MiB as number)),
+      checksum_ok: ms.every((m) => m.row.checksum_ok === true),
+      x_B0_time: perRound(c, (m, r) => m.seconds / runs[0]![r]!.seconds),
+      speedup_vs_1_worker: perRound(c, (m, r) => runs[1]![r]!.seconds / m.seconds),
+    };
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** W3: W2 at N = 100M with 2 workers, against 10x the W2 time of the same run. */

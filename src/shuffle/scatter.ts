@@ -219,7 +219,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
  * partial states per aggregation. Columns encode and decode about twice as fast as one
  * `[key, states]` pair per group.
  */
-export function columnBlocks(groups: Map<unknown, unknown[]>, P: number, width: number): (unknown[][] | undefined)[] {
+function columnBlocks(groups: Map<unknown, unknown[]>, P: number, width: number): (unknown[][] | undefined)[] {
   const blocks: (unknown[][] | undefined)[] = new Array(P).fill(undefined);
   for (const [key, states] of groups) {
     const p = partitionOf(key, P);
