@@ -47,24 +47,30 @@ export interface Aggregator {
 export const ordinal = (split: number, position: number) => split * ORD + position;
 
 /**
- * The hot loop of groupBy is `add` once per record. For plans of count/sum/min/max/mean only,
- * it is compiled into straight-line code (field names enter as JSON string literals), which
- * runs several times faster than the generic per-aggregation switch.
+ * The hot loop of groupBy is `add` once per record (and `init` once per new group). For plans
+ * of count/sum/min/max/mean only, both are compiled into straight-line code (field names enter
+ * as JSON string literals), which runs several times faster than the generic per-aggregation
+ * switch — and `init`'s array literal keeps numbers unboxed, where a mapped array would box
+ * every sum it holds, allocating on each add.
  */
-function compileAdd(plan: readonly PlannedAgg[]): Aggregator['add'] | undefined {
-  const lines: string[] = [];
+function compile(plan: readonly PlannedAgg[]): Pick<Aggregator, 'init' | 'add'> | undefined {
+  const inits: string[] = [];
+  const adds: string[] = [];
   for (const [i, a] of plan.entries()) {
     const v = `r[${JSON.stringify(a.field ?? '')}]`;
     switch (a.op) {
-      case 'count': lines.push(`s[${i}]++;`); break;
-      case 'sum': lines.push(`s[${i}] += ${v};`); break;
-      case 'mean': lines.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); break;
-      case 'min': lines.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); break;
-      case 'max': lines.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); break;
+      case 'count': inits.push('1'); adds.push(`s[${i}]++;`); break;
+      case 'sum': inits.push(`0 + ${v}`); adds.push(`s[${i}] += ${v};`); break;
+      case 'mean': inits.push(`[0 + ${v}, 1]`); adds.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); break;
+      case 'min': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); break;
+      case 'max': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); break;
       default: return undefined;
     }
   }
-  return new Function('s', 'r', lines.join('\n')) as Aggregator['add'];
+  return {
+    init: new Function('r', `return [${inits.join(', ')}];`) as Aggregator['init'],
+    add: new Function('s', 'r', adds.join('\n')) as Aggregator['add'],
+  };
 }
 
 /** Builds the aggregator of a plan, loading custom reducer modules. */
@@ -124,13 +130,11 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
       default: return s;
     }
   };
-  const fast = compileAdd(plan);
+  const fast = compile(plan);
   return {
     mergeable: plan.every((a, i) => a.op !== 'custom' || typeof customs[i]!.merge === 'function'),
-    init(record, ord) {
-      return plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord));
-    },
-    add: fast ?? ((states, record, ord) => {
+    init: fast?.init ?? ((record, ord) => plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord))),
+    add: fast?.add ?? ((states, record, ord) => {
       for (let i = 0; i < plan.length; i++) states[i] = addOne(plan[i]!, i, states[i], record, ord);
     }),
     merge(into, from) {
