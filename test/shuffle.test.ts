@@ -49,6 +49,12 @@ describe('generator input', () => {
     expect(direct.length).toBe((await h.get(0)).length);
   });
 
+  it.each([[1, 7], [2, 128]])('make (one call per record), workers=%i P=%i: the same partitions as generate', async (workers, P) => {
+    await using h = await shuffle<R>({ input: { make: { module: mods, export: 'record' }, count: N }, key: 'key', partitions: P, workers });
+    expect(h.stats.records).toBe(N);
+    expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, P));
+  });
+
   it('puts a key in the same partition whatever the worker count', async () => {
     const runs = [];
     for (const workers of [1, 2]) {

@@ -7,16 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupBy } from '../../src/index.js';
 import type { Row } from '../report.js';
-import { w2Record } from './records.js';
+import { baseline, baselineThreads, type Checksum } from './baseline.js';
 
 const GENERATOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'records.js');
-
-/** Totals that identify a grouping. */
-interface Checksum {
-  groups: number;
-  count: number;
-  sum: number;
-}
 
 /** Peak RSS of the process (all threads) while `fn` runs, sampled every 20 ms. */
 async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -30,26 +23,12 @@ async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
   }
 }
 
-/** B0: one thread, no shuffle, no store. */
-function baseline(n: number): Checksum {
-  const groups = new Map<string, { count: number; sum: number }>();
-  for (let i = 0; i < n; i++) {
-    const r = w2Record(i);
-    const g = groups.get(r.key);
-    if (g) {
-      g.count++;
-      g.sum += r.amount;
-    } else groups.set(r.key, { count: 1, sum: r.amount });
-  }
-  let count = 0;
-  let sum = 0;
-  for (const g of groups.values()) (count += g.count), (sum += g.sum);
-  return { groups: groups.size, count, sum };
-}
+/** How the workers make the records: a generator over their index range, or one call per index. */
+type Form = 'generate' | 'make';
 
-async function shuffled(n: number, workers: number): Promise<Checksum> {
+async function shuffled(n: number, workers: number, form: Form = 'generate'): Promise<Checksum> {
   const groups = await groupBy({
-    input: { generate: { module: GENERATOR, export: 'range' }, count: n },
+    input: form === 'make' ? { make: { module: GENERATOR, export: 'w2Record' }, count: n } : { generate: { module: GENERATOR, export: 'range' }, count: n },
     key: 'key',
     partitions: 128,
     workers,
@@ -90,19 +69,27 @@ async function measure(name: string, n: number, fn: () => Promise<Checksum> | Ch
  * ratios are medians of each round's own ratio, so both sides of a ratio ran minutes apart at most.
  */
 export async function runW2(n: number, rounds = 3): Promise<Row[]> {
-  const configs: [string, number][] = [['B0 (1 thread, Map, no shuffle)', 0], ['shuffle+groupBy, 1 worker', 1], ['shuffle+groupBy, 2 workers', 2]];
+  // [name, workers, input form, index of the 1-worker config of the same form]
+  const configs: [string, number, Form, number][] = [
+    ['B0 (1 thread, Map, no shuffle)', 0, 'generate', 0],
+    ['B0 halves in 2 threads at once (the ceiling)', -2, 'generate', 0],
+    ['shuffle+groupBy, 1 worker', 1, 'generate', 2],
+    ['shuffle+groupBy, 2 workers', 2, 'generate', 2],
+    ['same, input make: (i) => record, 1 worker', 1, 'make', 4],
+    ['same, input make: (i) => record, 2 workers', 2, 'make', 4],
+  ];
   const runs: Measured[][] = configs.map(() => []);
   let want: Checksum | undefined;
   for (let round = 0; round < rounds; round++) {
-    for (const [c, [name, workers]] of configs.entries()) {
-      const m = await measure(name, n, () => (workers === 0 ? baseline(n) : shuffled(n, workers)), want);
+    for (const [c, [name, workers, form]] of configs.entries()) {
+      const m = await measure(name, n, () => (workers === 0 ? baseline(0, n) : workers < 0 ? baselineThreads(n, -workers) : shuffled(n, workers, form)), workers < 0 ? undefined : want);
       if (workers === 0) m.row.checksum_ok = matches(m.sum, (want ??= expected(n, m.sum)));
       runs[c]!.push(m);
     }
     console.error(`W2: round ${round + 1} of ${rounds} done`);
   }
   const perRound = (c: number, f: (m: Measured, round: number) => number) => median(runs[c]!.map(f));
-  return configs.map((_, c) => {
+  return configs.map(([, workers, , one], c) => {
     const ms = runs[c]!;
     const seconds = perRound(c, (m) => m.seconds);
     return {
@@ -112,9 +99,9 @@ export async function runW2(n: number, rounds = 3): Promise<Row[]> {
       max_s: Math.max(...ms.map((m) => m.seconds)),
       records_per_s: Math.round(n / seconds),
       peak_rss_MiB: Math.max(...ms.map((m) => m.row.peak_rss_MiB as number)),
-      checksum_ok: ms.every((m) => m.row.checksum_ok === true),
+      checksum_ok: workers < 0 ? null : ms.every((m) => m.row.checksum_ok === true),
       x_B0_time: perRound(c, (m, r) => m.seconds / runs[0]![r]!.seconds),
-      speedup_vs_1_worker: perRound(c, (m, r) => runs[1]![r]!.seconds / m.seconds),
+      speedup_vs_1_thread: workers === 0 ? null : perRound(c, (m, r) => runs[one]![r]!.seconds / m.seconds),
     };
   });
 }

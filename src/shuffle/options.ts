@@ -15,9 +15,17 @@ import type { Aggregation, PlannedAgg } from './reducers.js';
 import type { KeySpec } from './scatter.js';
 import { csvSplits, ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
 
-/** Where records come from. */
+/**
+ * Where records come from:
+ * - `generate`: a module exporting `(start, end) => Iterable` of the records with indexes in
+ *   `[start, end)`, run in the workers over splits of `[0, count)`;
+ * - `make`: the same with one call per record, `(i) => record` (a plain loop, no iterator
+ *   protocol: the cheaper form when records are made one by one);
+ * - `ndjson` / `csv`: files, cut into byte ranges; `records`: an iterable in this thread.
+ */
 export type ShuffleInput<T = unknown> =
   | { generate: ModuleRef; count: number }
+  | { make: ModuleRef; count: number }
   | { ndjson: string | string[] }
   | { csv: string | string[] }
   | { records: Iterable<T> | AsyncIterable<T> };
@@ -137,13 +145,15 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
 
 /** Checks the input and plans its splits; `descriptor` identifies it for resuming. */
 async function planInput(input: ShuffleInput | undefined, workers: number): Promise<{ splits: SplitSpec[]; bytesTotal: number; descriptor: unknown }> {
-  const kinds = 'expected { generate, count }, { ndjson }, { csv } or { records }';
+  const kinds = 'expected { generate, count }, { make, count }, { ndjson }, { csv } or { records }';
   if (!input || typeof input !== 'object') throw new TypeError(`input: ${kinds}`);
-  if ('generate' in input) {
-    const ref = await resolveRef(input.generate, 'input.generate');
+  if ('generate' in input || 'make' in input) {
+    const perIndex = 'make' in input;
+    const ref = await resolveRef(perIndex ? input.make : input.generate, perIndex ? 'input.make' : 'input.generate');
     const count = positiveInt(input.count, 'input.count', NaN);
     // Two splits per worker: few enough that per-split commits stay large, enough to even out.
-    return { splits: rangeSplits(count, Math.ceil(count / (2 * workers)), ref), bytesTotal: 0, descriptor: { generate: ref, count } };
+    const splits = rangeSplits(count, Math.ceil(count / (2 * workers)), ref, perIndex);
+    return { splits, bytesTotal: 0, descriptor: perIndex ? { make: ref, count } : { generate: ref, count } };
   }
   if ('ndjson' in input || 'csv' in input) {
     const csv = 'csv' in input;

@@ -16,7 +16,7 @@ import { loadRef, type ResolvedRef } from './modules.js';
 
 /** One split, as sent to a worker (structured-clonable). */
 export type SplitSpec =
-  | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef }
+  | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
   | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; line: number }
   | { kind: 'records'; index: number; records: unknown[] };
@@ -56,10 +56,10 @@ export function describeSplit(s: SplitSpec): string {
 
 const BLOCK = 4 << 20;
 
-/** Index ranges of about `per` records. */
-export function rangeSplits(count: number, per: number, generator: ResolvedRef, first = 0): SplitSpec[] {
+/** Index ranges of about `per` records; `perIndex`: the generator makes one record per call, `(i) => record`. */
+export function rangeSplits(count: number, per: number, generator: ResolvedRef, perIndex = false): SplitSpec[] {
   const out: SplitSpec[] = [];
-  for (let start = 0; start < count; start += per) out.push({ kind: 'range', index: first + out.length, start, end: Math.min(count, start + per), generator });
+  for (let start = 0; start < count; start += per) out.push({ kind: 'range', index: out.length, start, end: Math.min(count, start + per), generator, perIndex });
   return out;
 }
 
@@ -127,6 +127,12 @@ function readHeader(file: string, fd: number, end: number): string[] {
 export async function readSplit(split: SplitSpec, sink: RecordSink): Promise<{ bytes: number }> {
   switch (split.kind) {
     case 'range': {
+      if (split.perIndex) {
+        // A plain loop: no iterator protocol per record.
+        const make = await loadRef<(i: number) => unknown>(split.generator);
+        for (let i = split.start; i < split.end; i++) sink.record(make(i), i - split.start);
+        return { bytes: 0 };
+      }
       const gen = await loadRef<(start: number, end: number) => Iterable<unknown>>(split.generator);
       let position = 0;
       for (const record of gen(split.start, split.end)) sink.record(record, position++);
