@@ -33,6 +33,7 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['a nested tuple', () => tuple('a', tuple('b') as never), /tuple\(\) element 1: tuples do not nest/],
   ['a call after close()', async () => { const d = new Dict(); await d.close(); return d.get('x'); }, /get\(\): the store is closed/],
   ['a directory with other files as a store', () => { const d = tmp(); fs.writeFileSync(path.join(d, 'keep.txt'), 'x'); return new Lmdb(d); }, /Lmdb: .* is not a Lmdb store \(it holds keep.txt and no .partd-lmdb marker\)/],
+  ['a write to a readOnly Lmdb', async () => { const d = path.join(tmp(), 's'); await new Lmdb(d).close(); return new Lmdb(d, { readOnly: true }).append({ x: new Uint8Array(1) }); }, /append: the Lmdb store at .* was opened readOnly/],
   ['a plain file as a store', () => { const f = path.join(tmp(), 'f'); fs.writeFileSync(f, 'x'); return new Lmdb(f); }, /it is not a directory/],
   ['a corrupt frame under a layer', async () => { const d = new Dict(); await d.append({ x: Buffer.from('garbage') }); return new Msgpack(d).get('x'); }, /key x: bad frame header at byte 0/],
   ['an array value missing for Msgpack', () => new Msgpack(new Dict()).append({ x: 5 as never }), /data\["x"\] value: Msgpack takes an array of values per key, got number 5/],
