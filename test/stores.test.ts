@@ -147,7 +147,7 @@ describe('Lmdb', () => {
     await writer.append({ x: b('a'), y: b('1') });
     await writer.get('x'); // compacted
     await writer.append({ x: b('b') });
-    await writer.append({ x: b('c'), z: b('zz') }); // in the log only
+    await writer.append({ x: b('c'), z: b('zz'), e: b('') }); // in the log only (an empty value makes no key)
     const reader = new Lmdb(dir, { readOnly: true });
     expect(reader.readOnly).toBe(true);
     const read = async () => {

@@ -178,7 +178,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
 const GATHER_TASKS_PER_THREAD = 4;
 
 /** Partitions 0..P-1 cut into consecutive batches, one gather task each. */
-export function gatherBatches(partitions: number, threads: number): number[][] {
+function gatherBatches(partitions: number, threads: number): number[][] {
   const size = Math.max(1, Math.ceil(partitions / (threads * GATHER_TASKS_PER_THREAD)));
   const out: number[][] = [];
   for (let first = 0; first < partitions; first += size) out.push(Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i));

@@ -17,37 +17,30 @@ export const LOG_END = Buffer.from([0, 0x6d]);
 export const LOG_STATS_KEY = Buffer.from([0, 0x6b]);
 
 /** Compact once the log holds this many bytes… */
-export const LOG_MAX_BYTES = 16 << 20;
+const LOG_MAX_BYTES = 16 << 20;
 /** …or this many append calls (bounds the work a read may have to do first). */
 const LOG_MAX_ENTRIES = 4096;
 /** Calls whose values average this size or more are written directly: big entries are cheap. */
 const DIRECT_MIN_AVERAGE = 4096;
 
-/** The log's size, as kept under `LOG_STATS_KEY`. */
-export interface LogStats {
-  bytes: number;
-  entries: number;
-}
-
-/** Whether an append call of these values should go through the log. */
-export function belongsInLog(values: readonly { readonly length: number }[]): boolean {
+/** Whether an append call of these `[id, value]` records should go through the log. */
+export function belongsInLog(records: readonly (readonly [string, Uint8Array])[]): boolean {
   let total = 0;
-  for (const v of values) total += v.length;
-  return total < LOG_MAX_BYTES && total < DIRECT_MIN_AVERAGE * values.length;
+  for (const [, value] of records) total += value.length;
+  return total < LOG_MAX_BYTES && total < DIRECT_MIN_AVERAGE * records.length;
 }
 
-/** Decodes the stats value (undefined: empty log). */
-export function readStats(value: Buffer | undefined): LogStats {
-  return value === undefined ? { bytes: 0, entries: 0 } : { bytes: Number(value.readBigUInt64BE(0)), entries: value.readUInt32BE(8) };
-}
-
-/** Encodes stats after adding an entry of `bytes`; also says whether it is time to compact. */
-export function grow(stats: LogStats, bytes: number): { value: Buffer; full: boolean } {
-  const next = { bytes: stats.bytes + bytes, entries: stats.entries + 1 };
+/**
+ * The log's stats (`stored`: the value under `LOG_STATS_KEY`, undefined for an empty log)
+ * after adding an entry of `bytes`, and whether it is now time to compact.
+ */
+export function grownStats(stored: Buffer | undefined, bytes: number): { value: Buffer; full: boolean } {
+  const total = (stored === undefined ? 0 : Number(stored.readBigUInt64BE(0))) + bytes;
+  const entries = (stored === undefined ? 0 : stored.readUInt32BE(8)) + 1;
   const value = Buffer.allocUnsafe(12);
-  value.writeBigUInt64BE(BigInt(next.bytes), 0);
-  value.writeUInt32BE(next.entries, 8);
-  return { value, full: next.bytes >= LOG_MAX_BYTES || next.entries >= LOG_MAX_ENTRIES };
+  value.writeBigUInt64BE(BigInt(total), 0);
+  value.writeUInt32BE(entries, 8);
+  return { value, full: total >= LOG_MAX_BYTES || entries >= LOG_MAX_ENTRIES };
 }
 
 /** Packs `[id, value]` records (ids as UTF-8 strings) into one log entry value. */
@@ -80,14 +73,16 @@ export class Compaction {
       const idBytes = entry.readUInt32BE(off);
       const id = entry.toString('utf8', off + 4, off + 4 + idBytes);
       off += 4 + idBytes;
-      const end = off + 4 + entry.readUInt32BE(off);
-      const spans = this.#spans.get(id);
-      if (spans === undefined) this.#spans.set(id, { at: [index, off + 4, end], bytes: end - off - 4 });
-      else {
-        spans.at.push(index, off + 4, end);
-        spans.bytes += end - off - 4;
-      }
+      const start = off + 4;
+      const end = start + entry.readUInt32BE(off);
       off = end;
+      if (end === start) continue; // an empty value adds nothing (a key exists only while it holds bytes)
+      const spans = this.#spans.get(id);
+      if (spans === undefined) this.#spans.set(id, { at: [index, start, end], bytes: end - start });
+      else {
+        spans.at.push(index, start, end);
+        spans.bytes += end - start;
+      }
     }
   }
 

@@ -5,7 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import fs from 'node:fs';
 import { keyId, type Key } from '../keys.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
-import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grow, packRecords, readStats } from './lmdb-log.js';
+import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
@@ -127,10 +127,10 @@ export class Lmdb extends RawStore {
 
   /** Writes entries as one append call (inside a transaction): to the log if they are small and `logged`. */
   #write(entries: readonly Entry<Uint8Array>[], logged = true): void {
-    if (logged && belongsInLog(entries.map(([, value]) => value))) {
+    if (logged && belongsInLog(entries)) {
       const entry = packRecords(entries);
       this.#db.putSync(Buffer.concat([LOG_START, this.#nextSeq()]), entry);
-      const { value, full } = grow(readStats(this.#db.get(LOG_STATS_KEY)), entry.length);
+      const { value, full } = grownStats(this.#db.get(LOG_STATS_KEY), entry.length);
       this.#db.putSync(LOG_STATS_KEY, value);
       if (full) this.#compact();
       return;
