@@ -10,6 +10,8 @@ it.each([
   ['quickstart', ['Hello world!', "[ '123456', 'Hello world!' ]", 'Int32Array(5) [ 1, 2, 3, 4, 5 ]']],
   ['layers', ["[ { user: 'ann', amount: 3 }, { user: 'dee', amount: 2 } ]", 'key tuple("eu", 2024)']],
   ['spill', ['k7 holds 100000 bytes']],
+  // The sums follow from sale(i): region i % 4, amount (i % 100) + 1.
+  ['group-by', ['east: 250000 sales, total 12750000, biggest 99', 'west: 250000 sales, total 13000000, biggest 100', '1000000 records in 4 splits on 2 workers']],
 ])('examples/%s', async (name, lines) => {
   const r = await runNode(path.join(dist, `${name}.js`), []);
   expect(r.stderr).toBe('');

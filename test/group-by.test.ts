@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BadRecordError, ShuffleError, groupBy, iterateGroups, shuffle, type Aggregation } from '../src/index.js';
-import { fixture } from './support/child.js';
+import { fixture, runNode } from './support/child.js';
 import { fixtureRecords } from './support/reference.js';
 
 const mods = fixture('shuffle-modules.mjs');
@@ -133,6 +133,23 @@ describe('bad input and failures', () => {
     // a record without its key, after a field with a newline in it: the line where it starts
     fs.writeFileSync(file, 'key,v\n"multi\nline",1\nb,2\nc,3\n');
     await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(`${file} line 5: record has no usable key`);
+  });
+
+  it('a program may name its own entry module (import.meta.url): checked in a fresh thread, not awaited on itself', async () => {
+    const script = path.join(tmp(), 'self.mjs');
+    fs.writeFileSync(script, `import { isMainThread } from 'node:worker_threads';
+import { groupBy } from ${JSON.stringify(path.resolve('dist/src/index.js'))};
+export const make = (i) => ({ key: 'k' + (i % 3) });
+if (isMainThread) {
+  const input = { make: { module: import.meta.url, export: process.argv[2] }, count: 300 };
+  try {
+    const g = await groupBy({ input, key: 'key', workers: 2, aggregate: { n: { op: 'count' } } });
+    console.log([...g.values()].map((r) => r.key + '=' + r.n).sort().join(' '));
+  } catch (e) { console.log('error: ' + e.message); }
+}
+`);
+    expect((await runNode(script, ['make'])).stdout.trim()).toBe('k0=100 k1=100 k2=100');
+    expect((await runNode(script, ['nope'])).stdout.trim()).toMatch(/^error: input.make: module ".*self.mjs" has no export "nope"$/);
   });
 
   it('a worker that throws rejects with its message and split, and removes the temporary store', async () => {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /** A function exported by a module. */
 export interface ModuleRef {
@@ -31,16 +32,32 @@ export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef
     if (!fs.existsSync(file)) throw new Error(`${arg}: module ${JSON.stringify(module)} does not exist (${file})`);
     url = pathToFileURL(file).href;
   } else throw new TypeError(`${arg}.module: expected a path or URL`);
-  let mod: Record<string, unknown>;
+  let kinds: Record<string, string>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    kinds = await exportKinds(url);
   } catch (e) {
     throw new Error(`${arg}: module ${JSON.stringify(String(module))} does not load: ${(e as Error).message}`, { cause: e });
   }
-  if (typeof mod[name] !== 'function' && !(typeof mod[name] === 'object' && mod[name] !== null)) {
+  if (kinds[name] !== 'function' && kinds[name] !== 'object') {
     throw new Error(`${arg}: module ${JSON.stringify(String(module))} has no export ${JSON.stringify(name)}`);
   }
   return { url, export: name };
+}
+
+/** `typeof` of each export of a module (`null` as 'null'). */
+async function exportKinds(url: string): Promise<Record<string, string>> {
+  const kinds = (mod: Record<string, unknown>) => Object.fromEntries(Object.entries(mod).map(([k, v]) => [k, v === null ? 'null' : typeof v]));
+  const entry = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : undefined;
+  if (url !== entry) return kinds((await import(url)) as Record<string, unknown>);
+  // The program's own entry module (`module: import.meta.url`, as with Piscina) is still running
+  // when it calls us: importing it here would wait for itself forever. A fresh thread imports it.
+  const code = `const { parentPort } = require('node:worker_threads');
+import(${JSON.stringify(url)}).then((m) => parentPort.postMessage(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v === null ? 'null' : typeof v]))));`;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true });
+    worker.once('message', (m: Record<string, string>) => void worker.terminate().then(() => resolve(m)));
+    worker.once('error', reject);
+  });
 }
 
 const cache = new Map<string, unknown>();
