@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { recordCuts } from '../src/shuffle/splits.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -104,6 +106,45 @@ describe('file inputs', () => {
       expect(h.stats.splits).toBeGreaterThan(1);
       expect(await partitionsOf(h)).toEqual(partitionReference(rows, (r) => r.key, 7));
     }
+  });
+});
+
+describe('CSV parsed in blocks cut at record ends', () => {
+  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+  it('recordCuts: the pieces parse to the same rows as the whole (fast-check)', () => {
+    const field = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', ' '), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (rows, every) => {
+        const buf = Buffer.from(rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
+        const cuts = recordCuts(buf, every);
+        let from = 0;
+        const pieces = [...cuts, buf.length].flatMap((to) => {
+          const rowsOfPiece = parseCsv(buf.subarray(from, to), { relax_column_count: true }) as string[][];
+          from = to;
+          return rowsOfPiece;
+        });
+        expect(pieces).toEqual(parseCsv(buf, { relax_column_count: true }));
+        for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(every);
+      }),
+    );
+  });
+
+  it('a split of several blocks keeps every record, and a bad row late in it is named by its line', async () => {
+    const file = path.join(tmp(), 'big.csv');
+    const lines = ['id,key,tag'];
+    const N = 500_000; // ~10 MB: one worker cuts ~2.5 MB splits, each parsed in several 1 MiB blocks
+    for (let i = 0; i < N; i++) lines.push(`${i},k${i % 50},${quote(i % 1000 === 0 ? `two\nlines ${i}` : `t${i}`)}`);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    await using h = await shuffle<{ id: number; key: string; tag: string }>({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 });
+    expect(h.stats.records).toBe(N);
+    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p)))).flat().map((r) => r.id).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: N }, (_, i) => i));
+    const badAt = 470_000; // row index, in a later block of its split; its line counts the header and the quoted newlines before it
+    lines[badAt + 1] = `${badAt},k0,x,extra`;
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const line = lines.slice(0, badAt + 1).join('\n').split('\n').length + 1;
+    await expect(shuffle({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 })).rejects.toThrow(new RegExp(`${file} line ${line}: Invalid Record Length: columns length is 3, got 4$`));
   });
 });
 

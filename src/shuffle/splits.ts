@@ -209,7 +209,7 @@ export async function lineOf(file: string, offset: number): Promise<number> {
     for (let pos = 0; pos < offset; ) {
       const { bytesRead } = await fh.read(block, 0, Math.min(BLOCK, offset - pos), pos);
       if (bytesRead === 0) break;
-      for (let i = block.indexOf(0x0a, 0); i >= 0 && i < bytesRead; i = block.indexOf(0x0a, i + 1)) line++;
+      line += countNewlines(block.subarray(0, bytesRead));
       pos += bytesRead;
     }
   } finally {
@@ -232,24 +232,65 @@ async function readSplitBytes(split: { file: string; start: number; end: number 
 type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
 const csvOptions = (split: CsvSplit) => ({ columns: split.columns, cast: true, skip_empty_lines: true });
 
+/** CSV is parsed in blocks of about this many bytes, cut at record ends: memory stays bounded whatever the split size. */
+const CSV_BLOCK = 1 << 20;
+
 async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
   const buf = await readSplitBytes(split);
-  // Records and unreadable rows in input order, so positions are the same on every attempt.
-  // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
-  const items: unknown[] = [];
-  const bad = new Set<number>();
-  parseCsv(buf, {
-    ...csvOptions(split),
-    skip_records_with_error: true,
-    on_record: (record: unknown) => void items.push(record),
-    on_skip: (err: { message: string; lines?: number } | undefined) => {
-      if (!err) return;
-      bad.add(items.length);
-      items.push(new BadRecordError(`${split.file} line ${split.line + (err.lines ?? 1) - 1}: ${err.message}`));
-    },
-  });
-  items.forEach((item, position) => (bad.has(position) ? sink.bad(item as BadRecordError, position) : sink.record(item, position)));
+  let position = 0;
+  let line = split.line; // the line where the current block starts
+  let from = 0;
+  for (const to of [...recordCuts(buf, CSV_BLOCK), buf.length]) {
+    const block = buf.subarray(from, to);
+    // Records and unreadable rows in input order, so positions are the same on every attempt.
+    // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
+    const items: unknown[] = [];
+    const bad = new Set<number>();
+    parseCsv(block, {
+      ...csvOptions(split),
+      skip_records_with_error: true,
+      on_record: (record: unknown) => void items.push(record),
+      on_skip: (err: { message: string; lines?: number } | undefined) => {
+        if (!err) return;
+        bad.add(items.length);
+        // csv-parse's own "on line N" counts within the block: the file's line comes first instead.
+        items.push(new BadRecordError(`${split.file} line ${line + (err.lines ?? 1) - 1}: ${err.message.replace(/ on line \d+$/, '')}`));
+      },
+    });
+    items.forEach((item, i) => (bad.has(i) ? sink.bad(item as BadRecordError, position++) : sink.record(item, position++)));
+    line += countNewlines(block);
+    from = to;
+  }
   return { bytes: buf.length };
+}
+
+/** Offsets just past record-ending newlines (outside quotes), about `every` bytes apart. */
+export function recordCuts(buf: Buffer, every: number): number[] {
+  const cuts: number[] = [];
+  let inQuotes = false;
+  const toggle = (from: number, to: number) => {
+    for (let q = buf.indexOf(0x22, from); q >= 0 && q < to; q = buf.indexOf(0x22, q + 1)) inQuotes = !inQuotes; // "" toggles twice
+  };
+  for (let last = 0; last + every < buf.length; ) {
+    toggle(last, last + every);
+    let cut = -1;
+    for (let i = last + every; cut < 0; ) {
+      const nl = buf.indexOf(0x0a, i);
+      if (nl < 0) return cuts;
+      toggle(i, nl);
+      i = nl + 1;
+      if (!inQuotes) cut = i;
+    }
+    cuts.push(cut);
+    last = cut;
+  }
+  return cuts;
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 /** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
