@@ -14,6 +14,7 @@ const MB100 = 100e6;
 const stores: [string, () => Partd][] = [
   ['Dict', () => new Dict()],
   ['File', () => new File()],
+  ['Lmdb (default: synced commits)', () => new Lmdb()],
   ['Lmdb(noSync)', () => new Lmdb(undefined, { noSync: true })],
   ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(undefined, { noSync: true }), MB100)],
   ['Spill(Dict, File, 100 MB)', () => new Spill(new Dict(), new File(), MB100)],
