@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { recordCuts } from '../src/shuffle/splits.js';
+import { recordCuts } from '../src/shuffle/csv.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 

@@ -13,7 +13,8 @@ import { faultsFromEnv, type Fault } from './faults.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import type { Aggregation, PlannedAgg } from './reducers.js';
 import type { KeySpec } from './scatter.js';
-import { csvSplits, ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
+import { csvSplits } from './csv.js';
+import { ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
 
 /**
  * Where records come from:

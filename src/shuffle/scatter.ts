@@ -20,7 +20,9 @@ import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
 import { aggregator, ordinal, type PlannedAgg } from './reducers.js';
-import { csvLineOf, describeSplit, lineOf, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
+import { csvLineOf } from './csv.js';
+import { lineOf } from './file-bytes.js';
+import { describeSplit, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
 
 /** How a record's key is found: a field name, or a function module. */
 export type KeySpec = { field: string } | ResolvedRef;

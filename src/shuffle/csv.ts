@@ -1,0 +1,128 @@
+/**
+ * CSV input: a header row, then records. The coordinator cuts a file into splits at record
+ * ends found by a quote-aware scan (`csvSplits`), so quoted commas, quotes and newlines never
+ * straddle two splits; a worker parses its split in blocks cut the same way (`recordCuts`).
+ */
+import fs from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { BadRecordError } from '../errors.js';
+import { BLOCK, countNewlines, readRange } from './file-bytes.js';
+import type { RecordSink, SplitSpec } from './splits.js';
+
+/** Byte ranges of about `per` bytes of a CSV file, cut at record ends, after the header. */
+export function csvSplits(file: string, per: number, first: number): SplitSpec[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(BLOCK);
+    let inQuotes = false;
+    let line = 1; // physical line of the current position
+    let header: string[] | undefined;
+    const out: SplitSpec[] = [];
+    let splitStart = 0;
+    let splitLine = 0;
+    for (let pos = 0; pos < size; ) {
+      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - pos), pos);
+      for (let i = 0; i < n; i++) {
+        const c = buf[i];
+        if (c === 0x22) inQuotes = !inQuotes; // an escaped quote ("") toggles twice
+        else if (c === 0x0a) {
+          line++;
+          if (inQuotes) continue;
+          const end = pos + i + 1;
+          if (header === undefined) {
+            header = readHeader(file, fd, end);
+            splitStart = end;
+            splitLine = line;
+          } else if (end - splitStart >= per) {
+            out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
+            splitStart = end;
+            splitLine = line;
+          }
+        }
+      }
+      pos += n;
+    }
+    if (header === undefined) header = size > 0 ? readHeader(file, fd, size) : [];
+    if (splitStart < size && header.length > 0 && splitLine > 0) {
+      out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end: size, columns: header, line: splitLine });
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readHeader(file: string, fd: number, end: number): string[] {
+  const buf = Buffer.allocUnsafe(end);
+  fs.readSync(fd, buf, 0, end, 0);
+  const rows = parseCsv(buf, { to_line: 1 }) as string[][];
+  if (!rows[0]?.length) throw new Error(`${file}: no CSV header row`);
+  return rows[0];
+}
+
+type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
+const csvOptions = (split: CsvSplit) => ({ columns: split.columns, cast: true, skip_empty_lines: true });
+
+/** CSV is parsed in blocks of about this many bytes, cut at record ends: memory stays bounded whatever the split size. */
+const CSV_BLOCK = 1 << 20;
+
+/** Reads a CSV split, block by block, calling the sink per record. */
+export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
+  const buf = await readRange(split);
+  let position = 0;
+  let line = split.line; // the line where the current block starts
+  let from = 0;
+  for (const to of [...recordCuts(buf, CSV_BLOCK), buf.length]) {
+    const block = buf.subarray(from, to);
+    // Records and unreadable rows in input order, so positions are the same on every attempt.
+    // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
+    const items: unknown[] = [];
+    const bad = new Set<number>();
+    parseCsv(block, {
+      ...csvOptions(split),
+      skip_records_with_error: true,
+      on_record: (record: unknown) => void items.push(record),
+      on_skip: (err: { message: string; lines?: number } | undefined) => {
+        if (!err) return;
+        bad.add(items.length);
+        // csv-parse's own "on line N" counts within the block: the file's line comes first instead.
+        items.push(new BadRecordError(`${split.file} line ${line + (err.lines ?? 1) - 1}: ${err.message.replace(/ on line \d+$/, '')}`));
+      },
+    });
+    items.forEach((item, i) => (bad.has(i) ? sink.bad(item as BadRecordError, position++) : sink.record(item, position++)));
+    line += countNewlines(block);
+    from = to;
+  }
+  return { bytes: buf.length };
+}
+
+/** Offsets just past record-ending newlines (outside quotes), about `every` bytes apart. */
+export function recordCuts(buf: Buffer, every: number): number[] {
+  const cuts: number[] = [];
+  let inQuotes = false;
+  const toggle = (from: number, to: number) => {
+    for (let q = buf.indexOf(0x22, from); q >= 0 && q < to; q = buf.indexOf(0x22, q + 1)) inQuotes = !inQuotes; // "" toggles twice
+  };
+  for (let last = 0; last + every < buf.length; ) {
+    toggle(last, last + every);
+    let cut = -1;
+    for (let i = last + every; cut < 0; ) {
+      const nl = buf.indexOf(0x0a, i);
+      if (nl < 0) return cuts;
+      toggle(i, nl);
+      i = nl + 1;
+      if (!inQuotes) cut = i;
+    }
+    cuts.push(cut);
+    last = cut;
+  }
+  return cuts;
+}
+
+/** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
+export async function csvLineOf(split: CsvSplit, position: number): Promise<number> {
+  const rows = parseCsv(await readRange(split), { ...csvOptions(split), info: true, skip_records_with_error: true }) as { info: { lines: number } }[];
+  const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
+  return split.line + before;
+}
