@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { recordCuts } from '../src/shuffle/csv.js';
+import { parseBlock, recordCuts } from '../src/shuffle/csv.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -126,6 +126,18 @@ describe('CSV parsed in blocks cut at record ends', () => {
         });
         expect(pieces).toEqual(parseCsv(buf, { relax_column_count: true }));
         for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(every);
+      }),
+    );
+  });
+
+  it('parseBlock: a quote-free block split directly equals csv-parse (records, casts, length errors and lines; fast-check)', () => {
+    const field = fc.string({ unit: fc.constantFrom('a', '1', '2', '0', '.', '-', '+', ' ', 'e', 'x', 'é'), maxLength: 5 });
+    const rows = fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { maxLength: 30 });
+    fc.assert(
+      fc.property(rows, fc.boolean(), (rs, trailing) => {
+        const block = Buffer.from(rs.map((r) => r.join(',')).join('\n') + (trailing ? '\n' : ''));
+        const read = (simple: boolean) => parseBlock(block, ['a', 'b', 'c'], { file: 'f.csv', line: 10 }, simple).map((x) => (x instanceof Error ? x.message : x));
+        expect(read(true)).toEqual(read(false));
       }),
     );
   });
