@@ -2,11 +2,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import fs from 'node:fs';
 import { keyId, type Key } from '../keys.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
-import { openStoreDir, type StoreDir } from './store-dir.js';
+import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
 /** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
@@ -15,8 +14,6 @@ const MAX_PIECE = 16 << 20;
 const MAX_ID_BYTES = 1024;
 const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
 const NAME_PREFIX = Buffer.from([0, 0x6e]); // hashed id → full id
-/** Below this much free space, a failed write is taken for a full disk. */
-const FULL_DISK_BYTES = 64 << 20;
 
 /** Options of the `Lmdb` store. */
 export interface LmdbOptions {
@@ -117,11 +114,7 @@ export class Lmdb extends RawStore {
     try {
       return fn();
     } catch (e) {
-      const free = freeBytes(this.path);
-      if (free !== undefined && free < FULL_DISK_BYTES && !(e instanceof TypeError)) {
-        throw Object.assign(new Error(`ENOSPC: no space left on device for the Lmdb store at ${this.path} (${(e as Error).message})`, { cause: e }), { code: 'ENOSPC' });
-      }
-      throw e;
+      throw e instanceof TypeError ? e : diskFullError(e, `the Lmdb store at ${this.path}`, this.path);
     }
   }
 
@@ -303,16 +296,6 @@ export class Lmdb extends RawStore {
     if (writing) this.#db.putSync(nameKey, bytes);
     else if (this.#db.get(nameKey) === undefined) return undefined;
     return Buffer.concat([short, Buffer.from([0])]);
-  }
-}
-
-/** Free bytes on the file system holding `dir`, if it can be told. */
-function freeBytes(dir: string): number | undefined {
-  try {
-    const s = fs.statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return undefined;
   }
 }
 

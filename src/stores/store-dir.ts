@@ -43,3 +43,22 @@ export function openStoreDir(kind: string, dir: string | undefined, marker: stri
 function writeMarker(dir: string, kind: string, marker: string): void {
   fs.writeFileSync(path.join(dir, marker), JSON.stringify({ partd: kind, version: 1 }) + '\n');
 }
+
+/** Below this much free space, a failed write is taken for a full disk. */
+const FULL_DISK_BYTES = 64 << 20;
+
+/**
+ * `error` as an ENOSPC error naming `what` when the file system holding `dir` is (nearly)
+ * full — LMDB, for one, may report a full disk as EIO — else `error` itself.
+ */
+export function diskFullError(error: unknown, what: string, dir: string): unknown {
+  let free: number | undefined;
+  try {
+    const s = fs.statfsSync(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return error;
+  }
+  if (free >= FULL_DISK_BYTES) return error;
+  return Object.assign(new Error(`ENOSPC: no space left on device for ${what} (${(error as Error).message})`, { cause: error }), { code: 'ENOSPC' });
+}
