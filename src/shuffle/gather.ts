@@ -57,10 +57,9 @@ async function gatherOne(task: GatherTask, partition: number): Promise<unknown> 
       // Blocks of partial states: [keys, column 0, column 1, …] (scatter's columnBlocks).
       for (const [keys, ...columns] of batch as [(string | number)[], ...unknown[][]][]) {
         for (let i = 0; i < keys.length; i++) {
-          const states = columns.map((c) => c[i]);
           const have = groups.get(keys[i]!);
-          if (have === undefined) groups.set(keys[i]!, states);
-          else agg.merge(have, states);
+          if (have === undefined) groups.set(keys[i]!, agg.take(columns, i));
+          else agg.merge(have, columns, i);
         }
       }
     } else {

@@ -38,7 +38,10 @@ export interface Aggregator {
   readonly mergeable: boolean;
   init(record: unknown, ord: number): State[];
   add(states: State[], record: unknown, ord: number): void;
-  merge(into: State[], from: State[]): void;
+  /** The states of group `i` of a block of state columns (scatter's map-side combine). */
+  take(columns: State[][], i: number): State[];
+  /** Merges group `i` of a block of state columns into `into`. */
+  merge(into: State[], columns: State[][], i: number): void;
   /** The final values of groups' states, as one column per aggregation (plan order). */
   finish(states: Iterable<State[]>): unknown[][];
 }
@@ -47,29 +50,34 @@ export interface Aggregator {
 export const ordinal = (split: number, position: number) => split * ORD + position;
 
 /**
- * The hot loop of groupBy is `add` once per record (and `init` once per new group). For plans
- * of count/sum/min/max/mean only, both are compiled into straight-line code (field names enter
- * as JSON string literals), which runs several times faster than the generic per-aggregation
- * switch — and `init`'s array literal keeps numbers unboxed, where a mapped array would box
- * every sum it holds, allocating on each add.
+ * The hot loops of groupBy are `add` once per record (`init` once per new group) and, in
+ * gather, `take`/`merge` once per combined group. For plans of count/sum/min/max/mean only,
+ * they are compiled into straight-line code (field names enter as JSON string literals),
+ * which runs several times faster than the generic per-aggregation switch — and array
+ * literals keep numbers unboxed, where a mapped array would box every sum it holds,
+ * allocating on each add.
  */
-function compile(plan: readonly PlannedAgg[]): Pick<Aggregator, 'init' | 'add'> | undefined {
+function compile(plan: readonly PlannedAgg[]): Pick<Aggregator, 'init' | 'add' | 'take' | 'merge'> | undefined {
   const inits: string[] = [];
   const adds: string[] = [];
+  const merges: string[] = [];
   for (const [i, a] of plan.entries()) {
     const v = `r[${JSON.stringify(a.field ?? '')}]`;
+    const y = `c[${i}][k]`;
     switch (a.op) {
-      case 'count': inits.push('1'); adds.push(`s[${i}]++;`); break;
-      case 'sum': inits.push(`0 + ${v}`); adds.push(`s[${i}] += ${v};`); break;
-      case 'mean': inits.push(`[0 + ${v}, 1]`); adds.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); break;
-      case 'min': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); break;
-      case 'max': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); break;
+      case 'count': inits.push('1'); adds.push(`s[${i}]++;`); merges.push(`s[${i}] += ${y};`); break;
+      case 'sum': inits.push(`0 + ${v}`); adds.push(`s[${i}] += ${v};`); merges.push(`s[${i}] += ${y};`); break;
+      case 'mean': inits.push(`[0 + ${v}, 1]`); adds.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); merges.push(`{ const m = s[${i}], o = ${y}; s[${i}] = [m[0] + o[0], m[1] + o[1]]; }`); break;
+      case 'min': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); merges.push(`{ const x = ${y}; if (x !== null && (s[${i}] === null || x < s[${i}])) s[${i}] = x; }`); break;
+      case 'max': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); merges.push(`{ const x = ${y}; if (x !== null && (s[${i}] === null || x > s[${i}])) s[${i}] = x; }`); break;
       default: return undefined;
     }
   }
   return {
     init: new Function('r', `return [${inits.join(', ')}];`) as Aggregator['init'],
     add: new Function('s', 'r', adds.join('\n')) as Aggregator['add'],
+    take: new Function('c', 'k', `return [${plan.map((_, i) => `c[${i}][k]`).join(', ')}];`) as Aggregator['take'],
+    merge: new Function('s', 'c', 'k', merges.join('\n')) as Aggregator['merge'],
   };
 }
 
@@ -137,9 +145,10 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
     add: fast?.add ?? ((states, record, ord) => {
       for (let i = 0; i < plan.length; i++) states[i] = addOne(plan[i]!, i, states[i], record, ord);
     }),
-    merge(into, from) {
-      for (let i = 0; i < plan.length; i++) into[i] = mergeOne(plan[i]!, i, into[i], from[i]);
-    },
+    take: fast?.take ?? ((columns, k) => columns.map((c) => c[k])),
+    merge: fast?.merge ?? ((into, columns, k) => {
+      for (let i = 0; i < plan.length; i++) into[i] = mergeOne(plan[i]!, i, into[i], columns[i]![k]);
+    }),
     finish(groups) {
       const columns: unknown[][] = plan.map(() => []);
       for (const states of groups) for (let i = 0; i < plan.length; i++) columns[i]!.push(finishOne(plan[i]!, i, states[i]));
