@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { parseBlock, recordCuts } from '../src/shuffle/csv.js';
+import { csvSplits, parseBlock, recordCuts } from '../src/shuffle/csv.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -127,6 +127,44 @@ describe('CSV parsed in blocks cut at record ends', () => {
         expect(pieces).toEqual(parseCsv(buf, { relax_column_count: true }));
         for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(every);
       }),
+    );
+  });
+
+  it('csvSplits: the same splits as a byte-by-byte scan, whatever the read block size (fast-check)', () => {
+    // The reference: the straightforward scan csvSplits replaced (one byte at a time).
+    const reference = (text: Buffer, per: number) => {
+      const cuts: [number, number, number][] = []; // [start, end, line]
+      let inQuotes = false;
+      let line = 1;
+      let start = -1;
+      let startLine = 0;
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] === 0x22) inQuotes = !inQuotes;
+        else if (text[i] === 0x0a) {
+          line++;
+          if (inQuotes) continue;
+          if (start < 0) [start, startLine] = [i + 1, line];
+          else if (i + 1 - start >= per) {
+            cuts.push([start, i + 1, startLine]);
+            [start, startLine] = [i + 1, line];
+          }
+        }
+      }
+      if (start >= 0 && start < text.length) cuts.push([start, text.length, startLine]);
+      return cuts;
+    };
+    const field = fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '1'), maxLength: 5 });
+    const dir = tmp();
+    let run = 0;
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 16 }), (rows, per, blockSize) => {
+        const text = Buffer.from('h1,h2\n' + rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
+        const file = path.join(dir, `s${run++}.csv`);
+        fs.writeFileSync(file, text);
+        const splits = csvSplits(file, per, 0, blockSize) as { start: number; end: number; line: number }[];
+        expect(splits.map((x) => [x.start, x.end, x.line])).toEqual(reference(text, per));
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -9,37 +9,47 @@ import { BadRecordError } from '../errors.js';
 import { BLOCK, countNewlines, readRange } from './file-bytes.js';
 import type { RecordSink, SplitSpec } from './splits.js';
 
-/** Byte ranges of about `per` bytes of a CSV file, cut at record ends, after the header. */
-export function csvSplits(file: string, per: number, first: number): SplitSpec[] {
+/**
+ * Byte ranges of about `per` bytes of a CSV file, cut at record ends, after the header, each
+ * with the physical line it starts on. The scan jumps with `indexOf` (a byte-by-byte loop
+ * took seconds on W4's 138 MB): to the next wanted cut, counting quotes and newlines on the
+ * way, then to the first newline outside quotes.
+ */
+export function csvSplits(file: string, per: number, first: number, blockSize = BLOCK): SplitSpec[] {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(BLOCK);
-    let inQuotes = false;
-    let line = 1; // physical line of the current position
-    let header: string[] | undefined;
+    const block = Buffer.allocUnsafe(blockSize);
     const out: SplitSpec[] = [];
+    let header: string[] | undefined;
     let splitStart = 0;
     let splitLine = 0;
+    let line = 1; // physical line at the scan position
+    let inQuotes = false;
+    let target = 0; // the next cut: the first record end at or after this offset (0: the header's end)
     for (let pos = 0; pos < size; ) {
-      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - pos), pos);
-      for (let i = 0; i < n; i++) {
-        const c = buf[i];
-        if (c === 0x22) inQuotes = !inQuotes; // an escaped quote ("") toggles twice
-        else if (c === 0x0a) {
-          line++;
-          if (inQuotes) continue;
-          const end = pos + i + 1;
-          if (header === undefined) {
-            header = readHeader(file, fd, end);
-            splitStart = end;
-            splitLine = line;
-          } else if (end - splitStart >= per) {
-            out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
-            splitStart = end;
-            splitLine = line;
-          }
+      const n = fs.readSync(fd, block, 0, Math.min(blockSize, size - pos), pos);
+      const buf = block.subarray(0, n);
+      for (let i = 0; i < n; ) {
+        const stop = Math.min(n, Math.max(i, target - 1 - pos)); // a record ending at `target` or later
+        if (quotesIn(buf, i, stop) % 2) inQuotes = !inQuotes; // an escaped quote ("") toggles twice
+        line += countNewlines(buf.subarray(i, stop));
+        i = stop;
+        const nl = i < n ? buf.indexOf(0x0a, i) : -1;
+        if (nl < 0) {
+          if (quotesIn(buf, i, n) % 2) inQuotes = !inQuotes;
+          break;
         }
+        if (quotesIn(buf, i, nl) % 2) inQuotes = !inQuotes;
+        i = nl + 1;
+        line++;
+        if (inQuotes) continue;
+        const end = pos + i;
+        if (header === undefined) header = readHeader(file, fd, end);
+        else out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
+        splitStart = end;
+        splitLine = line;
+        target = end + per;
       }
       pos += n;
     }
@@ -51,6 +61,14 @@ export function csvSplits(file: string, per: number, first: number): SplitSpec[]
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** How many quote characters `buf[from, to)` holds. */
+function quotesIn(buf: Buffer, from: number, to: number): number {
+  const region = buf.subarray(from, to); // bounds each search: no scan past `to`
+  let n = 0;
+  for (let q = region.indexOf(0x22); q >= 0; q = region.indexOf(0x22, q + 1)) n++;
+  return n;
 }
 
 function readHeader(file: string, fd: number, end: number): string[] {
@@ -142,7 +160,7 @@ export function recordCuts(buf: Buffer, every: number): number[] {
   const cuts: number[] = [];
   let inQuotes = false;
   const toggle = (from: number, to: number) => {
-    for (let q = buf.indexOf(0x22, from); q >= 0 && q < to; q = buf.indexOf(0x22, q + 1)) inQuotes = !inQuotes; // "" toggles twice
+    if (quotesIn(buf, from, to) % 2) inQuotes = !inQuotes; // "" toggles twice
   };
   for (let last = 0; last + every < buf.length; ) {
     toggle(last, last + every);
