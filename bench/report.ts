@@ -15,3 +15,9 @@ export function report(title: string, rows: Row[]): void {
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
   for (const r of rows) console.log(JSON.stringify({ bench: title, ...r }));
 }
+
+/** The median of some numbers (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupBy } from '../../src/index.js';
-import type { Row } from '../report.js';
+import { median, type Row } from '../report.js';
 import { baseline, baselineThreads, type Checksum } from './baseline.js';
 
 const GENERATOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'records.js');
@@ -104,11 +104,6 @@ export async function runW2(n: number, rounds = 3): Promise<Row[]> {
       speedup_vs_1_thread: workers === 0 ? null : perRound(c, (m, r) => runs[one]![r]!.seconds / m.seconds),
     };
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** W3: W2 at N = 100M with 2 workers, against 10x the W2 time of the same run. */
