@@ -150,6 +150,9 @@ if (isMainThread) {
 `);
     expect((await runNode(script, ['make'])).stdout.trim()).toBe('k0=100 k1=100 k2=100');
     expect((await runNode(script, ['nope'])).stdout.trim()).toMatch(/^error: input.make: module ".*self.mjs" has no export "nope"$/);
+    const link = path.join(tmp(), 'link.mjs'); // run through a symlink: Node runs the real path, and so must the check
+    fs.symlinkSync(script, link);
+    expect((await runNode(link, ['make'])).stdout.trim()).toBe('k0=100 k1=100 k2=100');
   });
 
   it('a worker that throws rejects with its message and split, and removes the temporary store', async () => {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** A function exported by a module. */
@@ -47,8 +47,7 @@ export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef
 /** `typeof` of each export of a module (`null` as 'null'). */
 async function exportKinds(url: string): Promise<Record<string, string>> {
   const kinds = (mod: Record<string, unknown>) => Object.fromEntries(Object.entries(mod).map(([k, v]) => [k, v === null ? 'null' : typeof v]));
-  const entry = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : undefined;
-  if (url !== entry) return kinds((await import(url)) as Record<string, unknown>);
+  if (!isEntry(url)) return kinds((await import(url)) as Record<string, unknown>);
   // The program's own entry module (`module: import.meta.url`, as with Piscina) is still running
   // when it calls us: importing it here would wait for itself forever. A fresh thread imports it.
   const code = `const { parentPort } = require('node:worker_threads');
@@ -67,4 +66,17 @@ export async function loadRef<T>(ref: ResolvedRef): Promise<T> {
   const id = `${ref.url}#${ref.export}`;
   if (!cache.has(id)) cache.set(id, ((await import(ref.url)) as Record<string, unknown>)[ref.export]);
   return cache.get(id) as T;
+}
+
+/** Whether `url` is the program's entry module (compared by real path: Node runs the main module from its real path). */
+function isEntry(url: string): boolean {
+  const real = (file: string) => {
+    try {
+      return fs.realpathSync(file);
+    } catch {
+      return path.resolve(file);
+    }
+  };
+  if (!process.argv[1] || !url.startsWith('file:')) return false;
+  return real(fileURLToPath(url)) === real(process.argv[1]);
 }
