@@ -25,25 +25,19 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
     let splitStart = 0;
     let splitLine = 0;
     let line = 1; // physical line at the scan position
-    let inQuotes = false;
+    const scan = { inQuotes: false };
     let target = 0; // the next cut: the first record end at or after this offset (0: the header's end)
     for (let pos = 0; pos < size; ) {
       const n = fs.readSync(fd, block, 0, Math.min(blockSize, size - pos), pos);
       const buf = block.subarray(0, n);
       for (let i = 0; i < n; ) {
         const stop = Math.min(n, Math.max(i, target - 1 - pos)); // a record ending at `target` or later
-        if (quotesIn(buf, i, stop) % 2) inQuotes = !inQuotes; // an escaped quote ("") toggles twice
+        skipTo(scan, buf, i, stop);
         line += countNewlines(buf.subarray(i, stop));
-        i = stop;
-        const nl = i < n ? buf.indexOf(0x0a, i) : -1;
-        if (nl < 0) {
-          if (quotesIn(buf, i, n) % 2) inQuotes = !inQuotes;
-          break;
-        }
-        if (quotesIn(buf, i, nl) % 2) inQuotes = !inQuotes;
-        i = nl + 1;
-        line++;
-        if (inQuotes) continue;
+        const next = recordEnd(scan, buf, stop);
+        line += countNewlines(buf.subarray(stop, next < 0 ? n : next));
+        if (next < 0) break;
+        i = next;
         const end = pos + i;
         if (header === undefined) header = readHeader(file, fd, end);
         else out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
@@ -63,12 +57,31 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
   }
 }
 
-/** How many quote characters `buf[from, to)` holds. */
-function quotesIn(buf: Buffer, from: number, to: number): number {
+/** A quote-aware scan's state: whether its position is inside a quoted field. */
+interface Scan {
+  inQuotes: boolean;
+}
+
+/** Advances `scan` over `buf[from, to)`: each quote toggles it (an escaped quote, "", twice). */
+function skipTo(scan: Scan, buf: Buffer, from: number, to: number): void {
   const region = buf.subarray(from, to); // bounds each search: no scan past `to`
   let n = 0;
   for (let q = region.indexOf(0x22); q >= 0; q = region.indexOf(0x22, q + 1)) n++;
-  return n;
+  if (n % 2) scan.inQuotes = !scan.inQuotes;
+}
+
+/** The offset just past the first newline at or after `from` that ends a record (one outside quotes), `scan` advanced to it; -1 when `buf` has none (`scan` advanced to its end). */
+function recordEnd(scan: Scan, buf: Buffer, from: number): number {
+  for (let i = from; ; ) {
+    const nl = buf.indexOf(0x0a, i);
+    if (nl < 0) {
+      skipTo(scan, buf, i, buf.length);
+      return -1;
+    }
+    skipTo(scan, buf, i, nl);
+    i = nl + 1;
+    if (!scan.inQuotes) return i;
+  }
 }
 
 function readHeader(file: string, fd: number, end: number): string[] {
@@ -158,20 +171,11 @@ function rowMaker(columns: string[]): RowMaker {
 /** Offsets just past record-ending newlines (outside quotes), about `every` bytes apart. */
 export function recordCuts(buf: Buffer, every: number): number[] {
   const cuts: number[] = [];
-  let inQuotes = false;
-  const toggle = (from: number, to: number) => {
-    if (quotesIn(buf, from, to) % 2) inQuotes = !inQuotes; // "" toggles twice
-  };
+  const scan = { inQuotes: false };
   for (let last = 0; last + every < buf.length; ) {
-    toggle(last, last + every);
-    let cut = -1;
-    for (let i = last + every; cut < 0; ) {
-      const nl = buf.indexOf(0x0a, i);
-      if (nl < 0) return cuts;
-      toggle(i, nl);
-      i = nl + 1;
-      if (!inQuotes) cut = i;
-    }
+    skipTo(scan, buf, last, last + every);
+    const cut = recordEnd(scan, buf, last + every);
+    if (cut < 0) break;
     cuts.push(cut);
     last = cut;
   }

@@ -44,14 +44,18 @@ export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef
   return { url, export: name };
 }
 
-/** `typeof` of each export of a module (`null` as 'null'). */
+/** `typeof` of each export of a module (`null` as 'null'). Self-contained: its source also runs in a fresh thread. */
+function kindsOf(mod: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(mod).map(([k, v]) => [k, v === null ? 'null' : typeof v]));
+}
+
+/** `kindsOf` the module at `url`. */
 async function exportKinds(url: string): Promise<Record<string, string>> {
-  const kinds = (mod: Record<string, unknown>) => Object.fromEntries(Object.entries(mod).map(([k, v]) => [k, v === null ? 'null' : typeof v]));
-  if (!isEntry(url)) return kinds((await import(url)) as Record<string, unknown>);
+  if (!isEntry(url)) return kindsOf((await import(url)) as Record<string, unknown>);
   // The program's own entry module (`module: import.meta.url`, as with Piscina) is still running
   // when it calls us: importing it here would wait for itself forever. A fresh thread imports it.
   const code = `const { parentPort } = require('node:worker_threads');
-import(${JSON.stringify(url)}).then((m) => parentPort.postMessage(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v === null ? 'null' : typeof v]))));`;
+import(${JSON.stringify(url)}).then((m) => parentPort.postMessage((${kindsOf.toString()})(m)));`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(code, { eval: true });
     worker.once('message', (m: Record<string, string>) => void worker.terminate().then(() => resolve(m)));
