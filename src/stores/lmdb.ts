@@ -159,7 +159,8 @@ export class Lmdb extends RawStore {
     if (this.#db.get(LOG_STATS_KEY) === undefined) return;
     const { compaction, keys } = this.#readLog();
     const seq = this.#nextSeq();
-    for (const id of compaction.ids()) this.#putChunk(this.#prefix(id, true), seq, 0, compaction.chunk(id)!);
+    const scratch = Buffer.allocUnsafeSlow(compaction.largest); // one buffer for every chunk: LMDB copies each put at once
+    for (const id of compaction.ids()) this.#putChunk(this.#prefix(id, true), seq, 0, compaction.chunk(id, scratch)!);
     for (const key of keys) this.#db.removeSync(key);
     this.#db.removeSync(LOG_STATS_KEY);
   }
