@@ -42,6 +42,8 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['a negative Spill budget', () => new Spill(new Dict(), new Dict(), -5), /availableMemory: expected a number of bytes >= 0, got -5/],
   ['partitions: 0', () => shuffle({ input: gen, key: 'key', partitions: 0 }), /partitions: expected a positive integer, got number 0/],
   ['workers: 1.5', () => shuffle({ input: gen, key: 'key', workers: 1.5 }), /workers: expected a positive integer, got number 1.5/],
+  ['splits: 0', () => shuffle({ input: gen, key: 'key', splits: 0 }), /splits: expected a positive integer, got number 0/],
+  ['splits for a records input', () => shuffle({ input: { records: [{ key: 'a' }] }, key: 'key', splits: 2 }), /splits: a records input is cut into batches as it is read/],
   ['retries: -1', () => shuffle({ input: gen, key: 'key', retries: -1 }), /retries: expected a non-negative integer/],
   ['a missing input file', () => shuffle({ input: { ndjson: '/nonexistent.ndjson' }, key: 'key' }), /input: file "\/nonexistent.ndjson" does not exist/],
   ['a missing generator module', () => shuffle({ input: { generate: { module: '/nonexistent.mjs' }, count: 1 }, key: 'key' }), /input.generate: module "\/nonexistent.mjs" does not exist/],

@@ -71,7 +71,7 @@ describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action
   it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))('seed %i: groupBy equals the reference', async (seed) => {
     const faults = randomFaults(seed, action);
     // A small memory share makes each split commit several parts, so faults land between parts too.
-    const groups = await withFaults(faults, () => groupBy({ input: gen, key: 'key', partitions: P, workers: 2, memory: 4 << 20, aggregate, taskTimeout: action === 'hang' ? 3000 : undefined }));
+    const groups = await withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 4 << 20, aggregate, taskTimeout: action === 'hang' ? 3000 : undefined }));
     expect(groups.size).toBe(expected.size);
     let diff = 0;
     for (const [k, want] of expected) if (JSON.stringify(groups.get(k)) !== JSON.stringify(want)) diff++;
@@ -89,7 +89,7 @@ describe('raw shuffle under faults (no map-side combine)', () => {
     ['throw inside the first commit transaction, twice', { at: 'commit', split: 0, attempt: 1, after: 0, action: 'throw' }],
   ] as [string, Fault][])('%s: every record exactly once', async (_, fault) => {
     const faults = fault.after === 0 ? [fault, { ...fault, attempt: 2 }] : [fault];
-    await using h = await withFaults(faults, () => shuffle<{ id: number; key: string }>({ input: gen, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }));
+    await using h = await withFaults(faults, () => shuffle<{ id: number; key: string }>({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }));
     const ids = new Uint8Array(N);
     for (let p = 0; p < P; p++) for (const r of await h.get(p)) ids[r.id]!++;
     expect(ids.every((c) => c === 1)).toBe(true);
@@ -98,14 +98,14 @@ describe('raw shuffle under faults (no map-side combine)', () => {
 
   it('a worker that runs out of memory is replaced and its split retried', async () => {
     const faults: Fault[] = [{ at: 'chunk', split: 1, attempt: 1, after: 2, action: 'oom' }];
-    const groups = await withFaults(faults, () => groupBy({ input: gen, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }));
+    const groups = await withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }));
     expect(groups.size).toBe(expected.size);
     expect(groups.stats!.retried).toBe(1);
   });
 
   it('after the retries, the error names the split, the attempts and each cause', async () => {
     const faults: Fault[] = [1, 2, 3].map((attempt) => ({ at: 'chunk', split: 3, attempt, after: 1, action: attempt === 2 ? 'exit' : 'throw' }));
-    await expect(withFaults(faults, () => groupBy({ input: gen, key: 'key', partitions: P, workers: 2, aggregate }))).rejects.toThrow(
+    await expect(withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate }))).rejects.toThrow(
       /^split 3 \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: injected fault \(chunk 1, attempt 1\); attempt 2: .*exit.*; attempt 3: injected fault \(chunk 1, attempt 3\)\)$/,
     );
   });
@@ -117,7 +117,7 @@ describe('abort', () => {
     const faults: Fault[] = [{ at: 'chunk', split: 0, attempt: 1, after: 1, action: 'hang' }];
     const t0 = Date.now();
     setTimeout(() => controller.abort(), 300);
-    const run = withFaults(faults, () => groupBy({ input: gen, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }));
+    const run = withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }));
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - t0).toBeLessThan(5000);
     const pre = new AbortController();

@@ -66,6 +66,19 @@ describe('generator input', () => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
+  it('splits: as asked, or by default a multiple of the workers with ranges of at most 8M records', async () => {
+    for (const [splits, workers] of [[5, 2], [1, 2], [3, 1]]) {
+      await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: N }, splits, key: 'key', partitions: 7, workers });
+      expect([h.stats.splits, h.stats.records]).toEqual([splits, N]);
+      expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
+    }
+    const planned = async (count: number, workers: number) => {
+      await using h = await shuffle({ input: { generate: { module: mods, export: 'nothing' }, count }, key: 'key', partitions: 2, workers });
+      return h.stats.splits;
+    };
+    expect([await planned(N, 2), await planned(8_000_000, 1), await planned(8_000_001, 1), await planned(20_000_000, 2), await planned(20_000_000, 3)]).toEqual([2, 1, 2, 4, 3]);
+  });
+
   it('takes the key from a function module', async () => {
     await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 3000 }, key: { module: mods, export: 'tagParity' }, partitions: 5, workers: 2 });
     expect(await partitionsOf(h)).toEqual(partitionReference(fixtureRecords(0, 3000), (r) => `${r.tag}:${r.id % 2}`, 5));
@@ -94,6 +107,9 @@ describe('file inputs', () => {
       expect(h.stats.splits).toBeGreaterThan(2);
       expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
     }
+    await using h = await shuffle<(typeof ref)[0]>({ input: { ndjson: file }, splits: 13, key: 'key', partitions: 7, workers: 2 });
+    expect(h.stats.splits).toBe(13);
+    expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
   });
 
   it('CSV: quoted commas, quotes and newlines inside fields', async () => {

@@ -64,6 +64,12 @@ export interface ShuffleOptions<T = unknown> {
   signal?: AbortSignal;
   /** Heap limit of each worker thread in MiB (Node's `resourceLimits.maxOldGenerationSizeMb`). */
   workerHeapMB?: number;
+  /**
+   * How many splits to cut a `generate`, `make`, `ndjson` or `csv` input into (file splits
+   * end at line or record ends, so a file may give fewer). Default: a multiple of `workers`,
+   * with ranges of at most 8M records and file splits of 1 to 64 MiB, about 4 per worker.
+   */
+  splits?: number;
 }
 
 /** Options of `groupBy`: a shuffle's plus the aggregations, by output name. */
@@ -93,6 +99,8 @@ export interface Plan {
 }
 
 const MiB = 1 << 20;
+/** The largest range split a default plan makes. */
+const RANGE_SPLIT_RECORDS = 8_000_000;
 
 function positiveInt(value: unknown, arg: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -122,7 +130,8 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
   else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
   const input = options.input as ShuffleInput | undefined;
-  const { splits, bytesTotal, descriptor } = await planInput(input, workers);
+  const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
+  const { splits, bytesTotal, descriptor } = await planInput(input, workers, splitCount);
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }
@@ -145,15 +154,18 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
 }
 
 /** Checks the input and plans its splits; `descriptor` identifies it for resuming. */
-async function planInput(input: ShuffleInput | undefined, workers: number): Promise<{ splits: SplitSpec[]; bytesTotal: number; descriptor: unknown }> {
+async function planInput(input: ShuffleInput | undefined, workers: number, splitCount?: number): Promise<{ splits: SplitSpec[]; bytesTotal: number; descriptor: unknown }> {
   const kinds = 'expected { generate, count }, { make, count }, { ndjson }, { csv } or { records }';
   if (!input || typeof input !== 'object') throw new TypeError(`input: ${kinds}`);
   if ('generate' in input || 'make' in input) {
     const perIndex = 'make' in input;
     const ref = await resolveRef(perIndex ? input.make : input.generate, perIndex ? 'input.make' : 'input.generate');
     const count = positiveInt(input.count, 'input.count', NaN);
-    // Two splits per worker: few enough that per-split commits stay large, enough to even out.
-    const splits = rangeSplits(count, Math.ceil(count / (2 * workers)), ref, perIndex);
+    // Equal ranges, as many as a multiple of the worker count (the threads end together), and
+    // as few as a bounded size allows: a split's fixed cost grows with the keys it sees (groupBy
+    // hands over one partial state per key and split), its size bounds what a retry redoes.
+    const n = splitCount ?? workers * Math.ceil(count / (workers * RANGE_SPLIT_RECORDS));
+    const splits = rangeSplits(count, Math.ceil(count / n), ref, perIndex);
     return { splits, bytesTotal: 0, descriptor: perIndex ? { make: ref, count } : { generate: ref, count } };
   }
   if ('ndjson' in input || 'csv' in input) {
@@ -167,7 +179,7 @@ async function planInput(input: ShuffleInput | undefined, workers: number): Prom
     }
     const paths = (files as string[]).map((f) => path.resolve(f));
     const bytesTotal = paths.reduce((n, f) => n + fs.statSync(f).size, 0);
-    const per = Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
+    const per = splitCount ? Math.max(1, Math.ceil(bytesTotal / splitCount)) : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
     const splits: SplitSpec[] = [];
     for (const f of paths) splits.push(...(csv ? csvSplits(f, per, splits.length) : ndjsonSplits(f, per, splits.length)));
     return { splits, bytesTotal, descriptor: { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) } };
@@ -175,6 +187,7 @@ async function planInput(input: ShuffleInput | undefined, workers: number): Prom
   if ('records' in input) {
     const r = input.records as unknown as Record<symbol, unknown> | null;
     if (!r || (typeof r[Symbol.iterator] !== 'function' && typeof r[Symbol.asyncIterator] !== 'function')) throw new TypeError('input.records: expected an iterable or async iterable');
+    if (splitCount !== undefined) throw new RangeError('splits: a records input is cut into batches as it is read; splits applies to generate, make, ndjson and csv inputs');
     return { splits: [], bytesTotal: 0, descriptor: { records: true } };
   }
   throw new TypeError(`input: ${kinds}`);
