@@ -4,10 +4,17 @@
  * straddle two splits; a worker parses its split in blocks cut the same way (`recordCuts`).
  */
 import fs from 'node:fs';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { BadRecordError } from '../errors.js';
 import { BLOCK, countNewlines, readRange } from './file-bytes.js';
 import type { RecordSink, SplitSpec } from './splits.js';
+
+type CsvParse = typeof import('csv-parse/sync').parse;
+let loaded: CsvParse | undefined;
+/** csv-parse, loaded on first use: most blocks never need it, and every worker thread would pay its import at start. */
+function csvParse(): CsvParse {
+  return (loaded ??= (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse);
+}
 
 /**
  * Byte ranges of about `per` bytes of a CSV file, cut at record ends, after the header, each
@@ -87,7 +94,7 @@ function recordEnd(scan: Scan, buf: Buffer, from: number): number {
 function readHeader(file: string, fd: number, end: number): string[] {
   const buf = Buffer.allocUnsafe(end);
   fs.readSync(fd, buf, 0, end, 0);
-  const rows = parseCsv(buf, { to_line: 1 }) as string[][];
+  const rows = csvParse()(buf, { to_line: 1 }) as string[][];
   if (!rows[0]?.length) throw new Error(`${file}: no CSV header row`);
   return rows[0];
 }
@@ -137,7 +144,7 @@ export function parseBlock(block: Buffer, columns: string[], where: { file: stri
     return items;
   }
   // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
-  parseCsv(block, {
+  csvParse()(block, {
     columns,
     cast: true,
     skip_empty_lines: true,
@@ -185,7 +192,7 @@ export function recordCuts(buf: Buffer, every: number): number[] {
 /** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
 export async function csvLineOf(split: CsvSplit, position: number): Promise<number> {
   const options = { columns: split.columns, cast: true, skip_empty_lines: true, info: true, skip_records_with_error: true };
-  const rows = parseCsv(await readRange(split), options) as { info: { lines: number } }[];
+  const rows = csvParse()(await readRange(split), options) as { info: { lines: number } }[];
   const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
   return split.line + before;
 }
