@@ -88,8 +88,7 @@ export class Compaction {
   readonly #entries: Buffer[] = [];
   readonly #spans = new Map<string, Spans>();
   /** The last entry's id lengths (with the count) and id bytes, and the spans of its records in order. */
-  #lastIds: [Buffer, Buffer] | undefined;
-  #lastSlots: Spans[] = [];
+  #last: { lengths: Buffer; ids: Buffer; slots: Spans[] } | undefined;
 
   /** Adds the records of one log entry (entries must come in key order). */
   add(entry: Buffer): void {
@@ -100,10 +99,9 @@ export class Compaction {
     // The ids are the same as the last entry's when the count, the id lengths and the id bytes are.
     const lengths = entry.subarray(0, 8 + 4 * n);
     const ids = entry.subarray(head, idsEnd);
-    const last = this.#lastIds;
-    if (last === undefined || !lengths.equals(last[0]) || !ids.equals(last[1])) this.#lastSlots = this.#slots(entry, n, ids);
-    this.#lastIds = [lengths, ids];
-    const slots = this.#lastSlots;
+    const last = this.#last;
+    const slots = last !== undefined && lengths.equals(last.lengths) && ids.equals(last.ids) ? last.slots : this.#slots(entry, n, ids);
+    this.#last = { lengths, ids, slots };
     for (let i = 0, off = idsEnd; i < n; i++) {
       const end = off + entry.readUInt32LE(8 + 4 * (n + i));
       if (end === off) continue; // an empty value adds nothing (a key exists only while it holds bytes)
