@@ -14,11 +14,11 @@ const MB100 = 100e6;
 const stores: [string, () => Partd][] = [
   ['Dict', () => new Dict()],
   ['File', () => new File()],
-  ['Lmdb (default: synced commits)', () => new Lmdb()],
-  ['Lmdb(noSync)', () => new Lmdb(undefined, { noSync: true })],
-  ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(undefined, { noSync: true }), MB100)],
+  ['Lmdb() (temporary: noSync)', () => new Lmdb()],
+  ['Lmdb(dir) (at a path: synced commits)', () => new Lmdb(undefined, { noSync: false })],
+  ['Spill(Dict, Lmdb, 100 MB)', () => new Spill(new Dict(), new Lmdb(), MB100)],
   ['Spill(Dict, File, 100 MB)', () => new Spill(new Dict(), new File(), MB100)],
-  ['LZ4(Lmdb(noSync))', () => new LZ4(new Lmdb(undefined, { noSync: true }))],
+  ['LZ4(Lmdb)', () => new LZ4(new Lmdb())],
 ];
 
 /** W1 rows faster than this are measured in every round (medians); slower ones (the File stores) once. */

@@ -6,7 +6,8 @@ type Raw = Partd<Uint8Array, Uint8Array>;
 const raws: [string, () => Raw][] = [
   ['Dict', () => new Dict()],
   ['File', () => new File()],
-  ['Lmdb', () => new Lmdb()],
+  ['Lmdb', () => new Lmdb()], // temporary: noSync
+  ['Lmdb({ noSync: false })', () => new Lmdb(undefined, { noSync: false })], // synced, as at a path
   ['Spill(Dict, Dict, 10)', () => new Spill(new Dict(), new Dict(), 10)],
   ['Spill(Dict, Lmdb, 10)', () => new Spill(new Dict(), new Lmdb(), 10)],
   ['Spill(Dict, File, 1000)', () => new Spill(new Dict(), new File(), 1000)],

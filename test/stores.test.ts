@@ -141,6 +141,17 @@ describe('Lmdb', () => {
     await p.close();
   });
 
+  it('noSync: the default of a temporary store only (one at a path may be shared by processes)', async () => {
+    const dir = path.join(scratch(), 'store');
+    const opened = [new Lmdb(), new Lmdb(dir), new Lmdb(undefined, { noSync: false }), new Lmdb(path.join(scratch(), 's2'), { noSync: true })];
+    expect(opened.map((s) => s.noSync)).toEqual([true, false, false, true]);
+    for (const s of opened) {
+      await s.append({ k: b('v') });
+      expect(str(await s.get('k'))).toBe('v');
+      await s.close();
+    }
+  });
+
   it('readOnly: reads what the log holds without writing, and refuses writes', async () => {
     const dir = path.join(scratch(), 'store');
     const writer = new Lmdb(dir);
