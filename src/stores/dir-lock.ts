@@ -22,7 +22,9 @@ export class DirLock {
         lockfilePath: path.join(this.dir, '.lock'),
         realpath: false,
         stale: STALE_MS,
-        retries: { retries: 10_000, minTimeout: 1, maxTimeout: 20, factor: 1.5 },
+        // Waits up to ~60 s. node-retry lists every retry's delay up front on each lock() call: 10,000
+        // retries cost ~1 ms per call (10% of W1-large on File), so fewer and longer ones.
+        retries: { retries: 600, minTimeout: 1, maxTimeout: 100, factor: 1.5 },
       });
       try {
         return await fn();
