@@ -1,5 +1,6 @@
 /** The gather worker: reads a batch of partitions and reduces each one. */
 import { loadRef, type ResolvedRef } from './modules.js';
+import { groupsOf, type StateBlock } from './groups.js';
 import { aggregator, type PlannedAgg } from './reducers.js';
 import { trigger, type Fault } from './faults.js';
 import { openShuffleStore } from './scatter.js';
@@ -50,25 +51,10 @@ async function gatherOne(task: GatherTask, partition: number): Promise<unknown> 
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, partition);
   }
-  const agg = await aggregator(task.reduce.plan);
-  const groups = new Map<string | number, unknown[]>();
+  const groups = groupsOf(task.reduce.plan, await aggregator(task.reduce.plan));
   for await (const batch of batches) {
-    if (task.reduce.combined) {
-      // Blocks of partial states: [keys, column 0, column 1, …] (scatter's columnBlocks).
-      for (const [keys, ...columns] of batch as [(string | number)[], ...unknown[][]][]) {
-        for (let i = 0; i < keys.length; i++) {
-          const have = groups.get(keys[i]!);
-          if (have === undefined) groups.set(keys[i]!, agg.take(columns, i));
-          else agg.merge(have, columns, i);
-        }
-      }
-    } else {
-      for (const [key, ord, record] of batch as [string | number, number, unknown][]) {
-        const have = groups.get(key);
-        if (have === undefined) groups.set(key, agg.init(record, ord));
-        else agg.add(have, record, ord);
-      }
-    }
+    if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
+    else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
-  return { keys: [...groups.keys()], columns: agg.finish(groups.values()) } satisfies GroupColumns;
+  return groups.result();
 }

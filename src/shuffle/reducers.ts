@@ -3,7 +3,7 @@
  * records into partial states per key before the shuffle (map-side combine) and the gather
  * phase merges them; `first`, `last` and `collect` keep input order through an ordinal
  * (split index · 2^32 + position in split). States are plain arrays and numbers, so they
- * cross threads and the store as MessagePack.
+ * cross threads and the store as MessagePack. groups.ts keeps them per key.
  */
 import type { ResolvedRef } from './modules.js';
 import { loadRef } from './modules.js';
@@ -48,38 +48,6 @@ export interface Aggregator {
 
 /** The ordinal of a record: its split, then its position. */
 export const ordinal = (split: number, position: number) => split * ORD + position;
-
-/**
- * The hot loops of groupBy are `add` once per record (`init` once per new group) and, in
- * gather, `take`/`merge` once per combined group. For plans of count/sum/min/max/mean only,
- * they are compiled into straight-line code (field names enter as JSON string literals),
- * which runs several times faster than the generic per-aggregation switch — and array
- * literals keep numbers unboxed, where a mapped array would box every sum it holds,
- * allocating on each add.
- */
-function compile(plan: readonly PlannedAgg[]): Pick<Aggregator, 'init' | 'add' | 'take' | 'merge'> | undefined {
-  const inits: string[] = [];
-  const adds: string[] = [];
-  const merges: string[] = [];
-  for (const [i, a] of plan.entries()) {
-    const v = `r[${JSON.stringify(a.field ?? '')}]`;
-    const y = `c[${i}][k]`;
-    switch (a.op) {
-      case 'count': inits.push('1'); adds.push(`s[${i}]++;`); merges.push(`s[${i}] += ${y};`); break;
-      case 'sum': inits.push(`0 + ${v}`); adds.push(`s[${i}] += ${v};`); merges.push(`s[${i}] += ${y};`); break;
-      case 'mean': inits.push(`[0 + ${v}, 1]`); adds.push(`{ const m = s[${i}]; m[0] += ${v}; m[1]++; }`); merges.push(`{ const m = s[${i}], o = ${y}; s[${i}] = [m[0] + o[0], m[1] + o[1]]; }`); break;
-      case 'min': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x < s[${i}]) s[${i}] = x; }`); merges.push(`{ const x = ${y}; if (x !== null && (s[${i}] === null || x < s[${i}])) s[${i}] = x; }`); break;
-      case 'max': inits.push(v); adds.push(`{ const x = ${v}; if (s[${i}] === null || x > s[${i}]) s[${i}] = x; }`); merges.push(`{ const x = ${y}; if (x !== null && (s[${i}] === null || x > s[${i}])) s[${i}] = x; }`); break;
-      default: return undefined;
-    }
-  }
-  return {
-    init: new Function('r', `return [${inits.join(', ')}];`) as Aggregator['init'],
-    add: new Function('s', 'r', adds.join('\n')) as Aggregator['add'],
-    take: new Function('c', 'k', `return [${plan.map((_, i) => `c[${i}][k]`).join(', ')}];`) as Aggregator['take'],
-    merge: new Function('s', 'c', 'k', merges.join('\n')) as Aggregator['merge'],
-  };
-}
 
 /** Builds the aggregator of a plan, loading custom reducer modules. */
 export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregator> {
@@ -138,17 +106,16 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
       default: return s;
     }
   };
-  const fast = compile(plan);
   return {
     mergeable: plan.every((a, i) => a.op !== 'custom' || typeof customs[i]!.merge === 'function'),
-    init: fast?.init ?? ((record, ord) => plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord))),
-    add: fast?.add ?? ((states, record, ord) => {
+    init: (record, ord) => plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord)),
+    add: (states, record, ord) => {
       for (let i = 0; i < plan.length; i++) states[i] = addOne(plan[i]!, i, states[i], record, ord);
-    }),
-    take: fast?.take ?? ((columns, k) => columns.map((c) => c[k])),
-    merge: fast?.merge ?? ((into, columns, k) => {
+    },
+    take: (columns, k) => columns.map((c) => c[k]),
+    merge: (into, columns, k) => {
       for (let i = 0; i < plan.length; i++) into[i] = mergeOne(plan[i]!, i, into[i], columns[i]![k]);
-    }),
+    },
     finish(groups) {
       const columns: unknown[][] = plan.map(() => []);
       for (const states of groups) for (let i = 0; i < plan.length; i++) columns[i]!.push(finishOne(plan[i]!, i, states[i]));

@@ -19,6 +19,7 @@ import { trigger, type Fault } from './faults.js';
 import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
+import { groupsOf } from './groups.js';
 import { aggregator, ordinal, type PlannedAgg } from './reducers.js';
 import { csvLineOf } from './csv.js';
 import { lineOf } from './file-bytes.js';
@@ -126,7 +127,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   let buffered = 0; // records in `buffers`
   let part = { from: resumeFrom, records: 0, bad: 0 };
   const buffers: unknown[][] = Array.from({ length: P }, () => []);
-  const groups = new Map<unknown, unknown[]>();
+  const groups = combine ? groupsOf(task.group!.plan, agg) : undefined;
   const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
 
   const emit = (p: number, values: unknown[]) => {
@@ -136,10 +137,8 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     chunkFault(++chunks);
   };
   const flushBuffers = () => {
-    if (combine) {
-      const blocks = columnBlocks(groups, P, task.group!.plan.length);
-      groups.clear();
-      blocks.forEach((block, p) => block && emit(p, [block]));
+    if (groups) {
+      groups.drain(P).forEach((block, p) => block && emit(p, [block]));
     } else {
       buffers.forEach((list, p) => {
         if (list.length) emit(p, list);
@@ -178,11 +177,8 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
         return bad(error, pos);
       }
       part.records++;
-      if (combine) {
-        const states = groups.get(key);
-        const ord = ordered ? ordinal(split.index, pos) : 0;
-        if (states === undefined) groups.set(key, agg.init(record, ord));
-        else agg.add(states, record, ord);
+      if (groups) {
+        groups.add(key, record, ordered ? ordinal(split.index, pos) : 0);
         if (groups.size >= maxGroups) commitDue = true;
       } else {
         const p = partitionOf(key, P);
@@ -214,22 +210,6 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   commit(position, true);
   task.port.close();
   return totals(committed);
-}
-
-/**
- * Combined groups as one block per partition: `[keys, column 0, column 1, …]`, a column of
- * partial states per aggregation. Columns encode and decode about twice as fast as one
- * `[key, states]` pair per group.
- */
-function columnBlocks(groups: Map<unknown, unknown[]>, P: number, width: number): (unknown[][] | undefined)[] {
-  const blocks: (unknown[][] | undefined)[] = new Array(P).fill(undefined);
-  for (const [key, states] of groups) {
-    const p = partitionOf(key, P);
-    const block = (blocks[p] ??= Array.from({ length: width + 1 }, () => []));
-    block[0]!.push(key);
-    for (let j = 0; j < width; j++) block[j + 1]!.push(states[j]);
-  }
-  return blocks;
 }
 
 /** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */

@@ -1,0 +1,103 @@
+/**
+ * Per-key groups (map-side combine and gather merge): records added per split,
+ * handed over in blocks at random points and merged per partition give each group exactly the
+ * reference fold — for compiled column plans and for the generic path alike.
+ */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { groupsOf, type StateBlock } from '../src/shuffle/groups.js';
+import { aggregator, ordinal, type PlannedAgg } from '../src/shuffle/reducers.js';
+
+interface Rec { k: string | number; a: number; t: string }
+
+const recordArb: fc.Arbitrary<Rec> = fc.record({
+  k: fc.oneof(fc.constantFrom('x', 'y', 'z', 'é'), fc.integer({ min: 0, max: 5 })),
+  a: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+  t: fc.constantFrom('alpha', 'beta', 'gamma', 'Δ'),
+});
+const numeric: PlannedAgg[] = [
+  { name: 'n', op: 'count' },
+  { name: 'sum', op: 'sum', field: 'a' },
+  { name: 'lo', op: 'min', field: 'a' },
+  { name: 'hi', op: 'max', field: 'a' },
+  { name: 'avg', op: 'mean', field: 'a' },
+  { name: 'tmin', op: 'min', field: 't' }, // strings order too
+  { name: 'tmax', op: 'max', field: 't' },
+];
+const ordered: PlannedAgg[] = [{ name: 'first', op: 'first', field: 't' }, { name: 'all', op: 'collect', field: 'a' }];
+/** Random non-empty plans: a subset of the numeric aggregations in random order, some with ordered ones (generic path). */
+const planArb = fc.tuple(fc.shuffledSubarray(numeric, { minLength: 1 }), fc.boolean()).map(([p, withOrdered]) => (withOrdered ? [...p, ...ordered] : p));
+
+/** The reference: each key's values folded in input order. */
+function fold(plan: PlannedAgg[], records: Rec[]): Map<string | number, unknown[]> {
+  const byKey = new Map<string | number, Rec[]>();
+  for (const r of records) byKey.set(r.k, [...(byKey.get(r.k) ?? []), r]);
+  const value = (a: PlannedAgg, r: Rec) => r[a.field as 'a' | 't'];
+  return new Map([...byKey].map(([k, rs]) => [k, plan.map((a) => {
+    const vs = rs.map((r) => value(a, r));
+    switch (a.op) {
+      case 'count': return rs.length;
+      case 'sum': return (vs as number[]).reduce((x, y) => x + y, 0);
+      case 'mean': return (vs as number[]).reduce((x, y) => x + y, 0) / vs.length;
+      case 'min': return vs.reduce((x, y) => (y < x ? y : x));
+      case 'max': return vs.reduce((x, y) => (y > x ? y : x));
+      case 'first': return vs[0];
+      case 'collect': return vs;
+      default: throw new Error(a.op);
+    }
+  })]));
+}
+
+describe('groups', () => {
+  it('adding the records of each split, draining at random points and merging per partition equals the reference fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(planArb, fc.array(recordArb, { maxLength: 120 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(), { maxLength: 8 }),
+        async (plan, records, splits, P, cuts) => {
+          const agg = await aggregator(plan);
+          const blocks: StateBlock[][] = Array.from({ length: P }, () => []);
+          const drainInto = (g: ReturnType<typeof groupsOf>) => g.drain(P).forEach((b, p) => b && blocks[p]!.push(b));
+          // splits: contiguous ranges (as the shuffle cuts its input), each with its own groups
+          const size = Math.ceil(records.length / splits);
+          for (let s = 0; s < splits; s++) {
+            const g = groupsOf(plan, agg);
+            const cutAt = new Set(cuts.map((c) => c % (size + 1)));
+            records.slice(s * size, (s + 1) * size).forEach((r, pos) => {
+              if (cutAt.has(pos)) drainInto(g);
+              g.add(r.k, r, ordinal(s, pos));
+            });
+            drainInto(g);
+            expect(g.size).toBe(0);
+          }
+          const got = new Map<string | number, unknown[]>();
+          for (let p = 0; p < P; p++) {
+            const g = groupsOf(plan, agg);
+            for (const b of blocks[p]!) g.merge(b);
+            const { keys, columns } = g.result();
+            keys.forEach((k, i) => got.set(k, columns.map((c) => c[i])));
+          }
+          const want = fold(plan, records);
+          expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+          for (const [k, values] of want) {
+            plan.forEach((a, j) => {
+              const v = got.get(k)![j];
+              if (a.op === 'sum' || a.op === 'mean') expect(v as number).toBeCloseTo(values[j] as number, 6);
+              else expect(v).toEqual(values[j]);
+            });
+          }
+        }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a plan of count, sum, mean, min and max keeps its states in columns; others in arrays per group', async () => {
+    const states = (plan: PlannedAgg[]) => aggregator(plan).then((agg) => {
+      const g = groupsOf(plan, agg);
+      g.add('k', { a: 2, t: 'x' }, 0);
+      g.add('k', { a: 5, t: 'y' }, 1);
+      return g.drain(1)[0];
+    });
+    // The same partial states cross the shuffle either way: numbers, and [sum, n] for a mean.
+    expect(await states(numeric)).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y']]);
+    expect(await states([...numeric, ordered[0]!])).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']]]);
+  });
+});
