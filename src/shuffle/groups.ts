@@ -35,8 +35,13 @@ export interface Groups {
  * aggregator's generic functions.
  */
 export function groupsOf(plan: readonly PlannedAgg[], agg: Aggregator): Groups {
-  return compiled(plan)?.() ?? new GenericGroups(agg, plan.length);
+  const key = JSON.stringify(plan.map((a) => [a.op, a.field]));
+  if (!factories.has(key)) factories.set(key, compiled(plan));
+  return factories.get(key)?.() ?? new GenericGroups(agg, plan.length);
 }
+
+/** Compiled factories by plan, so a thread compiles a plan once (gather makes groups per partition). */
+const factories = new Map<string, (() => Groups) | undefined>();
 
 class GenericGroups implements Groups {
   #groups = new Map<GroupKey, unknown[]>();
@@ -141,7 +146,7 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
     list.push(`${c!.floats ? 'f' : 'o'}${list.length}`);
     return list[list.length - 1]!;
   }));
-  const each = (f: (c: ColumnCode, names: string[], i: number) => string, sep = '\n') => codes.map((c, i) => f(c!, names[i]!, i)).join(sep);
+  const each = (f: (c: ColumnCode, cols: string[], i: number) => string, sep = '\n') => codes.map((c, i) => f(c!, names[i]!, i)).join(sep);
   const value = (i: number) => `r[${JSON.stringify(plan[i]!.field ?? '')}]`;
   const source = `
     let cap = 1024, index = new Map();
@@ -162,9 +167,9 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
         let k = index.get(key);
         if (k === undefined) {
           k = slot(key);
-          ${each((c, n, i) => c.init(n, value(i)))}
+          ${each((c, cols, i) => c.init(cols, value(i)))}
         } else {
-          ${each((c, n, i) => c.add(n, value(i)))}
+          ${each((c, cols, i) => c.add(cols, value(i)))}
         }
       },
       merge(block) {
@@ -173,9 +178,9 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
           let k = index.get(keys[i]);
           if (k === undefined) {
             k = slot(keys[i]);
-            ${each((c, n, i) => c.take(n, `block[${i + 1}][i]`))}
+            ${each((c, cols, i) => c.take(cols, `block[${i + 1}][i]`))}
           } else {
-            ${each((c, n, i) => c.merge(n, `block[${i + 1}][i]`))}
+            ${each((c, cols, i) => c.merge(cols, `block[${i + 1}][i]`))}
           }
         }
       },
@@ -185,7 +190,7 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
           const p = partitionOf(key, P);
           const b = blocks[p] ??= [[], ${each(() => '[]', ', ')}];
           b[0].push(key);
-          ${each((c, n, i) => `b[${i + 1}].push(${c.state(n)});`)}
+          ${each((c, cols, i) => `b[${i + 1}].push(${c.state(cols)});`)}
         }
         index = new Map();
         ${others.map((o) => `${o} = [];`).join(' ')}
@@ -195,7 +200,7 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
         const n = index.size;
         const columns = [${each(() => 'new Array(n)', ', ')}];
         for (let k = 0; k < n; k++) {
-          ${each((c, n, i) => `columns[${i}][k] = ${c.final(n)};`)}
+          ${each((c, cols, i) => `columns[${i}][k] = ${c.final(cols)};`)}
         }
         return { keys: [...index.keys()], columns };
       },
