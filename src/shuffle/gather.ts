@@ -1,7 +1,7 @@
 /** The gather worker: reads a batch of partitions and reduces each one. */
 import { loadRef, type ResolvedRef } from './modules.js';
 import { groupsOf, type StateBlock } from './groups.js';
-import { aggregator, type PlannedAgg } from './reducers.js';
+import { aggregator, type Aggregator, type PlannedAgg } from './reducers.js';
 import { trigger, type Fault } from './faults.js';
 import { openShuffleStore } from './scatter.js';
 
@@ -37,12 +37,13 @@ async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void)
 
 /** Runs one gather task: each partition's result, in task order (groupBy results are `GroupColumns`). */
 export async function gather(task: GatherTask): Promise<[number, unknown][]> {
+  const agg = task.reduce.kind === 'groupBy' ? await aggregator(task.reduce.plan) : undefined; // once per task, not per partition
   const out: [number, unknown][] = [];
-  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition)]);
+  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, agg)]);
   return out;
 }
 
-async function gatherOne(task: GatherTask, partition: number): Promise<unknown> {
+async function gatherOne(task: GatherTask, partition: number, agg: Aggregator | undefined): Promise<unknown> {
   const { codec } = openShuffleStore(task.store);
   const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
   fault(0);
@@ -51,7 +52,7 @@ async function gatherOne(task: GatherTask, partition: number): Promise<unknown> 
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, partition);
   }
-  const groups = groupsOf(task.reduce.plan, await aggregator(task.reduce.plan));
+  const groups = groupsOf(task.reduce.plan, agg!);
   for await (const batch of batches) {
     if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);

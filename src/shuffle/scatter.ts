@@ -114,7 +114,6 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   const keyOf = await keyFunction(task.key);
   const P = task.partitions;
   const agg = task.group ? await aggregator(task.group.plan) : undefined;
-  const combine = agg !== undefined && task.group!.combine;
   const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
   const resumeFrom = done.at(-1)?.to ?? 0;
   const where = { split: split.index, attempt: task.attempt };
@@ -127,7 +126,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   let buffered = 0; // records in `buffers`
   let part = { from: resumeFrom, records: 0, bad: 0 };
   const buffers: unknown[][] = Array.from({ length: P }, () => []);
-  const groups = combine ? groupsOf(task.group!.plan, agg) : undefined;
+  const groups = agg && task.group!.combine ? groupsOf(task.group!.plan, agg) : undefined; // map-side combine
   const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
 
   const emit = (p: number, values: unknown[]) => {
