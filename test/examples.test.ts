@@ -14,7 +14,7 @@ it.each([
   // The sums follow from sale(i): region i % 4, amount (i % 100) + 1.
   // 10 users u0..u9 in 4 partitions; Σ (i mod 7) over i < 10,000 = 29,994.
   ['shuffle', ['10000 records in 4 partitions', `u3 is in partition ${partitionOf('u3', 4)}`, 'all partitions: 10 users, total 29994']],
-  ['group-by', ['east: 250000 sales, total 12750000, biggest 99', 'west: 250000 sales, total 13000000, biggest 100', '1000000 records in 2 splits on 2 workers']],
+  ['group-by', ['east: 250000 sales, total 12750000, biggest 99', 'west: 250000 sales, total 13000000, biggest 100', '1000000 records in 20 splits on 2 workers']],
 ])('examples/%s', async (name, lines) => {
   const r = await runNode(path.join(dist, `${name}.js`), []);
   expect(r.stderr).toBe('');

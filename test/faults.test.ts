@@ -43,16 +43,16 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A random fault point: where (chunk, commit, gather), which split/partition, after how much. */
+/** A random fault point: where (read, commit, gather), which split/partition, at what count. */
 function randomFaults(seed: number, action: Fault['action']): Fault[] {
   const r = prng(seed);
   const pick = (n: number) => Math.floor(r() * n);
-  const at = (['chunk', 'commit', 'gather'] as const)[pick(3)]!;
+  const at = (['read', 'commit', 'gather'] as const)[pick(3)]!;
   const faults: Fault[] = [];
   for (const attempt of r() < 0.3 ? [1, 2] : [1]) {
     if (at === 'gather') faults.push({ at, partition: pick(P), attempt, after: pick(2), action });
     // commit faults fire inside the coordinator's transaction, where the failure is an exception
-    else faults.push({ at, split: pick(4), attempt, after: at === 'commit' ? pick(3) : 1 + pick(6), action: at === 'commit' ? 'throw' : action });
+    else faults.push({ at, split: pick(4), attempt, after: at === 'commit' ? pick(3) : 1 + pick(N / 4 - 1), action: at === 'commit' ? 'throw' : action });
   }
   return faults;
 }
@@ -83,8 +83,8 @@ describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action
 
 describe('raw shuffle under faults (no map-side combine)', () => {
   it.each([
-    ['throw after 3 chunks', { at: 'chunk', split: 1, attempt: 1, after: 3, action: 'throw' }],
-    ['exit after 5 chunks', { at: 'chunk', split: 2, attempt: 1, after: 5, action: 'exit' }],
+    ['throw at record 12000 of a split', { at: 'read', split: 1, attempt: 1, after: 12_000, action: 'throw' }],
+    ['exit at record 20000 of a split', { at: 'read', split: 2, attempt: 1, after: 20_000, action: 'exit' }],
     ['throw inside the second commit transaction', { at: 'commit', split: 2, attempt: 1, after: 1, action: 'throw' }],
     ['throw inside the first commit transaction, twice', { at: 'commit', split: 0, attempt: 1, after: 0, action: 'throw' }],
   ] as [string, Fault][])('%s: every record exactly once', async (_, fault) => {
@@ -97,16 +97,16 @@ describe('raw shuffle under faults (no map-side combine)', () => {
   });
 
   it('a worker that runs out of memory is replaced and its split retried', async () => {
-    const faults: Fault[] = [{ at: 'chunk', split: 1, attempt: 1, after: 2, action: 'oom' }];
+    const faults: Fault[] = [{ at: 'read', split: 1, attempt: 1, after: 8000, action: 'oom' }];
     const groups = await withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }));
     expect(groups.size).toBe(expected.size);
     expect(groups.stats!.retried).toBe(1);
   });
 
   it('after the retries, the error names the split, the attempts and each cause', async () => {
-    const faults: Fault[] = [1, 2, 3].map((attempt) => ({ at: 'chunk', split: 3, attempt, after: 1, action: attempt === 2 ? 'exit' : 'throw' }));
+    const faults: Fault[] = [1, 2, 3].map((attempt) => ({ at: 'read', split: 3, attempt, after: 1, action: attempt === 2 ? 'exit' : 'throw' }));
     await expect(withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate }))).rejects.toThrow(
-      /^split 3 \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: injected fault \(chunk 1, attempt 1\); attempt 2: .*exit.*; attempt 3: injected fault \(chunk 1, attempt 3\)\)$/,
+      /^split 3 \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: injected fault \(read 1, attempt 1\); attempt 2: .*exit.*; attempt 3: injected fault \(read 1, attempt 3\)\)$/,
     );
   });
 });
@@ -114,7 +114,7 @@ describe('raw shuffle under faults (no map-side combine)', () => {
 describe('abort', () => {
   it('an AbortSignal stops the workers promptly, rejects with AbortError and removes the temporary store', async () => {
     const controller = new AbortController();
-    const faults: Fault[] = [{ at: 'chunk', split: 0, attempt: 1, after: 1, action: 'hang' }];
+    const faults: Fault[] = [{ at: 'read', split: 0, attempt: 1, after: 1, action: 'hang' }];
     const t0 = Date.now();
     setTimeout(() => controller.abort(), 300);
     const run = withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }));

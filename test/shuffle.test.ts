@@ -66,7 +66,7 @@ describe('generator input', () => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
-  it('splits: as asked, or by default a multiple of the workers with ranges of at most 8M records', async () => {
+  it('splits: as asked, or by default about 16 per worker of 50k to 1M records', async () => {
     for (const [splits, workers] of [[5, 2], [1, 2], [3, 1]]) {
       await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: N }, splits, key: 'key', partitions: 7, workers });
       expect([h.stats.splits, h.stats.records]).toEqual([splits, N]);
@@ -76,7 +76,7 @@ describe('generator input', () => {
       await using h = await shuffle({ input: { generate: { module: mods, export: 'nothing' }, count }, key: 'key', partitions: 2, workers });
       return h.stats.splits;
     };
-    expect([await planned(N, 2), await planned(8_000_000, 1), await planned(8_000_001, 1), await planned(20_000_000, 2), await planned(20_000_000, 3)]).toEqual([2, 1, 2, 4, 3]);
+    expect([await planned(N, 2), await planned(100_000, 1), await planned(8_000_000, 1), await planned(20_000_000, 2), await planned(50_000_001, 2)]).toEqual([1, 2, 16, 32, 51]);
   });
 
   it('takes the key from a function module', async () => {

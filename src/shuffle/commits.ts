@@ -5,11 +5,12 @@
  * - `tuple('job')`: the job (input, key, P, aggregations, splits). A re-run on a kept store
  *   resumes the job it holds, and refuses a different one.
  * - `tuple('split', s, k)`: marker of part k of split s — the record positions [from, to) it
- *   holds, its counts, and `final` on the split's last part. It is written in the same
- *   transaction as the part's chunks, so a part is entirely there or not at all.
- * - `tuple('lease', s)`: the attempt allowed to commit for split s. The coordinator sets it
- *   before each attempt; a commit checks it (and that its marker is new) inside its
- *   transaction, so an attempt given up on (timed out, say) can never commit afterwards.
+ *   holds, its counts, and `final` on the split's last part. A scatter session commits the
+ *   parts of every split it read since its last commit, with their records, in ONE
+ *   transaction: all of them are there, or none.
+ * - `tuple('lease', s)`: the session allowed to commit for split s. The coordinator sets it
+ *   before handing the split out; a commit checks it (and that its marker is new) inside its
+ *   transaction, so a session given up on (timed out, say) can never commit afterwards.
  */
 import { keyId, tuple, type Key } from '../keys.js';
 import type { Lmdb } from '../stores/lmdb.js';
@@ -46,18 +47,27 @@ export class CommitConflict extends Error {
   override name = 'CommitConflict';
 }
 
-/** The guard of a part's commit (runs inside its transaction). */
-export function commitGuard(split: number, part: number, attempt: number): (get: (key: Key) => Uint8Array) => void {
+/** Part `part` of split `split`, committed under `lease` (the session's token). */
+export interface SplitPart {
+  split: number;
+  part: number;
+  lease: string;
+  marker: PartMarker;
+}
+
+/** The guard of a commit (runs inside its transaction): every part's lease, and its place in its split. */
+export function commitGuard(parts: readonly SplitPart[]): (get: (key: Key) => Uint8Array) => void {
   return (get) => {
-    const lease = get(leaseKey(split));
-    if (lease.length > 0 && Number(utf8(lease)) !== attempt) throw new CommitConflict(`split ${split} attempt ${attempt}: superseded by attempt ${utf8(lease)}`);
-    if (get(markerKey(split, part)).length > 0) throw new CommitConflict(`split ${split} part ${part} is already committed`);
-    if (part > 0 && get(markerKey(split, part - 1)).length === 0) throw new CommitConflict(`split ${split} part ${part - 1} is missing`);
+    for (const { split, part, lease } of parts) {
+      const held = get(leaseKey(split));
+      if (held.length > 0 && utf8(held) !== lease) throw new CommitConflict(`split ${split}: its lease moved to another session`);
+      if (get(markerKey(split, part)).length > 0) throw new CommitConflict(`split ${split} part ${part} is already committed`);
+      if (part > 0 && get(markerKey(split, part - 1)).length === 0) throw new CommitConflict(`split ${split} part ${part - 1} is missing`);
+    }
   };
 }
 
-/** Lets `attempt` (alone) commit for `split`. */
-export async function grantLease(store: Lmdb, split: number, attempt: number): Promise<void> {
-  await store.setId(keyId(leaseKey(split)), Buffer.from(String(attempt)));
+/** Lets the session holding `lease` (alone) commit for `split`. */
+export async function grantLease(store: Lmdb, split: number, lease: string): Promise<void> {
+  await store.setId(keyId(leaseKey(split)), Buffer.from(lease));
 }
-

@@ -2,18 +2,19 @@
  * Fault injection, for tests only: `PARTD_FAULTS` (JSON, read by the coordinator and sent
  * with each task) makes a worker fail at a chosen point of a chosen attempt:
  *
- *   [{ "at": "chunk", "split": 3, "attempt": 1, "after": 5, "action": "throw" }]
+ *   [{ "at": "read", "split": 3, "attempt": 1, "after": 5000, "action": "throw" }]
  *
- * `at`: `chunk` (in a scatter worker, after `after` chunks were emitted), `commit` (in the
- * coordinator, inside the commit transaction of part `after`, after its writes, before it
- * commits: only `throw` makes sense there), `gather` (partition `partition`, after `after`
- * batches). `action`: `throw`, `exit` (the worker thread exits), `hang` (spins until
+ * `at`: `read` (in a scatter worker, as it reads the split's record at position `after`),
+ * `commit` (in the coordinator, inside the transaction committing the split's part `after`,
+ * after its writes, before it commits: only `throw` makes sense there), `gather` (partition
+ * `partition`, after `after` batches). `attempt` counts the split's (or partition's) failures
+ * plus one. `action`: `throw`, `exit` (the worker thread exits), `hang` (spins until
  * terminated, e.g. by `taskTimeout`), `oom` (allocates until the worker's `resourceLimits` kill it).
  */
 
 /** One injected fault. */
 export interface Fault {
-  at: 'chunk' | 'commit' | 'gather';
+  at: 'read' | 'commit' | 'gather';
   split?: number;
   partition?: number;
   attempt: number;

@@ -66,8 +66,9 @@ export interface ShuffleOptions<T = unknown> {
   workerHeapMB?: number;
   /**
    * How many splits to cut a `generate`, `make`, `ndjson` or `csv` input into (file splits
-   * end at line or record ends, so a file may give fewer). Default: a multiple of `workers`,
-   * with ranges of at most 8M records and file splits of 1 to 64 MiB, about 4 per worker.
+   * end at line or record ends, so a file may give fewer). Workers take splits one at a time.
+   * Default: about 16 ranges per worker of 50k to 1M records, and file splits of 1 to 64 MiB,
+   * about 4 per worker.
    */
   splits?: number;
 }
@@ -99,8 +100,9 @@ export interface Plan {
 }
 
 const MiB = 1 << 20;
-/** The largest range split a default plan makes. */
-const RANGE_SPLIT_RECORDS = 8_000_000;
+/** The sizes of range splits a default plan makes: big enough that handing one out costs little. */
+const RANGE_SPLIT_MIN = 50_000;
+const RANGE_SPLIT_MAX = 1_000_000;
 
 function positiveInt(value: unknown, arg: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -161,10 +163,9 @@ async function planInput(input: ShuffleInput | undefined, workers: number, split
     const perIndex = 'make' in input;
     const ref = await resolveRef(perIndex ? input.make : input.generate, perIndex ? 'input.make' : 'input.generate');
     const count = positiveInt(input.count, 'input.count', NaN);
-    // Equal ranges, as many as a multiple of the worker count (the threads end together), and
-    // as few as a bounded size allows: a split's fixed cost grows with the keys it sees (groupBy
-    // hands over one partial state per key and split), its size bounds what a retry redoes.
-    const n = splitCount ?? workers * Math.ceil(count / (workers * RANGE_SPLIT_RECORDS));
+    // About 16 ranges per worker, handed out one at a time (scatter-phase.ts): a thread that
+    // runs slower takes fewer, so the threads end within one small range of each other.
+    const n = splitCount ?? Math.ceil(count / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(count / (16 * workers)))));
     const splits = rangeSplits(count, Math.ceil(count / n), ref, perIndex);
     return { splits, bytesTotal: 0, descriptor: perIndex ? { make: ref, count } : { generate: ref, count } };
   }

@@ -1,20 +1,23 @@
 /**
- * The scatter worker: reads one split, partitions its records by key, and appends them to
- * the store in large MessagePack chunks (LMDB pays per entry, not per byte).
+ * The scatter worker: a *session* reads split after split, as the coordinator hands them out
+ * (so a thread that runs slower simply reads fewer: the threads end together), partitions
+ * their records by key, and appends them to the store in large MessagePack chunks (LMDB pays
+ * per entry, not per byte). A groupBy's per-key states carry across the session's splits, so
+ * its key count costs once per session, not once per split.
  *
- * Each *part* — everything buffered when the memory budget fills, and the rest at the end —
- * is handed to the coordinator (a MessagePort, chunk buffers transferred, not copied), which
- * commits it as ONE guarded append — one LMDB transaction, together with its marker
- * (commits.ts). Workers never write: a thread terminated inside a write transaction would
- * hang the process, and workers are terminated on timeouts and aborts. An attempt first
- * reads the split's markers: a split already final is not redone, and records before the
- * last committed position are skipped, so a retry never counts a record twice.
+ * Each *commit* — when the memory budget fills, when the coordinator asks for one after a
+ * split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not
+ * copied) the chunks and one part marker per split read since the last commit, which it
+ * writes as ONE guarded transaction (commits.ts). Workers never write: a thread terminated
+ * inside a write transaction would hang the process, and workers are terminated on timeouts
+ * and aborts. A split comes with the position its committed parts reach, and records before
+ * it are skipped, so a retry never counts a record twice.
  */
 import { BadRecordError } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
 import { keyId } from '../keys.js';
 import type { MessagePort } from 'node:worker_threads';
-import { readMarkers, type PartMarker } from './commits.js';
+import type { SplitPart } from './commits.js';
 import { trigger, type Fault } from './faults.js';
 import { Lmdb } from '../stores/lmdb.js';
 import { loadRef, type ResolvedRef } from './modules.js';
@@ -28,44 +31,52 @@ import { describeSplit, originOf, readSplit, type Origin, type SplitSpec } from 
 /** How a record's key is found: a field name, or a function module. */
 export type KeySpec = { field: string } | ResolvedRef;
 
-/** One scatter task. */
+/** One scatter session. */
 export interface ScatterTask {
-  split: SplitSpec;
   key: KeySpec;
   partitions: number;
   /** Path of the Lmdb store. */
   store: string;
-  /** Encoded bytes to buffer before committing a part. */
+  /** Encoded bytes to buffer before committing. */
   budget: number;
   onBadRecord: 'error' | 'skip';
   /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
   group?: { plan: PlannedAgg[]; combine: boolean };
-  /** 1 for the first attempt at this split; only the attempt holding the lease may commit. */
-  attempt: number;
-  /** Where parts go to be committed (see `PartMessage`). */
+  /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
   port: MessagePort;
   /** Test-only fault injection (faults.ts). */
   faults?: Fault[];
 }
 
-/** A part handed to the coordinator: entries as key ids and bytes, the marker last. */
-export interface PartMessage {
-  split: number;
+/** A split handed to a session (null instead: no more splits). */
+export interface Assignment {
+  split: SplitSpec;
+  /** The session's token; its commits for this split are refused once the lease moves. */
+  lease: string;
+  /** The split's failures so far plus one (fault injection keys on it). */
   attempt: number;
+  /** Position the split's committed parts reach, and the number of the next part. */
+  from: number;
   part: number;
-  entries: [string, Uint8Array][];
-  marker: PartMarker;
+  /** Commit right after reading this split (it bounds what a retry redoes). */
+  commit: boolean;
 }
 
-/** What a scatter task reports. */
-export interface ScatterResult {
+/** A session's messages to the coordinator. */
+export type SessionMessage =
+  | { type: 'next'; read?: SplitRead }
+  | { type: 'commit'; entries: [string, Uint8Array][]; parts: SplitPart[] };
+
+/** A split read to its end, for progress (not yet committed). */
+export interface SplitRead {
+  split: number;
   records: number;
   bad: number;
-  bytesRead: number;
-  bytesAppended: number;
-  parts: number;
-  /** Parts handed to the coordinator by this attempt (0: the split was already complete). */
-  posted: number;
+}
+
+/** What a session reports: how many commits it posted (the coordinator awaits them all). */
+export interface ScatterResult {
+  commits: number;
 }
 
 const CHUNK_RECORDS = 4096;
@@ -80,7 +91,7 @@ export function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
   let s = stores.get(path);
   if (!s) {
     // Read-only: workers never write (commits go through the coordinator, see the top of this file).
-    const raw = new Lmdb(path, { noSync: true, readOnly: true });
+    const raw = new Lmdb(path, { readOnly: true });
     s = { raw, codec: new Msgpack(raw) };
     stores.set(path, s);
   }
@@ -97,132 +108,154 @@ export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => u
   return loadRef<(record: unknown) => unknown>(spec);
 }
 
-/** Runs one scatter task. */
+/** Asks the coordinator for the next split (null: none left). */
+function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
+  let waiting: ((a: Assignment | null) => void) | undefined;
+  port.on('message', (a: Assignment | null) => waiting?.(a));
+  return (read) =>
+    new Promise((resolve) => {
+      waiting = resolve;
+      port.postMessage({ type: 'next', read } satisfies SessionMessage);
+    });
+}
+
+/** Runs one scatter session. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
-  const { raw, codec } = openShuffleStore(task.store);
-  const split = task.split;
-  const done = await readMarkers(raw, split.index);
-  const totals = (extra: PartMarker[] = []) => {
-    const all = [...done, ...extra];
-    return { records: sum(all, 'records'), bad: sum(all, 'bad'), bytesAppended: sum(all, 'bytes'), parts: all.length, bytesRead: splitBytes(split), posted: extra.length };
-  };
-  if (done.at(-1)?.final) {
-    task.port.close();
-    return totals(); // committed by an earlier attempt or run: not redone
-  }
-
-  const keyOf = await keyFunction(task.key);
-  const P = task.partitions;
-  const agg = task.group ? await aggregator(task.group.plan) : undefined;
-  const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
-  const resumeFrom = done.at(-1)?.to ?? 0;
-  const where = { split: split.index, attempt: task.attempt };
-  const chunkFault = trigger(task.faults, 'chunk', where);
-
-  const committed: PartMarker[] = [];
-  let pending: [string, Uint8Array][] = [];
-  let pendingBytes = 0;
-  let chunks = 0;
-  let buffered = 0; // records in `buffers`
-  let part = { from: resumeFrom, records: 0, bad: 0 };
-  const buffers: unknown[][] = Array.from({ length: P }, () => []);
-  const groups = agg && task.group!.combine ? groupsOf(task.group!.plan, agg) : undefined; // map-side combine
-  const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
-
-  const emit = (p: number, values: unknown[]) => {
-    const chunk = codec.frameOf(values);
-    pending.push([keyId(p), chunk]);
-    pendingBytes += chunk.length;
-    chunkFault(++chunks);
-  };
-  const flushBuffers = () => {
-    if (groups) {
-      groups.drain(P).forEach((block, p) => block && emit(p, [block]));
-    } else {
-      buffers.forEach((list, p) => {
-        if (list.length) emit(p, list);
-        buffers[p] = [];
-      });
-      buffered = 0;
-    }
-  };
-  const commit = (to: number, final: boolean): void => {
-    flushBuffers();
-    const marker: PartMarker = { ...part, to, bytes: pendingBytes, final };
-    const message: PartMessage = { split: split.index, attempt: task.attempt, part: done.length + committed.length, entries: pending, marker };
-    task.port.postMessage(message, transferable(pending.map(([, bytes]) => bytes)));
-    committed.push(marker);
-    pending = [];
-    pendingBytes = 0;
-    part = { from: to, records: 0, bad: 0 };
-  };
-
-  let position = resumeFrom;
-  let commitDue = false;
-  const bad = (error: BadRecordError, pos: number) => {
-    if (pos < resumeFrom) return;
-    position = pos + 1;
-    if (task.onBadRecord === 'error') throw error;
-    part.bad++;
-  };
-  const sink = {
-    record: (record: unknown, pos: number, at?: number) => {
-      if (pos < resumeFrom) return; // committed by an earlier attempt
-      position = pos + 1;
-      const key = keyOf(record);
-      if (typeof key !== 'string' && typeof key !== 'number') {
-        const error = new BadRecordError(`record has no usable key (got ${key === null ? 'null' : typeof key})`);
-        error.origin = originOf(split, pos, at);
-        return bad(error, pos);
-      }
-      part.records++;
-      if (groups) {
-        groups.add(key, record, ordered ? ordinal(split.index, pos) : 0);
-        if (groups.size >= maxGroups) commitDue = true;
-      } else {
-        const p = partitionOf(key, P);
-        const buf = buffers[p]!;
-        buf.push(agg ? [key, ordinal(split.index, pos), record] : record);
-        buffered++;
-        if (buf.length >= CHUNK_RECORDS) {
-          emit(p, buf);
-          buffered -= buf.length;
-          buffers[p] = [];
-        } else if (buffered * RECORD_BYTES >= task.budget / 2) {
-          flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
-        }
-        if (pendingBytes + buffered * RECORD_BYTES >= task.budget) commitDue = true;
-      }
-      if (commitDue) {
-        commitDue = false;
-        commit(position, false);
-      }
-    },
-    bad,
-  };
+  const { codec } = openShuffleStore(task.store);
+  const next = assignments(task.port);
   try {
-    await readSplit(split, sink);
-  } catch (e) {
-    if (e instanceof BadRecordError && e.origin) e.message = `${await locate(split, e.origin)}: ${e.message}`;
-    throw e;
+    let a = await next(); // first: a failure to load the modules below is then blamed on a split
+    if (a === null) return { commits: 0 };
+    const keyOf = await keyFunction(task.key);
+    const P = task.partitions;
+    const agg = task.group ? await aggregator(task.group.plan) : undefined;
+    const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
+    const faulty = (task.faults ?? []).some((f) => f.at === 'read');
+
+    let finished: SplitPart[] = []; // parts of the splits read to their end since the last commit
+    let cur!: Assignment; // the split being read (`reading`); `cur.from`/`cur.part`: its uncommitted part
+    let reading = false;
+    let position = 0; // of the current split: next position, and counts since its last commit
+    let records = 0;
+    let badCount = 0;
+    let earlier = { records: 0, bad: 0 }; // of the current split, in parts already committed
+    let readFault: (position: number) => void = () => undefined;
+    let commits = 0;
+    let pending: [string, Uint8Array][] = [];
+    let pendingBytes = 0;
+    let buffered = 0; // records in `buffers`
+    const buffers: unknown[][] = Array.from({ length: P }, () => []);
+    const groups = agg && task.group!.combine ? groupsOf(task.group!.plan, agg) : undefined; // map-side combine
+    const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
+
+    const emit = (p: number, values: unknown[]) => {
+      const chunk = codec.frameOf(values);
+      pending.push([keyId(p), chunk]);
+      pendingBytes += chunk.length;
+    };
+    const flushBuffers = () => {
+      if (groups) {
+        groups.drain(P).forEach((block, p) => block && emit(p, [block]));
+      } else {
+        buffers.forEach((list, p) => {
+          if (list.length) emit(p, list);
+          buffers[p] = [];
+        });
+        buffered = 0;
+      }
+    };
+    const currentPart = (final: boolean): SplitPart => ({
+      split: cur.split.index, part: cur.part, lease: cur.lease, marker: { from: cur.from, to: position, records, bad: badCount, bytes: 0, final },
+    });
+    const commit = (): void => {
+      flushBuffers();
+      const parts = reading ? [...finished, currentPart(false)] : finished;
+      parts[0]!.marker.bytes = pendingBytes; // the commit's chunks serve all its parts: counted once
+      task.port.postMessage({ type: 'commit', entries: pending, parts } satisfies SessionMessage, transferable(pending.map(([, bytes]) => bytes)));
+      commits++;
+      finished = [];
+      pending = [];
+      pendingBytes = 0;
+      if (reading) {
+        cur = { ...cur, part: cur.part + 1, from: position };
+        earlier = { records: earlier.records + records, bad: earlier.bad + badCount };
+        records = badCount = 0;
+      }
+    };
+
+    let commitDue = false;
+    const bad = (error: BadRecordError, pos: number) => {
+      position = pos + 1;
+      if (task.onBadRecord === 'error') throw error;
+      badCount++;
+    };
+    const sink = {
+      record: (record: unknown, pos: number, at?: number) => {
+        if (pos < position) return; // committed by an earlier attempt
+        if (faulty) readFault(pos);
+        position = pos + 1;
+        const key = keyOf(record);
+        if (typeof key !== 'string' && typeof key !== 'number') {
+          const error = new BadRecordError(`record has no usable key (got ${key === null ? 'null' : typeof key})`);
+          error.origin = originOf(cur.split, pos, at);
+          return bad(error, pos);
+        }
+        records++;
+        if (groups) {
+          groups.add(key, record, ordered ? ordinal(cur.split.index, pos) : 0);
+          if (groups.size >= maxGroups) commitDue = true;
+        } else {
+          const p = partitionOf(key, P);
+          const buf = buffers[p]!;
+          buf.push(agg ? [key, ordinal(cur.split.index, pos), record] : record);
+          buffered++;
+          if (buf.length >= CHUNK_RECORDS) {
+            emit(p, buf);
+            buffered -= buf.length;
+            buffers[p] = [];
+          } else if (buffered * RECORD_BYTES >= task.budget / 2) {
+            flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
+          }
+          if (pendingBytes + buffered * RECORD_BYTES >= task.budget) commitDue = true;
+        }
+        if (commitDue) {
+          commitDue = false;
+          commit();
+        }
+      },
+      bad: (error: BadRecordError, pos: number) => {
+        if (pos >= position) bad(error, pos); // else committed by an earlier attempt
+      },
+    };
+
+    for (; a !== null; a = await next({ split: cur.split.index, records: earlier.records + records, bad: earlier.bad + badCount })) {
+      cur = a;
+      reading = true;
+      position = a.from;
+      records = badCount = 0;
+      earlier = { records: 0, bad: 0 };
+      readFault = trigger(task.faults, 'read', { split: a.split.index, attempt: a.attempt });
+      try {
+        await readSplit(a.split, sink);
+      } catch (e) {
+        if (e instanceof BadRecordError && e.origin) e.message = `${await locate(a.split, e.origin)}: ${e.message}`;
+        throw e;
+      }
+      finished.push(currentPart(true));
+      reading = false;
+      if (a.commit) commit();
+    }
+    if (finished.length > 0) commit();
+    return { commits };
+  } finally {
+    task.port.close();
   }
-  commit(position, true);
-  task.port.close();
-  return totals(committed);
 }
 
 /** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */
 function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
   const owned = chunks.filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength).map((c) => c.buffer as ArrayBuffer);
   return [...new Set(owned)].length === owned.length ? owned : [];
-}
-
-function sum(markers: PartMarker[], field: 'records' | 'bad' | 'bytes'): number {
-  return markers.reduce((n, m) => n + m[field], 0);
-}
-
-function splitBytes(split: SplitSpec): number {
-  return split.kind === 'ndjson' || split.kind === 'csv' ? split.end - split.start : 0;
 }
 
 /** Where a record is, for an error: file and line when there is a file. */
