@@ -58,7 +58,7 @@ export interface ShuffleOptions<T = unknown> {
   progress?: (p: Progress) => void;
   /** Attempts after the first for a split or partition whose worker failed (default 2). */
   retries?: number;
-  /** Milliseconds a task may run before its worker is terminated and the task retried (default: no limit). */
+  /** Milliseconds a worker may spend on one split (reading it, and committing at the end) or one gather task before it is terminated and that work retried (default: no limit). */
   taskTimeout?: number;
   /** Aborting stops the workers and rejects with the signal's reason (an AbortError). */
   signal?: AbortSignal;
