@@ -80,6 +80,15 @@ describe('groupBy', () => {
     expect(n).toBe(expected.size);
   });
 
+  it('a session keeps its groups across the splits it reads: 20 splits append what 1 split does', async () => {
+    const appended = async (splits: number) => {
+      const g = await groupBy({ input: gen(20_000), splits, key: 'key', partitions: 4, workers: 1, aggregate: { n: { op: 'count' }, total: { op: 'sum', field: 'amount' } } });
+      expect(g.size).toBe(50);
+      return g.stats!.bytesAppended;
+    };
+    expect(await appended(20)).toBe(await appended(1));
+  });
+
   it('reports progress for both phases', async () => {
     const events: string[] = [];
     await groupBy({ input: gen(5000), key: 'key', partitions: 3, workers: 2, aggregate: { n: { op: 'count' } }, progress: (p) => events.push(p.phase) });

@@ -79,6 +79,19 @@ describe('generator input', () => {
     expect([await planned(N, 2), await planned(100_000, 1), await planned(8_000_000, 1), await planned(20_000_000, 2), await planned(50_000_001, 2)]).toEqual([1, 2, 16, 32, 51]);
   });
 
+  it('hands splits out one at a time: a slow thread reads fewer of them, every record still once', async () => {
+    await using h = await shuffle<{ id: number; thread: number }>({ input: { generate: { module: mods, export: 'byThread' }, count: 10_000 }, splits: 10, key: 'key', partitions: 3, workers: 2 });
+    const splitsBy = new Map<number, Set<number>>(); // thread → the splits (of 1000 records) it read
+    const ids = (await partitionsOf(h)).flat().map((r) => {
+      splitsBy.set(r.thread, (splitsBy.get(r.thread) ?? new Set()).add(Math.floor(r.id / 1000)));
+      return r.id;
+    });
+    expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    const slow = [...splitsBy.values()].find((s) => s.has(0))!;
+    expect(slow.size).toBeLessThan(5); // with one half each, it would read 5
+    expect([...splitsBy.values()].reduce((n, s) => n + s.size, 0)).toBe(10);
+  });
+
   it('takes the key from a function module', async () => {
     await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 3000 }, key: { module: mods, export: 'tagParity' }, partitions: 5, workers: 2 });
     expect(await partitionsOf(h)).toEqual(partitionReference(fixtureRecords(0, 3000), (r) => `${r.tag}:${r.id % 2}`, 5));
