@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { keyId, type Key } from '../keys.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
+import { ValueFiles, closeAll, parsePointer } from './lmdb-files.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
@@ -34,6 +35,12 @@ export interface LmdbOptions {
    * because a thread terminated inside a write transaction would hang the process.
    */
   readOnly?: boolean;
+  /**
+   * Values of at least this many bytes go to append-only value files beside the database,
+   * which holds a pointer to each (lmdb-files.ts): LMDB would copy them into its pages first.
+   * Default 64 KiB; `Infinity` keeps every value in LMDB.
+   */
+  valueFiles?: number;
 }
 
 /**
@@ -56,6 +63,8 @@ export class Lmdb extends RawStore {
   readonly #dir: StoreDir;
   readonly #env: RootDatabase<Buffer, Buffer>;
   readonly #db: Database<Buffer, Buffer>;
+  readonly #files: ValueFiles;
+  readonly #fileMin: number;
 
   /** Opens (or creates) the store in directory `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string, options: LmdbOptions = {}) {
@@ -64,6 +73,9 @@ export class Lmdb extends RawStore {
     this.path = this.#dir.path;
     this.readOnly = options.readOnly ?? false;
     this.noSync = options.noSync ?? dir === undefined;
+    this.#fileMin = options.valueFiles ?? 64 << 10;
+    if (typeof this.#fileMin !== 'number' || !(this.#fileMin >= 1)) throw new RangeError(`valueFiles: expected a number of bytes >= 1, got ${String(options.valueFiles)}`);
+    this.#files = new ValueFiles(this.path, !this.noSync);
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
@@ -109,7 +121,20 @@ export class Lmdb extends RawStore {
   /** Runs a write transaction; a full disk is reported as ENOSPC (LMDB itself may say EIO). */
   #transaction<T>(method: string, fn: () => T): T {
     this.#writable(method);
-    return this.#named(() => this.#db.transactionSync(fn));
+    let committed = false;
+    try {
+      const out = this.#named(() =>
+        this.#db.transactionSync(() => {
+          const r = fn();
+          this.#files.beforeCommit(this.#db);
+          return r;
+        }),
+      );
+      committed = true;
+      return out;
+    } finally {
+      this.#files.afterCommit(committed);
+    }
   }
 
   #writable(method: string): void {
@@ -138,7 +163,11 @@ export class Lmdb extends RawStore {
     this.#compact();
     const seq = this.#nextSeq();
     let piece = 0; // counts pieces within this call, so repeated ids keep their order
-    for (const [id, value] of entries) piece = this.#putChunk(this.#prefix(id, true), seq, piece, value);
+    for (const [id, value] of entries) {
+      const prefix = this.#prefix(id, true);
+      if (value.length < this.#fileMin) piece = this.#putChunk(prefix, seq, piece, value);
+      else this.#db.putSync(Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), this.#files.put(this.#db, value));
+    }
   }
 
   /** Takes the next append sequence number (inside a write transaction). */
@@ -151,13 +180,7 @@ export class Lmdb extends RawStore {
 
   /** Puts one chunk as entries `prefix · seq · piece`, from piece number `piece` on; returns the next number. */
   #putChunk(prefix: Buffer, seq: Buffer, piece: number, value: Uint8Array): number {
-    for (let off = 0; off < value.length; off += MAX_PIECE) {
-      const key = Buffer.allocUnsafe(prefix.length + 12);
-      prefix.copy(key, 0);
-      seq.copy(key, prefix.length);
-      key.writeUInt32BE(piece++, prefix.length + 8);
-      this.#db.putSync(key, asBuffer(value.subarray(off, off + MAX_PIECE)));
-    }
+    for (let off = 0; off < value.length; off += MAX_PIECE) this.#db.putSync(chunkKey(prefix, seq, piece++), asBuffer(value.subarray(off, off + MAX_PIECE)));
     return piece;
   }
 
@@ -197,22 +220,43 @@ export class Lmdb extends RawStore {
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    const log = this.#settle();
-    return ids.map((id) => {
-      const value = this.#read(id);
-      const logged = log?.chunk(id);
-      return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
+    return this.#reading((files) => {
+      const log = this.#settle();
+      return ids.map((id) => {
+        const value = this.#read(id, files);
+        const logged = log?.chunk(id);
+        return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
+      });
     });
+  }
+
+  /**
+   * Runs a read with the value files it opens (closed after). A file retired under its snapshot
+   * (ENOENT: deleted or dropped meanwhile) makes it start again on a fresh one.
+   */
+  #reading<T>(read: (files: Map<string, number>) => T, retries = 2): T {
+    for (let attempt = 0; ; attempt++) {
+      const files = new Map<string, number>();
+      try {
+        return read(files);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= retries) throw e;
+      } finally {
+        closeAll(files);
+      }
+    }
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#transaction('pop', () => {
       this.#compact();
-      return ids.map((id) => {
-        const value = this.#read(id);
-        this.#remove(id);
-        return value;
-      });
+      return this.#reading((files) =>
+        ids.map((id) => {
+          const value = this.#read(id, files);
+          this.#remove(id);
+          return value;
+        }),
+      0);
     });
   }
 
@@ -232,11 +276,14 @@ export class Lmdb extends RawStore {
   }
 
   async dropAll(): Promise<void> {
-    this.#writable('drop');
-    this.#named(() => this.#db.clearSync());
+    this.#transaction('drop', () => {
+      this.#files.retireAll(this.#db);
+      this.#db.clearSync(); // runs inside this transaction
+    });
   }
 
   async closeStore(): Promise<void> {
+    this.#files.close();
     await this.#env.close();
     this.#dir.close();
   }
@@ -244,7 +291,12 @@ export class Lmdb extends RawStore {
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     const log = this.#settle();
     const prefix = this.#prefix(id, false);
-    if (prefix !== undefined) for (const { value } of this.#db.getRange(range(prefix))) yield value;
+    const files = new Map<string, number>();
+    try {
+      if (prefix !== undefined) for (const { key, value } of this.#db.getRange(range(prefix))) yield isPointer(key, prefix) ? this.#files.read(value, files) : value;
+    } finally {
+      closeAll(files);
+    }
     const logged = log?.chunk(id);
     if (logged !== undefined) yield logged;
   }
@@ -279,18 +331,37 @@ export class Lmdb extends RawStore {
     this.#db.resetReadTxn();
   }
 
-  #read(id: string): Uint8Array {
+  /** An id's bytes: its chunks, in place or in value files, read into one buffer. */
+  #read(id: string, files = new Map<string, number>()): Uint8Array {
     const prefix = this.#prefix(id, false);
     if (prefix === undefined) return new Uint8Array(0);
-    const parts: Uint8Array[] = [];
-    for (const { value } of this.#db.getRange(range(prefix))) parts.push(value);
-    return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts);
+    const parts: { value: Buffer; length: number; pointer: boolean }[] = [];
+    let total = 0;
+    for (const { key, value } of this.#db.getRange(range(prefix))) {
+      const pointer = isPointer(key, prefix);
+      const length = pointer ? parsePointer(value).length : value.length;
+      parts.push({ value, length, pointer });
+      total += length;
+    }
+    if (parts.length === 0) return new Uint8Array(0);
+    if (parts.length === 1 && !parts[0]!.pointer) return parts[0]!.value;
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const { value, length, pointer } of parts) {
+      if (pointer) this.#files.read(value, files, out, at);
+      else out.set(value, at);
+      at += length;
+    }
+    return out;
   }
 
   #remove(id: string): void {
     const prefix = this.#prefix(id, false);
     if (prefix === undefined) return;
-    for (const key of Array.from(this.#db.getKeys(range(prefix)))) this.#db.removeSync(key);
+    for (const key of Array.from(this.#db.getKeys(range(prefix)))) {
+      if (isPointer(key, prefix)) this.#files.release(this.#db.get(key)!);
+      this.#db.removeSync(key);
+    }
   }
 
   /** The key prefix of an id (`id · 0x00`); long ids go by their hash, registered when writing. */
@@ -306,6 +377,18 @@ export class Lmdb extends RawStore {
     return Buffer.concat([short, Buffer.from([0])]);
   }
 }
+
+/** A chunk's key: `prefix · seq · piece`; a value file's pointer has one more byte (`POINTER_MARK`). */
+function chunkKey(prefix: Buffer, seq: Buffer, piece: number): Buffer {
+  const key = Buffer.allocUnsafe(prefix.length + 12);
+  prefix.copy(key, 0);
+  seq.copy(key, prefix.length);
+  key.writeUInt32BE(piece, prefix.length + 8);
+  return key;
+}
+
+const POINTER_MARK = Buffer.from([1]);
+const isPointer = (key: Buffer, prefix: Buffer) => key.length === prefix.length + 13;
 
 function range(prefix: Buffer): { start: Buffer; end: Buffer } {
   const end = Buffer.from(prefix);

@@ -1,0 +1,170 @@
+/**
+ * Large values of an `Lmdb` store live in append-only *value files* beside the database, and
+ * the database holds a 32-byte pointer to each (a value log, as WiscKey does): LMDB would
+ * copy a large value into its dirty pages and then write those, and on W1-large (100 kB
+ * values) that made it run at about half the speed of one `write` to the page cache.
+ *
+ * - Each writing instance appends to its own file, `values/<id>`, so writers never share a
+ *   file offset. Its bytes are written inside the append's write transaction (so under LMDB's
+ *   writer lock), and fsynced before the commit when the store syncs: a committed pointer
+ *   never points past what is on disk. An aborted transaction leaves unreferenced bytes, which
+ *   the next write overwrites.
+ * - The registry `0x00 'v' · id → live bytes` counts what pointers still reference. A delete
+ *   that brings a file to zero retires it (registry entry removed in the transaction, file
+ *   unlinked after the commit); `drop` retires every file. A writer checks its registry entry
+ *   inside each transaction and starts a new file when its own was retired.
+ * - Readers open the files a read needs and close them when it is done. A file unlinked under
+ *   a reader whose snapshot still points into it gives ENOENT: the read is retried on a fresh
+ *   snapshot, which no longer points there.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from 'lmdb';
+
+const REGISTRY = Buffer.from([0, 0x76]);
+const REGISTRY_END = Buffer.from([0, 0x77]);
+/** A pointer: file id (16 bytes) · offset (8) · length (8). */
+export const POINTER_BYTES = 32;
+
+type Db = Database<Buffer, Buffer>;
+
+/** Where a value is: its file, offset and length. */
+interface Pointer {
+  file: string;
+  offset: number;
+  length: number;
+}
+
+export function parsePointer(p: Buffer): Pointer {
+  return { file: p.subarray(0, 16).toString('hex'), offset: Number(p.readBigUInt64BE(16)), length: Number(p.readBigUInt64BE(24)) };
+}
+
+const registryKey = (file: string) => Buffer.concat([REGISTRY, Buffer.from(file, 'hex')]);
+
+/** The file this instance appends to; `registered` once a commit put it in the registry. */
+interface Writer {
+  file: string;
+  fd: number;
+  size: number;
+  registered: boolean;
+}
+
+/** The value files of one store instance. */
+export class ValueFiles {
+  readonly dir: string;
+  #writer: Writer | undefined;
+  #written = 0; // bytes written by the open transaction
+  #live = new Map<string, number>(); // live-byte changes of the open transaction, by file
+  #retired: string[] = [];
+
+  constructor(storePath: string, readonly sync: boolean) {
+    this.dir = path.join(storePath, 'values');
+  }
+
+  /** Writes `value` to this instance's file and returns its pointer (inside a write transaction). */
+  put(db: Db, value: Uint8Array): Buffer {
+    const w = this.#ownFile(db);
+    const offset = w.size + this.#written;
+    for (let off = 0; off < value.length; ) off += fs.writeSync(w.fd, value, off, value.length - off, offset + off);
+    this.#written += value.length;
+    this.#change(w.file, value.length);
+    const p = Buffer.allocUnsafe(POINTER_BYTES);
+    Buffer.from(w.file, 'hex').copy(p, 0);
+    p.writeBigUInt64BE(BigInt(offset), 16);
+    p.writeBigUInt64BE(BigInt(value.length), 24);
+    return p;
+  }
+
+  /** A pointer's entry is being removed (inside a write transaction). */
+  release(pointer: Buffer): void {
+    const { file, length } = parsePointer(pointer);
+    this.#change(file, -length);
+  }
+
+  /** Retires every file (inside the write transaction that empties the store). */
+  retireAll(db: Db): void {
+    for (const key of db.getKeys({ start: REGISTRY, end: REGISTRY_END })) this.#retired.push(key.subarray(REGISTRY.length).toString('hex'));
+    this.#live.clear();
+  }
+
+  /** Last step of a write transaction: live counts stored, files retired, bytes synced. */
+  beforeCommit(db: Db): void {
+    for (const [file, change] of this.#live) {
+      const key = registryKey(file);
+      const live = (db.get(key)?.readBigUInt64BE(0) ?? 0n) + BigInt(change);
+      if (live > 0n || file === this.#writer?.file) db.putSync(key, u64(live));
+      else {
+        db.removeSync(key);
+        this.#retired.push(file);
+      }
+    }
+    if (this.sync && this.#written > 0) fs.fdatasyncSync(this.#writer!.fd);
+  }
+
+  /** After the transaction: committed, or not. */
+  afterCommit(committed: boolean): void {
+    if (committed && this.#writer) {
+      this.#writer.size += this.#written;
+      this.#writer.registered ||= this.#written > 0 || this.#live.has(this.#writer.file);
+    }
+    const retired = committed ? this.#retired : [];
+    this.#written = 0;
+    this.#live = new Map();
+    this.#retired = [];
+    for (const file of retired) {
+      if (file === this.#writer?.file) this.#closeWriter();
+      fs.rmSync(path.join(this.dir, file), { force: true });
+    }
+  }
+
+  /** Reads pointed-to values; `files` keeps the descriptors one read opened (see `closeAll`). */
+  read(pointer: Buffer, files: Map<string, number>, into?: Uint8Array, at = 0): Uint8Array {
+    const { file, offset, length } = parsePointer(pointer);
+    let fd = files.get(file);
+    if (fd === undefined) files.set(file, (fd = fs.openSync(path.join(this.dir, file), 'r')));
+    const out = into ?? Buffer.allocUnsafe(length);
+    for (let got = 0; got < length; ) {
+      const n = fs.readSync(fd, out, at + got, length - got, offset + got);
+      if (n === 0) throw new Error(`value file ${file} ends before offset ${offset + length}`);
+      got += n;
+    }
+    return into ? out.subarray(at, at + length) : out;
+  }
+
+  close(): void {
+    this.#closeWriter();
+  }
+
+  /** This instance's file, checked against the registry: a retired one is replaced. */
+  #ownFile(db: Db): Writer {
+    const w = this.#writer;
+    if (w && (!w.registered || db.get(registryKey(w.file)) !== undefined)) return w;
+    this.#closeWriter();
+    fs.mkdirSync(this.dir, { recursive: true });
+    const file = randomBytes(16).toString('hex');
+    this.#writer = { file, fd: fs.openSync(path.join(this.dir, file), 'wx'), size: 0, registered: false };
+    return this.#writer;
+  }
+
+  #change(file: string, bytes: number): void {
+    this.#live.set(file, (this.#live.get(file) ?? 0) + bytes);
+  }
+
+  #closeWriter(): void {
+    if (this.#writer) fs.closeSync(this.#writer.fd);
+    this.#writer = undefined;
+  }
+}
+
+/** Closes the descriptors a read opened. */
+export function closeAll(files: Map<string, number>): void {
+  for (const fd of files.values()) fs.closeSync(fd);
+  files.clear();
+}
+
+function u64(n: bigint): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
