@@ -22,6 +22,7 @@ async function verify(store: Partd, writers: number, count: number): Promise<voi
 
 const kinds = [
   ['lmdb', (d: string) => new Lmdb(d)],
+  ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096 })], // values in value files
   ['file', (d: string) => new File(d)],
 ] as const;
 

@@ -152,6 +152,73 @@ describe('Lmdb', () => {
     }
   });
 
+  describe('value files (values of valueFiles bytes and up)', () => {
+    const big = (c: string, n = 100_000) => b(c.repeat(n));
+    const files = (p: Lmdb) => (fs.existsSync(path.join(p.path, 'values')) ? fs.readdirSync(path.join(p.path, 'values')) : []);
+
+    it('hold large values outside the database, in append order with the small ones; delete and drop free them', async () => {
+      const p = new Lmdb();
+      await p.append([['x', big('a')], ['x', b('|small|')], ['y', big('b', 70_000)]]);
+      await p.append({ x: big('c') });
+      expect(files(p)).toHaveLength(1);
+      expect(fs.statSync(path.join(p.path, 'values', files(p)[0]!)).size).toBe(270_000);
+      expect((await p.get(['x', 'y'])).map(str)).toEqual(['a'.repeat(100_000) + '|small|' + 'c'.repeat(100_000), 'b'.repeat(70_000)]);
+      const chunks: string[] = [];
+      for await (const c of p.iterate('x')) chunks.push(str(c));
+      expect(chunks.join('')).toBe(str(await p.get('x')));
+      expect(str((await p.pop('y'))!)).toBe('b'.repeat(70_000));
+      expect(files(p)).toHaveLength(1); // x still points into it
+      await p.delete('x');
+      expect(files(p)).toEqual([]); // nothing points into it: retired
+      await p.append({ z: big('d') });
+      expect(str(await p.get('z'))).toBe('d'.repeat(100_000));
+      await p.drop();
+      expect(files(p)).toEqual([]);
+      await p.append({ z: big('e') }); // usable after drop, in a new file
+      expect(str(await p.get('z'))).toBe('e'.repeat(100_000));
+      await p.close();
+    });
+
+    it('a writer whose file another instance retired starts a new one; readers in other instances see every value', async () => {
+      const dir = path.join(scratch(), 'store');
+      const a = new Lmdb(dir);
+      const other = new Lmdb(dir);
+      await a.append({ x: big('a') });
+      await other.delete('x'); // retires a's file
+      expect(files(a)).toEqual([]);
+      await a.append({ y: big('b') });
+      await other.append({ y: big('c') });
+      expect(files(a)).toHaveLength(2);
+      const reader = new Lmdb(dir, { readOnly: true });
+      expect(str(await reader.get('y'))).toBe('b'.repeat(100_000) + 'c'.repeat(100_000));
+      expect(str(await reader.get('x'))).toBe('');
+      await Promise.all([a.close(), other.close(), reader.close()]);
+      const again = new Lmdb(dir);
+      expect((await again.get('y')).length).toBe(200_000);
+      await again.close();
+    });
+
+    it('a refused appendIf leaves no pointer, and the next append lands where it belongs', async () => {
+      const p = new Lmdb();
+      await expect(async () => p.appendIf({ x: big('a') }, () => {
+        throw new Error('refused');
+      })).rejects.toThrow('refused');
+      expect((await p.get('x')).length).toBe(0);
+      await p.append({ x: big('b') });
+      expect(str(await p.get('x'))).toBe('b'.repeat(100_000));
+      await p.close();
+    });
+
+    it('valueFiles: a number of bytes >= 1, or Infinity to keep every value in LMDB', async () => {
+      expect(() => new Lmdb(undefined, { valueFiles: 0 })).toThrow(/^valueFiles: expected a number of bytes >= 1/);
+      const p = new Lmdb(undefined, { valueFiles: Infinity });
+      await p.append({ x: big('a') });
+      expect(files(p)).toEqual([]);
+      expect((await p.get('x')).length).toBe(100_000);
+      await p.close();
+    });
+  });
+
   it('readOnly: reads what the log holds without writing, and refuses writes', async () => {
     const dir = path.join(scratch(), 'store');
     const writer = new Lmdb(dir);

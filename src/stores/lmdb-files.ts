@@ -93,7 +93,7 @@ export class ValueFiles {
     for (const [file, change] of this.#live) {
       const key = registryKey(file);
       const live = (db.get(key)?.readBigUInt64BE(0) ?? 0n) + BigInt(change);
-      if (live > 0n || file === this.#writer?.file) db.putSync(key, u64(live));
+      if (live > 0n) db.putSync(key, u64(live));
       else {
         db.removeSync(key);
         this.#retired.push(file);
