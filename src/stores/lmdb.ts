@@ -1,20 +1,17 @@
 /** `Lmdb`: the default store, on LMDB (lmdb-js). */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { keyId, type Key } from '../keys.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
 import { ValueFiles, closeAll, parsePointer } from './lmdb-files.js';
+import { POINTER_MARK, chunkKey, isPointer, prefixOf, range, storedIds } from './lmdb-keys.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
 
 const MARKER = '.partd-lmdb';
 /** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
 const MAX_PIECE = 16 << 20;
-/** Ids longer than this (UTF-8 bytes) are stored under a hash; LMDB keys are at most 1978 bytes. */
-const MAX_ID_BYTES = 1024;
 const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
-const NAME_PREFIX = Buffer.from([0, 0x6e]); // hashed id → full id
 
 /** Options of the `Lmdb` store. */
 export interface LmdbOptions {
@@ -50,8 +47,10 @@ export interface LmdbOptions {
  * small values go to a write log first, one entry per call, and are compacted into such
  * chunks in bulk (see lmdb-log.ts): any other operation compacts a non-empty log first
  * (a read-only instance reads the log as it is), so it always sees every key's bytes in
- * append order. Writers are serialised by LMDB across threads and processes; reads take no
- * lock unless they find a log to compact; the map grows on demand.
+ * append order. Large values (`valueFiles`) are written to append-only files beside the
+ * database, which holds a pointer to each in their place (lmdb-files.ts). Writers are
+ * serialised by LMDB across threads and processes; reads take no lock unless they find a log
+ * to compact; the map grows on demand. Key layout: lmdb-keys.ts.
  */
 export class Lmdb extends RawStore {
   /** The store's directory. */
@@ -164,7 +163,7 @@ export class Lmdb extends RawStore {
     const seq = this.#nextSeq();
     let piece = 0; // counts pieces within this call, so repeated ids keep their order
     for (const [id, value] of entries) {
-      const prefix = this.#prefix(id, true);
+      const prefix = prefixOf(this.#db, id, true);
       if (value.length < this.#fileMin) piece = this.#putChunk(prefix, seq, piece, value);
       else this.#db.putSync(Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), this.#files.put(this.#db, value));
     }
@@ -190,7 +189,7 @@ export class Lmdb extends RawStore {
     const { compaction, keys } = this.#readLog();
     const seq = this.#nextSeq();
     const scratch = Buffer.allocUnsafeSlow(compaction.largest); // one buffer for every chunk: LMDB copies each put at once
-    for (const id of compaction.ids()) this.#putChunk(this.#prefix(id, true), seq, 0, compaction.chunk(id, scratch)!);
+    for (const id of compaction.ids()) this.#putChunk(prefixOf(this.#db, id, true), seq, 0, compaction.chunk(id, scratch)!);
     for (const key of keys) this.#db.removeSync(key);
     this.#db.removeSync(LOG_STATS_KEY);
   }
@@ -290,7 +289,7 @@ export class Lmdb extends RawStore {
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     const log = this.#settle();
-    const prefix = this.#prefix(id, false);
+    const prefix = prefixOf(this.#db, id, false);
     const files = new Map<string, number>();
     try {
       if (prefix !== undefined) for (const { key, value } of this.#db.getRange(range(prefix))) yield isPointer(key, prefix) ? this.#files.read(value, files) : value;
@@ -304,26 +303,11 @@ export class Lmdb extends RawStore {
   async *listIds(): AsyncGenerator<string> {
     const log = this.#settle();
     const stored = new Set<string>();
-    for (const id of this.#storedIds()) {
+    for (const id of storedIds(this.#db)) {
       if (log) stored.add(id);
       yield id;
     }
     if (log) for (const id of log.ids()) if (!stored.has(id)) yield id;
-  }
-
-  /** Ids with chunks in place (not those only in the log). */
-  *#storedIds(): Generator<string> {
-    let start: Buffer = Buffer.from([1]);
-    for (;;) {
-      let first: Buffer | undefined;
-      for (const key of this.#db.getKeys({ start, limit: 1 })) first = key;
-      if (first === undefined) return;
-      const end = first.indexOf(0);
-      const prefix = first.subarray(0, end);
-      const short = prefix.toString('utf8');
-      yield short.startsWith('~#') ? this.#db.get(Buffer.concat([NAME_PREFIX, prefix]))!.toString('utf8') : short;
-      start = Buffer.concat([prefix, Buffer.from([1])]); // skip the rest of this id's chunks
-    }
   }
 
   /** Reads see every commit made so far, by any thread or process (lmdb-js otherwise reuses a snapshot for a while). */
@@ -333,7 +317,7 @@ export class Lmdb extends RawStore {
 
   /** An id's bytes: its chunks, in place or in value files, read into one buffer. */
   #read(id: string, files = new Map<string, number>()): Uint8Array {
-    const prefix = this.#prefix(id, false);
+    const prefix = prefixOf(this.#db, id, false);
     if (prefix === undefined) return new Uint8Array(0);
     const parts: { value: Buffer; length: number; pointer: boolean }[] = [];
     let total = 0;
@@ -356,7 +340,7 @@ export class Lmdb extends RawStore {
   }
 
   #remove(id: string): void {
-    const prefix = this.#prefix(id, false);
+    const prefix = prefixOf(this.#db, id, false);
     if (prefix === undefined) return;
     for (const key of Array.from(this.#db.getKeys(range(prefix)))) {
       if (isPointer(key, prefix)) this.#files.release(this.#db.get(key)!);
@@ -364,34 +348,4 @@ export class Lmdb extends RawStore {
     }
   }
 
-  /** The key prefix of an id (`id · 0x00`); long ids go by their hash, registered when writing. */
-  #prefix(id: string, writing: true): Buffer;
-  #prefix(id: string, writing: false): Buffer | undefined;
-  #prefix(id: string, writing: boolean): Buffer | undefined {
-    const bytes = Buffer.from(id, 'utf8');
-    if (bytes.length <= MAX_ID_BYTES) return Buffer.concat([bytes, Buffer.from([0])]);
-    const short = Buffer.from(`~#${createHash('sha256').update(bytes).digest('hex')}`);
-    const nameKey = Buffer.concat([NAME_PREFIX, short]);
-    if (writing) this.#db.putSync(nameKey, bytes);
-    else if (this.#db.get(nameKey) === undefined) return undefined;
-    return Buffer.concat([short, Buffer.from([0])]);
-  }
-}
-
-/** A chunk's key: `prefix · seq · piece`; a value file's pointer has one more byte (`POINTER_MARK`). */
-function chunkKey(prefix: Buffer, seq: Buffer, piece: number): Buffer {
-  const key = Buffer.allocUnsafe(prefix.length + 12);
-  prefix.copy(key, 0);
-  seq.copy(key, prefix.length);
-  key.writeUInt32BE(piece, prefix.length + 8);
-  return key;
-}
-
-const POINTER_MARK = Buffer.from([1]);
-const isPointer = (key: Buffer, prefix: Buffer) => key.length === prefix.length + 13;
-
-function range(prefix: Buffer): { start: Buffer; end: Buffer } {
-  const end = Buffer.from(prefix);
-  end[end.length - 1] = 1;
-  return { start: prefix, end };
 }
