@@ -102,6 +102,7 @@ export class File extends RawStore {
 
   async closeStore(): Promise<void> {
     await this.#locked(() => undefined); // let calls in flight finish first
+    await this.#lock.close();
     this.#journal.close();
     this.#dir.close();
   }
