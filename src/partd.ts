@@ -144,6 +144,14 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
     return values;
   }
 
+  /**
+   * `popIds`, each id's value as the chunks it was appended in, when the store keeps them apart
+   * (`Dict` does: no copy to join them); by default one chunk per id.
+   */
+  async popChunkIds(ids: readonly string[]): Promise<Out[][]> {
+    return (await this.popIds(ids)).map((v) => [v]);
+  }
+
   async #read(method: string, keys: Keys, read: (ids: string[]) => Promise<Out[]>): Promise<Out | Nested<Out>> {
     this.assertOpen(method);
     if (!Array.isArray(keys)) return (await read([keyId(keys, 'key')]))[0]!;

@@ -38,6 +38,29 @@ describe('Spill (partd test_buffer)', () => {
     expect(a.closed && s.closed).toBe(true);
   });
 
+  it('moves chunks of 64 KiB and up to the slow store as they were appended, joins smaller ones', async () => {
+    const received: [string, number][] = [];
+    class Recording extends Dict {
+      override async appendIds(entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+        for (const [id, v] of entries) received.push([id, v.length]);
+        return super.appendIds(entries);
+      }
+    }
+    const fast = new Dict();
+    const big = (n: number) => new Uint8Array(100_000).fill(n);
+    const p = new Spill(fast, new Recording(), 250_000);
+    for (const n of [1, 2, 3]) await p.append({ a: big(n) }); // the third passes the budget
+    expect(received).toEqual([['a', 100_000], ['a', 100_000], ['a', 100_000]]);
+    expect([...(await p.get('a'))].filter((_, i) => i % 100_000 === 0)).toEqual([1, 2, 3]); // in order
+    received.length = 0;
+    const q = new Spill(new Dict(), new Recording(), 1000);
+    for (const c of 'xyz') await q.append({ s: b(c.repeat(400)) });
+    expect(received).toEqual([['s', 1200]]);
+    expect(str(await q.get('s'))).toBe('x'.repeat(400) + 'y'.repeat(400) + 'z'.repeat(400));
+    expect(await fast.popChunkIds(['none'])).toEqual([[]]);
+    await Promise.all([p.close(), q.close()]);
+  });
+
   it('keysToFlush matches partd', () => {
     expect(keysToFlush({ a: 20, b: 10, c: 15, d: 15, e: 10, f: 25, g: 5 }, 0.5)).toEqual(['f', 'a']);
     expect(keysToFlush(new Map([['only', 3]]), 0.1)).toEqual(['only']);

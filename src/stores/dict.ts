@@ -53,6 +53,14 @@ export class Dict extends RawStore {
     });
   }
 
+  override async popChunkIds(ids: readonly string[]): Promise<Uint8Array[][]> {
+    return ids.map((id) => {
+      const slot = this.#slots.get(id);
+      this.#slots.delete(id);
+      return slot === undefined ? [] : slot.len > 0 ? [slot.buf.subarray(0, slot.len), ...slot.chunks] : slot.chunks;
+    });
+  }
+
   async setId(id: string, value: Uint8Array): Promise<void> {
     this.#slots.delete(id);
     await this.appendIds([[id, value]]);

@@ -40,17 +40,24 @@ export class File extends RawStore {
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     await this.#locked(() => {
-      const writes = entries.filter(([, value]) => value.length > 0); // a key exists only while it holds bytes
-      const files = writes.map(([id]) => this.#fileOf(id));
+      // Each file's values in call order, so a file is opened once per call (a key exists only while it holds bytes).
+      const writes = new Map<string, { id: string; values: Uint8Array[] }>();
+      for (const [id, value] of entries) {
+        if (value.length === 0) continue;
+        const file = this.#fileOf(id);
+        const w = writes.get(file);
+        if (w) w.values.push(value);
+        else writes.set(file, { id, values: [value] });
+      }
       // The journal holds every file's size before this call: a holder killed mid-call is rolled
       // back by the next one to take the lock, so no reader ever sees half a call or a torn value.
-      const before = new Map(files.map((f) => [f, sizeOf(f)] as const));
+      const before = new Map([...writes.keys()].map((f) => [f, sizeOf(f)] as const));
       this.#journal.begin(before);
       try {
-        writes.forEach(([id, value], i) => {
-          appendTo(files[i]!, value);
-          this.#rememberId(files[i]!, id);
-        });
+        for (const [file, { id, values }] of writes) {
+          appendTo(file, values);
+          this.#rememberId(file, id);
+        }
       } catch (e) {
         rollBack(before);
         throw e;
@@ -229,7 +236,7 @@ class Journal {
   }
 }
 
-function appendTo(file: string, value: Uint8Array): void {
+function appendTo(file: string, values: readonly Uint8Array[]): void {
   let fd: number;
   try {
     fd = fs.openSync(file, 'a');
@@ -239,7 +246,7 @@ function appendTo(file: string, value: Uint8Array): void {
     fd = fs.openSync(file, 'a');
   }
   try {
-    writeAll(fd, value);
+    for (const value of values) writeAll(fd, value);
   } finally {
     fs.closeSync(fd);
   }

@@ -30,6 +30,9 @@ export function keysToFlush<K>(
   return top.slice(0, Math.min(maxCount, Math.max(1, count))).map(([k]) => k);
 }
 
+/** Chunks at least this large on average move to the slow store one by one, not joined. */
+const PASS_CHUNKS_BYTES = 64 << 10;
+
 /**
  * A fast store (usually `Dict`) in front of a slow one (usually `Lmdb` or `File`). When the
  * fast store holds more than `availableMemory` bytes, its largest keys move to the slow
@@ -148,11 +151,20 @@ export class Spill extends RawStore {
 
   async #flush(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const values = await this.fast.popIds(ids);
+    const chunks = await this.fast.popChunkIds(ids);
+    const entries: Entry<Uint8Array>[] = [];
+    ids.forEach((id, i) => {
+      const list = chunks[i]!.filter((c) => c.length > 0);
+      const bytes = list.reduce((n, c) => n + c.length, 0);
+      // Large chunks move as they are (no copy to join them; Lmdb writes each to a value file),
+      // small ones joined: slow stores pay per entry.
+      if (list.length > 1 && bytes < PASS_CHUNKS_BYTES * list.length) entries.push([id, concatBytes(list)]);
+      else for (const c of list) entries.push([id, c]);
+    });
     try {
-      await this.slow.appendIds(ids.map((id, i) => [id, values[i]!] as const));
+      await this.slow.appendIds(entries);
     } catch (e) {
-      await this.fast.appendIds(ids.map((id, i) => [id, values[i]!] as const)); // put them back: nothing is lost
+      await this.fast.appendIds(entries); // put them back: nothing is lost
       throw e;
     }
     ids.forEach((id) => this.#forget(id));
