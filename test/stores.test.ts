@@ -240,6 +240,17 @@ describe('Lmdb', () => {
       await again.close();
     });
 
+    it('iterate reads a large value in pieces of at most 16 MiB', async () => {
+      const p = new Lmdb();
+      const value = new Uint8Array(20 << 20).map((_, i) => i % 251);
+      await p.append({ v: value });
+      const pieces: Uint8Array[] = [];
+      for await (const c of p.iterate('v')) pieces.push(c);
+      expect(pieces.map((c) => c.length)).toEqual([16 << 20, 4 << 20]);
+      expect(Buffer.concat(pieces).equals(value)).toBe(true);
+      await p.close();
+    });
+
     it('a refused appendIf leaves no pointer, and the next append lands where it belongs', async () => {
       const p = new Lmdb();
       await expect(async () => p.appendIf({ x: big('a') }, () => {

@@ -121,15 +121,27 @@ export class ValueFiles {
   /** Reads pointed-to values; `files` keeps the descriptors one read opened (see `closeAll`). */
   read(pointer: Buffer, files: Map<string, number>, into?: Uint8Array, at = 0): Uint8Array {
     const { file, offset, length } = parsePointer(pointer);
+    return this.#readAt(files, file, offset, length, into ?? Buffer.allocUnsafe(length), into ? at : 0);
+  }
+
+  /** A pointed-to value in pieces of at most `max` bytes (`iterate` never holds more at once). */
+  *pieces(pointer: Buffer, files: Map<string, number>, max: number): Generator<Uint8Array> {
+    const { file, offset, length } = parsePointer(pointer);
+    for (let off = 0; off < length; off += max) {
+      const n = Math.min(max, length - off);
+      yield this.#readAt(files, file, offset + off, n, Buffer.allocUnsafe(n), 0);
+    }
+  }
+
+  #readAt(files: Map<string, number>, file: string, offset: number, length: number, out: Uint8Array, at: number): Uint8Array {
     let fd = files.get(file);
     if (fd === undefined) files.set(file, (fd = fs.openSync(path.join(this.dir, file), 'r')));
-    const out = into ?? Buffer.allocUnsafe(length);
     for (let got = 0; got < length; ) {
       const n = fs.readSync(fd, out, at + got, length - got, offset + got);
       if (n === 0) throw new Error(`value file ${file} ends before offset ${offset + length}`);
       got += n;
     }
-    return into ? out.subarray(at, at + length) : out;
+    return out.subarray(at, at + length);
   }
 
   close(): void {

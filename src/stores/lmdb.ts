@@ -292,7 +292,12 @@ export class Lmdb extends RawStore {
     const prefix = prefixOf(this.#db, id, false);
     const files = new Map<string, number>();
     try {
-      if (prefix !== undefined) for (const { key, value } of this.#db.getRange(range(prefix))) yield isPointer(key, prefix) ? this.#files.read(value, files) : value;
+      if (prefix !== undefined) {
+        for (const { key, value } of this.#db.getRange(range(prefix))) {
+          if (isPointer(key, prefix)) yield* this.#files.pieces(value, files, MAX_PIECE);
+          else yield value;
+        }
+      }
     } finally {
       closeAll(files);
     }
