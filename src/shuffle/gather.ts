@@ -3,7 +3,21 @@ import { loadRef, type ResolvedRef } from './modules.js';
 import { groupsOf, type StateBlock } from './groups.js';
 import { aggregator, type Aggregator, type PlannedAgg } from './reducers.js';
 import { trigger, type Fault } from './faults.js';
-import { openShuffleStore } from './scatter.js';
+import { Msgpack } from '../layers/values.js';
+import { Lmdb } from '../stores/lmdb.js';
+
+const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
+/** The store at `path`, opened once per thread. */
+function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
+  let s = stores.get(path);
+  if (!s) {
+    // Read-only: workers never write (commits go through the coordinator, see scatter.ts).
+    const raw = new Lmdb(path, { readOnly: true });
+    s = { raw, codec: new Msgpack(raw) };
+    stores.set(path, s);
+  }
+  return s;
+}
 
 /** A custom gather reducer: the partition's record batches in, any structured-clonable value out. */
 export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable<T[]>, partition: number) => R | Promise<R>;

@@ -267,7 +267,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   };
   const phase: Phase = {
     p, pool, queue, states, progress,
-    task: { key: p.key, partitions: p.partitions, store: p.store.path, budget: Math.max(MiB, Math.floor(p.memory / p.workers)), onBadRecord: p.onBadRecord, group, faults: p.faults },
+    task: { key: p.key, partitions: p.partitions, budget: Math.max(MiB, Math.floor(p.memory / p.workers)), onBadRecord: p.onBadRecord, group, faults: p.faults },
   };
 
   /** Runs sessions, one after another as they fail, until the queue is empty. */

@@ -19,7 +19,7 @@ import { keyId } from '../keys.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { SplitPart } from './commits.js';
 import { trigger, type Fault } from './faults.js';
-import { Lmdb } from '../stores/lmdb.js';
+import { Dict } from '../stores/dict.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
 import { groupsOf } from './groups.js';
@@ -35,8 +35,6 @@ export type KeySpec = { field: string } | ResolvedRef;
 export interface ScatterTask {
   key: KeySpec;
   partitions: number;
-  /** Path of the Lmdb store. */
-  store: string;
   /** Encoded bytes to buffer before committing. */
   budget: number;
   onBadRecord: 'error' | 'skip';
@@ -85,18 +83,12 @@ const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
 
-const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
-/** The store at `path`, opened once per thread. */
-export function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
-  let s = stores.get(path);
-  if (!s) {
-    // Read-only: workers never write (commits go through the coordinator, see the top of this file).
-    const raw = new Lmdb(path, { readOnly: true });
-    s = { raw, codec: new Msgpack(raw) };
-    stores.set(path, s);
-  }
-  return s;
-}
+/**
+ * Frames chunks as the `Msgpack` layer stores them; it never appends (the coordinator writes).
+ * A session opens no store at all: a worker terminated (on an abort) while lmdb-js was
+ * opening one aborted the whole process ("napi_throw" during termination).
+ */
+const framer = new Msgpack(new Dict());
 
 /** Makes the key function of a spec. */
 export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => unknown> {
@@ -121,7 +113,6 @@ function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignmen
 
 /** Runs one scatter session. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
-  const { codec } = openShuffleStore(task.store);
   const next = assignments(task.port);
   try {
     let a = await next(); // first: a failure to load the modules below is then blamed on a split
@@ -149,7 +140,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
 
     const emit = (p: number, values: unknown[]) => {
-      const chunk = codec.frameOf(values);
+      const chunk = framer.frameOf(values);
       pending.push([keyId(p), chunk]);
       pendingBytes += chunk.length;
     };
