@@ -92,6 +92,16 @@ describe('generator input', () => {
     expect([...splitsBy.values()].reduce((n, s) => n + s.size, 0)).toBe(10);
   });
 
+  it('an abort during the gather lets running gather tasks finish, then rejects with AbortError', async () => {
+    const controller = new AbortController();
+    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 4000 }, key: 'key', partitions: 8, workers: 2, signal: controller.signal });
+    const t0 = Date.now();
+    setTimeout(() => controller.abort(), 150);
+    await expect(h.gather({ module: mods, export: 'slowCount' })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await h.gather({ module: mods, export: 'countIds' }).catch((e: Error) => e.name)).toBe('AbortError'); // the job stays aborted
+  });
+
   it('takes the key from a function module', async () => {
     await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 3000 }, key: { module: mods, export: 'tagParity' }, partitions: 5, workers: 2 });
     expect(await partitionsOf(h)).toEqual(partitionReference(fixtureRecords(0, 3000), (r) => `${r.tag}:${r.id % 2}`, 5));

@@ -40,28 +40,37 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   let finished = false;
   let done = 0;
   const retried = { retried: 0 };
-  const work = Promise.all(
-    gatherBatches(p.partitions, pool.threads).map((partitions) =>
-      withRetries(p, pool, partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`, retried, (attempt) =>
-        pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout }),
-      ).then((batch) => {
-        results.push(...batch); // one result per partition, whatever the attempts
-        done += batch.length;
-        p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
-        wake?.();
-      }),
-    ),
-  ).then(
-    () => void (finished = true),
-    (e: unknown) => void ((failure ??= e), (finished = true)),
-  ).finally(() => wake?.());
-  while (true) {
-    while (results.length > 0) yield results.shift()!;
+  p.signal?.throwIfAborted();
+  // Gather tasks read LMDB in native code, where a terminated worker takes the process down
+  // ("napi_throw"): an abort lets them finish (pool.ts), and the phase ends only once every
+  // task has settled, so the pool is never closed under a running one.
+  const tasks = gatherBatches(p.partitions, pool.threads).map((partitions) =>
+    withRetries(p, pool, partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`, retried, (attempt) =>
+      pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout, graceful: true }),
+    ).then((batch) => {
+      results.push(...batch); // one result per partition, whatever the attempts
+      done += batch.length;
+      p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
+      wake?.();
+    }),
+  );
+  const settled = Promise.allSettled(tasks).then((all) => {
+    const rejected = all.find((r) => r.status === 'rejected');
+    if (rejected) failure = rejected.reason;
+    else if (pool.aborted) failure = p.signal?.reason ?? new Error('aborted');
+    finished = true;
+    wake?.();
+  });
+  try {
+    while (true) {
+      while (results.length > 0) yield results.shift()!;
+      if (finished) break;
+      await new Promise<void>((r) => (wake = r));
+    }
     if (failure !== undefined) throw p.signal?.aborted ? p.signal.reason : failure;
-    if (finished) break;
-    await new Promise<void>((r) => (wake = r));
+  } finally {
+    await settled; // also when the consumer stops early
   }
-  await work;
 }
 
 /** The handle `shuffle` returns: the shuffled store, partition by partition. */

@@ -16,6 +16,9 @@ function workerFile(): string {
   throw new Error('partd: dist/workers/entry.cjs is missing; run `npm run build` first');
 }
 
+/** How long a `graceful` task may run on after an abort. */
+const GRACE_MS = 2000;
+
 /** A task that outlived its timeout; its worker was terminated. */
 export class TaskTimeoutError extends Error {
   override name = 'TaskTimeoutError';
@@ -25,6 +28,8 @@ export class TaskTimeoutError extends Error {
 export class WorkerPool {
   readonly #pool: Piscina;
   readonly #abort = new AbortController();
+  /** Aborted GRACE_MS after `#abort`: what stops `graceful` tasks that did not finish by then. */
+  readonly #late = new AbortController();
 
   constructor(readonly threads: number, options: { heapMB?: number; signal?: AbortSignal } = {}) {
     this.#pool = new Piscina({
@@ -35,7 +40,7 @@ export class WorkerPool {
       concurrentTasksPerWorker: 1,
       resourceLimits: options.heapMB ? { maxOldGenerationSizeMb: options.heapMB } : undefined,
     });
-    setMaxListeners(0, this.#abort.signal); // one listener per queued task
+    setMaxListeners(0, this.#abort.signal, this.#late.signal); // one listener per queued task
     options.signal?.addEventListener('abort', () => this.abort(options.signal!.reason), { once: true });
   }
 
@@ -46,12 +51,15 @@ export class WorkerPool {
 
   /**
    * Runs a task. A worker that throws, exits, runs out of memory or outlives `timeoutMs`
-   * (then it is terminated) rejects this task only; Piscina replaces the worker.
+   * (then it is terminated) rejects this task only; Piscina replaces the worker. A `graceful`
+   * task (one that runs lmdb-js's native code, which a terminated thread turns into a process
+   * abort) is left to finish when the job aborts, and terminated only GRACE_MS later.
    */
-  async run<R>(name: 'scatter' | 'gather', task: unknown, options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[] } = {}): Promise<R> {
+  async run<R>(name: 'scatter' | 'gather', task: unknown, options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[]; graceful?: boolean } = {}): Promise<R> {
     const { timeoutMs } = options;
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([this.#abort.signal, ...(timeout ? [timeout] : []), ...(options.signal ? [options.signal] : [])]);
+    const job = options.graceful ? this.#late.signal : this.#abort.signal;
+    const signal = AbortSignal.any([job, ...(timeout ? [timeout] : []), ...(options.signal ? [options.signal] : [])]);
     try {
       return unwrap<R>(await this.#pool.run(task, { name, signal, transferList: options.transferList as never }));
     } catch (e) {
@@ -60,9 +68,11 @@ export class WorkerPool {
     }
   }
 
-  /** Stops every task: running ones are terminated, queued ones rejected. */
+  /** Stops every task: running ones are terminated (graceful ones GRACE_MS later), queued ones rejected. */
   abort(reason?: unknown): void {
+    if (this.aborted) return;
     this.#abort.abort(reason);
+    setTimeout(() => this.#late.abort(reason), GRACE_MS).unref();
   }
 
   /** Stops the threads. */
