@@ -10,13 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { keyId } from '../keys.js';
 import type { Entry } from '../partd.js';
-import { commitGuard, grantLease, markerKey, readMarkers, type PartMarker } from './commits.js';
+import { commitGuard, grantLease, markerKey, readMarkers } from './commits.js';
 import { trigger } from './faults.js';
 import type { Plan } from './options.js';
 import { TaskTimeoutError, type WorkerPool } from './pool.js';
 import { giveUp, retryable } from './retries.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './scatter.js';
 import { describeSplit, type SplitSpec } from './splits.js';
+import { Progress, SplitQueue, fileBytes, final, type SplitState } from './split-queue.js';
 
 /** Counts of one shuffle. */
 export interface ShuffleStats {
@@ -37,71 +38,10 @@ const BATCH_RECORDS = 10_000;
 /** A session commits once it has read this much since its last commit: what a retry may redo. */
 const RETRY_BOUND = { records: 8_000_000, bytes: 256 * MiB };
 
-/** A split and what is known of it. */
-interface SplitState {
-  spec: SplitSpec;
-  /** Its committed parts, in order (read from the store when resuming). */
-  committed: PartMarker[];
-  /** Why its attempts failed. */
-  causes: Error[];
-  /** What its last complete read counted, for progress. */
-  read?: { records: number };
-}
-
-const final = (s: SplitState) => s.committed.at(-1)?.final === true;
-const fileBytes = (spec: SplitSpec) => (spec.kind === 'ndjson' || spec.kind === 'csv' ? spec.end - spec.start : 0);
-
 /** How much of a retry bound a split fills. */
 function weight(spec: SplitSpec): number {
   if (spec.kind === 'records') return 1; // the coordinator holds the batch until it is committed
   return spec.kind === 'range' ? (spec.end - spec.start) / RETRY_BOUND.records : fileBytes(spec) / RETRY_BOUND.bytes;
-}
-
-/** Splits waiting for a session; `take` waits while more may come. */
-class SplitQueue {
-  readonly #items: SplitState[] = [];
-  #closed = false;
-  #waiters: (() => void)[] = [];
-
-  get length(): number {
-    return this.#items.length;
-  }
-
-  push(...states: SplitState[]): void {
-    this.#items.push(...states);
-    this.#wake();
-  }
-
-  /** Puts splits back at the front (a failed session's), in split order. */
-  returnSplits(states: Iterable<SplitState>): void {
-    this.#items.unshift(...[...states].sort((a, b) => a.spec.index - b.spec.index));
-    this.#wake();
-  }
-
-  /** No more splits will be pushed (returned ones still may). */
-  close(): void {
-    this.#closed = true;
-    this.#wake();
-  }
-
-  /** The next split; null when the queue is closed and empty. */
-  async take(): Promise<SplitState | null> {
-    while (this.#items.length === 0 && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
-    const s = this.#items.shift() ?? null;
-    this.#wake(); // room for the input loop
-    return s;
-  }
-
-  /** Resolves once fewer than `n` splits wait. */
-  async room(n: number): Promise<void> {
-    while (this.#items.length >= n) await new Promise<void>((r) => this.#waiters.push(r));
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    waiters.forEach((w) => w());
-  }
 }
 
 /** What the sessions of one phase share. */
@@ -112,34 +52,6 @@ interface Phase {
   states: Map<number, SplitState>;
   task: Omit<ScatterTask, 'port'>;
   progress: Progress;
-}
-
-/** The progress events of the phase, from running totals (a records input may make many thousand splits). */
-class Progress {
-  records = 0;
-  bytesRead = 0;
-  bytesAppended = 0;
-  splitsDone = 0;
-
-  constructor(readonly p: Plan, readonly states: Map<number, SplitState>, readonly planned: boolean) {}
-
-  /** A split read to its end (again, after a retry: it replaces the earlier report). */
-  read(s: SplitState, r: { records: number }): void {
-    if (s.read === undefined) (this.splitsDone++, (this.bytesRead += fileBytes(s.spec)));
-    this.records += r.records - (s.read?.records ?? 0);
-    s.read = r;
-    this.emit();
-  }
-
-  committed(bytes: number): void {
-    this.bytesAppended += bytes;
-    this.emit();
-  }
-
-  emit(): void {
-    const { records, bytesRead, bytesAppended, splitsDone } = this;
-    this.p.progress({ phase: 'scatter', records, bytesRead, bytesTotal: this.p.bytesTotal, bytesAppended, splitsDone, splits: this.planned ? this.states.size : undefined });
-  }
 }
 
 /** One scatter session: a pool task that reads the splits it is handed, and its commits. */

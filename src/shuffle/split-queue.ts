@@ -1,0 +1,96 @@
+/**
+ * The splits of a scatter phase: what is known of each, the queue sessions take them from, and
+ * the progress events they make (scatter-phase.ts runs the sessions).
+ */
+import type { PartMarker } from './commits.js';
+import type { Plan } from './options.js';
+import type { SplitSpec } from './splits.js';
+
+/** A split and what is known of it. */
+export interface SplitState {
+  spec: SplitSpec;
+  /** Its committed parts, in order (read from the store when resuming). */
+  committed: PartMarker[];
+  /** Why its attempts failed. */
+  causes: Error[];
+  /** What its last complete read counted, for progress. */
+  read?: { records: number };
+}
+
+export const final = (s: SplitState) => s.committed.at(-1)?.final === true;
+export const fileBytes = (spec: SplitSpec) => (spec.kind === 'ndjson' || spec.kind === 'csv' ? spec.end - spec.start : 0);
+
+/** Splits waiting for a session; `take` waits while more may come. */
+export class SplitQueue {
+  readonly #items: SplitState[] = [];
+  #closed = false;
+  #waiters: (() => void)[] = [];
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  push(...states: SplitState[]): void {
+    this.#items.push(...states);
+    this.#wake();
+  }
+
+  /** Puts splits back at the front (a failed session's), in split order. */
+  returnSplits(states: Iterable<SplitState>): void {
+    this.#items.unshift(...[...states].sort((a, b) => a.spec.index - b.spec.index));
+    this.#wake();
+  }
+
+  /** No more splits will be pushed (returned ones still may). */
+  close(): void {
+    this.#closed = true;
+    this.#wake();
+  }
+
+  /** The next split; null when the queue is closed and empty. */
+  async take(): Promise<SplitState | null> {
+    while (this.#items.length === 0 && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
+    const s = this.#items.shift() ?? null;
+    this.#wake(); // room for the input loop
+    return s;
+  }
+
+  /** Resolves once fewer than `n` splits wait. */
+  async room(n: number): Promise<void> {
+    while (this.#items.length >= n) await new Promise<void>((r) => this.#waiters.push(r));
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    waiters.forEach((w) => w());
+  }
+}
+
+/** The progress events of the phase, from running totals (a records input may make many thousand splits). */
+export class Progress {
+  records = 0;
+  bytesRead = 0;
+  bytesAppended = 0;
+  splitsDone = 0;
+
+  constructor(readonly p: Plan, readonly states: Map<number, SplitState>, readonly planned: boolean) {}
+
+  /** A split read to its end (again, after a retry: it replaces the earlier report). */
+  read(s: SplitState, r: { records: number }): void {
+    if (s.read === undefined) (this.splitsDone++, (this.bytesRead += fileBytes(s.spec)));
+    this.records += r.records - (s.read?.records ?? 0);
+    s.read = r;
+    this.emit();
+  }
+
+  committed(bytes: number): void {
+    this.bytesAppended += bytes;
+    this.emit();
+  }
+
+  emit(): void {
+    const { records, bytesRead, bytesAppended, splitsDone } = this;
+    this.p.progress({ phase: 'scatter', records, bytesRead, bytesTotal: this.p.bytesTotal, bytesAppended, splitsDone, splits: this.planned ? this.states.size : undefined });
+  }
+}
