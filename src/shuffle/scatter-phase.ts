@@ -17,7 +17,7 @@ import { TaskTimeoutError, type WorkerPool } from './pool.js';
 import { giveUp, retryable } from './retries.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './scatter.js';
 import { describeSplit, type SplitSpec } from './splits.js';
-import { Progress, SplitQueue, fileBytes, final, type SplitState } from './split-queue.js';
+import { Progress, SplitQueue, committedSum, fileBytes, final, type SplitState } from './split-queue.js';
 
 /** Counts of one shuffle. */
 export interface ShuffleStats {
@@ -167,15 +167,15 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const input = p.input;
   const records = 'records' in input;
   const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, scatterSeconds: 0 };
-  const count = (field: 'records' | 'bad' | 'bytes') => [...states.values()].reduce((n, s) => n + s.committed.reduce((m, x) => m + x[field], 0), 0);
+  const count = (field: 'records' | 'bad' | 'bytes') => [...states.values()].reduce((n, s) => n + committedSum(s, field), 0);
   const progress = new Progress(p, states, !records);
   const add = async (spec: SplitSpec) => {
     const s: SplitState = { spec, committed: await readMarkers(p.store, spec.index), causes: [] };
     states.set(spec.index, s);
     if (!final(s)) return queue.push(s);
     // committed by a former run: not redone
-    progress.read(s, { records: s.committed.reduce((n, x) => n + x.records, 0) });
-    progress.committed(s.committed.reduce((n, x) => n + x.bytes, 0));
+    progress.read(s, { records: committedSum(s, 'records') });
+    progress.committed(committedSum(s, 'bytes'));
   };
   const phase: Phase = {
     p, pool, queue, states, progress,

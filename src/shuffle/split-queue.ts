@@ -18,6 +18,8 @@ export interface SplitState {
 }
 
 export const final = (s: SplitState) => s.committed.at(-1)?.final === true;
+/** A count over a split's committed parts. */
+export const committedSum = (s: SplitState, field: 'records' | 'bad' | 'bytes') => s.committed.reduce((n, x) => n + x[field], 0);
 export const fileBytes = (spec: SplitSpec) => (spec.kind === 'ndjson' || spec.kind === 'csv' ? spec.end - spec.start : 0);
 
 /** Splits waiting for a session; `take` waits while more may come. */
