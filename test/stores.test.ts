@@ -259,6 +259,12 @@ describe('Lmdb', () => {
       expect((await p.get('x')).length).toBe(0);
       await p.append({ x: big('b') });
       expect(str(await p.get('x'))).toBe('b'.repeat(100_000));
+      const fds = () => fs.readdirSync('/proc/self/fd').length;
+      const before = fds();
+      let seen = '';
+      for (let i = 0; i < 20; i++) p.appendIf({ n: b(String(i)) }, (get) => void (seen = str(get('x')))); // the check reads a value file
+      expect(seen).toBe('b'.repeat(100_000));
+      expect(fds()).toBe(before); // and closes it
       await p.close();
     });
 

@@ -111,7 +111,7 @@ export class Lmdb extends RawStore {
   appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.#transaction('appendIf', () => {
       this.#compact();
-      check((key) => this.#read(keyId(key, 'key')));
+      check((key) => this.#reading((files) => this.#read(keyId(key, 'key'), files), 0)); // no retry: inside the writer lock, nothing retires a file
       this.#write(entries, false);
       afterWrites?.();
     });
@@ -321,7 +321,7 @@ export class Lmdb extends RawStore {
   }
 
   /** An id's bytes: its chunks, in place or in value files, read into one buffer. */
-  #read(id: string, files = new Map<string, number>()): Uint8Array {
+  #read(id: string, files: Map<string, number>): Uint8Array {
     const prefix = prefixOf(this.#db, id, false);
     if (prefix === undefined) return new Uint8Array(0);
     const parts: { value: Buffer; length: number; pointer: boolean }[] = [];
