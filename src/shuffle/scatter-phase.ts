@@ -75,11 +75,14 @@ class Session {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (m: SessionMessage) => (m.type === 'next' ? void this.#next(m.read, port1) : this.#commit(m)));
     const committed = new Promise<void>((resolve) => (this.#allCommitted = resolve));
+    // Listened to from the start: a timeout may fire before the last commits are awaited.
+    const failed = new Promise<never>((_, reject) => this.#failed.signal.addEventListener('abort', () => reject(this.error), { once: true }));
+    failed.catch(() => undefined);
     try {
       const task: ScatterTask = { ...this.phase.task, port: port2 };
       const result = await this.phase.pool.run<ScatterResult>('scatter', task, { signal: this.#failed.signal, transferList: [port2] });
       this.#awaited = result.commits;
-      if (this.#commits < this.#awaited) await Promise.race([committed, new Promise((_, reject) => this.#failed.signal.addEventListener('abort', () => reject(this.error)))]);
+      if (this.#commits < this.#awaited) await Promise.race([committed, failed]);
       if (this.held.size > 0) throw new Error(`a scatter session ended with ${this.held.size} split(s) uncommitted`);
     } catch (e) {
       throw this.error ?? e; // a refused commit or a timeout stopped the worker: report why
