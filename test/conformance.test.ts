@@ -12,6 +12,7 @@ const raws: [string, () => Raw][] = [
   ['Spill(Dict, Dict, 10)', () => new Spill(new Dict(), new Dict(), 10)],
   ['Spill(Dict, Lmdb, 10)', () => new Spill(new Dict(), new Lmdb(), 10)],
   ['Spill(Dict, File, 1000)', () => new Spill(new Dict(), new File(), 1000)],
+  ['Spill(LZ4(Dict), Lmdb, 10)', () => new Spill(new LZ4(new Dict()), new Lmdb(), 10)], // a fast store that is not a Dict
 ];
 for (const [name, make] of raws) conformance(name, make, bytesAdapter);
 

@@ -78,6 +78,13 @@ export class Dict extends RawStore {
     this.#slots.clear();
   }
 
+  /** Bytes held per id, without reading them (what `Spill` asks before a flush). */
+  byteLengths(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, slot] of this.#slots) out.set(id, slot.len + slot.chunkBytes);
+    return out;
+  }
+
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     const value = this.#read(id);
     if (value.length > 0) yield value;

@@ -1,5 +1,6 @@
 /** `Spill`: memory that spills to a slower store (partd's Buffer, renamed so as not to shadow Node's). */
 import { Mutex } from '../mutex.js';
+import { Dict } from './dict.js';
 import { Partd, RawStore, concatBytes, type Entry } from '../partd.js';
 
 /**
@@ -39,8 +40,6 @@ const PASS_CHUNKS_BYTES = 64 << 10;
  * store; `get` returns the slow bytes then the fast ones, which is append order.
  */
 export class Spill extends RawStore {
-  /** Bytes held by the fast store, per key id (boxed, so an append updates it with one lookup). */
-  readonly #lengths = new Map<string, { bytes: number }>();
   #memoryUsage = 0;
   /** Keeps a flush from running between the two halves of a read. */
   readonly #mutex = new Mutex();
@@ -76,16 +75,18 @@ export class Spill extends RawStore {
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     await this.#mutex.run(async () => {
       await this.fast.appendIds(entries);
-      for (const [id, value] of entries) this.#grow(id, value.length);
+      // Only the total is kept per append; the per-key sizes are asked of the fast store when a
+      // flush needs them (a Map update per appended value cost W1 ~10%).
+      for (let i = 0; i < entries.length; i++) this.#memoryUsage += entries[i]![1].length;
       while (this.#memoryUsage > this.availableMemory) {
-        await this.#flush(keysToFlush(new Map([...this.#lengths].map(([id, l]) => [id, l.bytes])), 0.1, 20));
+        await this.#flush(keysToFlush(await byteLengths(this.fast), 0.1, 20));
       }
     });
   }
 
   /** Moves keys (default: all) from the fast store to the slow one. */
   async flush(keys?: readonly string[]): Promise<void> {
-    await this.#mutex.run(() => this.#flush(keys ?? [...this.#lengths.keys()]));
+    await this.#mutex.run(async () => this.#flush(keys ?? [...(await byteLengths(this.fast)).keys()]));
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
@@ -94,26 +95,26 @@ export class Spill extends RawStore {
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#mutex.run(async () => {
-      const values = joinPairs(await this.slow.popIds(ids), await this.fast.popIds(ids));
-      ids.forEach((id) => this.#forget(id));
-      return values;
+      const older = await this.slow.popIds(ids);
+      const newer = await this.fast.popIds(ids);
+      for (const v of newer) this.#memoryUsage -= v.length;
+      return joinPairs(older, newer);
     });
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
     await this.#mutex.run(async () => {
       await this.slow.deleteIds([id]);
+      await this.#removeFast([id]);
       await this.fast.setId(id, value);
-      this.#forget(id);
-      this.#grow(id, value.length);
+      this.#memoryUsage += value.length;
     });
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
     await this.#mutex.run(async () => {
-      await this.fast.deleteIds(ids);
+      await this.#removeFast(ids);
       await this.slow.deleteIds(ids);
-      ids.forEach((id) => this.#forget(id));
     });
   }
 
@@ -121,7 +122,6 @@ export class Spill extends RawStore {
     await this.#mutex.run(async () => {
       await this.fast.dropAll();
       await this.slow.dropAll();
-      this.#lengths.clear();
       this.#memoryUsage = 0;
     });
   }
@@ -135,7 +135,7 @@ export class Spill extends RawStore {
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     // Move the key's memory part out first, so the slow store's iterator sees it all in order.
-    await this.#mutex.run(() => (this.#lengths.has(id) ? this.#flush([id]) : undefined));
+    await this.#mutex.run(() => this.#flush([id]));
     yield* this.slow.iterateId(id);
   }
 
@@ -149,39 +149,43 @@ export class Spill extends RawStore {
     yield* ids;
   }
 
+  /** Deletes ids from the fast store, keeping the byte count. */
+  async #removeFast(ids: readonly string[]): Promise<void> {
+    for (const chunks of await this.fast.popChunkIds(ids)) for (const c of chunks) this.#memoryUsage -= c.length;
+  }
+
   async #flush(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const chunks = await this.fast.popChunkIds(ids);
     const entries: Entry<Uint8Array>[] = [];
+    let moved = 0;
     ids.forEach((id, i) => {
       const list = chunks[i]!.filter((c) => c.length > 0);
       const bytes = list.reduce((n, c) => n + c.length, 0);
+      moved += bytes;
       // Large chunks move as they are (no copy to join them; Lmdb writes each to a value file),
       // small ones joined: slow stores pay per entry.
       if (list.length > 1 && bytes < PASS_CHUNKS_BYTES * list.length) entries.push([id, concatBytes(list)]);
       else for (const c of list) entries.push([id, c]);
     });
+    if (entries.length === 0) return;
     try {
       await this.slow.appendIds(entries);
     } catch (e) {
       await this.fast.appendIds(entries); // put them back: nothing is lost
       throw e;
     }
-    ids.forEach((id) => this.#forget(id));
+    this.#memoryUsage -= moved;
   }
+}
 
-  #grow(id: string, bytes: number): void {
-    if (bytes === 0) return;
-    const length = this.#lengths.get(id);
-    if (length === undefined) this.#lengths.set(id, { bytes });
-    else length.bytes += bytes;
-    this.#memoryUsage += bytes;
-  }
-
-  #forget(id: string): void {
-    this.#memoryUsage -= this.#lengths.get(id)?.bytes ?? 0;
-    this.#lengths.delete(id);
-  }
+/** Bytes per id in a store: `Dict` knows them; any other store's values are read. */
+async function byteLengths(store: Partd<Uint8Array, Uint8Array>): Promise<Map<string, number>> {
+  if (store instanceof Dict) return store.byteLengths();
+  const ids: string[] = [];
+  for await (const id of store.listIds()) ids.push(id);
+  const values = await store.getIds(ids);
+  return new Map(ids.map((id, i) => [id, values[i]!.length]));
 }
 
 function joinPairs(older: Uint8Array[], newer: Uint8Array[]): Uint8Array[] {
