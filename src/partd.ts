@@ -173,14 +173,14 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
 
   #collect(data: unknown, named: boolean): Entry<In>[] {
     if (!named && isPlainObject(data)) {
-      // The hot path (W1 appends 1000 keys a call). Object.entries reads the values in one native
-      // pass (~40% cheaper than a lookup per key); its fresh pairs become the entries.
-      const pairs = Object.entries(data) as [string, unknown][];
-      for (const pair of pairs) {
-        pair[0] = keyId(pair[0]);
-        pair[1] = this.checkValue(pair[1], '');
-      }
-      return pairs as unknown as Entry<In>[];
+      // The hot path (W1 appends 1000 keys a call): one pre-sized array, no closure per key.
+      // Not Object.entries: 3× faster on an object with fast properties, but 3× slower on one in
+      // dictionary mode, which is what an object built by assigning many keys usually is.
+      const keys = Object.keys(data);
+      const values = data as Record<string, unknown>;
+      const out = new Array<Entry<In>>(keys.length);
+      for (let i = 0; i < keys.length; i++) out[i] = [keyId(keys[i]), this.checkValue(values[keys[i]!], '')];
+      return out;
     }
     const entries: Entry<In>[] = [];
     const add = (key: unknown, value: unknown, arg: string) => {
