@@ -93,6 +93,49 @@ describe('Spill (partd test_buffer)', () => {
 });
 
 describe('File', () => {
+  it('keeps append descriptors only while it holds the lock, never writing through a stale one', async () => {
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const dir = scratch();
+    const a = new File(dir);
+    const other = new File(dir);
+    const start = fds();
+    for (const c of 'abc') await a.append({ x: b(c), y: b(c) }); // one lock hold: x and y stay open
+    expect(fds()).toBeGreaterThanOrEqual(start + 2);
+    await a.delete('y'); // its own delete closes y's descriptor
+    await a.append({ y: b('d') });
+    await a.iset('z', b('1'));
+    await a.append({ z: b('2') });
+    expect((await a.get(['x', 'y', 'z'])).map(str)).toEqual(['abc', 'd', '12']);
+    // Another instance replaces x once a's hold ended: a's next append lands in the new file.
+    await new Promise((r) => setTimeout(r, 100));
+    await other.delete('x');
+    await other.append({ x: b('new') });
+    await a.append({ x: b('!') });
+    expect(str(await other.get('x'))).toBe('new!');
+    await a.close();
+    await other.close();
+    expect(fds()).toBeLessThanOrEqual(start);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('closes the oldest descriptor past its cap', async () => {
+    const { AppendHandles } = await import('../src/stores/file-handles.js');
+    const dir = scratch();
+    const handles = new AppendHandles(2);
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const start = fds();
+    const files = ['a', 'b', 'c', 'a'].map((n) => path.join(dir, 'sub', n));
+    files.forEach((f, i) => handles.append(f, [b(String(i))]));
+    expect(fds()).toBe(start + 2);
+    expect(handles.sizeOf(files[0]!)).toBe(2);
+    expect(handles.sizeOf(path.join(dir, 'missing'))).toBe(-1);
+    handles.closeAll();
+    expect(fds()).toBe(start);
+    expect(fs.readFileSync(files[0]!, 'utf8')).toBe('03');
+    expect(fs.readFileSync(files[2]!, 'utf8')).toBe('2');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('keeps one file per key inside its directory (partd test_file)', async () => {
     const p = new File();
     await p.append({ x: b('Hello'), y: b('abc') });

@@ -22,7 +22,11 @@ export class DirLock {
   #since = 0;
   #calls = 0; // calls of `run` not finished yet, queued ones included
 
-  constructor(readonly dir: string) {}
+  /** @param onRelease runs just before the lock is let go (state valid only under it ends there) */
+  constructor(
+    readonly dir: string,
+    readonly onRelease: () => void = () => undefined,
+  ) {}
 
   /** Runs `fn` while holding the lock. */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -64,7 +68,12 @@ export class DirLock {
 
   async #releaseNow(): Promise<void> {
     const release = this.#release;
+    if (!release) return;
     this.#release = undefined;
-    await release?.();
+    try {
+      this.onRelease();
+    } finally {
+      await release();
+    }
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMetaId, keyFromId, keyId } from '../keys.js';
 import { RawStore, type Entry } from '../partd.js';
 import { DirLock } from './dir-lock.js';
+import { AppendHandles } from './file-handles.js';
 import { ID_SUFFIX, isHashed, keyOfPath, keyPath } from './file-names.js';
 import { openStoreDir, type StoreDir } from './store-dir.js';
 
@@ -23,13 +24,14 @@ export class File extends RawStore {
   readonly #dir: StoreDir;
   readonly #lock: DirLock;
   readonly #journal: Journal;
+  readonly #handles = new AppendHandles();
 
   /** Opens (or creates) the store at `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string) {
     super();
     this.#dir = openStoreDir('File', dir, MARKER);
     this.path = this.#dir.path;
-    this.#lock = new DirLock(this.path);
+    this.#lock = new DirLock(this.path, () => this.#handles.closeAll());
     this.#journal = new Journal(path.join(this.path, JOURNAL));
   }
 
@@ -51,14 +53,15 @@ export class File extends RawStore {
       }
       // The journal holds every file's size before this call: a holder killed mid-call is rolled
       // back by the next one to take the lock, so no reader ever sees half a call or a torn value.
-      const before = new Map([...writes.keys()].map((f) => [f, sizeOf(f)] as const));
+      const before = new Map([...writes.keys()].map((f) => [f, this.#handles.sizeOf(f)] as const));
       this.#journal.begin(before);
       try {
         for (const [file, { id, values }] of writes) {
-          appendTo(file, values);
+          this.#handles.append(file, values);
           this.#rememberId(file, id);
         }
       } catch (e) {
+        this.#handles.closeAll();
         rollBack(before);
         throw e;
       } finally {
@@ -76,7 +79,7 @@ export class File extends RawStore {
       ids.map((id) => {
         const file = this.#fileOf(id);
         const value = readOrEmpty(file);
-        removeKeyFile(file);
+        this.#removeKeyFile(file);
         return value;
       }),
     );
@@ -85,7 +88,8 @@ export class File extends RawStore {
   async setId(id: string, value: Uint8Array): Promise<void> {
     await this.#locked(() => {
       const file = this.#fileOf(id);
-      if (value.length === 0) return removeKeyFile(file);
+      if (value.length === 0) return this.#removeKeyFile(file);
+      this.#handles.forget([file]);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // Write aside, then rename: a reader sees the old value or the new one, never a mix.
       const tmp = path.join(this.path, `.set-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -96,11 +100,12 @@ export class File extends RawStore {
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    await this.#locked(() => ids.forEach((id) => removeKeyFile(this.#fileOf(id))));
+    await this.#locked(() => ids.forEach((id) => this.#removeKeyFile(this.#fileOf(id))));
   }
 
   async dropAll(): Promise<void> {
     await this.#locked(() => {
+      this.#handles.closeAll();
       for (const name of fs.readdirSync(this.path)) {
         if (name !== MARKER && name !== '.lock' && name !== JOURNAL) fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
       }
@@ -170,19 +175,15 @@ export class File extends RawStore {
     return path.join(this.path, ...keyPath(keyFromId(id)));
   }
 
+  #removeKeyFile(file: string): void {
+    this.#handles.forget([file]);
+    fs.rmSync(file, { force: true });
+    fs.rmSync(file + ID_SUFFIX, { force: true });
+  }
+
   /** Keeps the id beside a file whose name was shortened, so `keys()` can report it. */
   #rememberId(file: string, id: string): void {
     if (isHashed(path.relative(this.path, file).split(path.sep))) fs.writeFileSync(file + ID_SUFFIX, id);
-  }
-}
-
-/** A file's size, or -1 when it does not exist. */
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
-    throw e;
   }
 }
 
@@ -236,26 +237,6 @@ class Journal {
   }
 }
 
-function appendTo(file: string, values: readonly Uint8Array[]): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'a');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fd = fs.openSync(file, 'a');
-  }
-  try {
-    for (const value of values) writeAll(fd, value);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-}
-
 function readOrEmpty(file: string): Uint8Array {
   try {
     return fs.readFileSync(file);
@@ -263,9 +244,4 @@ function readOrEmpty(file: string): Uint8Array {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
     throw e;
   }
-}
-
-function removeKeyFile(file: string): void {
-  fs.rmSync(file, { force: true });
-  fs.rmSync(file + ID_SUFFIX, { force: true });
 }
