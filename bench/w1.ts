@@ -1,5 +1,7 @@
 /** W1 of shared/workloads.md: K keys, V-byte values, R rounds of one append holding all keys. */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Partd } from '../src/index.js';
@@ -48,5 +50,27 @@ export function runPythonPartd(kind: 'File' | 'Buffer', shape: W1Shape): Row | n
     return row(`python partd ${kind === 'File' ? 'File' : 'Buffer(Dict, File, 100 MB)'}`, shape, r.append_s, r.get_s, r.ok);
   } catch {
     return null;
+  }
+}
+
+/**
+ * The disk's durable write rate, the ceiling of a store that syncs each append call: one call's
+ * bytes (K·V) written to one file in 1 MiB writes, then fdatasync, R times.
+ */
+export function runDiskCeiling(shape: W1Shape): Row {
+  const call = shape.keys * shape.valueBytes;
+  const piece = Buffer.alloc(1 << 20, 7);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-disk-'));
+  const fd = fs.openSync(path.join(dir, 'data'), 'w');
+  try {
+    const t0 = performance.now();
+    for (let r = 0; r < shape.rounds; r++) {
+      for (let done = 0; done < call; ) done += fs.writeSync(fd, piece, 0, Math.min(piece.length, call - done));
+      fs.fdatasyncSync(fd);
+    }
+    return row('disk: each call\'s bytes written + fdatasync', shape, (performance.now() - t0) / 1000, 0, fs.fstatSync(fd).size === call * shape.rounds);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
