@@ -20,9 +20,20 @@ async function verify(store: Partd, writers: number, count: number): Promise<voi
   expect(byMod).toHaveLength(writers * count);
 }
 
+/** Writers of lmdb-files append fillers and delete them by turns: sparse files were compacted. */
+async function expectCompacted(store: Lmdb, writers: number, count: number): Promise<void> {
+  const keys = ['shared', ...Array.from({ length: writers }, (_, w) => `own${w}`), ...Array.from({ length: 10 }, (_, m) => String(m))];
+  const live = (await store.get(keys)).reduce((n, v) => n + v.length, 0);
+  const fillers = writers * Math.ceil(count / 2) * 60_000;
+  const dir = path.join(store.path, 'values');
+  const held = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  expect(held).toBeGreaterThanOrEqual(live);
+  expect(held).toBeLessThan(live + fillers); // without compaction, every filler byte would still be there
+}
+
 const kinds = [
   ['lmdb', (d: string) => new Lmdb(d)],
-  ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096 })], // values in value files
+  ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096, valueFileMax: 64 << 10 })], // values in value files, a new one every 64 KiB
   ['file', (d: string) => new File(d)],
 ] as const;
 
@@ -42,6 +53,7 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
     );
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
+    if (store instanceof Lmdb && kind === 'lmdb-files') await expectCompacted(store, WRITERS, COUNT);
     await store.close();
   });
 
@@ -52,6 +64,7 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
     for (const r of results) expect({ out: r.stderr + r.stdout.trim(), code: r.code, signal: r.signal }).toEqual({ out: 'done', code: 0, signal: null });
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
+    if (store instanceof Lmdb && kind === 'lmdb-files') await expectCompacted(store, WRITERS, COUNT);
     await store.close();
   });
 });

@@ -8,7 +8,7 @@ const raws: [string, () => Raw][] = [
   ['File', () => new File()],
   ['Lmdb', () => new Lmdb()], // temporary: noSync
   ['Lmdb({ noSync: false })', () => new Lmdb(undefined, { noSync: false })], // synced, as at a path
-  ['Lmdb({ valueFiles: 1, noSync: false })', () => new Lmdb(undefined, { valueFiles: 1, noSync: false })], // every direct value in value files
+  ['Lmdb({ valueFiles: 1, valueFileMax: 64, noSync: false })', () => new Lmdb(undefined, { valueFiles: 1, valueFileMax: 64, noSync: false })], // every direct value in value files, nearly a file per call
   ['Spill(Dict, Dict, 10)', () => new Spill(new Dict(), new Dict(), 10)],
   ['Spill(Dict, Lmdb, 10)', () => new Spill(new Dict(), new Lmdb(), 10)],
   ['Spill(Dict, File, 1000)', () => new Spill(new Dict(), new File(), 1000)],

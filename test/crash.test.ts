@@ -16,7 +16,7 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-crash-'));
 
 describe.each([
   ['lmdb', (d: string) => new Lmdb(d)],
-  ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096 })], // values in value files
+  ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096, valueFileMax: 64 << 10 })], // values in value files, a new one every 64 KiB
   ['file', (d: string) => new File(d)],
 ] as [string, (d: string) => Partd][])('8 processes appending to one %s store, one killed halfway', (kind, open) => {
   it('keeps every finished value intact and once; nothing torn', async () => {

@@ -80,7 +80,7 @@ const stores: [string, () => Partd, boolean][] = [
   ['Dict', () => new Dict(), false],
   ['File', () => new File(), false],
   ['Lmdb', () => new Lmdb(), false],
-  ['Lmdb({ valueFiles: 1 })', () => new Lmdb(undefined, { valueFiles: 1 }), false],
+  ['Lmdb({ valueFiles: 1, valueFileMax: 64 })', () => new Lmdb(undefined, { valueFiles: 1, valueFileMax: 64 }), false],
   ['Spill(Dict, Lmdb, 40)', () => new Spill(new Dict(), new Lmdb(), 40), false],
   ['LZ4(Spill(Dict, File, 30))', () => new LZ4(new Spill(new Dict(), new File(), 30)), true],
 ];

@@ -329,6 +329,70 @@ describe('Lmdb', () => {
       await p.close();
     });
 
+    describe('a new file every valueFileMax bytes; files less than half live are compacted', () => {
+      const sizes = (p: Lmdb) => files(p).map((f) => fs.statSync(path.join(p.path, 'values', f)).size).sort((x, y) => x - y);
+      const value = (k: number) => new Uint8Array(5000).fill(k);
+      const keys = Array.from({ length: 12 }, (_, k) => `k${k}`);
+      const expectValues = async (p: Lmdb, gone: number[]) =>
+        expect((await p.get(keys)).map((v, k) => (gone.includes(k) ? v.length === 0 : v.length === 5000 && v.every((x) => x === k)))).toEqual(keys.map(() => true));
+
+      it('by the delete that leaves a file sparse; readers in other instances still see every value', async () => {
+        const dir = path.join(scratch(), 'store');
+        const p = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
+        for (let k = 0; k < 12; k++) await p.append({ [`k${k}`]: value(k) }); // 3 values a file
+        expect(sizes(p)).toEqual([15_000, 15_000, 15_000, 15_000]);
+        const reader = new Lmdb(dir, { readOnly: true });
+        await expectValues(reader, []);
+        await p.delete(['k0', 'k1']); // its file keeps 5000 of 15000 bytes: k2 moves to a new file
+        expect(sizes(p)).toEqual([5000, 15_000, 15_000, 15_000]);
+        await p.delete(['k6']); // 10000 of 15000 live: left as it is
+        expect(sizes(p)).toEqual([5000, 15_000, 15_000, 15_000]);
+        await p.delete(['k7']);
+        expect(sizes(p)).toEqual([10_000, 15_000, 15_000]);
+        await expectValues(reader, [0, 1, 6, 7]);
+        await expectValues(p, [0, 1, 6, 7]);
+        await Promise.all([p.close(), reader.close()]);
+        const again = new Lmdb(dir);
+        await expectValues(again, [0, 1, 6, 7]);
+        await again.close();
+      });
+
+      it('as its writer leaves it, when deletes hit it while it was being written', async () => {
+        const p = new Lmdb(undefined, { valueFiles: 1, valueFileMax: 12_000 });
+        for (let k = 0; k < 3; k++) await p.append({ [`k${k}`]: value(k) });
+        await p.delete(['k0', 'k1']); // the writer's own file: not compacted yet
+        expect(sizes(p)).toEqual([15_000]);
+        await p.append({ k3: value(3) }); // a new file: k2 moves along, the old one is retired
+        expect(sizes(p)).toEqual([10_000]);
+        expect((await p.get(['k2', 'k3'])).map((v) => v.length)).toEqual([5000, 5000]);
+        expect((await p.get('k2')).every((x) => x === 2)).toBe(true);
+        await p.close();
+      });
+
+      it('never compacts a file with pointers it has no index of (written before the index existed)', async () => {
+        const dir = path.join(scratch(), 'store');
+        const p = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
+        for (let k = 0; k < 6; k++) await p.append({ [`k${k}`]: value(k) });
+        await p.close();
+        const { open } = await import('lmdb');
+        const raw = open<Buffer, Buffer>({ path: path.join(dir, 'data.mdb'), keyEncoding: 'binary', encoding: 'binary' });
+        const index = Buffer.from([0, 0x72]);
+        await raw.transaction(() => {
+          for (const key of raw.getKeys({ start: index, end: Buffer.from([0, 0x73]) })) raw.removeSync(key);
+        });
+        await raw.close();
+        const q = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
+        await q.delete(['k0', 'k1']);
+        expect(sizes(q)).toEqual([15_000, 15_000]); // left as it is
+        expect((await q.get(['k2', 'k5'])).map((v) => v.length)).toEqual([5000, 5000]);
+        await q.close();
+      });
+
+      it('valueFileMax: a number of bytes >= 1', () => {
+        expect(() => new Lmdb(undefined, { valueFileMax: 0 })).toThrow(/^valueFileMax: expected a number of bytes >= 1, got 0$/);
+      });
+    });
+
     it('valueFiles: a number of bytes >= 1, or Infinity to keep every value in LMDB', async () => {
       expect(() => new Lmdb(undefined, { valueFiles: 0 })).toThrow(/^valueFiles: expected a number of bytes >= 1/);
       const p = new Lmdb(undefined, { valueFiles: Infinity });

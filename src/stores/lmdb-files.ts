@@ -13,6 +13,12 @@
  *   that brings a file to zero retires it (registry entry removed in the transaction, file
  *   unlinked after the commit); `drop` retires every file. A writer checks its registry entry
  *   inside each transaction and starts a new file when its own was retired.
+ * - A writer starts a new file once its file holds `maxFile` bytes (at a transaction's start).
+ *   A file whose live bytes are below half its size is *compacted* when its writer leaves it,
+ *   and when a delete lowers them once it is no writer's: its live values are copied to the writer's file, their
+ *   pointers rewritten, and it is retired — so deleted values give their space back. The index
+ *   `0x00 'r' · file · pointer key` lists what points into each file; a file with pointers it
+ *   does not list (written before the index existed) is never compacted.
  * - Readers open the files a read needs and close them when it is done. A file unlinked under
  *   a reader whose snapshot still points into it gives ENOENT: the read is retried on a fresh
  *   snapshot, which no longer points there.
@@ -24,6 +30,10 @@ import type { Database } from 'lmdb';
 
 const REGISTRY = Buffer.from([0, 0x76]);
 const REGISTRY_END = Buffer.from([0, 0x77]);
+const INDEX = Buffer.from([0, 0x72]);
+const NOTHING = Buffer.from([1]); // an index entry's value: only its key matters
+/** Values are copied in pieces of at most this size when a file is compacted. */
+const COPY_PIECE = 16 << 20;
 /** A pointer: file id (16 bytes) · offset (8) · length (8). */
 export const POINTER_BYTES = 32;
 
@@ -41,6 +51,9 @@ export function parsePointer(p: Buffer): Pointer {
 }
 
 const registryKey = (file: string) => Buffer.concat([REGISTRY, Buffer.from(file, 'hex')]);
+const indexKey = (file: string, key: Buffer) => Buffer.concat([INDEX, Buffer.from(file, 'hex'), key]);
+/** The index range of one file (data keys are UTF-8 or hex: never 0xFF). */
+const indexRange = (file: string) => ({ start: indexKey(file, Buffer.alloc(0)), end: indexKey(file, Buffer.from([0xff])) });
 
 /** The file this instance appends to; `registered` once a commit put it in the registry. */
 interface Writer {
@@ -58,28 +71,31 @@ export class ValueFiles {
   readonly #live = new Map<string, number>(); // live-byte changes of the open transaction, by file
   #retired: string[] = [];
 
-  constructor(storePath: string, readonly sync: boolean) {
+  /**
+   * @param storePath the store's directory
+   * @param sync fsync a file before the commit that points into it
+   * @param maxFile bytes after which a writer starts a new file
+   */
+  constructor(
+    storePath: string,
+    readonly sync: boolean,
+    readonly maxFile: number,
+  ) {
     this.dir = path.join(storePath, 'values');
   }
 
-  /** Writes `value` to this instance's file and returns its pointer (inside a write transaction). */
-  put(db: Db, value: Uint8Array): Buffer {
-    const w = this.#ownFile(db);
-    const offset = w.size + this.#written;
-    for (let off = 0; off < value.length; ) off += fs.writeSync(w.fd, value, off, value.length - off, offset + off);
-    this.#written += value.length;
-    this.#change(w.file, value.length);
-    const p = Buffer.allocUnsafe(POINTER_BYTES);
-    Buffer.from(w.file, 'hex').copy(p, 0);
-    p.writeBigUInt64BE(BigInt(offset), 16);
-    p.writeBigUInt64BE(BigInt(value.length), 24);
-    return p;
+  /** Writes `value` to this instance's file and a pointer to it at `key` (inside a write transaction). */
+  put(db: Db, key: Buffer, value: Uint8Array): void {
+    this.#place(db, key, value.length, (fd, offset) => {
+      for (let off = 0; off < value.length; ) off += fs.writeSync(fd, value, off, value.length - off, offset + off);
+    });
   }
 
-  /** A pointer's entry is being removed (inside a write transaction). */
-  release(pointer: Buffer): void {
+  /** The pointer at `key` is being removed (inside a write transaction). */
+  release(db: Db, key: Buffer, pointer: Buffer): void {
     const { file, length } = parsePointer(pointer);
     this.#change(file, -length);
+    db.removeSync(indexKey(file, key));
   }
 
   /** Retires every file (inside the write transaction that empties the store). */
@@ -88,8 +104,9 @@ export class ValueFiles {
     this.#live.clear();
   }
 
-  /** Last step of a write transaction: live counts stored, files retired, bytes synced. */
+  /** Last step of a write transaction: sparse files compacted, live counts stored, files retired, bytes synced. */
   beforeCommit(db: Db): void {
+    for (const [file, change] of [...this.#live]) if (change < 0 && file !== this.#writer?.file) this.#compactIfSparse(db, file);
     for (const [file, change] of this.#live) {
       const key = registryKey(file);
       const live = (db.get(key)?.readBigUInt64BE(0) ?? 0n) + BigInt(change);
@@ -148,14 +165,64 @@ export class ValueFiles {
     this.#closeWriter();
   }
 
-  /** This instance's file, checked against the registry: a retired one is replaced. */
+  /** Writes `length` bytes with `write(fd, offset)` to this instance's file, and their pointer at `key`. */
+  #place(db: Db, key: Buffer, length: number, write: (fd: number, offset: number) => void): void {
+    const w = this.#ownFile(db);
+    const offset = w.size + this.#written;
+    write(w.fd, offset);
+    this.#written += length;
+    this.#change(w.file, length);
+    const p = Buffer.allocUnsafe(POINTER_BYTES);
+    Buffer.from(w.file, 'hex').copy(p, 0);
+    p.writeBigUInt64BE(BigInt(offset), 16);
+    p.writeBigUInt64BE(BigInt(length), 24);
+    db.putSync(key, p);
+    db.putSync(indexKey(w.file, key), NOTHING);
+  }
+
+  /** Moves a file's live values to this instance's file when they fill less than half of it. */
+  #compactIfSparse(db: Db, file: string): void {
+    const live = (db.get(registryKey(file))?.readBigUInt64BE(0) ?? 0n) + BigInt(this.#live.get(file) ?? 0);
+    const size = fs.statSync(path.join(this.dir, file), { throwIfNoEntry: false })?.size;
+    if (live <= 0n || size === undefined || live * 2n >= BigInt(size)) return;
+    const moves: [Buffer, Pointer][] = [];
+    let listed = 0n;
+    for (const { key } of db.getRange(indexRange(file))) {
+      const at = key.subarray(INDEX.length + 16);
+      const pointer = db.get(at);
+      if (pointer === undefined) continue;
+      moves.push([at, parsePointer(pointer)]);
+      listed += BigInt(moves.at(-1)![1].length);
+    }
+    if (listed !== live) return; // pointers the index does not list: leave the file as it is
+    const files = new Map<string, number>();
+    try {
+      for (const [at, from] of moves) {
+        db.removeSync(indexKey(file, at));
+        this.#change(file, -from.length);
+        this.#place(db, at, from.length, (fd, offset) => {
+          for (let off = 0; off < from.length; off += COPY_PIECE) {
+            const piece = this.#readAt(files, file, from.offset + off, Math.min(COPY_PIECE, from.length - off), Buffer.allocUnsafe(Math.min(COPY_PIECE, from.length - off)), 0);
+            for (let done = 0; done < piece.length; ) done += fs.writeSync(fd, piece, done, piece.length - done, offset + off + done);
+          }
+        });
+      }
+    } finally {
+      closeAll(files);
+    }
+  }
+
+  /** This instance's file, checked against the registry: a retired one is replaced; a full one too, between transactions. */
   #ownFile(db: Db): Writer {
     const w = this.#writer;
-    if (w && (!w.registered || db.get(registryKey(w.file)) !== undefined)) return w;
+    const full = w !== undefined && this.#written === 0 && w.size >= this.maxFile;
+    if (w && !full && (!w.registered || db.get(registryKey(w.file)) !== undefined)) return w;
     this.#closeWriter();
     fs.mkdirSync(this.dir, { recursive: true });
     const file = randomBytes(16).toString('hex');
     this.#writer = { file, fd: fs.openSync(path.join(this.dir, file), 'wx'), size: 0, registered: false };
+    // Deletes that hit a file while it was being written to do not compact it: it is checked as it is left.
+    if (full) this.#compactIfSparse(db, w.file);
     return this.#writer;
   }
 

@@ -38,6 +38,12 @@ export interface LmdbOptions {
    * Default 64 KiB; `Infinity` keeps every value in LMDB.
    */
   valueFiles?: number;
+  /**
+   * A writer starts a new value file once its file holds this many bytes (default 128 MiB).
+   * A file that is no writer's and is less than half live is compacted by the delete that made
+   * it so: what it still holds is copied to the writer's file, so at most this many bytes.
+   */
+  valueFileMax?: number;
 }
 
 /**
@@ -74,7 +80,9 @@ export class Lmdb extends RawStore {
     this.noSync = options.noSync ?? dir === undefined;
     this.#fileMin = options.valueFiles ?? 64 << 10;
     if (typeof this.#fileMin !== 'number' || !(this.#fileMin >= 1)) throw new RangeError(`valueFiles: expected a number of bytes >= 1, got ${String(options.valueFiles)}`);
-    this.#files = new ValueFiles(this.path, !this.noSync);
+    const maxFile = options.valueFileMax ?? 128 << 20;
+    if (typeof maxFile !== 'number' || !(maxFile >= 1)) throw new RangeError(`valueFileMax: expected a number of bytes >= 1, got ${String(options.valueFileMax)}`);
+    this.#files = new ValueFiles(this.path, !this.noSync, maxFile);
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
@@ -165,7 +173,7 @@ export class Lmdb extends RawStore {
     for (const [id, value] of entries) {
       const prefix = prefixOf(this.#db, id, true);
       if (value.length < this.#fileMin) piece = this.#putChunk(prefix, seq, piece, value);
-      else this.#db.putSync(Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), this.#files.put(this.#db, value));
+      else this.#files.put(this.#db, Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), value);
     }
   }
 
@@ -348,7 +356,7 @@ export class Lmdb extends RawStore {
     const prefix = prefixOf(this.#db, id, false);
     if (prefix === undefined) return;
     for (const key of Array.from(this.#db.getKeys(range(prefix)))) {
-      if (isPointer(key, prefix)) this.#files.release(this.#db.get(key)!);
+      if (isPointer(key, prefix)) this.#files.release(this.#db, key, this.#db.get(key)!);
       this.#db.removeSync(key);
     }
   }
