@@ -6,45 +6,15 @@ import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '..
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
 import { ValueFiles, closeAll, parsePointer } from './lmdb-files.js';
 import { POINTER_MARK, chunkKey, isPointer, prefixOf, range, storedIds } from './lmdb-keys.js';
+import { lmdbSettings, type LmdbOptions } from './lmdb-options.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
+
+export type { LmdbOptions } from './lmdb-options.js';
 
 const MARKER = '.partd-lmdb';
 /** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
 const MAX_PIECE = 16 << 20;
 const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
-
-/** Options of the `Lmdb` store. */
-export interface LmdbOptions {
-  /**
-   * Skip fsync on commit. Default: true for a temporary store (made without a path), false
-   * for one at a path. Faster for many small appends and big ones alike, and data still
-   * survives a process crash, not a power cut — which costs a temporary store nothing, as it
-   * does not outlive its process. But a store written with noSync must be written by ONE
-   * process (its threads are fine): with lmdb-js 3.5, when another process writes at the same
-   * time, a commit is now and then lost (about one run in ten of 4 processes × 150 appends,
-   * also with lmdb-js alone; never with synced commits). So a store shared by processes takes
-   * a path, and keeps the synced default.
-   */
-  noSync?: boolean;
-  /**
-   * Open for reading only (default false): writes reject, and reads never write — they read
-   * the write log as it is instead of compacting it. Shuffle workers open the store so,
-   * because a thread terminated inside a write transaction would hang the process.
-   */
-  readOnly?: boolean;
-  /**
-   * Values of at least this many bytes go to append-only value files beside the database,
-   * which holds a pointer to each (lmdb-files.ts): LMDB would copy them into its pages first.
-   * Default 64 KiB; `Infinity` keeps every value in LMDB.
-   */
-  valueFiles?: number;
-  /**
-   * A writer starts a new value file once its file holds this many bytes (default 128 MiB).
-   * A file that is no writer's and is less than half live is compacted by the delete that made
-   * it so: what it still holds is copied to the writer's file, so at most this many bytes.
-   */
-  valueFileMax?: number;
-}
 
 /**
  * A store on LMDB. Each appended chunk is its own entry under the key
@@ -74,15 +44,11 @@ export class Lmdb extends RawStore {
   /** Opens (or creates) the store in directory `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string, options: LmdbOptions = {}) {
     super();
+    const settings = lmdbSettings(dir, options); // before anything is opened or created
     this.#dir = openStoreDir('Lmdb', dir, MARKER);
     this.path = this.#dir.path;
-    this.readOnly = options.readOnly ?? false;
-    this.noSync = options.noSync ?? dir === undefined;
-    this.#fileMin = options.valueFiles ?? 64 << 10;
-    if (typeof this.#fileMin !== 'number' || !(this.#fileMin >= 1)) throw new RangeError(`valueFiles: expected a number of bytes >= 1, got ${String(options.valueFiles)}`);
-    const maxFile = options.valueFileMax ?? 128 << 20;
-    if (typeof maxFile !== 'number' || !(maxFile >= 1)) throw new RangeError(`valueFileMax: expected a number of bytes >= 1, got ${String(options.valueFileMax)}`);
-    this.#files = new ValueFiles(this.path, !this.noSync, maxFile);
+    ({ readOnly: this.readOnly, noSync: this.noSync, valueFiles: this.#fileMin } = settings);
+    this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax);
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
