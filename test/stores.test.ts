@@ -388,6 +388,25 @@ describe('Lmdb', () => {
         await q.close();
       });
 
+      it('iterate keeps reading a value whose file another instance compacts meanwhile', async () => {
+        const dir = path.join(scratch(), 'store');
+        const a = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
+        const chunk = (c: number) => new Uint8Array(5000).fill(c);
+        for (const [k, c] of [['x', 1], ['f', 0], ['f', 0], ['x', 2], ['y', 0], ['z', 0], ['w', 0]] as const) await a.append({ [k]: chunk(c) });
+        // x's second chunk is in a file with y and z, which a has left for a new one
+        const it = a.iterate('x')[Symbol.asyncIterator]();
+        const first = await it.next();
+        const other = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
+        const before = files(other).length;
+        await other.delete(['y', 'z']); // compacts that file: x's chunk moves, the file is unlinked
+        expect(files(other).length).toBe(before); // one retired, one new
+        const rest: Uint8Array[] = [];
+        for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+        expect(Buffer.concat([first.value as Uint8Array, ...rest]).equals(Buffer.concat([chunk(1), chunk(2)]))).toBe(true);
+        expect(str(await a.get('x'))).toBe(str(Buffer.concat([chunk(1), chunk(2)])));
+        await Promise.all([a.close(), other.close()]);
+      });
+
       it('valueFileMax: a number of bytes >= 1', () => {
         expect(() => new Lmdb(undefined, { valueFileMax: 0 })).toThrow(/^valueFileMax: expected a number of bytes >= 1, got 0$/);
       });

@@ -150,9 +150,19 @@ export class ValueFiles {
     }
   }
 
-  #readAt(files: Map<string, number>, file: string, offset: number, length: number, out: Uint8Array, at: number): Uint8Array {
+  /** Opens the file a pointer points into (kept in `files`), so that it stays readable if it is retired. */
+  open(pointer: Buffer, files: Map<string, number>): number {
+    return this.#fd(files, parsePointer(pointer).file);
+  }
+
+  #fd(files: Map<string, number>, file: string): number {
     let fd = files.get(file);
     if (fd === undefined) files.set(file, (fd = fs.openSync(path.join(this.dir, file), 'r')));
+    return fd;
+  }
+
+  #readAt(files: Map<string, number>, file: string, offset: number, length: number, out: Uint8Array, at: number): Uint8Array {
+    const fd = this.#fd(files, file);
     for (let got = 0; got < length; ) {
       const n = fs.readSync(fd, out, at + got, length - got, offset + got);
       if (n === 0) throw new Error(`value file ${file} ends before offset ${offset + length}`);

@@ -207,7 +207,7 @@ export class Lmdb extends RawStore {
    * Runs a read with the value files it opens (closed after). A file retired under its snapshot
    * (ENOENT: deleted or dropped meanwhile) makes it start again on a fresh one.
    */
-  #reading<T>(read: (files: Map<string, number>) => T, retries = 2): T {
+  #reading<T>(read: (files: Map<string, number>) => T, retries = 4): T {
     for (let attempt = 0; ; attempt++) {
       const files = new Map<string, number>();
       try {
@@ -262,9 +262,16 @@ export class Lmdb extends RawStore {
   }
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
-    const log = this.#settle();
-    const prefix = prefixOf(this.#db, id, false);
     const files = new Map<string, number>();
+    // Every value file the key points into is opened before anything is yielded: one retired
+    // while the caller iterates (compacted by another writer, say) then stays readable.
+    const [log, prefix] = this.#reading((opened) => {
+      const found = [this.#settle(), prefixOf(this.#db, id, false)] as const;
+      if (found[1] !== undefined) for (const key of this.#db.getKeys(range(found[1]))) if (isPointer(key, found[1])) this.#files.open(this.#db.get(key)!, opened);
+      for (const [file, fd] of opened) files.set(file, fd);
+      opened.clear(); // kept open: closed when the iteration ends
+      return found;
+    });
     try {
       if (prefix !== undefined) {
         for (const { key, value } of this.#db.getRange(range(prefix))) {
