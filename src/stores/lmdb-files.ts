@@ -15,10 +15,10 @@
  *   inside each transaction and starts a new file when its own was retired.
  * - A writer starts a new file once its file holds `maxFile` bytes (at a transaction's start).
  *   A file whose live bytes are below half its size is *compacted* when its writer leaves it,
- *   and when a delete lowers them once it is no writer's: its live values are copied to the writer's file, their
- *   pointers rewritten, and it is retired — so deleted values give their space back. The index
- *   `0x00 'r' · file · pointer key` lists what points into each file; a file with pointers it
- *   does not list (written before the index existed) is never compacted.
+ *   and when a delete lowers them once it is no writer's: its live values are copied to the
+ *   writer's file, their pointers rewritten, and it is retired — so deleted values give their
+ *   space back. The index `0x00 'r' · file · pointer key` lists what points into each file; a
+ *   file with pointers it does not list (written before the index existed) is never compacted.
  * - Readers open the files a read needs and close them when it is done. A file unlinked under
  *   a reader whose snapshot still points into it gives ENOENT: the read is retried on a fresh
  *   snapshot, which no longer points there.
@@ -200,9 +200,10 @@ export class ValueFiles {
     for (const { key } of db.getRange(indexRange(file))) {
       const at = key.subarray(INDEX.length + 16);
       const pointer = db.get(at);
-      if (pointer === undefined) continue;
-      moves.push([at, parsePointer(pointer)]);
-      listed += BigInt(moves.at(-1)![1].length);
+      const from = pointer && parsePointer(pointer);
+      if (from?.file !== file) continue;
+      moves.push([at, from]);
+      listed += BigInt(from.length);
     }
     if (listed !== live) return; // pointers the index does not list: leave the file as it is
     const files = new Map<string, number>();

@@ -265,12 +265,15 @@ export class Lmdb extends RawStore {
     const files = new Map<string, number>();
     // Every value file the key points into is opened before anything is yielded: one retired
     // while the caller iterates (compacted by another writer, say) then stays readable.
-    const [log, prefix] = this.#reading((opened) => {
-      const found = [this.#settle(), prefixOf(this.#db, id, false)] as const;
-      if (found[1] !== undefined) for (const key of this.#db.getKeys(range(found[1]))) if (isPointer(key, found[1])) this.#files.open(this.#db.get(key)!, opened);
-      for (const [file, fd] of opened) files.set(file, fd);
-      opened.clear(); // kept open: closed when the iteration ends
-      return found;
+    const { log, prefix } = this.#reading((opened) => {
+      const log = this.#settle();
+      const prefix = prefixOf(this.#db, id, false);
+      if (prefix !== undefined) {
+        for (const key of this.#db.getKeys(range(prefix))) if (isPointer(key, prefix)) this.#files.open(this.#db.get(key)!, opened);
+      }
+      for (const [file, fd] of opened) files.set(file, fd); // kept open until the iteration ends
+      opened.clear();
+      return { log, prefix };
     });
     try {
       if (prefix !== undefined) {
