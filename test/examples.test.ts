@@ -11,6 +11,8 @@ it.each([
   ['quickstart', ['Hello world!', "[ '123456', 'Hello world!' ]", 'Int32Array(5) [ 1, 2, 3, 4, 5 ]']],
   ['layers', ["[ { user: 'ann', amount: 3 }, { user: 'dee', amount: 2 } ]", 'key tuple("eu", 2024)']],
   ['spill', ['k7 holds 100000 bytes']],
+  // 4 value files of 1 MiB; after the deletes, the 4 blobs left fill one.
+  ['stores', ['16 blobs of 256 KiB: 4194304 bytes in value files', '4 blobs left: 1048576 bytes in value files', 'blob15: 262144 bytes of 15', "File keys: [ 'x', 'y' ] ; x = Hello world!"]],
   // The sums follow from sale(i): region i % 4, amount (i % 100) + 1.
   // 10 users u0..u9 in 4 partitions; Σ (i mod 7) over i < 10,000 = 29,994.
   ['shuffle', ['10000 records in 4 partitions', `u3 is in partition ${partitionOf('u3', 4)}`, 'all partitions: 10 users, total 29994']],
