@@ -45,6 +45,21 @@ describe.each([
   });
 });
 
+it('Lmdb: a delete on a full disk succeeds; a value-file compaction that finds no room is left for later', async () => {
+  const dir = path.join(mount, 'compact');
+  const store = new Lmdb(dir, { valueFiles: 1, valueFileMax: 1 << 20 }); // k0, k1, k2 share each file
+  const { error, appended } = await fill(store);
+  expect(error.code).toBe('ENOSPC');
+  await store.delete(['k0', 'k1']); // files a third live: compacting them needs room the disk lacks
+  const k2 = await store.get('k2');
+  expect(k2.length).toBe(Math.floor(appended / 3) * 100_000); // calls i % 3 === 2 of those that succeeded
+  for (let off = 0; off < k2.length; off += 100_000) expect(k2[off]).toBe(k2[off + 99_999]);
+  await store.delete('k2');
+  expect(fs.readdirSync(path.join(dir, 'values'))).toEqual([]); // nothing live: every file retired
+  await store.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
 it('a shuffle that fills the disk rejects with ENOSPC and removes its temporary store', async () => {
   // ~11 MB of shuffled records for a 6 MiB disk; the child's temporary store goes there ($TMPDIR)
   const r = spawnSync(process.execPath, [fixture('shuffle-child.mjs'), '400000'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', TMPDIR: mount } });

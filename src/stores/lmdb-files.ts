@@ -86,9 +86,10 @@ export class ValueFiles {
 
   /** Writes `value` to this instance's file and a pointer to it at `key` (inside a write transaction). */
   put(db: Db, key: Buffer, value: Uint8Array): void {
-    this.#place(db, key, value.length, (fd, offset) => {
-      for (let off = 0; off < value.length; ) off += fs.writeSync(fd, value, off, value.length - off, offset + off);
-    });
+    const w = this.#ownFile(db);
+    const offset = w.size + this.#written;
+    for (let off = 0; off < value.length; ) off += fs.writeSync(w.fd, value, off, value.length - off, offset + off);
+    this.#point(db, w, key, value.length);
   }
 
   /** The pointer at `key` is being removed (inside a write transaction). */
@@ -175,22 +176,23 @@ export class ValueFiles {
     this.#closeWriter();
   }
 
-  /** Writes `length` bytes with `write(fd, offset)` to this instance's file, and their pointer at `key`. */
-  #place(db: Db, key: Buffer, length: number, write: (fd: number, offset: number) => void): void {
-    const w = this.#ownFile(db);
-    const offset = w.size + this.#written;
-    write(w.fd, offset);
-    this.#written += length;
-    this.#change(w.file, length);
+  /** Points `key` at the next `length` bytes of writer `w`, which the caller has written. */
+  #point(db: Db, w: Writer, key: Buffer, length: number): void {
     const p = Buffer.allocUnsafe(POINTER_BYTES);
     Buffer.from(w.file, 'hex').copy(p, 0);
-    p.writeBigUInt64BE(BigInt(offset), 16);
+    p.writeBigUInt64BE(BigInt(w.size + this.#written), 16);
     p.writeBigUInt64BE(BigInt(length), 24);
+    this.#written += length;
+    this.#change(w.file, length);
     db.putSync(key, p);
     db.putSync(indexKey(w.file, key), NOTHING);
   }
 
-  /** Moves a file's live values to this instance's file when they fill less than half of it. */
+  /**
+   * Moves a file's live values to this instance's file when they fill less than half of it:
+   * all are copied first, then their pointers rewritten, so a disk too full for the copies
+   * leaves the file as it was and the transaction goes on.
+   */
   #compactIfSparse(db: Db, file: string): void {
     const live = (db.get(registryKey(file))?.readBigUInt64BE(0) ?? 0n) + BigInt(this.#live.get(file) ?? 0);
     const size = fs.statSync(path.join(this.dir, file), { throwIfNoEntry: false })?.size;
@@ -206,20 +208,28 @@ export class ValueFiles {
       listed += BigInt(from.length);
     }
     if (listed !== live) return; // pointers the index does not list: leave the file as it is
+    const w = this.#ownFile(db);
     const files = new Map<string, number>();
     try {
-      for (const [at, from] of moves) {
-        db.removeSync(indexKey(file, at));
-        this.#change(file, -from.length);
-        this.#place(db, at, from.length, (fd, offset) => {
-          for (let off = 0; off < from.length; off += COPY_PIECE) {
-            const piece = this.#readAt(files, file, from.offset + off, Math.min(COPY_PIECE, from.length - off), Buffer.allocUnsafe(Math.min(COPY_PIECE, from.length - off)), 0);
-            for (let done = 0; done < piece.length; ) done += fs.writeSync(fd, piece, done, piece.length - done, offset + off + done);
-          }
-        });
+      let to = w.size + this.#written;
+      for (const [, from] of moves) {
+        for (let off = 0; off < from.length; off += COPY_PIECE) {
+          const n = Math.min(COPY_PIECE, from.length - off);
+          const piece = this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0);
+          for (let done = 0; done < n; ) done += fs.writeSync(w.fd, piece, done, n - done, to + done);
+          to += n;
+        }
       }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return; // what was copied lies past the end: overwritten later
+      throw e;
     } finally {
       closeAll(files);
+    }
+    for (const [at, from] of moves) {
+      db.removeSync(indexKey(file, at));
+      this.#change(file, -from.length);
+      this.#point(db, w, at, from.length);
     }
   }
 
