@@ -1,5 +1,5 @@
 /** What is particular to each store, beyond the conformance suite. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -405,6 +405,28 @@ describe('Lmdb', () => {
         expect(Buffer.concat([first.value as Uint8Array, ...rest]).equals(Buffer.concat([chunk(1), chunk(2)]))).toBe(true);
         expect(str(await a.get('x'))).toBe(str(Buffer.concat([chunk(1), chunk(2)])));
         await Promise.all([a.close(), other.close()]);
+      });
+
+      it('a synced store starts writing back large writes before the commit, and leaves no descriptor behind', async () => {
+        const fds = () => fs.readdirSync('/proc/self/fd').length;
+        const start = fds();
+        const background = jest.spyOn(fs, 'fdatasync');
+        try {
+          const p = new Lmdb(path.join(scratch(), 'store'), { valueFileMax: 4 << 20 }); // at a path: synced
+          expect(p.noSync).toBe(false);
+          const big = (i: number) => new Uint8Array(3 << 20).fill(i);
+          for (let i = 0; i < 6; i++) await p.append({ [`k${i % 2}`]: big(i) }); // a new file every other call
+          expect(background.mock.calls.length).toBeGreaterThanOrEqual(6); // one per 2 MiB written
+          const [k0, k1] = await p.get(['k0', 'k1']);
+          expect([k0!.length, k1!.length]).toEqual([9 << 20, 9 << 20]);
+          expect([0, 1, 2].map((j) => k0![j * (3 << 20)])).toEqual([0, 2, 4]);
+          expect([0, 1, 2].map((j) => k1![(j + 1) * (3 << 20) - 1])).toEqual([1, 3, 5]);
+          await p.close();
+        } finally {
+          background.mockRestore();
+        }
+        for (let i = 0; i < 50 && fds() > start; i++) await new Promise((r) => setTimeout(r, 20)); // the last writebacks finish
+        expect(fds()).toBe(start);
       });
 
       it('valueFileMax: a number of bytes >= 1', () => {
