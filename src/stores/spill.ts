@@ -86,7 +86,7 @@ export class Spill extends RawStore {
 
   /** Moves keys (default: all) from the fast store to the slow one. */
   async flush(keys?: readonly string[]): Promise<void> {
-    await this.#mutex.run(async () => this.#flush(keys ?? [...(await byteLengths(this.fast)).keys()]));
+    await this.#mutex.run(async () => this.#flush(keys ?? (await idsOf(this.fast))));
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
@@ -182,10 +182,15 @@ export class Spill extends RawStore {
 /** Bytes per id in a store: `Dict` knows them; any other store's values are read. */
 async function byteLengths(store: Partd<Uint8Array, Uint8Array>): Promise<Map<string, number>> {
   if (store instanceof Dict) return store.byteLengths();
-  const ids: string[] = [];
-  for await (const id of store.listIds()) ids.push(id);
+  const ids = await idsOf(store);
   const values = await store.getIds(ids);
   return new Map(ids.map((id, i) => [id, values[i]!.length]));
+}
+
+async function idsOf(store: Partd<Uint8Array, Uint8Array>): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const id of store.listIds()) ids.push(id);
+  return ids;
 }
 
 function joinPairs(older: Uint8Array[], newer: Uint8Array[]): Uint8Array[] {
