@@ -95,8 +95,7 @@ export class ValueFiles {
   /** Writes `value` to this instance's file and a pointer to it at `key` (inside a write transaction). */
   put(db: Db, key: Buffer, value: Uint8Array): void {
     const w = this.#ownFile(db);
-    const offset = w.size + this.#written;
-    for (let off = 0; off < value.length; ) off += fs.writeSync(w.fd, value, off, value.length - off, offset + off);
+    writeAt(w.fd, value, w.size + this.#written);
     this.#wrote(w, value.length);
     this.#point(db, w, key, value.length);
   }
@@ -117,12 +116,11 @@ export class ValueFiles {
   /** Last step of a write transaction: sparse files compacted, live counts stored, files retired, bytes synced. */
   beforeCommit(db: Db): void {
     for (const [file, change] of [...this.#live]) if (change < 0 && file !== this.#writer?.file) this.#compactIfSparse(db, file);
-    for (const [file, change] of this.#live) {
-      const key = registryKey(file);
-      const live = (db.get(key)?.readBigUInt64BE(0) ?? 0n) + BigInt(change);
-      if (live > 0n) db.putSync(key, u64(live));
+    for (const file of this.#live.keys()) {
+      const live = this.#liveOf(db, file);
+      if (live > 0n) db.putSync(registryKey(file), u64(live));
       else {
-        db.removeSync(key);
+        db.removeSync(registryKey(file));
         this.#retired.push(file);
       }
     }
@@ -203,7 +201,7 @@ export class ValueFiles {
    * leaves the file as it was and the transaction goes on.
    */
   #compactIfSparse(db: Db, file: string): void {
-    const live = (db.get(registryKey(file))?.readBigUInt64BE(0) ?? 0n) + BigInt(this.#live.get(file) ?? 0);
+    const live = this.#liveOf(db, file);
     const size = fs.statSync(path.join(this.dir, file), { throwIfNoEntry: false })?.size;
     if (live <= 0n || size === undefined || live * 2n >= BigInt(size)) return;
     const moves: [Buffer, Pointer][] = [];
@@ -224,8 +222,7 @@ export class ValueFiles {
       for (const [, from] of moves) {
         for (let off = 0; off < from.length; off += COPY_PIECE) {
           const n = Math.min(COPY_PIECE, from.length - off);
-          const piece = this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0);
-          for (let done = 0; done < n; ) done += fs.writeSync(w.fd, piece, done, n - done, to + done);
+          writeAt(w.fd, this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0), to);
           this.#wrote(w, n);
           to += n;
         }
@@ -255,6 +252,11 @@ export class ValueFiles {
     // Deletes that hit a file while it was being written to do not compact it: it is checked as it is left.
     if (full) this.#compactIfSparse(db, w.file);
     return this.#writer;
+  }
+
+  /** A file's live bytes as the open transaction leaves them. */
+  #liveOf(db: Db, file: string): bigint {
+    return (db.get(registryKey(file))?.readBigUInt64BE(0) ?? 0n) + BigInt(this.#live.get(file) ?? 0);
   }
 
   #change(file: string, bytes: number): void {
@@ -291,6 +293,10 @@ export class ValueFiles {
 export function closeAll(files: Map<string, number>): void {
   for (const fd of files.values()) fs.closeSync(fd);
   files.clear();
+}
+
+function writeAt(fd: number, bytes: Uint8Array, position: number): void {
+  for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off, position + off);
 }
 
 function u64(n: bigint): Buffer {

@@ -336,5 +336,4 @@ export class Lmdb extends RawStore {
       this.#db.removeSync(key);
     }
   }
-
 }
