@@ -45,6 +45,28 @@ describe.each([
   });
 });
 
+it('File: a call whose large values go to several files at once is rolled back whole', async () => {
+  const dir = path.join(mount, 'several');
+  const store = new File(dir);
+  let appended = 0;
+  const error = await (async () => {
+    for (; appended < 100; appended++) {
+      try {
+        await store.append({ k0: Buffer.alloc(100_000, 1), k1: Buffer.alloc(150_000, 2), k2: Buffer.alloc(200_000, 3) });
+      } catch (e) {
+        return e as NodeJS.ErrnoException;
+      }
+    }
+    throw new Error('the disk never filled');
+  })();
+  expect(error.code).toBe('ENOSPC');
+  const values = await store.get(['k0', 'k1', 'k2']);
+  expect(values.map((v) => v.length)).toEqual([100_000, 150_000, 200_000].map((n) => n * appended));
+  values.forEach((v, k) => expect(v.every((byte) => byte === k + 1)).toBe(true));
+  await store.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
 it('Lmdb: a delete on a full disk succeeds; a value-file compaction that finds no room is left for later', async () => {
   const dir = path.join(mount, 'compact');
   const store = new Lmdb(dir, { valueFiles: 1, valueFileMax: 1 << 20 }); // k0, k1, k2 share each file

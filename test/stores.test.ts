@@ -125,7 +125,7 @@ describe('File', () => {
     const fds = () => fs.readdirSync('/proc/self/fd').length;
     const start = fds();
     const files = ['a', 'b', 'c', 'a'].map((n) => path.join(dir, 'sub', n));
-    files.forEach((f, i) => handles.append(f, [b(String(i))]));
+    for (const [i, f] of files.entries()) await handles.appendAll([[f, [b(String(i))]]]);
     expect(fds()).toBe(start + 2);
     expect(handles.sizeOf(files[0]!)).toBe(2);
     expect(handles.sizeOf(path.join(dir, 'missing'))).toBe(-1);
@@ -134,6 +134,35 @@ describe('File', () => {
     expect(fs.readFileSync(files[0]!, 'utf8')).toBe('03');
     expect(fs.readFileSync(files[2]!, 'utf8')).toBe('2');
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it('writes large values in the threadpool, several files at once, within its cap', async () => {
+    const { AppendHandles } = await import('../src/stores/file-handles.js');
+    const dir = scratch();
+    const handles = new AppendHandles(3);
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const start = fds();
+    const big = (i: number) => Buffer.alloc(70_000 + i, i);
+    // 5 files for a cap of 3: the call must wait for writes in flight before it closes one
+    const files = [0, 1, 2, 3, 4].map((i) => path.join(dir, String(i)));
+    await handles.appendAll(files.map((f, i) => [f, [big(i), b('|'), big(i)]]));
+    expect(fds()).toBe(start + 3);
+    await handles.appendAll([[files[0]!, [big(9)]]]);
+    handles.closeAll();
+    files.forEach((f, i) => {
+      const bytes = fs.readFileSync(f);
+      const expected = Buffer.concat([big(i), b('|'), big(i), ...(i === 0 ? [big(9)] : [])]);
+      expect(bytes.equals(expected)).toBe(true);
+    });
+    expect(fds()).toBe(start);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('continues a partial write where it stopped', async () => {
+    const { skip } = await import('../src/stores/file-handles.js');
+    const parts = [b('abc'), b('de'), b('fgh')];
+    const rest = (n: number) => Buffer.concat(skip(parts, n)).toString();
+    expect([0, 1, 3, 4, 5, 7, 8].map(rest)).toEqual(['abcdefgh', 'bcdefgh', 'defgh', 'efgh', 'fgh', 'h', '']);
   });
 
   it('keeps one file per key inside its directory (partd test_file)', async () => {

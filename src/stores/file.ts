@@ -41,7 +41,7 @@ export class File extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    await this.#locked(() => {
+    await this.#locked(async () => {
       // Each file's values in call order, so a file is opened once per call (a key exists only while it holds bytes).
       const writes = new Map<string, { id: string; values: Uint8Array[] }>();
       for (const [id, value] of entries) {
@@ -56,10 +56,8 @@ export class File extends RawStore {
       const before = new Map([...writes.keys()].map((f) => [f, this.#handles.sizeOf(f)] as const));
       this.#journal.begin(before);
       try {
-        for (const [file, { id, values }] of writes) {
-          this.#handles.append(file, values);
-          this.#rememberId(file, id);
-        }
+        await this.#handles.appendAll([...writes].map(([file, { values }]) => [file, values] as const));
+        for (const [file, { id }] of writes) this.#rememberId(file, id);
       } catch (e) {
         this.#handles.closeAll();
         rollBack(before);
