@@ -159,7 +159,7 @@ describe('File', () => {
   });
 
   it('continues a partial write where it stopped', async () => {
-    const { skip } = await import('../src/stores/file-handles.js');
+    const { skip } = await import('../src/stores/writes.js');
     const parts = [b('abc'), b('de'), b('fgh')];
     const rest = (n: number) => Buffer.concat(skip(parts, n)).toString();
     expect([0, 1, 3, 4, 5, 7, 8].map(rest)).toEqual(['abcdefgh', 'bcdefgh', 'defgh', 'efgh', 'fgh', 'h', '']);
@@ -339,6 +339,74 @@ describe('Lmdb', () => {
       expect(pieces.map((c) => c.length)).toEqual([16 << 20, 4 << 20]);
       expect(Buffer.concat(pieces).equals(value)).toBe(true);
       await p.close();
+    });
+
+    describe('a call of 16 x valueFiles bytes and more is written ahead, over two files at once', () => {
+      const fill = (n: number, c: number) => new Uint8Array(n).fill(c);
+      const call = (c: number) => [['x', fill(40_000, c)], ['s', b(`<${c}>`)], ['y', fill(30_000, c)], ['x', fill(20_000, c + 1)]] as [string, Uint8Array][];
+      const opts = { valueFiles: 1000 }; // from 16 kB a call
+
+      it('in append order with the small values; deletes free both files', async () => {
+        const p = new Lmdb(undefined, opts);
+        await p.append(call(1));
+        await p.append(call(3));
+        expect(files(p)).toHaveLength(2);
+        const [x, s, y] = await p.get(['x', 's', 'y']);
+        expect(Buffer.from(x!).equals(Buffer.concat([fill(40_000, 1), fill(20_000, 2), fill(40_000, 3), fill(20_000, 4)]))).toBe(true);
+        expect(str(s!)).toBe('<1><3>');
+        expect(Buffer.from(y!).equals(Buffer.concat([fill(30_000, 1), fill(30_000, 3)]))).toBe(true);
+        await p.delete(['x', 'y']);
+        expect(files(p)).toEqual([]);
+        await p.close();
+      });
+
+      it('later calls wait for it: a delete or a get made before it lands sees it', async () => {
+        const p = new Lmdb(undefined, opts);
+        const calls = [p.append(call(1)), p.get('y'), p.delete('y'), p.get(['x', 'y']), p.append({ y: b('!') })];
+        const [, y, , xy] = (await Promise.all(calls)) as [void, Uint8Array, void, Uint8Array[]];
+        expect(y.length).toBe(30_000);
+        expect(xy.map((v) => v.length)).toEqual([60_000, 0]);
+        expect(str(await p.get('y'))).toBe('!');
+        await p.close();
+      });
+
+      it('writes again a value whose file another instance retired before the transaction', async () => {
+        const dir = path.join(scratch(), 'store');
+        const a = new Lmdb(dir, opts);
+        const other = new Lmdb(dir, opts);
+        await a.append(call(1)); // a's two files
+        const pending = a.append(call(3)); // written ahead to those files
+        await other.delete(['x', 'y']); // retires them before a's transaction
+        await pending;
+        expect(files(a)).toHaveLength(1); // written again, to a new file
+        const [x, y] = await other.get(['x', 'y']);
+        expect(Buffer.from(x!).equals(Buffer.concat([fill(40_000, 3), fill(20_000, 4)]))).toBe(true);
+        expect(Buffer.from(y!).equals(fill(30_000, 3))).toBe(true);
+        await a.append(call(5)); // and the next call uses two files again: that one and a new one
+        expect(files(a)).toHaveLength(2);
+        expect((await a.get('y')).length).toBe(60_000);
+        await Promise.all([a.close(), other.close()]);
+      });
+
+      it('an appendIf while it is in the threadpool may close its file: it writes again, and no descriptor is left', async () => {
+        const fds = () => fs.readdirSync('/proc/self/fd').length;
+        const start = fds();
+        const p = new Lmdb(undefined, { ...opts, valueFileMax: 40_000 });
+        const writev = fs.writev;
+        const late = jest.spyOn(fs, 'writev').mockImplementation(((...args: Parameters<typeof fs.writev>) => setTimeout(() => writev(...args), 50)) as unknown as typeof fs.writev);
+        try {
+          const pending = p.append(call(1)); // 40 kB in one file, 30 + 20 kB in the other, written 50 ms late
+          p.appendIf({ z: fill(5000, 9) }, () => undefined); // the first file is full: a new one
+          await pending;
+        } finally {
+          late.mockRestore();
+        }
+        const [x, z] = await p.get(['x', 'z']);
+        expect(Buffer.from(x!).equals(Buffer.concat([fill(40_000, 1), fill(20_000, 2)]))).toBe(true);
+        expect(Buffer.from(z!).equals(fill(5000, 9))).toBe(true);
+        await p.close();
+        expect(fds()).toBe(start);
+      });
     });
 
     it('a refused appendIf leaves no pointer, and the next append lands where it belongs', async () => {

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { settle, writeAll, writeAllSync } from './writes.js';
 
 /** A file's bytes in one call from which its write goes to the threadpool (a hop costs ~20 µs). */
 const POOL_MIN = 64 * 1024;
@@ -54,7 +55,7 @@ export class AppendHandles {
         const bytes = values.reduce((n, v) => n + v.length, 0);
         h.size += bytes;
         if (bytes >= POOL_MIN) pooled.push(writeAll(h.fd, values));
-        else for (let rest = values; rest.length > 0; ) rest = skip(rest, fs.writevSync(h.fd, rest));
+        else writeAllSync(h.fd, values);
       }
     } catch (error) {
       failure = { error };
@@ -91,32 +92,3 @@ export class AppendHandles {
   }
 }
 
-/** Writes all of `values` at the descriptor's end, in the threadpool. */
-function writeAll(fd: number, values: readonly Uint8Array[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const next = (rest: readonly Uint8Array[]): void =>
-      fs.writev(fd, rest as Uint8Array[], (err, written) => {
-        if (err) return reject(err);
-        const left = skip(rest, written);
-        if (left.length > 0) next(left);
-        else resolve();
-      });
-    next(values);
-  });
-}
-
-/** `values` without their first `n` bytes (a partial write's remainder). */
-export function skip(values: readonly Uint8Array[], n: number): readonly Uint8Array[] {
-  let i = 0;
-  while (i < values.length && n >= values[i]!.length) n -= values[i++]!.length;
-  if (i === values.length) return [];
-  return n === 0 ? values.slice(i) : [values[i]!.subarray(n), ...values.slice(i + 1)];
-}
-
-/** Waits for every write; then throws `failure`'s error, or else the first write's error. */
-async function settle(writes: Promise<void>[], failure?: { error: unknown }): Promise<void> {
-  const results = await Promise.allSettled(writes);
-  if (failure) throw failure.error;
-  const rejected = results.find((r) => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-}

@@ -4,21 +4,23 @@
  * copy a large value into its dirty pages and then write those, and on W1-large (100 kB
  * values) that made it run at about half the speed of one `write` to the page cache.
  *
- * - Each writing instance appends to its own file, `values/<id>`, so writers never share a
- *   file offset. Its bytes are written inside the append's write transaction (so under LMDB's
- *   writer lock), and fsynced before the commit when the store syncs: a committed pointer
- *   never points past what is on disk. An aborted transaction leaves unreferenced bytes, which
- *   the next write overwrites.
+ * - Each writing instance appends to its own files, `values/<id>`, so writers never share a
+ *   file. A call's large values are written before its transaction, in the threadpool, over
+ *   STRIPES files at once (`prewrite`), or else inside the transaction, in this thread; either
+ *   way they are fsynced before the commit when the store syncs: a committed pointer never
+ *   points past what is on disk. Space a transaction does not commit stays unused.
  * - The registry `0x00 'v' · id → live bytes` counts what pointers still reference. A delete
  *   that brings a file to zero retires it (registry entry removed in the transaction, file
  *   unlinked after the commit); `drop` retires every file. A writer checks its registry entry
  *   inside each transaction and starts a new file when its own was retired.
- * - A writer starts a new file once its file holds `maxFile` bytes (at a transaction's start).
- *   A file whose live bytes are below half its size is *compacted* when its writer leaves it,
+ * - A writer starts a new file once its file holds `maxFile` bytes. A file whose live bytes
+ *   are below half its size is *compacted* when its writer leaves it,
  *   and when a delete lowers them once it is no writer's: its live values are copied to the
- *   writer's file, their pointers rewritten, and it is retired — so deleted values give their
+ *   first writer's file, their pointers rewritten, and it is retired — so deleted values give their
  *   space back. The index `0x00 'r' · file · pointer key` lists what points into each file; a
  *   file with pointers it does not list (written before the index existed) is never compacted.
+ * - A prewrite runs outside LMDB's writer lock, so a file it wrote to may be retired by
+ *   another instance before the transaction: the transaction then writes those values again.
  * - Readers open the files a read needs and close them when it is done. A file unlinked under
  *   a reader whose snapshot still points into it gives ENOENT: the read is retried on a fresh
  *   snapshot, which no longer points there.
@@ -27,6 +29,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'lmdb';
+import { Writer } from './lmdb-writer.js';
+import { settle } from './writes.js';
 
 const REGISTRY = Buffer.from([0, 0x76]);
 const REGISTRY_END = Buffer.from([0, 0x77]);
@@ -34,8 +38,8 @@ const INDEX = Buffer.from([0, 0x72]);
 const NOTHING = Buffer.from([1]); // an index entry's value: only its key matters
 /** Values are copied in pieces of at most this size when a file is compacted. */
 const COPY_PIECE = 16 << 20;
-/** A synced store starts writing back its file every this many bytes, before the commit's fdatasync. */
-const WRITEBACK_BYTES = 2 << 20;
+/** Files a prewrite spreads a call over: this machine kind has two cores to copy with. */
+const STRIPES = 2;
 /** A pointer: file id (16 bytes) · offset (8) · length (8). */
 export const POINTER_BYTES = 32;
 
@@ -48,6 +52,12 @@ interface Pointer {
   length: number;
 }
 
+/** Where `prewrite` wrote a value. */
+export interface Placement {
+  writer: Writer;
+  offset: number;
+}
+
 export function parsePointer(p: Buffer): Pointer {
   return { file: p.subarray(0, 16).toString('hex'), offset: Number(p.readBigUInt64BE(16)), length: Number(p.readBigUInt64BE(24)) };
 }
@@ -57,47 +67,70 @@ const indexKey = (file: string, key: Buffer) => Buffer.concat([INDEX, Buffer.fro
 /** The index range of one file (data keys are UTF-8 or hex: never 0xFF). */
 const indexRange = (file: string) => ({ start: indexKey(file, Buffer.alloc(0)), end: indexKey(file, Buffer.from([0xff])) });
 
-/** The file this instance appends to; `registered` once a commit put it in the registry. */
-interface Writer {
-  file: string;
-  fd: number;
-  size: number;
-  registered: boolean;
-  /** Bytes written since writeback was last started (synced stores). */
-  unflushed: number;
-  /** A second descriptor for background fdatasyncs, and how many are running. */
-  syncFd?: number;
-  syncs: number;
-  closed: boolean;
-}
-
 /** The value files of one store instance. */
 export class ValueFiles {
   readonly dir: string;
-  #writer: Writer | undefined;
-  #written = 0; // bytes written by the open transaction
+  readonly #writers: (Writer | undefined)[] = []; // by stripe
   readonly #live = new Map<string, number>(); // live-byte changes of the open transaction, by file
   #retired: string[] = [];
+  readonly #left = new Set<string>(); // files writers left, to compact once a transaction commits
+  #leftChecked: string[] = [];
 
   /**
    * @param storePath the store's directory
    * @param sync fsync a file before the commit that points into it
    * @param maxFile bytes after which a writer starts a new file
+   * @param prewriteMin a call's bytes from which `prewrite` writes them in the threadpool
    */
   constructor(
     storePath: string,
     readonly sync: boolean,
     readonly maxFile: number,
+    readonly prewriteMin: number,
   ) {
     this.dir = path.join(storePath, 'values');
   }
 
-  /** Writes `value` to this instance's file and a pointer to it at `key` (inside a write transaction). */
-  put(db: Db, key: Buffer, value: Uint8Array): void {
-    const w = this.#ownFile(db);
-    writeAt(w.fd, value, w.size + this.#written);
-    this.#wrote(w, value.length);
-    this.#point(db, w, key, value.length);
+  /**
+   * Writes a call's large values ahead of its transaction, spread over STRIPES files written at
+   * once in the threadpool (the page-cache copy is what large appends cost). Returns where each
+   * went, for `put`; undefined for a call too small to gain from it (`put` writes those).
+   */
+  async prewrite(values: readonly Uint8Array[]): Promise<Placement[] | undefined> {
+    if (values.length < 2 || values.reduce((n, v) => n + v.length, 0) < this.prewriteMin) return undefined;
+    const stripes = Array.from({ length: STRIPES }, () => ({ values: [] as Uint8Array[], bytes: 0 }));
+    const stripeOf = values.map((v) => {
+      const i = stripes[0]!.bytes <= stripes[1]!.bytes ? 0 : 1;
+      stripes[i]!.values.push(v);
+      stripes[i]!.bytes += v.length;
+      return i;
+    });
+    const writers = stripes.map((s, i) => (s.values.length > 0 ? this.#stripe(i) : undefined));
+    const offsets: number[] = [];
+    const writes = stripes.map((s, i) => writers[i] && writers[i].writeInPool(s.values).then((at) => void (offsets[i] = at)));
+    await settle(writes.filter((w) => w !== undefined));
+    return values.map((v, k) => {
+      const i = stripeOf[k]!;
+      const offset = offsets[i]!;
+      offsets[i] = offset + v.length;
+      return { writer: writers[i]!, offset };
+    });
+  }
+
+  /**
+   * Points `key` at `value` (inside a write transaction): where `prewrite` put it if that file
+   * is still this instance's and live, else written now to this instance's file.
+   */
+  put(db: Db, key: Buffer, value: Uint8Array, placed?: Placement): void {
+    if (placed) {
+      const i = this.#writers.indexOf(placed.writer);
+      if (i >= 0 && this.#valid(db, placed.writer)) return this.#point(db, placed.writer, key, placed.offset, value.length);
+      if (i >= 0) this.#closeStripe(i); // another instance retired its file meanwhile
+    }
+    const w = this.#stripe(0, db);
+    const at = w.reserve(value.length);
+    w.writeAt(value, at);
+    this.#point(db, w, key, at, value.length);
   }
 
   /** The pointer at `key` is being removed (inside a write transaction). */
@@ -115,7 +148,12 @@ export class ValueFiles {
 
   /** Last step of a write transaction: sparse files compacted, live counts stored, files retired, bytes synced. */
   beforeCommit(db: Db): void {
-    for (const [file, change] of [...this.#live]) if (change < 0 && file !== this.#writer?.file) this.#compactIfSparse(db, file);
+    this.#leftChecked = [...this.#left];
+    for (const file of this.#leftChecked) {
+      if (!this.#live.has(file) && db.get(registryKey(file)) === undefined) this.#retired.push(file); // no commit ever pointed into it
+      else this.#compactIfSparse(db, file);
+    }
+    for (const [file, change] of [...this.#live]) if (change < 0 && !this.#isWriter(file)) this.#compactIfSparse(db, file);
     for (const file of this.#live.keys()) {
       const live = this.#liveOf(db, file);
       if (live > 0n) db.putSync(registryKey(file), u64(live));
@@ -124,25 +162,29 @@ export class ValueFiles {
         this.#retired.push(file);
       }
     }
-    if (this.sync && this.#written > 0) fs.fdatasyncSync(this.#writer!.fd);
+    for (const w of this.#writers) w?.syncDirty();
   }
 
   /** After the transaction: committed, or not. */
   afterCommit(committed: boolean): void {
-    if (committed && this.#writer) {
-      this.#writer.size += this.#written;
-      this.#writer.registered ||= this.#written > 0 || this.#live.has(this.#writer.file);
+    for (const w of this.#writers) {
+      if (!w) continue;
+      w.registered ||= committed && this.#live.has(w.file);
+      w.dirty = false;
+      if (committed) w.commit();
+      else w.rewind();
     }
+    if (committed) for (const file of this.#leftChecked) this.#left.delete(file);
+    this.#leftChecked = [];
     const retired = committed ? this.#retired : [];
-    this.#written = 0;
     this.#live.clear(); // every transaction of the store passes here: no allocation when idle
     if (this.#retired.length > 0) this.#retired = [];
     for (const file of retired) {
-      if (file === this.#writer?.file) this.#closeWriter();
+      const i = this.#writers.findIndex((w) => w?.file === file);
+      if (i >= 0) this.#closeStripe(i);
       fs.rmSync(path.join(this.dir, file), { force: true });
     }
   }
-
   /** Reads pointed-to values; `files` keeps the descriptors one read opened (see `closeAll`). */
   read(pointer: Buffer, files: Map<string, number>, into?: Uint8Array, at = 0): Uint8Array {
     const { file, offset, length } = parsePointer(pointer);
@@ -179,17 +221,21 @@ export class ValueFiles {
     return out.subarray(at, at + length);
   }
 
+  /** Closes this instance's files; one no commit points into holds nothing and is removed. */
   close(): void {
-    this.#closeWriter();
+    for (let i = 0; i < this.#writers.length; i++) {
+      const w = this.#writers[i];
+      this.#closeStripe(i);
+      if (w && !w.registered) fs.rmSync(path.join(this.dir, w.file), { force: true });
+    }
   }
 
-  /** Points `key` at the next `length` bytes of writer `w`, which the caller has written. */
-  #point(db: Db, w: Writer, key: Buffer, length: number): void {
+  /** Points `key` at `length` bytes at `offset` of writer `w`, which the caller has written. */
+  #point(db: Db, w: Writer, key: Buffer, offset: number, length: number): void {
     const p = Buffer.allocUnsafe(POINTER_BYTES);
     Buffer.from(w.file, 'hex').copy(p, 0);
-    p.writeBigUInt64BE(BigInt(w.size + this.#written), 16);
+    p.writeBigUInt64BE(BigInt(offset), 16);
     p.writeBigUInt64BE(BigInt(length), 24);
-    this.#written += length;
     this.#change(w.file, length);
     db.putSync(key, p);
     db.putSync(indexKey(w.file, key), NOTHING);
@@ -215,43 +261,68 @@ export class ValueFiles {
       listed += BigInt(from.length);
     }
     if (listed !== live) return; // pointers the index does not list: leave the file as it is
-    const w = this.#ownFile(db);
+    const w = this.#stripe(0, db);
+    const start = w.reserve(Number(live));
     const files = new Map<string, number>();
     try {
-      let to = w.size + this.#written;
+      let to = start;
       for (const [, from] of moves) {
         for (let off = 0; off < from.length; off += COPY_PIECE) {
           const n = Math.min(COPY_PIECE, from.length - off);
-          writeAt(w.fd, this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0), to);
-          this.#wrote(w, n);
+          w.writeAt(this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0), to);
           to += n;
         }
       }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return; // what was copied lies past the end: overwritten later
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      if (w.size === start + Number(live)) w.truncate(start);
+      return;
     } finally {
       closeAll(files);
     }
+    let to = start;
     for (const [at, from] of moves) {
       db.removeSync(indexKey(file, at));
       this.#change(file, -from.length);
-      this.#point(db, w, at, from.length);
+      this.#point(db, w, at, to, from.length);
+      to += from.length;
     }
   }
 
-  /** This instance's file, checked against the registry: a retired one is replaced; a full one too, between transactions. */
-  #ownFile(db: Db): Writer {
-    const w = this.#writer;
-    const full = w !== undefined && this.#written === 0 && w.size >= this.maxFile;
-    if (w && !full && (!w.registered || db.get(registryKey(w.file)) !== undefined)) return w;
-    this.#closeWriter();
-    fs.mkdirSync(this.dir, { recursive: true });
-    const file = randomBytes(16).toString('hex');
-    this.#writer = { file, fd: fs.openSync(path.join(this.dir, file), 'wx'), size: 0, registered: false, unflushed: 0, syncs: 0, closed: false };
-    // Deletes that hit a file while it was being written to do not compact it: it is checked as it is left.
-    if (full) this.#compactIfSparse(db, w.file);
-    return this.#writer;
+  /**
+   * The writer of stripe `i`: a new file when it has none, or when its file is full (which is
+   * then compacted as it is left). With `db` (inside a transaction), one whose file another
+   * instance retired is replaced too.
+   */
+  #stripe(i: number, db?: Db): Writer {
+    const w = this.#writers[i];
+    if (w && db && !this.#valid(db, w)) this.#closeStripe(i);
+    else if (w && w.size >= this.maxFile) {
+      w.syncDirty();
+      this.#closeStripe(i);
+      // Deletes that hit a file while it was being written to do not compact it: it is checked as it is left.
+      this.#left.add(w.file);
+    }
+    let writer = this.#writers[i];
+    if (!writer) {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.#writers[i] = writer = new Writer(this.dir, randomBytes(16).toString('hex'), this.sync);
+    }
+    return writer;
+  }
+
+  /** False once another instance retired the writer's file (inside a transaction). */
+  #valid(db: Db, w: Writer): boolean {
+    return !w.registered || db.get(registryKey(w.file)) !== undefined;
+  }
+
+  #isWriter(file: string): boolean {
+    return this.#writers.some((w) => w?.file === file);
+  }
+
+  #closeStripe(i: number): void {
+    this.#writers[i]?.close();
+    this.#writers[i] = undefined;
   }
 
   /** A file's live bytes as the open transaction leaves them. */
@@ -262,41 +333,12 @@ export class ValueFiles {
   #change(file: string, bytes: number): void {
     this.#live.set(file, (this.#live.get(file) ?? 0) + bytes);
   }
-
-  /**
-   * On a synced store, every WRITEBACK_BYTES written starts an fdatasync in the threadpool, so
-   * the disk writes while this thread copies the rest: the commit's own fdatasync then has less
-   * left to wait for (~40% more durable MB/s here). It runs on a second descriptor, so a write
-   * error is still reported to the commit's fdatasync on the first (Linux reports it per open file).
-   */
-  #wrote(w: Writer, bytes: number): void {
-    if (!this.sync || (w.unflushed += bytes) < WRITEBACK_BYTES) return;
-    w.unflushed = 0;
-    w.syncFd ??= fs.openSync(path.join(this.dir, w.file), 'r');
-    w.syncs++;
-    fs.fdatasync(w.syncFd, () => {
-      if (--w.syncs === 0 && w.closed) fs.closeSync(w.syncFd!);
-    });
-  }
-
-  #closeWriter(): void {
-    const w = this.#writer;
-    this.#writer = undefined;
-    if (!w) return;
-    fs.closeSync(w.fd);
-    w.closed = true;
-    if (w.syncFd !== undefined && w.syncs === 0) fs.closeSync(w.syncFd);
-  }
 }
 
 /** Closes the descriptors a read opened. */
 export function closeAll(files: Map<string, number>): void {
   for (const fd of files.values()) fs.closeSync(fd);
   files.clear();
-}
-
-function writeAt(fd: number, bytes: Uint8Array, position: number): void {
-  for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off, position + off);
 }
 
 function u64(n: bigint): Buffer {

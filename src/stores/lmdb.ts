@@ -2,9 +2,10 @@
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { keyId, type Key } from '../keys.js';
+import { InOrder } from '../mutex.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
-import { ValueFiles, closeAll, parsePointer } from './lmdb-files.js';
+import { ValueFiles, closeAll, parsePointer, type Placement } from './lmdb-files.js';
 import { POINTER_MARK, chunkKey, isPointer, prefixOf, range, storedIds } from './lmdb-keys.js';
 import { lmdbSettings, type LmdbOptions } from './lmdb-options.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
@@ -15,6 +16,8 @@ const MARKER = '.partd-lmdb';
 /** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
 const MAX_PIECE = 16 << 20;
 const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
+/** A call writes its large values in the threadpool once they hold this many times `valueFiles` bytes. */
+const PREWRITE_FACTOR = 16;
 
 /**
  * A store on LMDB. Each appended chunk is its own entry under the key
@@ -40,6 +43,7 @@ export class Lmdb extends RawStore {
   readonly #db: Database<Buffer, Buffer>;
   readonly #files: ValueFiles;
   readonly #fileMin: number;
+  readonly #calls = new InOrder(); // an append that writes in the threadpool holds back later calls
 
   /** Opens (or creates) the store in directory `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string, options: LmdbOptions = {}) {
@@ -48,7 +52,7 @@ export class Lmdb extends RawStore {
     this.#dir = openStoreDir('Lmdb', dir, MARKER);
     this.path = this.#dir.path;
     ({ readOnly: this.readOnly, noSync: this.noSync, valueFiles: this.#fileMin } = settings);
-    this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax);
+    this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax, this.#fileMin * PREWRITE_FACTOR);
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
@@ -63,7 +67,11 @@ export class Lmdb extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    this.#transaction('append', () => this.#write(entries));
+    const large = belongsInLog(entries) ? [] : entries.filter(([, v]) => v.length >= this.#fileMin).map(([, v]) => v);
+    return this.#calls.run(async () => {
+      const placed = large.length > 0 ? await this.#files.prewrite(large) : undefined;
+      this.#transaction('append', () => this.#write(entries, true, placed));
+    });
   }
 
   /**
@@ -71,6 +79,8 @@ export class Lmdb extends RawStore {
    * transaction sees it and throws to write nothing: a compare-and-append across threads and
    * processes (the shuffle guards its commits with it). `afterWrites` runs after the writes,
    * before the commit (fault injection in tests). Done when it returns.
+   *
+   * It runs at once, before any call of this instance still in progress.
    *
    * Run write transactions in threads that are not terminated: a worker thread terminated
    * inside an LMDB write transaction leaves the writer lock held and hangs the process
@@ -124,7 +134,7 @@ export class Lmdb extends RawStore {
   }
 
   /** Writes entries as one append call (inside a transaction): to the log if they are small and `logged`. */
-  #write(entries: readonly Entry<Uint8Array>[], logged = true): void {
+  #write(entries: readonly Entry<Uint8Array>[], logged = true, placed?: readonly Placement[]): void {
     if (logged && belongsInLog(entries)) {
       const entry = packRecords(entries);
       this.#db.putSync(Buffer.concat([LOG_START, this.#nextSeq()]), entry);
@@ -136,10 +146,11 @@ export class Lmdb extends RawStore {
     this.#compact();
     const seq = this.#nextSeq();
     let piece = 0; // counts pieces within this call, so repeated ids keep their order
+    let large = 0;
     for (const [id, value] of entries) {
       const prefix = prefixOf(this.#db, id, true);
       if (value.length < this.#fileMin) piece = this.#putChunk(prefix, seq, piece, value);
-      else this.#files.put(this.#db, Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), value);
+      else this.#files.put(this.#db, Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), value, placed?.[large++]);
     }
   }
 
@@ -193,14 +204,14 @@ export class Lmdb extends RawStore {
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#reading((files) => {
+    return this.#calls.run(() => this.#reading((files) => {
       const log = this.#settle();
       return ids.map((id) => {
         const value = this.#read(id, files);
         const logged = log?.chunk(id);
         return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
       });
-    });
+    }));
   }
 
   /**
@@ -221,7 +232,7 @@ export class Lmdb extends RawStore {
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#transaction('pop', () => {
+    return this.#calls.run(() => this.#transaction('pop', () => {
       this.#compact();
       return this.#reading((files) =>
         ids.map((id) => {
@@ -230,38 +241,46 @@ export class Lmdb extends RawStore {
           return value;
         }),
       0);
-    });
+    }));
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {
-    this.#transaction('iset', () => {
-      this.#compact();
-      this.#remove(id);
-      this.#write([[id, value]], false);
-    });
+    return this.#calls.run(() =>
+      this.#transaction('iset', () => {
+        this.#compact();
+        this.#remove(id);
+        this.#write([[id, value]], false);
+      }),
+    );
   }
 
   async deleteIds(ids: readonly string[]): Promise<void> {
-    this.#transaction('delete', () => {
-      this.#compact();
-      ids.forEach((id) => this.#remove(id));
-    });
+    return this.#calls.run(() =>
+      this.#transaction('delete', () => {
+        this.#compact();
+        ids.forEach((id) => this.#remove(id));
+      }),
+    );
   }
 
   async dropAll(): Promise<void> {
-    this.#transaction('drop', () => {
-      this.#files.retireAll(this.#db);
-      this.#db.clearSync(); // runs inside this transaction
-    });
+    return this.#calls.run(() =>
+      this.#transaction('drop', () => {
+        this.#files.retireAll(this.#db);
+        this.#db.clearSync(); // runs inside this transaction
+      }),
+    );
   }
 
   async closeStore(): Promise<void> {
+    await this.#calls.run(() => undefined); // let calls in flight finish first
     this.#files.close();
     await this.#env.close();
     this.#dir.close();
   }
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    await this.#calls.run(() => undefined); // sees every call made before it
     const files = new Map<string, number>();
     // Every value file the key points into is opened before anything is yielded: one retired
     // while the caller iterates (compacted by another writer, say) then stays readable.
@@ -290,6 +309,7 @@ export class Lmdb extends RawStore {
   }
 
   async *listIds(): AsyncGenerator<string> {
+    await this.#calls.run(() => undefined);
     const log = this.#settle();
     const stored = new Set<string>();
     for (const id of storedIds(this.#db)) {
