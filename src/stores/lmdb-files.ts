@@ -92,15 +92,22 @@ export class ValueFiles {
   }
 
   /**
+   * Whether a call's large values gain from `prewrite`: several, and enough bytes that the
+   * threadpool's hops cost little beside the copy.
+   */
+  gainsFromPrewrite(values: readonly Uint8Array[]): boolean {
+    return values.length > 1 && values.reduce((n, v) => n + v.length, 0) >= this.prewriteMin;
+  }
+
+  /**
    * Writes a call's large values ahead of its transaction, spread over STRIPES files written at
    * once in the threadpool (the page-cache copy is what large appends cost). Returns where each
-   * went, for `put`; undefined for a call too small to gain from it (`put` writes those).
+   * went, for `put`.
    */
-  async prewrite(values: readonly Uint8Array[]): Promise<Placement[] | undefined> {
-    if (values.length < 2 || values.reduce((n, v) => n + v.length, 0) < this.prewriteMin) return undefined;
+  async prewrite(values: readonly Uint8Array[]): Promise<Placement[]> {
     const stripes = Array.from({ length: STRIPES }, () => ({ values: [] as Uint8Array[], bytes: 0 }));
     const stripeOf = values.map((v) => {
-      const i = stripes[0]!.bytes <= stripes[1]!.bytes ? 0 : 1;
+      const i = stripes.reduce((least, s, j) => (s.bytes < stripes[least]!.bytes ? j : least), 0);
       stripes[i]!.values.push(v);
       stripes[i]!.bytes += v.length;
       return i;
@@ -185,6 +192,7 @@ export class ValueFiles {
       fs.rmSync(path.join(this.dir, file), { force: true });
     }
   }
+
   /** Reads pointed-to values; `files` keeps the descriptors one read opened (see `closeAll`). */
   read(pointer: Buffer, files: Map<string, number>, into?: Uint8Array, at = 0): Uint8Array {
     const { file, offset, length } = parsePointer(pointer);

@@ -68,10 +68,9 @@ export class Lmdb extends RawStore {
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     const large = belongsInLog(entries) ? [] : entries.filter(([, v]) => v.length >= this.#fileMin).map(([, v]) => v);
-    return this.#calls.run(async () => {
-      const placed = large.length > 0 ? await this.#files.prewrite(large) : undefined;
-      this.#transaction('append', () => this.#write(entries, true, placed));
-    });
+    const write = (placed?: Placement[]) => this.#transaction('append', () => this.#write(entries, true, placed));
+    if (!this.#files.gainsFromPrewrite(large)) return this.#calls.run(() => write());
+    return this.#calls.run(async () => write(await this.#files.prewrite(large)));
   }
 
   /**
