@@ -595,6 +595,27 @@ describe('opening a path that is not a store of that kind', () => {
     await reopened.close();
     expect(() => open('' as string)).toThrow(TypeError);
   });
+
+  it.each([
+    ['File', '.partd-file', (d: string) => new File(d)],
+    ['Lmdb', '.partd-lmdb', (d: string) => new Lmdb(d)],
+  ])('%s refuses a store in a newer format, or with a marker it did not write, and leaves it as it is', async (_, marker, open) => {
+    const dir = path.join(scratch(), 'store');
+    const store = open(dir);
+    await store.append({ x: b('1') });
+    await store.close();
+    const file = path.join(dir, marker);
+    const written = fs.readFileSync(file, 'utf8');
+    expect(JSON.parse(written)).toEqual({ partd: _, version: 1 });
+    fs.writeFileSync(file, JSON.stringify({ partd: _, version: 2 }));
+    expect(() => open(dir)).toThrow(/is not a .* store \(it is in format 2, written by a newer partd; this one reads formats up to 1\)/);
+    fs.writeFileSync(file, 'garbage');
+    expect(() => open(dir)).toThrow(/marker is not one partd wrote/);
+    fs.writeFileSync(file, written);
+    const again = open(dir);
+    expect(str(await again.get('x'))).toBe('1');
+    await again.close();
+  });
 });
 
 describe('temporary stores are removed however the process ends', () => {

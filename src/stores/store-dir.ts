@@ -36,12 +36,27 @@ export function openStoreDir(kind: string, dir: string | undefined, marker: stri
   else if (!entries.includes(marker)) {
     const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
     throw new StoreKindError(kind, abs, `it holds ${shown} and no ${marker} marker`);
-  }
+  } else checkMarker(abs, kind, marker);
   return { path: abs, temporary: false, close: () => undefined };
 }
 
+/** The store format this code writes, and the newest it reads. */
+const FORMAT = 1;
+
 function writeMarker(dir: string, kind: string, marker: string): void {
-  fs.writeFileSync(path.join(dir, marker), JSON.stringify({ partd: kind, version: 1 }) + '\n');
+  fs.writeFileSync(path.join(dir, marker), JSON.stringify({ partd: kind, version: FORMAT }) + '\n');
+}
+
+/** Refuses a store whose marker names another kind, or a format newer than this code reads. */
+function checkMarker(dir: string, kind: string, marker: string): void {
+  let found: { partd?: unknown; version?: unknown } | undefined;
+  try {
+    found = JSON.parse(fs.readFileSync(path.join(dir, marker), 'utf8')) as typeof found;
+  } catch {
+    // an unreadable marker: reported below
+  }
+  if (found?.partd !== kind || typeof found.version !== 'number') throw new StoreKindError(kind, dir, `its ${marker} marker is not one partd wrote`);
+  if (found.version > FORMAT) throw new StoreKindError(kind, dir, `it is in format ${found.version}, written by a newer partd; this one reads formats up to ${FORMAT}`);
 }
 
 /** Below this much free space, a failed write is taken for a full disk. */
