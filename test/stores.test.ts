@@ -561,12 +561,14 @@ describe('Lmdb', () => {
     expect(await read()).toEqual(expected);
     const writes: [string, () => Promise<unknown>][] = [
       ['append', () => reader.append({ x: b('no') })],
+      ['append', () => reader.append({ x: new Uint8Array(1 << 20), y: new Uint8Array(1 << 20) })], // large: would be written ahead
       ['iset', () => reader.iset('x', b('no'))],
       ['delete', () => reader.delete('x')],
       ['pop', () => reader.pop('x')],
       ['drop', () => reader.drop()],
     ];
     for (const [method, write] of writes) await expect(write()).rejects.toThrow(new RegExp(`^${method}: .*opened readOnly`));
+    expect(fs.existsSync(path.join(dir, 'values'))).toBe(false); // no value file either
     expect(await read()).toEqual(expected);
     await writer.get('x'); // the writer compacts; the reader sees the same bytes
     expect(await read()).toEqual(expected);

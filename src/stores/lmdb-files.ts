@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'lmdb';
+import { OpenFiles, parsePointer, pointerBytes, type Pointer } from './lmdb-pointers.js';
 import { Writer } from './lmdb-writer.js';
 import { settle } from './writes.js';
 
@@ -40,26 +41,12 @@ const NOTHING = Buffer.from([1]); // an index entry's value: only its key matter
 const COPY_PIECE = 16 << 20;
 /** Files a prewrite spreads a call over: this machine kind has two cores to copy with. */
 const STRIPES = 2;
-/** A pointer: file id (16 bytes) · offset (8) · length (8). */
-export const POINTER_BYTES = 32;
-
 type Db = Database<Buffer, Buffer>;
-
-/** Where a value is: its file, offset and length. */
-interface Pointer {
-  file: string;
-  offset: number;
-  length: number;
-}
 
 /** Where `prewrite` wrote a value. */
 export interface Placement {
   writer: Writer;
   offset: number;
-}
-
-export function parsePointer(p: Buffer): Pointer {
-  return { file: p.subarray(0, 16).toString('hex'), offset: Number(p.readBigUInt64BE(16)), length: Number(p.readBigUInt64BE(24)) };
 }
 
 const registryKey = (file: string) => Buffer.concat([REGISTRY, Buffer.from(file, 'hex')]);
@@ -193,42 +180,6 @@ export class ValueFiles {
     }
   }
 
-  /** Reads pointed-to values; `files` keeps the descriptors one read opened (see `closeAll`). */
-  read(pointer: Buffer, files: Map<string, number>, into?: Uint8Array, at = 0): Uint8Array {
-    const { file, offset, length } = parsePointer(pointer);
-    return this.#readAt(files, file, offset, length, into ?? Buffer.allocUnsafe(length), into ? at : 0);
-  }
-
-  /** A pointed-to value in pieces of at most `max` bytes (`iterate` never holds more at once). */
-  *pieces(pointer: Buffer, files: Map<string, number>, max: number): Generator<Uint8Array> {
-    const { file, offset, length } = parsePointer(pointer);
-    for (let off = 0; off < length; off += max) {
-      const n = Math.min(max, length - off);
-      yield this.#readAt(files, file, offset + off, n, Buffer.allocUnsafe(n), 0);
-    }
-  }
-
-  /** Opens the file a pointer points into (kept in `files`), so that it stays readable if it is retired. */
-  open(pointer: Buffer, files: Map<string, number>): number {
-    return this.#fd(files, parsePointer(pointer).file);
-  }
-
-  #fd(files: Map<string, number>, file: string): number {
-    let fd = files.get(file);
-    if (fd === undefined) files.set(file, (fd = fs.openSync(path.join(this.dir, file), 'r')));
-    return fd;
-  }
-
-  #readAt(files: Map<string, number>, file: string, offset: number, length: number, out: Uint8Array, at: number): Uint8Array {
-    const fd = this.#fd(files, file);
-    for (let got = 0; got < length; ) {
-      const n = fs.readSync(fd, out, at + got, length - got, offset + got);
-      if (n === 0) throw new Error(`value file ${file} ends before offset ${offset + length}`);
-      got += n;
-    }
-    return out.subarray(at, at + length);
-  }
-
   /** Closes this instance's files; one no commit points into holds nothing and is removed. */
   close(): void {
     for (let i = 0; i < this.#writers.length; i++) {
@@ -240,12 +191,8 @@ export class ValueFiles {
 
   /** Points `key` at `length` bytes at `offset` of writer `w`, which the caller has written. */
   #point(db: Db, w: Writer, key: Buffer, offset: number, length: number): void {
-    const p = Buffer.allocUnsafe(POINTER_BYTES);
-    Buffer.from(w.file, 'hex').copy(p, 0);
-    p.writeBigUInt64BE(BigInt(offset), 16);
-    p.writeBigUInt64BE(BigInt(length), 24);
     this.#change(w.file, length);
-    db.putSync(key, p);
+    db.putSync(key, pointerBytes({ file: w.file, offset, length }));
     db.putSync(indexKey(w.file, key), NOTHING);
   }
 
@@ -271,14 +218,13 @@ export class ValueFiles {
     if (listed !== live) return; // pointers the index does not list: leave the file as it is
     const w = this.#stripe(0, db);
     const start = w.reserve(Number(live));
-    const files = new Map<string, number>();
+    const files = new OpenFiles(this.dir);
     try {
       let to = start;
       for (const [, from] of moves) {
-        for (let off = 0; off < from.length; off += COPY_PIECE) {
-          const n = Math.min(COPY_PIECE, from.length - off);
-          w.writeAt(this.#readAt(files, file, from.offset + off, n, Buffer.allocUnsafe(n), 0), to);
-          to += n;
+        for (const piece of files.pieces(from, COPY_PIECE)) {
+          w.writeAt(piece, to);
+          to += piece.length;
         }
       }
     } catch (e) {
@@ -286,7 +232,7 @@ export class ValueFiles {
       if (w.size === start + Number(live)) w.truncate(start);
       return;
     } finally {
-      closeAll(files);
+      files.close();
     }
     let to = start;
     for (const [at, from] of moves) {
@@ -341,12 +287,6 @@ export class ValueFiles {
   #change(file: string, bytes: number): void {
     this.#live.set(file, (this.#live.get(file) ?? 0) + bytes);
   }
-}
-
-/** Closes the descriptors a read opened. */
-export function closeAll(files: Map<string, number>): void {
-  for (const fd of files.values()) fs.closeSync(fd);
-  files.clear();
 }
 
 function u64(n: bigint): Buffer {

@@ -5,7 +5,8 @@ import { keyId, type Key } from '../keys.js';
 import { InOrder } from '../mutex.js';
 import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
 import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
-import { ValueFiles, closeAll, parsePointer, type Placement } from './lmdb-files.js';
+import { ValueFiles, type Placement } from './lmdb-files.js';
+import { OpenFiles, parsePointer, type Pointer } from './lmdb-pointers.js';
 import { POINTER_MARK, chunkKey, isPointer, prefixOf, range, storedIds } from './lmdb-keys.js';
 import { lmdbSettings, type LmdbOptions } from './lmdb-options.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
@@ -67,6 +68,7 @@ export class Lmdb extends RawStore {
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+    this.#writable('append'); // before any value file is written
     const large = belongsInLog(entries) ? [] : entries.filter(([, v]) => v.length >= this.#fileMin).map(([, v]) => v);
     const write = (placed?: Placement[]) => this.#transaction('append', () => this.#write(entries, true, placed));
     if (!this.#files.gainsFromPrewrite(large)) return this.#calls.run(() => write());
@@ -217,15 +219,15 @@ export class Lmdb extends RawStore {
    * Runs a read with the value files it opens (closed after). A file retired under its snapshot
    * (ENOENT: deleted or dropped meanwhile) makes it start again on a fresh one.
    */
-  #reading<T>(read: (files: Map<string, number>) => T, retries = 4): T {
+  #reading<T>(read: (files: OpenFiles) => T, retries = 4): T {
     for (let attempt = 0; ; attempt++) {
-      const files = new Map<string, number>();
+      const files = new OpenFiles(this.#files.dir);
       try {
         return read(files);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= retries) throw e;
       } finally {
-        closeAll(files);
+        files.close();
       }
     }
   }
@@ -280,28 +282,27 @@ export class Lmdb extends RawStore {
 
   async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     await this.#calls.run(() => undefined); // sees every call made before it
-    const files = new Map<string, number>();
+    const files = new OpenFiles(this.#files.dir);
     // Every value file the key points into is opened before anything is yielded: one retired
     // while the caller iterates (compacted by another writer, say) then stays readable.
     const { log, prefix } = this.#reading((opened) => {
       const log = this.#settle();
       const prefix = prefixOf(this.#db, id, false);
       if (prefix !== undefined) {
-        for (const key of this.#db.getKeys(range(prefix))) if (isPointer(key, prefix)) this.#files.open(this.#db.get(key)!, opened);
+        for (const key of this.#db.getKeys(range(prefix))) if (isPointer(key, prefix)) opened.open(parsePointer(this.#db.get(key)!).file);
       }
-      for (const [file, fd] of opened) files.set(file, fd); // kept open until the iteration ends
-      opened.clear();
+      opened.moveTo(files); // kept open until the iteration ends
       return { log, prefix };
     });
     try {
       if (prefix !== undefined) {
         for (const { key, value } of this.#db.getRange(range(prefix))) {
-          if (isPointer(key, prefix)) yield* this.#files.pieces(value, files, MAX_PIECE);
+          if (isPointer(key, prefix)) yield* files.pieces(parsePointer(value), MAX_PIECE);
           else yield value;
         }
       }
     } finally {
-      closeAll(files);
+      files.close();
     }
     const logged = log?.chunk(id);
     if (logged !== undefined) yield logged;
@@ -324,25 +325,24 @@ export class Lmdb extends RawStore {
   }
 
   /** An id's bytes: its chunks, in place or in value files, read into one buffer. */
-  #read(id: string, files: Map<string, number>): Uint8Array {
+  #read(id: string, files: OpenFiles): Uint8Array {
     const prefix = prefixOf(this.#db, id, false);
     if (prefix === undefined) return new Uint8Array(0);
-    const parts: { value: Buffer; length: number; pointer: boolean }[] = [];
+    const parts: (Buffer | Pointer)[] = []; // values in place, or pointers to them
     let total = 0;
     for (const { key, value } of this.#db.getRange(range(prefix))) {
-      const pointer = isPointer(key, prefix);
-      const length = pointer ? parsePointer(value).length : value.length;
-      parts.push({ value, length, pointer });
-      total += length;
+      const part = isPointer(key, prefix) ? parsePointer(value) : value;
+      parts.push(part);
+      total += part.length;
     }
     if (parts.length === 0) return new Uint8Array(0);
-    if (parts.length === 1 && !parts[0]!.pointer) return parts[0]!.value;
+    if (parts.length === 1 && parts[0] instanceof Buffer) return parts[0];
     const out = Buffer.allocUnsafe(total);
     let at = 0;
-    for (const { value, length, pointer } of parts) {
-      if (pointer) this.#files.read(value, files, out, at);
-      else out.set(value, at);
-      at += length;
+    for (const part of parts) {
+      if (part instanceof Uint8Array) out.set(part, at);
+      else files.read(part, out, at);
+      at += part.length;
     }
     return out;
   }
