@@ -25,6 +25,7 @@ export class Writer {
   #syncs = 0;
   #writing = 0; // writes in the threadpool
   #closed = false;
+  #released: (() => void) | undefined; // resolves close() once both descriptors are closed
 
   /** Creates the file `file` in `dir`; `sync`: the store syncs its commits. */
   constructor(
@@ -73,7 +74,7 @@ export class Writer {
     this.#wrote(bytes.length);
   }
 
-  /** Reserves space for `values` and writes them there in the threadpool, synced on a synced store; returns their offset. */
+  /** Reserves space for `values` and writes them there in the threadpool (not synced: for a store that does not sync); returns their offset. */
   async writeInPool(values: readonly Uint8Array[]): Promise<number> {
     const fd = this.#open(); // stays open until this write is done, even if the writer is closed
     const at = this.reserve(values.reduce((n, v) => n + v.length, 0));
@@ -81,7 +82,6 @@ export class Writer {
     this.#writing++;
     try {
       await writeAll(fd, values, at);
-      if (this.sync) await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
       return at;
     } finally {
       this.#writing--;
@@ -95,10 +95,14 @@ export class Writer {
     this.dirty = false;
   }
 
-  /** Closes the file; descriptors still in use by the threadpool are closed when it is done with them. */
-  close(): void {
+  /**
+   * Closes the file; descriptors still in use by the threadpool are closed when it is done
+   * with them, which the returned promise waits for.
+   */
+  close(): Promise<void> {
     this.#closed = true;
     this.#release();
+    return this.#fd === undefined && this.#syncFd === undefined ? Promise.resolve() : new Promise((resolve) => (this.#released = resolve));
   }
 
   #open(): number {
@@ -116,6 +120,7 @@ export class Writer {
       fs.closeSync(this.#syncFd);
       this.#syncFd = undefined;
     }
+    if (this.#fd === undefined && this.#syncFd === undefined) this.#released?.();
   }
 
   /**

@@ -275,7 +275,7 @@ export class Lmdb extends RawStore {
 
   async closeStore(): Promise<void> {
     await this.#calls.run(() => undefined); // let calls in flight finish first
-    this.#files.close();
+    await this.#files.close();
     await this.#env.close();
     this.#dir.close();
   }
