@@ -35,12 +35,14 @@ const kinds = [
   ['lmdb', (d: string) => new Lmdb(d)],
   ['lmdb-files', (d: string) => new Lmdb(d, { valueFiles: 4096, valueFileMax: 64 << 10 })], // values in value files, a new one every 64 KiB
   ['file', (d: string) => new File(d)],
+  // noSync: values written ahead in the threadpool. Threads only: a noSync store is written by one process (LmdbOptions.noSync).
+  ['lmdb-ahead', (d: string) => new Lmdb(d, { noSync: true, valueFiles: 4096, valueFileMax: 64 << 10 })],
 ] as const;
+const inFiles = (kind: string) => kind === 'lmdb-files' || kind === 'lmdb-ahead';
+const WRITERS = 4;
+const COUNT = 150;
 
 describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
-  const WRITERS = 4;
-  const COUNT = 150;
-
   it('from worker threads', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
     await open(dir).close();
@@ -53,10 +55,13 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
     );
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
-    if (store instanceof Lmdb && kind === 'lmdb-files') await expectCompacted(store, WRITERS, COUNT);
+    if (store instanceof Lmdb && inFiles(kind)) await expectCompacted(store, WRITERS, COUNT);
     await store.close();
   });
+});
 
+// A noSync store is written by one process (LmdbOptions.noSync): lmdb-ahead runs in threads only.
+describe.each(kinds.filter(([kind]) => kind !== 'lmdb-ahead'))('concurrent appends to one %s store', (kind, open) => {
   it('from child processes', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
     await open(dir).close();
@@ -64,7 +69,7 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
     for (const r of results) expect({ out: r.stderr + r.stdout.trim(), code: r.code, signal: r.signal }).toEqual({ out: 'done', code: 0, signal: null });
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
-    if (store instanceof Lmdb && kind === 'lmdb-files') await expectCompacted(store, WRITERS, COUNT);
+    if (store instanceof Lmdb && inFiles(kind)) await expectCompacted(store, WRITERS, COUNT);
     await store.close();
   });
 });
