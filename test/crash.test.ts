@@ -47,6 +47,25 @@ describe.each([
   });
 });
 
+it('a noSync store whose calls are written ahead, its writer killed halfway: every finished call intact and once', async () => {
+  const dir = path.join(tmp(), 'store');
+  const open = () => new Lmdb(dir, { noSync: true, valueFiles: 4096, valueFileMax: 64 << 10 });
+  await open().close();
+  const COUNT = 1000;
+  const r = await runNode(fixture('killable-appender.mjs'), ['lmdb-ahead', dir, '0', String(COUNT)], (line, child) => {
+    if (line === 'half') setTimeout(() => child.kill('SIGKILL'), Math.random() * 30); // somewhere in a later call
+  });
+  expect(r.signal).toBe('SIGKILL');
+  const store = open();
+  const mine = parseRecords(await store.get('shared')).map(([, i]) => i); // throws on a torn record
+  expect(mine).toEqual(Array.from({ length: mine.length }, (_, i) => i));
+  expect(mine.length).toBeGreaterThan(COUNT >> 1);
+  const pad = await store.get('pad');
+  expect(pad.length).toBe(mine.length * 70_000); // the same calls, whole
+  expect(pad.every((x) => x === 7)).toBe(true);
+  await store.close();
+});
+
 describe('a shuffle process killed with SIGKILL, then run again on its store', () => {
   const N = 200_000;
   const keys = new Set(Array.from({ length: N }, (_, i) => (Math.imul(i, 2654435761) >>> 0) % 100000));
