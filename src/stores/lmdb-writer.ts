@@ -8,14 +8,16 @@ const WRITEBACK_BYTES = 2 << 20;
 
 /**
  * A value file open for appending. Space is reserved before it is written, so writes in the
- * threadpool and in this thread never overlap; space a transaction reserved and then did not
- * commit stays unused (dead bytes, which compaction reclaims like deleted ones).
+ * threadpool and in this thread never overlap. Space a transaction reserved in this thread and
+ * did not commit is given back (the file truncated); space reserved in the threadpool whose
+ * transaction did not commit stays unused: dead bytes, which compaction reclaims like deleted ones.
  */
 export class Writer {
   #fd: number | undefined;
   readonly #path: string;
   /** Bytes reserved: written, being written, or left unused by a transaction that aborted. */
   size = 0;
+  #kept = 0; // space below this is committed, or was reserved by a threadpool write: never given back
   /** A commit pointed into it, so it is in the registry unless retired since. */
   registered = false;
   /** Written in this thread by the open transaction, not synced yet (synced stores). */
@@ -36,9 +38,6 @@ export class Writer {
     this.#path = path.join(dir, file);
     this.#fd = fs.openSync(this.#path, 'wx');
   }
-
-  /** Space below this is committed, or was reserved by a threadpool write: never given back. */
-  #kept = 0;
 
   /** After a commit: what is reserved so far is kept. */
   commit(): void {
