@@ -50,21 +50,29 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
   pop(keys: readonly Key[]): Promise<Out[]>;
   pop(keys: KeyList): Promise<Nested<Out>>;
   async pop(keys: Keys): Promise<Out | Nested<Out>> {
-    return this.#read('pop', keys, async (ids) => {
-      const values = await this.popIds(ids);
+    return this.#read('pop', keys, (ids) => {
       for (const id of ids) this.#isetSeen.delete(id);
-      return values;
+      return this.popIds(ids);
     });
   }
 
-  /** Idempotent set: the first call for a key on this instance writes, later calls do nothing. */
+  /**
+   * Idempotent set: the first call for a key on this instance writes, later calls do nothing
+   * (until a `delete`, `pop` or `drop` of it). Calls count in the order they are made, awaited or
+   * not; a call that fails does not count.
+   */
   async iset(key: Key, value: In): Promise<void> {
     this.assertOpen('iset');
     const id = keyId(key, 'key');
     const checked = this.checkValue(value, 'value');
     if (this.#isetSeen.has(id)) return;
-    await this.setId(id, checked);
-    this.#isetSeen.add(id);
+    this.#isetSeen.add(id); // now, not once written: a second call made meanwhile must do nothing
+    try {
+      await this.setId(id, checked);
+    } catch (e) {
+      this.#isetSeen.delete(id);
+      throw e;
+    }
   }
 
   /** Deletes keys; missing keys are fine. */
@@ -72,15 +80,15 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
     this.assertOpen('delete');
     const ids: string[] = [];
     flattenKeys(keys, ids);
+    for (const id of ids) this.#isetSeen.delete(id); // in call order, like iset's
     if (ids.length > 0) await this.deleteIds(ids);
-    for (const id of ids) this.#isetSeen.delete(id);
   }
 
   /** Empties the store; it stays usable. */
   async drop(): Promise<void> {
     this.assertOpen('drop');
-    await this.dropAll();
     this.#isetSeen.clear();
+    await this.dropAll();
   }
 
   /** Releases the store; later calls reject with `ClosedError`. Closing twice is fine. */

@@ -1,5 +1,6 @@
 /** `TypedArrays`: numbers through typed arrays (partd's Numpy). */
 import { CorruptFrameError, DtypeMismatchError, describe } from '../errors.js';
+import { Mutex } from '../mutex.js';
 import type { Entry } from '../partd.js';
 import { Layer } from './layer.js';
 
@@ -23,6 +24,8 @@ const dtypeId = (id: string) => `~dtype:${id}`;
  */
 export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
   readonly #dtypes = new Map<string, Dtype>();
+  /** Calls take several inner steps (read the type, then write): one at a time, in call order. */
+  readonly #turns = new Mutex();
 
   protected checkValue(value: unknown, arg: string): AnyTypedArray {
     if (ArrayBuffer.isView(value) && !(value instanceof DataView) && value.constructor.name in TYPES) return value as AnyTypedArray;
@@ -30,6 +33,10 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
   }
 
   async appendIds(entries: readonly Entry<AnyTypedArray>[]): Promise<void> {
+    return this.#turns.run(() => this.#append(entries));
+  }
+
+  async #append(entries: readonly Entry<AnyTypedArray>[]): Promise<void> {
     const known = await this.#knownDtypes(entries.map(([id]) => id));
     const fresh = new Map<string, Dtype>();
     for (const [id, value] of entries) {
@@ -46,34 +53,42 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
   }
 
   async getIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
-    return this.#decode(ids, await this.inner.getIds([...ids, ...ids.map(dtypeId)]));
+    return this.#turns.run(async () => this.#decode(ids, await this.inner.getIds([...ids, ...ids.map(dtypeId)])));
   }
 
   override async popIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
-    const values = this.#decode(ids, await this.inner.popIds([...ids, ...ids.map(dtypeId)]));
-    ids.forEach((id) => this.#dtypes.delete(id));
-    return values;
+    return this.#turns.run(async () => {
+      const values = this.#decode(ids, await this.inner.popIds([...ids, ...ids.map(dtypeId)]));
+      ids.forEach((id) => this.#dtypes.delete(id));
+      return values;
+    });
   }
 
   async setId(id: string, value: AnyTypedArray): Promise<void> {
-    await this.inner.deleteIds([dtypeId(id)]);
-    this.#dtypes.delete(id);
-    await this.inner.setId(id, new Uint8Array(0));
-    await this.appendIds([[id, value]]);
+    return this.#turns.run(async () => {
+      await this.inner.deleteIds([dtypeId(id)]);
+      this.#dtypes.delete(id);
+      await this.inner.setId(id, new Uint8Array(0));
+      await this.#append([[id, value]]);
+    });
   }
 
   override async deleteIds(ids: readonly string[]): Promise<void> {
-    await this.inner.deleteIds([...ids, ...ids.map(dtypeId)]);
-    ids.forEach((id) => this.#dtypes.delete(id));
+    return this.#turns.run(async () => {
+      await this.inner.deleteIds([...ids, ...ids.map(dtypeId)]);
+      ids.forEach((id) => this.#dtypes.delete(id));
+    });
   }
 
   override async dropAll(): Promise<void> {
-    await this.inner.dropAll();
-    this.#dtypes.clear();
+    return this.#turns.run(async () => {
+      await this.inner.dropAll();
+      this.#dtypes.clear();
+    });
   }
 
   async *iterateId(id: string): AsyncGenerator<AnyTypedArray> {
-    const dtype = (await this.#knownDtypes([id])).get(id);
+    const dtype = await this.#turns.run(async () => (await this.#knownDtypes([id])).get(id));
     if (dtype === undefined) return;
     const size = TYPES[dtype].BYTES_PER_ELEMENT;
     let carry: Uint8Array = new Uint8Array(0); // a piece may end inside an element

@@ -121,6 +121,25 @@ export function conformance<In, Out>(name: string, make: () => Partd<In, Out> | 
         expect(str(await p.get('x'))).toBe('again');
       }));
 
+    it('takes calls in the order they are made, awaited or not (iset counts at once)', () =>
+      withStore(async (p) => {
+        const gets = [
+          p.iset('x', v('first')),
+          p.iset('x', v('second')), // made before the first one is done: still does nothing
+          p.append({ y: v('1') }),
+          p.get(['x', 'y']),
+          p.delete('x'),
+          p.iset('x', v('third')), // after the delete: writes
+          p.append({ y: v('2') }),
+          p.pop('y'),
+          p.get(['x', 'y']),
+        ];
+        const done = await Promise.all(gets);
+        expect(strs(done[3])).toEqual(['first', '1']);
+        expect(str(done[7])).toBe('12');
+        expect(strs(done[8])).toEqual(['third', '']);
+      }));
+
     it('deletes keys, missing ones too', () =>
       withStore(async (p) => {
         await p.append({ x: v('1'), y: v('2'), z: v('3') });
