@@ -90,34 +90,21 @@ const stores: [string, () => Partd, boolean][] = [
   ['LZ4(Spill(Dict, File, 30))', () => new LZ4(new Spill(new Dict(), new File(), 30)), true],
 ];
 
-describe('stores agree with a model Map', () => {
+describe.each([
+  ['each call awaited', true, 60],
+  ['no call awaited before the next is made', false, 40],
+] as const)('stores agree with a model Map, %s', (_, awaited, numRuns) => {
   it.each(stores)('%s', async (_, make, framed) => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { maxLength: 30 }), async (ops) => {
         const store = make();
         try {
-          await check(store, ops, framed);
+          await check(store, ops, framed, awaited);
         } finally {
           await store.close();
         }
       }),
-      { numRuns: 60 },
-    );
-  });
-});
-
-describe('stores agree with a model Map when no call is awaited before the next is made', () => {
-  it.each(stores)('%s', async (_, make, framed) => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { maxLength: 30 }), async (ops) => {
-        const store = make();
-        try {
-          await check(store, ops, framed, false);
-        } finally {
-          await store.close();
-        }
-      }),
-      { numRuns: 40 },
+      { numRuns },
     );
   });
 });
