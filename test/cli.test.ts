@@ -138,6 +138,9 @@ describe('partd shuffle and get', () => {
     expect(all.map((x) => x.id).sort((a, b) => a - b)).toEqual(records.map((x) => x.id));
     expect(all[0]!.tag).toMatch(/, really$/);
     expect(r.stderr).toMatch(/3,000 records → 4 partitions/);
+    expect(r.stderr).not.toMatch(/earlier run/);
+    const again = await partd(['shuffle', f.csv, '--key', 'key', '--out', out, '--partitions', '4', '--store', store]); // the job is done: nothing read again
+    expect(again.stderr).toMatch(/3,000 records → 4 partitions .*, 3,000 of the records read by an earlier run on --store\n$/);
     const got = await partd(['get', store, '2']);
     expect(got.code).toBe(0);
     expect(parseLines(got.stdout).length).toBe(fs.readFileSync(path.join(out, 'part-00002.ndjson'), 'utf8').trim().split('\n').filter(Boolean).length);

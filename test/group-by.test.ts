@@ -114,6 +114,8 @@ describe('bad input and failures', () => {
     ['sum without field', { aggregate: { x: { op: 'sum' } } }, /needs a field/],
     ['no aggregations', { aggregate: {} }, /no aggregations/],
     ['no input', { input: undefined }, /input/],
+    ['a custom reducer that is not one', { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'notAFunction' } } } }, /aggregate.x.reducer: export "notAFunction" of module ".*shuffle-modules.mjs" is a number, not a function or an object/],
+    ['a custom reducer without add', { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'tagParity' } } } }, /is not a reducer: init and add must be functions/],
   ])('%s is refused before any work', async (_, patch, message) => {
     await expect(groupBy({ ...base, ...patch } as never)).rejects.toThrow(message);
   });
@@ -149,15 +151,18 @@ describe('bad input and failures', () => {
     fs.writeFileSync(script, `import { isMainThread } from 'node:worker_threads';
 import { groupBy } from ${JSON.stringify(path.resolve('dist/src/index.js'))};
 export const make = (i) => ({ key: 'k' + (i % 3) });
+export const tally = { init: () => 0, add: (s) => s + 1, merge: (a, b) => a + b };
 if (isMainThread) {
   const input = { make: { module: import.meta.url, export: process.argv[2] }, count: 300 };
+  const n = process.argv[3] === 'custom' ? { op: 'custom', reducer: { module: import.meta.url, export: 'tally' } } : { op: 'count' };
   try {
-    const g = await groupBy({ input, key: 'key', workers: 2, aggregate: { n: { op: 'count' } } });
+    const g = await groupBy({ input, key: 'key', workers: 2, aggregate: { n } });
     console.log([...g.values()].map((r) => r.key + '=' + r.n).sort().join(' '));
   } catch (e) { console.log('error: ' + e.message); }
 }
 `);
     expect((await runNode(script, ['make'])).stdout.trim()).toBe('k0=100 k1=100 k2=100');
+    expect((await runNode(script, ['make', 'custom'])).stdout.trim()).toBe('k0=100 k1=100 k2=100'); // a custom reducer there too
     expect((await runNode(script, ['nope'])).stdout.trim()).toMatch(/^error: input.make: module ".*self.mjs" has no export "nope"$/);
     const link = path.join(tmp(), 'link.mjs'); // run through a symlink: Node runs the real path, and so must the check
     fs.symlinkSync(script, link);

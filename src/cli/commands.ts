@@ -91,7 +91,7 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
   }
   await closeOutput(out);
   const s = stats!;
-  process.stderr.write(summary({ records: s.records, bytes: s.bytesRead, outputs: groups, outputName: 'groups', seconds: (performance.now() - t0) / 1000, bad: s.badRecords + counts.bad }) + '\n');
+  process.stderr.write(summary({ records: s.records, bytes: s.bytesRead, outputs: groups, outputName: 'groups', seconds: (performance.now() - t0) / 1000, bad: s.badRecords + counts.bad, resumed: s.resumed }) + '\n');
 }
 
 /** `partd shuffle FILE… --key F --out DIR`: one NDJSON file per partition. */
@@ -111,7 +111,7 @@ export async function shuffleCommand(files: string[], o: CommonOptions & { out: 
   } finally {
     await h.close();
   }
-  process.stderr.write(summary({ records: h.stats.records, bytes: h.stats.bytesRead, outputs: h.partitions, outputName: 'partitions', seconds: (performance.now() - t0) / 1000, bad: h.stats.badRecords + counts.bad }) + '\n');
+  process.stderr.write(summary({ records: h.stats.records, bytes: h.stats.bytesRead, outputs: h.partitions, outputName: 'partitions', seconds: (performance.now() - t0) / 1000, bad: h.stats.badRecords + counts.bad, resumed: h.stats.resumed }) + '\n');
 }
 
 /** `partd get DIR KEY…`: what a kept store holds under numeric or string keys, as NDJSON. */

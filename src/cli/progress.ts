@@ -44,10 +44,11 @@ export class Bars {
 }
 
 /** `partd: 5,000,000 records → 100,000 groups in 4.2 s (1,190,000 records/s, 71 MB/s), peak memory 310 MiB`. */
-export function summary(what: { records: number; bytes: number; outputs: number; outputName: string; seconds: number; bad: number }): string {
+export function summary(what: { records: number; bytes: number; outputs: number; outputName: string; seconds: number; bad: number; resumed: number }): string {
   const rate = Math.round(what.records / what.seconds).toLocaleString('en-US');
   const mbps = what.bytes > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
   const peak = Math.round(process.resourceUsage().maxRSS / 1024);
   const bad = what.bad > 0 ? `, ${what.bad.toLocaleString('en-US')} bad records skipped` : '';
-  return `partd: ${what.records.toLocaleString('en-US')} records → ${what.outputs.toLocaleString('en-US')} ${what.outputName} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}`;
+  const resumed = what.resumed > 0 ? `, ${what.resumed.toLocaleString('en-US')} of the records read by an earlier run on --store` : '';
+  return `partd: ${what.records.toLocaleString('en-US')} records → ${what.outputs.toLocaleString('en-US')} ${what.outputName} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}${resumed}`;
 }

@@ -1,10 +1,9 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
 import { gatherPhase, poolFor, scatterPhase, type ShuffleStats } from './coordinator.js';
 import { describe } from '../errors.js';
-import { resolveRef, type ModuleRef } from './modules.js';
+import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from './modules.js';
 import { plan, type GroupByOptions } from './options.js';
-import type { PlannedAgg } from './reducers.js';
-import { aggregator } from './reducers.js';
+import { mergeable, type PlannedAgg } from './reducers.js';
 import type { GroupColumns } from './gather.js';
 
 /** One group's row: its key and one column per aggregation. */
@@ -35,7 +34,7 @@ export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<
 /** The rows of each partition as it is gathered. */
 async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow][]> {
   const aggs = await planAggregations(options?.aggregate);
-  const combine = (await aggregator(aggs)).mergeable;
+  const combine = mergeable(aggs);
   const p = await plan(options as GroupByOptions, { plan: aggs, combine });
   const pool = poolFor(p); // one pool for both phases: threads start once
   const toRow = rowMaker(aggs.map((a) => a.name));
@@ -72,11 +71,20 @@ export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]
     if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
     if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string)) throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
     if (spec.field !== undefined && typeof spec.field !== 'string') throw new TypeError(`${arg}.field: expected a field name`);
-    if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ref: await resolveRef(spec.reducer, `${arg}.reducer`) });
+    if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ...(await customReducer(spec.reducer, `${arg}.reducer`)) });
     else if (spec.op === 'count') out.push({ name, op: 'count' });
     else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);
     else out.push({ name, op: spec.op as Exclude<PlannedAgg['op'], 'custom' | 'count'>, field: spec.field });
   }
   if (out.length === 0) throw new RangeError('aggregate: no aggregations given');
   return out;
+}
+
+/** A custom reducer's module and export, checked before any work: `init` and `add` are functions (without loading it in this thread). */
+async function customReducer(reducer: unknown, arg: string): Promise<{ ref: ResolvedRef; merges: boolean }> {
+  const ref = await resolveRef(reducer, arg);
+  const kinds = await memberKinds(ref);
+  const missing = ['init', 'add'].filter((m) => kinds[m] !== 'function');
+  if (missing.length > 0) throw new TypeError(`${arg}: export ${JSON.stringify(ref.export)} of ${ref.url} is not a reducer: ${missing.join(' and ')} must be functions ({ init, add, merge?, finish? })`);
+  return { ref, merges: kinds.merge === 'function' };
 }

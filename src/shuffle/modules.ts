@@ -38,29 +38,46 @@ export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef
   } catch (e) {
     throw new Error(`${arg}: module ${JSON.stringify(String(module))} does not load: ${(e as Error).message}`, { cause: e });
   }
+  if (kinds[name] === undefined) throw new Error(`${arg}: module ${JSON.stringify(String(module))} has no export ${JSON.stringify(name)}`);
   if (kinds[name] !== 'function' && kinds[name] !== 'object') {
-    throw new Error(`${arg}: module ${JSON.stringify(String(module))} has no export ${JSON.stringify(name)}`);
+    throw new TypeError(`${arg}: export ${JSON.stringify(name)} of module ${JSON.stringify(String(module))} is a ${kinds[name]}, not a function or an object`);
   }
   return { url, export: name };
 }
 
-/** `typeof` of each export of a module (`null` as 'null'). Self-contained: its source also runs in a fresh thread. */
-function kindsOf(mod: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(mod).map(([k, v]) => [k, v === null ? 'null' : typeof v]));
+/**
+ * `typeof` of each property of a module's exports (`null` as 'null'), or of one export's
+ * properties with `member` (none when it is not an object). Self-contained: its source also
+ * runs in a fresh thread.
+ */
+function kindsOf(mod: Record<string, unknown>, member?: string): Record<string, string> {
+  const of = (member === undefined ? mod : mod[member]) as Record<string, unknown> | null;
+  if (of === null || typeof of !== 'object') return {};
+  const out: Record<string, string> = {};
+  // own and inherited names: a reducer may be a class instance, with its methods on the prototype
+  for (let o: object | null = of; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const k of Object.getOwnPropertyNames(o)) out[k] ??= of[k] === null ? 'null' : typeof of[k];
+  }
+  return out;
 }
 
 /** `kindsOf` the module at `url`. */
-async function exportKinds(url: string): Promise<Record<string, string>> {
-  if (!isEntry(url)) return kindsOf((await import(url)) as Record<string, unknown>);
+async function exportKinds(url: string, member?: string): Promise<Record<string, string>> {
+  if (!isEntry(url)) return kindsOf((await import(url)) as Record<string, unknown>, member);
   // The program's own entry module (`module: import.meta.url`, as with Piscina) is still running
   // when it calls us: importing it here would wait for itself forever. A fresh thread imports it.
   const code = `const { parentPort } = require('node:worker_threads');
-import(${JSON.stringify(url)}).then((m) => parentPort.postMessage((${kindsOf.toString()})(m)));`;
+import(${JSON.stringify(url)}).then((m) => parentPort.postMessage((${kindsOf.toString()})(m, ${JSON.stringify(member)})));`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(code, { eval: true });
     worker.once('message', (m: Record<string, string>) => void worker.terminate().then(() => resolve(m)));
     worker.once('error', reject);
   });
+}
+
+/** `typeof` of each property of a resolved export that is an object (a custom reducer's methods), checked as `resolveRef` checks. */
+export function memberKinds(ref: ResolvedRef): Promise<Record<string, string>> {
+  return exportKinds(ref.url, ref.export);
 }
 
 const cache = new Map<string, unknown>();

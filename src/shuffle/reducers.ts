@@ -27,15 +27,15 @@ export interface CustomReducer<S = unknown, R = unknown> {
 }
 
 /** An aggregation ready for workers: custom reducers resolved. */
-export type PlannedAgg = { name: string; op: Exclude<Aggregation['op'], 'custom'>; field?: string } | { name: string; op: 'custom'; field?: string; ref: ResolvedRef };
+export type PlannedAgg =
+  | { name: string; op: Exclude<Aggregation['op'], 'custom'>; field?: string }
+  | { name: string; op: 'custom'; field?: string; ref: ResolvedRef; /** it has `merge` */ merges: boolean };
 
 type State = unknown;
 const ORD = 2 ** 32;
 
 /** Aggregation functions bound to a plan (built in a worker or in the caller). */
 export interface Aggregator {
-  /** Whether states can be merged, so scatter may combine. */
-  readonly mergeable: boolean;
   init(record: unknown, ord: number): State[];
   add(states: State[], record: unknown, ord: number): void;
   /** The states of group `i` of a block of state columns (scatter's map-side combine). */
@@ -49,7 +49,10 @@ export interface Aggregator {
 /** The ordinal of a record: its split, then its position. */
 export const ordinal = (split: number, position: number) => split * ORD + position;
 
-/** Builds the aggregator of a plan, loading custom reducer modules. */
+/** Whether every aggregation of a plan can merge states, so scatter may combine. */
+export const mergeable = (plan: readonly PlannedAgg[]): boolean => plan.every((a) => a.op !== 'custom' || a.merges);
+
+/** Builds the aggregator of a plan, loading custom reducer modules (in a worker). */
 export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregator> {
   const customs = await Promise.all(plan.map((a) => (a.op === 'custom' ? loadRef<CustomReducer>(a.ref) : undefined)));
   const value = (a: PlannedAgg, r: unknown) => (a.field === undefined ? r : (r as Record<string, unknown>)[a.field]);
@@ -107,7 +110,6 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
     }
   };
   return {
-    mergeable: plan.every((a, i) => a.op !== 'custom' || typeof customs[i]!.merge === 'function'),
     init: (record, ord) => plan.map((a, i) => addOne(a, i, initOne(a, i), record, ord)),
     add: (states, record, ord) => {
       for (let i = 0; i < plan.length; i++) states[i] = addOne(plan[i]!, i, states[i], record, ord);

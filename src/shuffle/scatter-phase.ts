@@ -30,6 +30,8 @@ export interface ShuffleStats {
   workers: number;
   /** Attempts that failed and were retried. */
   retried: number;
+  /** Of `records`, those an earlier run on a kept store had committed: not read again by this one. */
+  resumed: number;
   scatterSeconds: number;
 }
 
@@ -169,12 +171,13 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const queue = new SplitQueue();
   const input = p.input;
   const records = 'records' in input;
-  const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, scatterSeconds: 0 };
+  const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, resumed: 0, scatterSeconds: 0 };
   const count = (field: 'records' | 'bad' | 'bytes') => [...states.values()].reduce((n, s) => n + committedSum(s, field), 0);
   const progress = new Progress(p, states, !records);
   const add = async (spec: SplitSpec) => {
     const s: SplitState = { spec, committed: await readMarkers(p.store, spec.index), causes: [] };
     states.set(spec.index, s);
+    stats.resumed += committedSum(s, 'records');
     if (!final(s)) return queue.push(s);
     // committed by a former run: not redone
     progress.read(s, { records: committedSum(s, 'records') });
