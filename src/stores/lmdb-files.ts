@@ -63,6 +63,7 @@ export class ValueFiles {
   #retired: string[] = [];
   readonly #left = new Set<string>(); // files writers left, to compact once a transaction commits
   #leftChecked: string[] = [];
+  readonly #checked = new Set<Writer>(); // writers found live in the registry by the open transaction
   readonly #closing = new Set<Promise<void>>(); // writers closed whose descriptors the threadpool still uses
 
   /**
@@ -122,7 +123,11 @@ export class ValueFiles {
   put(db: Db, key: Buffer, value: Uint8Array, placed?: Placement): void {
     if (placed) {
       const i = this.#writers.indexOf(placed.writer);
-      if (i >= 0 && this.#valid(db, placed.writer)) return this.#point(db, placed.writer, key, placed.offset, value.length);
+      if (i >= 0 && this.#checked.has(placed.writer)) return this.#point(db, placed.writer, key, placed.offset, value.length);
+      if (i >= 0 && this.#valid(db, placed.writer)) {
+        this.#checked.add(placed.writer); // once per transaction, not once per value
+        return this.#point(db, placed.writer, key, placed.offset, value.length);
+      }
       if (i >= 0) this.#closeStripe(i); // another instance retired its file meanwhile
     }
     const w = this.#stripe(0, db);
@@ -172,6 +177,7 @@ export class ValueFiles {
       if (committed) w.commit();
       else w.rewind();
     }
+    this.#checked.clear();
     if (committed) for (const file of this.#leftChecked) this.#left.delete(file);
     this.#leftChecked = [];
     const retired = committed ? this.#retired : [];
