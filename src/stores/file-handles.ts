@@ -62,6 +62,7 @@ export class AppendHandles {
     }
     await settle(pooled, failure);
   }
+
   /** Closes the descriptors of these files (they are about to be removed or replaced). */
   forget(files: Iterable<string>): void {
     for (const file of files) {
@@ -91,4 +92,3 @@ export class AppendHandles {
     return h;
   }
 }
-
