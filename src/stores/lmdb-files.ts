@@ -123,9 +123,8 @@ export class ValueFiles {
   put(db: Db, key: Buffer, value: Uint8Array, placed?: Placement): void {
     if (placed) {
       const i = this.#writers.indexOf(placed.writer);
-      if (i >= 0 && this.#checked.has(placed.writer)) return this.#point(db, placed.writer, key, placed.offset, value.length);
-      if (i >= 0 && this.#valid(db, placed.writer)) {
-        this.#checked.add(placed.writer); // once per transaction, not once per value
+      if (i >= 0 && (this.#checked.has(placed.writer) || this.#valid(db, placed.writer))) {
+        this.#checked.add(placed.writer); // checked once per transaction, not once per value
         return this.#point(db, placed.writer, key, placed.offset, value.length);
       }
       if (i >= 0) this.#closeStripe(i); // another instance retired its file meanwhile
@@ -173,7 +172,6 @@ export class ValueFiles {
     for (const w of this.#writers) {
       if (!w) continue;
       w.registered ||= committed && this.#live.has(w.file);
-      w.dirty = false;
       if (committed) w.commit();
       else w.rewind();
     }

@@ -20,8 +20,7 @@ export class Writer {
   #kept = 0; // space below this is committed, or was reserved by a threadpool write: never given back
   /** A commit pointed into it, so it is in the registry unless retired since. */
   registered = false;
-  /** Written in this thread by the open transaction, not synced yet (synced stores). */
-  dirty = false;
+  #dirty = false; // written in this thread by the open transaction, not synced yet (synced stores)
   #unflushed = 0; // bytes written since writeback was last started (synced stores)
   #syncFd: number | undefined; // a second descriptor for background fdatasyncs
   #syncs = 0;
@@ -42,11 +41,13 @@ export class Writer {
   /** After a commit: what is reserved so far is kept. */
   commit(): void {
     this.#kept = this.size;
+    this.#dirty = false;
   }
 
   /** After an abort: gives back the space this thread reserved since the last commit. */
   rewind(): void {
     this.truncate(this.#kept);
+    this.#dirty = false;
   }
 
   /**
@@ -69,7 +70,7 @@ export class Writer {
   /** Writes `bytes` at `at` (reserved), in this thread. */
   writeAt(bytes: Uint8Array, at: number): void {
     writeAllSync(this.#open(), [bytes], at);
-    this.dirty = this.sync;
+    this.#dirty = this.sync;
     this.#wrote(bytes.length);
   }
 
@@ -90,8 +91,8 @@ export class Writer {
 
   /** Syncs what this thread wrote, before the commit that points to it. */
   syncDirty(): void {
-    if (this.dirty) fs.fdatasyncSync(this.#open());
-    this.dirty = false;
+    if (this.#dirty) fs.fdatasyncSync(this.#open());
+    this.#dirty = false;
   }
 
   /**
