@@ -9,6 +9,8 @@ import { fixture, runNode } from './support/child.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
 const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-test-'));
+/** Descriptors this process has open (a leak test counts them before and after). */
+const fds = () => fs.readdirSync('/proc/self/fd').length;
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
@@ -94,7 +96,6 @@ describe('Spill (partd test_buffer)', () => {
 
 describe('File', () => {
   it('keeps append descriptors only while it holds the lock, never writing through a stale one', async () => {
-    const fds = () => fs.readdirSync('/proc/self/fd').length;
     const dir = scratch();
     const a = new File(dir);
     const other = new File(dir);
@@ -122,7 +123,6 @@ describe('File', () => {
     const { AppendHandles } = await import('../src/stores/file-handles.js');
     const dir = scratch();
     const handles = new AppendHandles(2);
-    const fds = () => fs.readdirSync('/proc/self/fd').length;
     const start = fds();
     const files = ['a', 'b', 'c', 'a'].map((n) => path.join(dir, 'sub', n));
     for (const [i, f] of files.entries()) await handles.appendAll([[f, [b(String(i))]]]);
@@ -140,7 +140,6 @@ describe('File', () => {
     const { AppendHandles } = await import('../src/stores/file-handles.js');
     const dir = scratch();
     const handles = new AppendHandles(3);
-    const fds = () => fs.readdirSync('/proc/self/fd').length;
     const start = fds();
     const big = (i: number) => Buffer.alloc(70_000 + i, i);
     // 5 files for a cap of 3: the call must wait for writes in flight before it closes one
@@ -389,7 +388,6 @@ describe('Lmdb', () => {
       });
 
       it('an appendIf while it is in the threadpool may close its file: it writes again, and no descriptor is left', async () => {
-        const fds = () => fs.readdirSync('/proc/self/fd').length;
         const start = fds();
         const p = new Lmdb(undefined, { ...opts, valueFileMax: 40_000 });
         const writev = fs.writev;
@@ -417,7 +415,6 @@ describe('Lmdb', () => {
       expect((await p.get('x')).length).toBe(0);
       await p.append({ x: big('b') });
       expect(str(await p.get('x'))).toBe('b'.repeat(100_000));
-      const fds = () => fs.readdirSync('/proc/self/fd').length;
       const before = fds();
       let seen = '';
       for (let i = 0; i < 20; i++) p.appendIf({ n: b(String(i)) }, (get) => void (seen = str(get('x')))); // the check reads a value file
@@ -505,7 +502,6 @@ describe('Lmdb', () => {
       });
 
       it('a synced store starts writing back large writes before the commit, and leaves no descriptor behind', async () => {
-        const fds = () => fs.readdirSync('/proc/self/fd').length;
         const start = fds();
         const background = jest.spyOn(fs, 'fdatasync');
         try {
