@@ -3,20 +3,17 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { keyId, type Key } from '../keys.js';
 import { InOrder } from '../mutex.js';
-import { RawStore, asBuffer, concatBytes, type AppendData, type Entry } from '../partd.js';
-import { Compaction, LOG_END, LOG_START, LOG_STATS_KEY, belongsInLog, grownStats, packRecords } from './lmdb-log.js';
+import { RawStore, concatBytes, type AppendData, type Entry } from '../partd.js';
+import { Chunks } from './lmdb-chunks.js';
+import type { Compaction } from './lmdb-log.js';
 import { ValueFiles, type Placement } from './lmdb-files.js';
-import { OpenFiles, parsePointer, type Pointer } from './lmdb-pointers.js';
-import { POINTER_MARK, chunkKey, isPointer, prefixOf, range, storedIds } from './lmdb-keys.js';
+import { OpenFiles } from './lmdb-pointers.js';
 import { lmdbSettings, type LmdbOptions } from './lmdb-options.js';
 import { diskFullError, openStoreDir, type StoreDir } from './store-dir.js';
 
 export type { LmdbOptions } from './lmdb-options.js';
 
 const MARKER = '.partd-lmdb';
-/** Chunks are stored in pieces of at most this size, so no single entry gets huge. */
-const MAX_PIECE = 16 << 20;
-const SEQ_KEY = Buffer.from([0, 0x73]); // the append counter; data keys never start with 0x00
 /** A call writes its large values in the threadpool once they hold this many times `valueFiles` bytes. */
 const PREWRITE_FACTOR = 16;
 
@@ -30,7 +27,8 @@ const PREWRITE_FACTOR = 16;
  * append order. Large values (`valueFiles`) are written to append-only files beside the
  * database, which holds a pointer to each in their place (lmdb-files.ts). Writers are
  * serialised by LMDB across threads and processes; reads take no lock unless they find a log
- * to compact; the map grows on demand. Key layout: lmdb-keys.ts.
+ * to compact; the map grows on demand. Key layout: lmdb-keys.ts; what the operations do to
+ * the keys: lmdb-chunks.ts. This class runs them: in transactions, snapshots and call order.
  */
 export class Lmdb extends RawStore {
   /** The store's directory. */
@@ -43,7 +41,7 @@ export class Lmdb extends RawStore {
   readonly #env: RootDatabase<Buffer, Buffer>;
   readonly #db: Database<Buffer, Buffer>;
   readonly #files: ValueFiles;
-  readonly #fileMin: number;
+  readonly #chunks: Chunks;
   readonly #calls = new InOrder(); // an append that writes in the threadpool holds back later calls
 
   /** Opens (or creates) the store in directory `dir`; without `dir`, a temporary directory. */
@@ -52,8 +50,8 @@ export class Lmdb extends RawStore {
     const settings = lmdbSettings(dir, options); // before anything is opened or created
     this.#dir = openStoreDir('Lmdb', dir, MARKER);
     this.path = this.#dir.path;
-    ({ readOnly: this.readOnly, noSync: this.noSync, valueFiles: this.#fileMin } = settings);
-    this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax, this.#fileMin * PREWRITE_FACTOR);
+    ({ readOnly: this.readOnly, noSync: this.noSync } = settings);
+    this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax, settings.valueFiles * PREWRITE_FACTOR);
     this.#env = open<Buffer, Buffer>({
       path: path.join(this.path, 'data.mdb'),
       encoding: 'binary',
@@ -65,12 +63,13 @@ export class Lmdb extends RawStore {
       cache: false,
     });
     this.#db = this.#env;
+    this.#chunks = new Chunks(this.#db, this.#files, settings.valueFiles);
   }
 
   async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     this.#writable('append'); // before any value file is written
-    const large = belongsInLog(entries) ? [] : entries.filter(([, v]) => v.length >= this.#fileMin).map(([, v]) => v);
-    const write = (placed?: Placement[]) => this.#transaction('append', () => this.#write(entries, true, placed));
+    const large = this.#chunks.largeValues(entries);
+    const write = (placed?: Placement[]) => this.#transaction('append', () => this.#chunks.write(entries, true, placed));
     if (!this.#files.gainsFromPrewrite(large)) return this.#calls.run(() => write());
     return this.#calls.run(async () => write(await this.#files.prewrite(large)));
   }
@@ -95,9 +94,9 @@ export class Lmdb extends RawStore {
   /** `appendIf` with entries already validated (key ids and bytes). */
   appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.#transaction('appendIf', () => {
-      this.#compact();
-      check((key) => this.#reading((files) => this.#read(keyId(key, 'key'), files), 0)); // no retry: inside the writer lock, nothing retires a file
-      this.#write(entries, false);
+      this.#chunks.compact();
+      check((key) => this.#reading((files) => this.#chunks.read(keyId(key, 'key'), files), 0)); // no retry: inside the writer lock, nothing retires a file
+      this.#chunks.write(entries, false);
       afterWrites?.();
     });
   }
@@ -134,72 +133,15 @@ export class Lmdb extends RawStore {
     }
   }
 
-  /** Writes entries as one append call (inside a transaction): to the log if they are small and `logged`. */
-  #write(entries: readonly Entry<Uint8Array>[], logged = true, placed?: readonly Placement[]): void {
-    if (logged && belongsInLog(entries)) {
-      const entry = packRecords(entries);
-      this.#db.putSync(Buffer.concat([LOG_START, this.#nextSeq()]), entry);
-      const { value, full } = grownStats(this.#db.get(LOG_STATS_KEY), entry.length);
-      this.#db.putSync(LOG_STATS_KEY, value);
-      if (full) this.#compact();
-      return;
-    }
-    this.#compact();
-    const seq = this.#nextSeq();
-    let piece = 0; // counts pieces within this call, so repeated ids keep their order
-    let large = 0;
-    for (const [id, value] of entries) {
-      const prefix = prefixOf(this.#db, id, true);
-      if (value.length < this.#fileMin) piece = this.#putChunk(prefix, seq, piece, value);
-      else this.#files.put(this.#db, Buffer.concat([chunkKey(prefix, seq, piece++), POINTER_MARK]), value, placed?.[large++]);
-    }
-  }
-
-  /** Takes the next append sequence number (inside a write transaction). */
-  #nextSeq(): Buffer {
-    const seq = Buffer.allocUnsafe(8);
-    seq.writeBigUInt64BE((this.#db.get(SEQ_KEY)?.readBigUInt64BE(0) ?? 0n) + 1n);
-    this.#db.putSync(SEQ_KEY, seq);
-    return seq;
-  }
-
-  /** Puts one chunk as entries `prefix · seq · piece`, from piece number `piece` on; returns the next number. */
-  #putChunk(prefix: Buffer, seq: Buffer, piece: number, value: Uint8Array): number {
-    for (let off = 0; off < value.length; off += MAX_PIECE) this.#db.putSync(chunkKey(prefix, seq, piece++), asBuffer(value.subarray(off, off + MAX_PIECE)));
-    return piece;
-  }
-
-  /** Moves the log's records into per-key chunks under one new seq (inside a write transaction). */
-  #compact(): void {
-    if (this.#db.get(LOG_STATS_KEY) === undefined) return;
-    const { compaction, keys } = this.#readLog();
-    const seq = this.#nextSeq();
-    const scratch = Buffer.allocUnsafeSlow(compaction.largest); // one buffer for every chunk: LMDB copies each put at once
-    for (const id of compaction.ids()) this.#putChunk(prefixOf(this.#db, id, true), seq, 0, compaction.chunk(id, scratch)!);
-    for (const key of keys) this.#db.removeSync(key);
-    this.#db.removeSync(LOG_STATS_KEY);
-  }
-
-  /** The log's records, for reading (the caller is in a transaction or has a fresh snapshot). */
-  #readLog(): { compaction: Compaction; keys: Buffer[] } {
-    const compaction = new Compaction();
-    const keys: Buffer[] = [];
-    for (const { key, value } of this.#db.getRange({ start: LOG_START, end: LOG_END })) {
-      keys.push(key);
-      compaction.add(value);
-    }
-    return { compaction, keys };
-  }
-
   /**
    * Before reading: a fresh snapshot with the log compacted, so every key's chunks are in
    * place — or, on a read-only instance, the log as it is, to read alongside.
    */
   #settle(): Compaction | undefined {
     this.#fresh();
-    if (this.#db.get(LOG_STATS_KEY) === undefined) return undefined;
-    if (this.readOnly) return this.#readLog().compaction;
-    this.#transaction('read', () => this.#compact());
+    if (!this.#chunks.logged) return undefined;
+    if (this.readOnly) return this.#chunks.readLog().compaction;
+    this.#transaction('read', () => this.#chunks.compact());
     this.#fresh();
     return undefined;
   }
@@ -208,7 +150,7 @@ export class Lmdb extends RawStore {
     return this.#calls.run(() => this.#reading((files) => {
       const log = this.#settle();
       return ids.map((id) => {
-        const value = this.#read(id, files);
+        const value = this.#chunks.read(id, files);
         const logged = log?.chunk(id);
         return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
       });
@@ -234,11 +176,11 @@ export class Lmdb extends RawStore {
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#calls.run(() => this.#transaction('pop', () => {
-      this.#compact();
+      this.#chunks.compact();
       return this.#reading((files) =>
         ids.map((id) => {
-          const value = this.#read(id, files);
-          this.#remove(id);
+          const value = this.#chunks.read(id, files);
+          this.#chunks.remove(id);
           return value;
         }),
       0);
@@ -248,9 +190,9 @@ export class Lmdb extends RawStore {
   async setId(id: string, value: Uint8Array): Promise<void> {
     return this.#calls.run(() =>
       this.#transaction('iset', () => {
-        this.#compact();
-        this.#remove(id);
-        this.#write([[id, value]], false);
+        this.#chunks.compact();
+        this.#chunks.remove(id);
+        this.#chunks.write([[id, value]], false);
       }),
     );
   }
@@ -258,8 +200,8 @@ export class Lmdb extends RawStore {
   async deleteIds(ids: readonly string[]): Promise<void> {
     return this.#calls.run(() =>
       this.#transaction('delete', () => {
-        this.#compact();
-        ids.forEach((id) => this.#remove(id));
+        this.#chunks.compact();
+        ids.forEach((id) => this.#chunks.remove(id));
       }),
     );
   }
@@ -287,20 +229,12 @@ export class Lmdb extends RawStore {
     // while the caller iterates (compacted by another writer, say) then stays readable.
     const { log, prefix } = this.#reading((opened) => {
       const log = this.#settle();
-      const prefix = prefixOf(this.#db, id, false);
-      if (prefix !== undefined) {
-        for (const key of this.#db.getKeys(range(prefix))) if (isPointer(key, prefix)) opened.open(parsePointer(this.#db.get(key)!).file);
-      }
+      const prefix = this.#chunks.openFiles(id, opened);
       opened.moveTo(files); // kept open until the iteration ends
       return { log, prefix };
     });
     try {
-      if (prefix !== undefined) {
-        for (const { key, value } of this.#db.getRange(range(prefix))) {
-          if (isPointer(key, prefix)) yield* files.pieces(parsePointer(value), MAX_PIECE);
-          else yield value;
-        }
-      }
+      if (prefix !== undefined) yield* this.#chunks.pieces(prefix, files);
     } finally {
       files.close();
     }
@@ -312,7 +246,7 @@ export class Lmdb extends RawStore {
     await this.#calls.run(() => undefined);
     const log = this.#settle();
     const stored = new Set<string>();
-    for (const id of storedIds(this.#db)) {
+    for (const id of this.#chunks.ids()) {
       if (log) stored.add(id);
       yield id;
     }
@@ -322,37 +256,5 @@ export class Lmdb extends RawStore {
   /** Reads see every commit made so far, by any thread or process (lmdb-js otherwise reuses a snapshot for a while). */
   #fresh(): void {
     this.#db.resetReadTxn();
-  }
-
-  /** An id's bytes: its chunks, in place or in value files, read into one buffer. */
-  #read(id: string, files: OpenFiles): Uint8Array {
-    const prefix = prefixOf(this.#db, id, false);
-    if (prefix === undefined) return new Uint8Array(0);
-    const parts: (Buffer | Pointer)[] = []; // values in place, or pointers to them
-    let total = 0;
-    for (const { key, value } of this.#db.getRange(range(prefix))) {
-      const part = isPointer(key, prefix) ? parsePointer(value) : value;
-      parts.push(part);
-      total += part.length;
-    }
-    if (parts.length === 0) return new Uint8Array(0);
-    if (parts.length === 1 && parts[0] instanceof Buffer) return parts[0];
-    const out = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (const part of parts) {
-      if (part instanceof Uint8Array) out.set(part, at);
-      else files.read(part, out, at);
-      at += part.length;
-    }
-    return out;
-  }
-
-  #remove(id: string): void {
-    const prefix = prefixOf(this.#db, id, false);
-    if (prefix === undefined) return;
-    for (const key of Array.from(this.#db.getKeys(range(prefix)))) {
-      if (isPointer(key, prefix)) this.#files.release(this.#db, key, this.#db.get(key)!);
-      this.#db.removeSync(key);
-    }
   }
 }
