@@ -77,7 +77,8 @@ async function w1(title: string, shape: W1Shape, only: string[] | undefined, rou
   const rows = configs.filter(({ name }) => runs.has(name)).map(({ name }) => { // in config order, not run order
     const rs = runs.get(name)!;
     const mid = [...rs].sort((x, y) => (x.append_s as number) - (y.append_s as number))[(rs.length - 1) >> 1]!;
-    return { ...mid, runs: rs.length, x_partd_File: ratio(rs, pyFile) ?? null, x_partd_Buffer: ratio(rs, pyBuf) ?? null };
+    const appendS = rs.map((r) => r.append_s as number);
+    return { ...mid, runs: rs.length, min_s: Math.min(...appendS), max_s: Math.max(...appendS), x_partd_File: ratio(rs, pyFile) ?? null, x_partd_Buffer: ratio(rs, pyBuf) ?? null };
   });
   report(title, rows);
 }
