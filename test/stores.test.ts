@@ -92,6 +92,32 @@ describe('Spill (partd test_buffer)', () => {
     expect(() => new Spill(new Dict(), new Dict(), -1)).toThrow(/availableMemory/);
     expect(() => new Spill({} as Dict, new Dict(), 1)).toThrow(/fast/);
   });
+
+  // What Spill's get reads its slow part with: each value and then the fast part, in one buffer.
+  it.each([
+    ['Dict', () => new Dict(), 1],
+    ['File', () => new File(), 1],
+    ['Lmdb, its write log', () => new Lmdb(), 1],
+    ['Lmdb, chunks in place and the write log', () => new Lmdb(), 5000],
+    ['Lmdb, value files and the write log', () => new Lmdb(undefined, { valueFiles: 1 }), 5000],
+  ])('getIdsWith on %s: each value followed by a copy of its tail', async (_, make, size) => {
+    const store = make();
+    const big = (s: string) => s.repeat(size);
+    try {
+      await store.append({ a: b(big('a')), b: b(big('b')) }); // 5000-byte values go past Lmdb's log
+      await store.append({ a: b('a2') }); // a small call: to Lmdb's log
+      const want = [`${big('a')}a2+A`, '+M', big('b'), `${big('b')}+C`];
+      const tails = [b('+A'), b('+M'), b(''), b('+C')];
+      const got = await store.getIdsWith(['a', 'missing', 'b', 'b'], tails);
+      expect(got.map(str)).toEqual(want);
+      for (const t of tails) t.fill(0x21); // the tails were copied
+      expect(got.map(str)).toEqual(want);
+      expect((await store.get(['a', 'b'])).map(str)).toEqual([`${big('a')}a2`, big('b')]);
+    } finally {
+      await store.drop();
+      await store.close();
+    }
+  });
 });
 
 describe('File', () => {

@@ -43,6 +43,10 @@ export class Dict extends RawStore {
     return ids.map((id) => this.#read(id));
   }
 
+  override async viewIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return ids.map((id) => this.#view(id));
+  }
+
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return ids.map((id) => {
       const slot = this.#slots.get(id);
@@ -94,11 +98,17 @@ export class Dict extends RawStore {
     yield* [...this.#slots.keys()];
   }
 
+  /** A copy of an id's bytes: the caller may modify it. */
   #read(id: string): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.#view(id));
+  }
+
+  /** An id's bytes in the slot's own buffer. */
+  #view(id: string): Uint8Array {
     const slot = this.#slots.get(id);
     if (slot === undefined) return EMPTY;
     compact(slot);
-    return Uint8Array.prototype.slice.call(slot.buf, 0, slot.len); // a copy: the caller may modify it
+    return slot.buf.subarray(0, slot.len);
   }
 }
 

@@ -72,6 +72,10 @@ export class File extends RawStore {
     return this.#locked(() => ids.map((id) => readOrEmpty(this.#fileOf(id))));
   }
 
+  override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return this.#locked(() => ids.map((id, i) => readWith(this.#fileOf(id), after[i]!)));
+  }
+
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#locked(() =>
       ids.map((id) => {
@@ -232,6 +236,31 @@ class Journal {
 
   close(): void {
     fs.closeSync(this.#fd);
+  }
+}
+
+/** A key file's bytes followed by a copy of `after`, in one buffer (a missing file holds none). */
+function readWith(file: string, after: Uint8Array): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Uint8Array.prototype.slice.call(after);
+    throw e;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const out = Buffer.allocUnsafe(size + after.length);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, out, got, size - got, got);
+      if (n === 0) break; // shorter than its size said
+      got += n;
+    }
+    out.set(after, got);
+    return out.subarray(0, got + after.length);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

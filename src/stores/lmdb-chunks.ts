@@ -84,19 +84,28 @@ export class Chunks {
     return { compaction, keys };
   }
 
-  /** An id's bytes outside the log: its chunks, in place or in value files, read into one buffer. */
-  read(id: string, files: OpenFiles): Uint8Array {
+  /**
+   * An id's bytes: its chunks, in place or in value files, then `logged` (its bytes in the log)
+   * and a copy of `after`, read into one buffer.
+   */
+  read(id: string, files: OpenFiles, logged?: Uint8Array, after?: Uint8Array): Uint8Array {
     const prefix = prefixOf(this.db, id, false);
-    if (prefix === undefined) return new Uint8Array(0);
-    const parts: (Buffer | Pointer)[] = []; // values in place, or pointers to them
+    const parts: (Uint8Array | Pointer)[] = []; // values in place, or pointers to them
     let total = 0;
-    for (const { key, value } of this.db.getRange(range(prefix))) {
-      const part = isPointer(key, prefix) ? parsePointer(value) : value;
+    if (prefix !== undefined) {
+      for (const { key, value } of this.db.getRange(range(prefix))) {
+        const part = isPointer(key, prefix) ? parsePointer(value) : value;
+        parts.push(part);
+        total += part.length;
+      }
+    }
+    for (const part of [logged, after]) {
+      if (part === undefined || part.length === 0) continue;
       parts.push(part);
       total += part.length;
     }
-    if (parts.length === 0) return new Uint8Array(0);
-    if (parts.length === 1 && parts[0] instanceof Buffer) return parts[0];
+    if (total === 0) return new Uint8Array(0);
+    if (parts.length === 1 && parts[0] instanceof Uint8Array && parts[0] !== after) return parts[0]; // the caller's own
     const out = Buffer.allocUnsafe(total);
     let at = 0;
     for (const part of parts) {

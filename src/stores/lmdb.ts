@@ -3,7 +3,7 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { keyId, type Key } from '../keys.js';
 import { InOrder } from '../mutex.js';
-import { RawStore, concatBytes, type AppendData, type Entry } from '../partd.js';
+import { RawStore, type AppendData, type Entry } from '../partd.js';
 import { Chunks } from './lmdb-chunks.js';
 import type { Compaction } from './lmdb-log.js';
 import { ValueFiles, type Placement } from './lmdb-files.js';
@@ -147,13 +147,17 @@ export class Lmdb extends RawStore {
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return this.#get(ids);
+  }
+
+  override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return this.#get(ids, after);
+  }
+
+  #get(ids: readonly string[], after?: readonly Uint8Array[]): Promise<Uint8Array[]> {
     return this.#calls.run(() => this.#reading((files) => {
       const log = this.#settle();
-      return ids.map((id) => {
-        const value = this.#chunks.read(id, files);
-        const logged = log?.chunk(id);
-        return logged === undefined ? value : value.length === 0 ? logged : concatBytes([value, logged]);
-      });
+      return ids.map((id, i) => this.#chunks.read(id, files, log?.chunk(id), after?.[i]));
     }));
   }
 

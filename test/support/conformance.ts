@@ -184,6 +184,24 @@ export function conformance<In, Out>(name: string, make: () => Partd<In, Out> | 
         expect(none).toEqual([]);
       }));
 
+    it('hands out values the caller may change: get and iterate leave what is stored as it was', () =>
+      withStore(async (p) => {
+        await p.append({ one: v('single'), many: v('ab') });
+        for (let i = 0; i < 20; i++) await p.append({ many: v('cd') }); // past Spill(…, 10)'s budget: slow and fast parts
+        await p.append({ last: v('new') }); // in Spill's fast store only
+        const keys = ['one', 'many', 'last'];
+        const expected = ['single', `ab${'cd'.repeat(20)}`, 'new'];
+        const scribble = (o: unknown) => ad.out(o as Out).fill(0x21);
+        for (let round = 0; round < 2; round++) {
+          (await p.get(keys)).forEach(scribble);
+          for (const k of keys) {
+            scribble(await p.get(k));
+            for await (const chunk of p.iterate(k)) scribble(chunk);
+          }
+          expect(strs(await p.get(keys))).toEqual(expected);
+        }
+      }));
+
     it('round-trips large values', () =>
       withStore(async (p) => {
         const big = new Uint8Array(3 << 20).map((_, i) => (i * 7919) % 251);
