@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { csvSplits, parseBlock, recordCuts } from '../src/shuffle/csv.js';
+import { csvSplits, parseBlock, recordCuts, splitBlock } from '../src/shuffle/csv.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -207,16 +207,38 @@ describe('CSV parsed in blocks cut at record ends', () => {
     );
   });
 
-  it('parseBlock: a quote-free block split directly equals csv-parse (records, casts, length errors and lines; fast-check)', () => {
-    const field = fc.string({ unit: fc.constantFrom('a', '1', '2', '0', '.', '-', '+', ' ', 'e', 'x', 'é'), maxLength: 5 });
-    const rows = fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { maxLength: 30 });
+  it('parseBlock: a block split directly equals csv-parse (records, casts, quotes, errors and lines; fast-check)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', '1', '2', '0', '.', '-', '+', ' ', 'e', 'x', 'é', ',', '\n', '"', '\r'), maxLength: 5 });
+    // Mostly well-formed fields, quoted or not; then a quote inside an unquoted field, a character
+    // after a closing quote, and raw text (stray quotes, commas, newlines, carriage returns).
+    const plain = text.filter((t) => !/[",\n\r]/.test(t));
+    const quoted = text.map((t) => `"${t.replaceAll('"', '""')}"`);
+    const field = fc.oneof(
+      { weight: 6, arbitrary: plain },
+      { weight: 6, arbitrary: quoted },
+      { weight: 1, arbitrary: fc.tuple(plain, plain).map(([a, b]) => `x${a}"${b}`) },
+      { weight: 1, arbitrary: fc.tuple(quoted, plain).map(([q, a]) => `${q}y${a}`) },
+      { weight: 1, arbitrary: text },
+    );
+    const row = fc.oneof({ weight: 4, arbitrary: fc.array(field, { minLength: 3, maxLength: 3 }) }, fc.array(field, { minLength: 1, maxLength: 4 }));
+    const rows = fc.array(row, { maxLength: 30 });
     fc.assert(
       fc.property(rows, fc.boolean(), (rs, trailing) => {
         const block = Buffer.from(rs.map((r) => r.join(',')).join('\n') + (trailing ? '\n' : ''));
-        const read = (simple: boolean) => parseBlock(block, ['a', 'b', 'c'], { file: 'f.csv', line: 10 }, simple).map((x) => (x instanceof Error ? x.message : x));
+        const read = (fast: boolean) => parseBlock(block, ['a', 'b', 'c'], { file: 'f.csv', line: 10 }, fast).map((x) => (x instanceof Error ? x.message : x));
         expect(read(true)).toEqual(read(false));
       }),
+      { numRuns: 2000 },
     );
+  });
+
+  it('splitBlock reads quoted fields itself, newlines inside them too, and leaves malformed blocks to csv-parse', () => {
+    const cols = ['a', 'b', 'c'];
+    expect(splitBlock('1,"x, ""y""",z\n\n"2","multi\n\nline",\n', cols)).toEqual([
+      { a: 1, b: 'x, "y"', c: 'z' },
+      { a: 2, b: 'multi\n\nline', c: '' },
+    ]);
+    for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols)).toBeUndefined();
   });
 
   it('a split of several blocks keeps every record, and a bad row late in it is named by its line', async () => {
