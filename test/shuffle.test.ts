@@ -135,11 +135,11 @@ describe('file inputs', () => {
     expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
   });
 
-  it('CSV: quoted commas, quotes and newlines inside fields', async () => {
+  it.each([['\n'], ['\r\n']])('CSV: quoted commas, quotes and newlines inside fields, lines ending in %j', async (nl) => {
     const file = path.join(tmp(), 'in.csv');
-    const rows = ref.map((r) => ({ id: r.id, key: r.key, amount: r.amount, tag: r.id % 5 === 0 ? `say "hi", then\nleave ${r.id}` : r.tag }));
-    const quote = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
-    fs.writeFileSync(file, 'id,key,amount,tag\n' + rows.map((r) => [r.id, r.key, r.amount, r.tag].map(quote).join(',')).join('\n') + '\n');
+    const rows = ref.map((r) => ({ id: r.id, key: r.key, amount: r.amount, tag: r.id % 5 === 0 ? `say "hi", then${nl}leave ${r.id}` : r.tag }));
+    const quote = (v: unknown) => (typeof v === 'string' && /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+    fs.writeFileSync(file, `id,key,amount,tag${nl}` + rows.map((r) => [r.id, r.key, r.amount, r.tag].map(quote).join(',')).join(nl) + nl);
     for (const workers of [1, 2]) {
       await using h = await shuffle<(typeof rows)[0]>({ input: { csv: file }, key: 'key', partitions: 7, workers });
       expect(h.stats.splits).toBeGreaterThan(1);
@@ -223,8 +223,8 @@ describe('CSV parsed in blocks cut at record ends', () => {
     const row = fc.oneof({ weight: 4, arbitrary: fc.array(field, { minLength: 3, maxLength: 3 }) }, fc.array(field, { minLength: 1, maxLength: 4 }));
     const rows = fc.array(row, { maxLength: 30 });
     fc.assert(
-      fc.property(rows, fc.boolean(), (rs, trailing) => {
-        const block = Buffer.from(rs.map((r) => r.join(',')).join('\n') + (trailing ? '\n' : ''));
+      fc.property(rows, fc.constantFrom('\n', '\r\n'), fc.boolean(), (rs, newline, trailing) => {
+        const block = Buffer.from(rs.map((r) => r.join(',')).join(newline) + (trailing ? newline : ''));
         const read = (fast: boolean) => parseBlock(block, ['a', 'b', 'c'], { file: 'f.csv', line: 10 }, fast).map((x) => (x instanceof Error ? x.message : x));
         expect(read(true)).toEqual(read(false));
       }),
@@ -238,6 +238,7 @@ describe('CSV parsed in blocks cut at record ends', () => {
       { a: 1, b: 'x, "y"', c: 'z' },
       { a: 2, b: 'multi\n\nline', c: '' },
     ]);
+    expect(splitBlock('1,"x\r\ny",z\r\n\r\n2,,\r\n', cols, '\r\n')).toEqual([{ a: 1, b: 'x\r\ny', c: 'z' }, { a: 2, b: '', c: '' }]);
     for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols)).toBeUndefined();
   });
 

@@ -124,14 +124,15 @@ export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ byte
 
 /**
  * The records of one block, with a `BadRecordError` in place of each unreadable row (in input
- * order, so positions are the same on every attempt). A block of well-formed CSV with no
- * carriage return is split here (`splitBlock`), with csv-parse's own `cast: true` rule: the
+ * order, so positions are the same on every attempt). A block of well-formed CSV whose lines
+ * end in `\n`, or all in `\r\n`, is split here (`splitBlock`), with csv-parse's `cast: true` rule: the
  * same records several times faster (test/shuffle.test.ts compares both on random blocks).
  * Any other block — one with a stray or unclosed quote, or a record of the wrong length — goes
  * to csv-parse, whose errors and line numbers are then the ones reported.
  */
 export function parseBlock(block: Buffer, columns: string[], where: { file: string; line: number }, fast = true): unknown[] {
-  const split = fast && block.indexOf(0x0d) < 0 ? splitBlock(block.toString('utf8'), columns) : undefined;
+  const newline = fast ? newlineOf(block) : undefined;
+  const split = newline ? splitBlock(block.toString('utf8'), columns, newline) : undefined;
   if (split) return split;
   const items: unknown[] = [];
   // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
@@ -148,28 +149,35 @@ export function parseBlock(block: Buffer, columns: string[], where: { file: stri
   return items;
 }
 
+/** A block's record delimiter: `\n`, or `\r\n` when every newline follows a carriage return; undefined for any other carriage return. */
+function newlineOf(block: Buffer): string | undefined {
+  let returns = 0;
+  for (let i = block.indexOf(0x0d); i >= 0; i = block.indexOf(0x0d, i + 1), returns++) if (block[i + 1] !== 0x0a) return undefined;
+  return returns === 0 ? '\n' : returns === countNewlines(block) ? '\r\n' : undefined;
+}
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 /** `fieldsOf` a record whose last quoted field goes on past the end of the text given. */
 const OPEN = Symbol('open quote');
 
 /**
- * The records of a block of CSV without carriage returns, as csv-parse reads it with our
+ * The records of a block of CSV whose lines end in `newline`, as csv-parse reads it with our
  * options (`,`, `"` quoting with `""` inside, empty lines skipped); undefined for anything
  * else. It works line by line (scanning the block's one long string from offset to offset ran
  * 100× slower at times once V8 had optimised it), field by field, a line joined with the next
  * ones while a quoted field holds newlines.
  */
-export function splitBlock(text: string, columns: string[]): unknown[] | undefined {
+export function splitBlock(text: string, columns: string[], newline = '\n'): unknown[] | undefined {
   const row = rowMaker(columns);
   const width = columns.length;
   const items: unknown[] = [];
-  const lines = text.split('\n');
+  const lines = text.split(newline);
   for (let k = 0; k < lines.length; k++) {
     let line = lines[k]!;
     if (line === '') continue; // skip_empty_lines
     let fields = fieldsOf(line);
-    while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf((line += `\n${lines[++k]}`)); // a newline inside quotes
+    while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf((line += `${newline}${lines[++k]}`)); // a newline inside quotes
     if (fields === undefined || fields === OPEN || fields.length !== width) return undefined;
     items.push(row(fields, cast));
   }
