@@ -161,6 +161,17 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
   }
 
   /**
+   * The values of ids (of a store whose values are bytes), each followed by a copy of
+   * `after[i]`, in one buffer per id (how `Spill` joins its slow and fast parts). A store that
+   * reads into a buffer of its own overrides it to make that buffer once, at the full size: on
+   * gigabytes, joining after the read cost more than the read (the copy, and the page faults of
+   * a second fresh buffer).
+   */
+  async getIdsWith(this: Partd<In, Uint8Array>, ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return (await this.getIds(ids)).map((value, i) => joinCopy(value, after[i]!));
+  }
+
+  /**
    * `popIds`, each id's value as the chunks it was appended in, when the store keeps them apart
    * (`Dict` does: no copy to join them); by default one chunk per id.
    */
@@ -256,7 +267,7 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
 }
 
 /** `value` followed by a copy of `after`, in a new buffer (`value` itself when `after` is empty). */
-export function joinCopy(value: Uint8Array, after: Uint8Array): Uint8Array {
+function joinCopy(value: Uint8Array, after: Uint8Array): Uint8Array {
   if (after.length === 0) return value;
   const out = Buffer.allocUnsafe(value.length + after.length);
   out.set(value, 0);
@@ -268,15 +279,5 @@ export function joinCopy(value: Uint8Array, after: Uint8Array): Uint8Array {
 export abstract class RawStore extends Partd<Uint8Array, Uint8Array> {
   protected checkValue(value: unknown, arg: string): Uint8Array {
     return checkBytes(value, arg);
-  }
-
-  /**
-   * The values of ids, each followed by a copy of `after[i]`, in one buffer per id (how `Spill`
-   * joins its slow and fast parts). A store that reads into a buffer of its own overrides it to
-   * make that buffer once, at the full size: on gigabytes, joining after the read cost more than
-   * the read (the copy, and the page faults of a second fresh buffer).
-   */
-  async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    return (await this.getIds(ids)).map((value, i) => joinCopy(value, after[i]!));
   }
 }

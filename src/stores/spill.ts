@@ -1,7 +1,7 @@
 /** `Spill`: memory that spills to a slower store (partd's Buffer, renamed so as not to shadow Node's). */
 import { Mutex } from '../mutex.js';
 import { Dict } from './dict.js';
-import { Partd, RawStore, concatBytes, joinCopy, type Entry } from '../partd.js';
+import { Partd, RawStore, concatBytes, type Entry } from '../partd.js';
 
 /**
  * Which keys to move out of memory: among the larger half of the keys, the biggest ones
@@ -93,10 +93,7 @@ export class Spill extends RawStore {
     return this.#mutex.run(async () => {
       // The slow store reads each value into one buffer with room for the fast part, which is
       // copied in from a view: one copy of each byte (a join after two reads copied all again).
-      const newer = await this.fast.viewIds(ids);
-      const slow = this.slow;
-      if (slow instanceof RawStore) return slow.getIdsWith(ids, newer);
-      return (await slow.getIds(ids)).map((older, i) => joinCopy(older, newer[i]!));
+      return this.slow.getIdsWith(ids, await this.fast.viewIds(ids));
     });
   }
 
