@@ -17,6 +17,8 @@ it.each([
   // 10 users u0..u9 in 4 partitions; Σ (i mod 7) over i < 10,000 = 29,994.
   ['shuffle', ['10000 records in 4 partitions', `u3 is in partition ${partitionOf('u3', 4)}`, 'all partitions: 10 users, total 29994']],
   ['group-by', ['east: 250000 sales, total 12750000, biggest 99', 'west: 250000 sales, total 13000000, biggest 100', '1000000 records in 20 splits on 2 workers']],
+  // 3000 orders, shop i % 3, amount (i % 50) + 1: each shop has every amount 20 times, 20 × 1275.
+  ['files', ['Smith, Ltd: 1000 orders, total 25500', 'The "Corner" Shop: 1000 orders, total 25500', 'NDJSON: 3000 records, 1 skipped; same totals as the CSV: true', 'orders.ndjson line 1501: not JSON']],
   // Killed halfway, then run again: some records were committed by the first run, and each is counted once.
   ['resume', ['first run killed: SIGKILL', 'second run: resumed: ', '1000 customers, 3000000 orders counted', 'c7: 3000 orders, amounts 1..997']],
 ])('examples/%s', async (name, lines) => {
