@@ -177,10 +177,11 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const add = async (spec: SplitSpec) => {
     const s: SplitState = { spec, committed: await readMarkers(p.store, spec.index), causes: [] };
     states.set(spec.index, s);
-    stats.resumed += committedSum(s, 'records');
+    const resumed = committedSum(s, 'records');
+    stats.resumed += resumed;
     if (!final(s)) return queue.push(s);
     // committed by a former run: not redone
-    progress.read(s, { records: committedSum(s, 'records') });
+    progress.read(s, { records: resumed });
     progress.committed(committedSum(s, 'bytes'));
   };
   const phase: Phase = {

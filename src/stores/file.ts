@@ -69,18 +69,18 @@ export class File extends RawStore {
   }
 
   async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#locked(() => ids.map((id) => readOrEmpty(this.#fileOf(id))));
+    return this.#locked(() => ids.map((id) => readKeyFile(this.#fileOf(id))));
   }
 
   override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    return this.#locked(() => ids.map((id, i) => readWith(this.#fileOf(id), after[i]!)));
+    return this.#locked(() => ids.map((id, i) => readKeyFile(this.#fileOf(id), after[i]!)));
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#locked(() =>
       ids.map((id) => {
         const file = this.#fileOf(id);
-        const value = readOrEmpty(file);
+        const value = readKeyFile(file);
         this.#removeKeyFile(file);
         return value;
       }),
@@ -239,8 +239,8 @@ class Journal {
   }
 }
 
-/** A key file's bytes followed by a copy of `after`, in one buffer (a missing file holds none). */
-function readWith(file: string, after: Uint8Array): Uint8Array {
+/** A key file's bytes, followed by a copy of `after`, in a buffer of their own (a missing file holds none). */
+function readKeyFile(file: string, after: Uint8Array = new Uint8Array(0)): Uint8Array {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -250,7 +250,7 @@ function readWith(file: string, after: Uint8Array): Uint8Array {
   }
   try {
     const size = fs.fstatSync(fd).size;
-    const out = Buffer.allocUnsafe(size + after.length);
+    const out = Buffer.allocUnsafeSlow(size + after.length); // not a slice of the shared pool: the caller owns its buffer
     let got = 0;
     while (got < size) {
       const n = fs.readSync(fd, out, got, size - got, got);
@@ -261,14 +261,5 @@ function readWith(file: string, after: Uint8Array): Uint8Array {
     return out.subarray(0, got + after.length);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-function readOrEmpty(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
-    throw e;
   }
 }
