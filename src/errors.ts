@@ -42,6 +42,15 @@ export class BadRecordError extends Error {
   origin?: { position: number; offset?: number };
 }
 
+/** A kept store that another job is running on: `owner` says which process, when known. */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError';
+  readonly code = 'ERR_STORE_BUSY';
+  constructor(message: string, readonly owner?: { pid: number; host: string; since: string }) {
+    super(message);
+  }
+}
+
 /** A shuffle that failed: names the split (or partition) and keeps the worker's error as `cause`. */
 export class ShuffleError extends Error {
   override name = 'ShuffleError';

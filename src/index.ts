@@ -6,7 +6,7 @@
  */
 export { Partd, RawStore, checkBytes, concatBytes, type AppendData, type Entry, type Nested } from './partd.js';
 export { Tuple, tuple, keyId, keyFromId, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
-export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, BadRecordError, ShuffleError } from './errors.js';
+export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, StoreBusyError, BadRecordError, ShuffleError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file.js';
 export { Lmdb, type LmdbOptions } from './stores/lmdb.js';
