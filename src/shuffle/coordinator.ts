@@ -123,6 +123,7 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
 
   /** Closes the store, keeping a store the caller named (a temporary one is removed). */
   async close(): Promise<void> {
+    await this.#plan.release();
     if (this.#plan.ownsStore) await this.#plan.store.close();
   }
 

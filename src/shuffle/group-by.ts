@@ -46,6 +46,7 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
     }
   } finally {
     await pool.close();
+    await p.release();
     // A temporary store goes; a store the caller named stays for inspection.
     if (p.ownsStore && !p.store.closed) {
       if (options.store === undefined) await p.store.drop();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe } from '../errors.js';
 import { Lmdb } from '../stores/lmdb.js';
-import { jobKey, utf8 } from './commits.js';
+import { openJob } from './job.js';
 import { faultsFromEnv, type Fault } from './faults.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import type { Aggregation, PlannedAgg } from './reducers.js';
@@ -96,6 +96,8 @@ export interface Plan {
   faults: Fault[];
   /** The planned splits (none for a records input, which is cut while it is read). */
   splits: SplitSpec[];
+  /** Ends the job's claim on its store (before the store is closed); again is a no-op. */
+  release: () => Promise<void>;
   bytesTotal: number;
 }
 
@@ -137,21 +139,12 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }
-  const ownsStore = !(options.store instanceof Lmdb);
-  // noSync: only the coordinating thread writes a shuffle's store (see LmdbOptions.noSync).
-  const store = options.store instanceof Lmdb ? options.store : new Lmdb(options.store, { noSync: true });
   const job = { version: 1, input: descriptor, key, partitions, group: group?.plan ?? null, splits };
-  let resumed: SplitSpec[];
-  try {
-    resumed = await claimJob(store, job);
-  } catch (e) {
-    if (ownsStore) await store.close();
-    throw e;
-  }
+  const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
     partitions, workers, memory, key, onBadRecord: options.onBadRecord ?? 'error', store, ownsStore,
     progress: options.progress ?? (() => undefined), input: input!, retries, taskTimeout, signal: options.signal, workerHeapMB,
-    faults: faultsFromEnv(), splits: resumed, bytesTotal,
+    faults: faultsFromEnv(), splits: planned, release, bytesTotal,
   };
 }
 
@@ -192,23 +185,4 @@ async function planInput(input: ShuffleInput | undefined, workers: number, split
     return { splits: [], bytesTotal: 0, descriptor: { records: true } };
   }
   throw new TypeError(`input: ${kinds}`);
-}
-
-/**
- * Records the job in its store, or resumes the one there: the same job keeps its planned
- * splits; another job is refused (a store never mixes two shuffles).
- */
-async function claimJob(store: Lmdb, job: { splits: SplitSpec[] } & Record<string, unknown>): Promise<SplitSpec[]> {
-  const held = await store.get(jobKey());
-  const identity = (j: Record<string, unknown>) => JSON.stringify({ ...j, splits: undefined });
-  if (held.length > 0) {
-    const previous = JSON.parse(utf8(held)) as typeof job;
-    if (identity(previous) !== identity(job)) {
-      throw new Error(`store: ${store.path} holds another shuffle job (input, key, partitions or aggregations differ); use another directory, or drop that store`);
-    }
-    return previous.splits;
-  }
-  for await (const _ of store.keys()) throw new Error(`store: ${store.path} is not empty and holds no shuffle job; give an empty or new directory`);
-  await store.append([[jobKey(), Buffer.from(JSON.stringify(job))]]);
-  return job.splits;
 }

@@ -232,6 +232,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     await running;
   } catch (e) {
     pool.abort(e);
+    await p.release();
     if (p.ownsStore) await p.store.close();
     throw p.signal?.aborted ? p.signal.reason : e;
   }

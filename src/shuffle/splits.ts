@@ -20,7 +20,7 @@ export type SplitSpec =
   | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
   | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; line: number }
-  | { kind: 'records'; index: number; records: unknown[] };
+  | { kind: 'records'; index: number; records: unknown[]; /** Items that could not be sent to a worker (a placeholder stands in their place): position → why. */ unsendable?: [number, string][] };
 
 /** Where a record came from, for error messages and input order. */
 export interface Origin {
@@ -85,9 +85,15 @@ export async function readSplit(split: SplitSpec, sink: RecordSink): Promise<{ b
       for (const record of gen(split.start, split.end)) sink.record(record, position++);
       return { bytes: 0 };
     }
-    case 'records':
-      split.records.forEach((record, position) => sink.record(record, position));
+    case 'records': {
+      const unsendable = new Map(split.unsendable);
+      split.records.forEach((record, position) => {
+        const why = unsendable.get(position);
+        if (why === undefined) sink.record(record, position);
+        else sink.bad(new BadRecordError(why), position);
+      });
       return { bytes: 0 };
+    }
     case 'ndjson':
       return readNdjson(split, sink);
     case 'csv':
