@@ -44,3 +44,25 @@ export function inputFormat(files: string[], format: string | undefined): Format
   if (formats.size > 1) throw new UsageError('FILE: all inputs must have one format (NDJSON or CSV)');
   return [...formats][0] as Format;
 }
+
+/** Declared column types (docs/types.md), the library's `types` option. */
+export type ColumnTypes = Record<string, 'string' | 'number'>;
+
+/** `--types amount:number,id:string`, repeatable: every value's pairs, merged; a field declared twice must agree. */
+export function parseTypes(values: string[]): ColumnTypes | undefined {
+  if (values.length === 0) return undefined;
+  const types: ColumnTypes = Object.create(null) as ColumnTypes; // a field may be named __proto__
+  for (const value of values) {
+    for (const pair of value.split(',')) {
+      // The last colon: a field name may hold one (`a:b:number`), a type never does.
+      const at = pair.lastIndexOf(':');
+      const field = pair.slice(0, at).trim();
+      const type = pair.slice(at + 1).trim();
+      if (at < 0 || field === '') throw new UsageError(`--types: expected FIELD:string or FIELD:number (comma-separated), got ${JSON.stringify(pair)}`);
+      if (type !== 'string' && type !== 'number') throw new UsageError(`--types: a type is string or number, got ${JSON.stringify(type)} for ${JSON.stringify(field)}`);
+      if (field in types && types[field] !== type) throw new UsageError(`--types: ${JSON.stringify(field)} is declared both ${types[field]} and ${type}`);
+      types[field] = type;
+    }
+  }
+  return { ...types };
+}

@@ -1,16 +1,17 @@
 /** The commands of the `partd` CLI. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Msgpack } from '../layers/values.js';
 import { Lmdb } from '../stores/lmdb.js';
+import { makeTempDir, removeTempDir } from '../stores/temp.js';
 import type { Aggregation } from '../shuffle/reducers.js';
 import { iterateGroups } from '../shuffle/group-by.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/coordinator.js';
-import { UsageError, inputFormat, parsePositive, parseSize } from './args.js';
+import { UsageError, inputFormat, parsePositive, parseSize, parseTypes, type ColumnTypes, type Format } from './args.js';
 import { Bars, summary } from './progress.js';
-import { stdinRecords } from './stdin.js';
 
 /** Options shared by `groupby` and `shuffle`. */
 export interface CommonOptions {
@@ -20,6 +21,7 @@ export interface CommonOptions {
   memory?: string;
   store?: string;
   format?: string;
+  types: string[];
   onBadRecord: string;
   quiet?: boolean;
 }
@@ -34,39 +36,149 @@ export interface GroupbyOptions extends CommonOptions {
   out?: string;
 }
 
-/** Builds the shuffle options both commands share. */
-function shuffleOptions(files: string[], o: CommonOptions, bars: Bars, counts: { bad: number }): ShuffleOptions {
+/** The reader of stdout closed it (`partd … | head -1`): the job stops, and partd exits 0 without a word, as Unix tools do. */
+export class StdoutClosedError extends Error {
+  override name = 'StdoutClosedError';
+}
+
+/** A missing or unusable file or directory named on the command line: exit 1, like a missing input file. */
+class PathError extends Error {}
+
+// TODO(types): `types` is being added to ShuffleOptions (src/shuffle/options.ts); until then
+// the CLI passes it through this wider type.
+type JobOptions = ShuffleOptions & { types?: ColumnTypes };
+
+/** Where a job reads from: the input files, or stdin (`-`), which is spooled to a file first. */
+interface Inputs {
+  files: string[];
+  format: Format;
+  stdin: boolean;
+}
+
+/** Checks what both commands share (before any work, and before stdin is read) and builds the shuffle options, all but the input. */
+function jobOptions(files: string[], o: CommonOptions, bars: Bars, signal: AbortSignal): { inputs: Inputs; options: Omit<JobOptions, 'input'> } {
   if (files.length === 0) throw new UsageError('FILE: give at least one input file, or - for stdin');
   if (o.onBadRecord !== 'error' && o.onBadRecord !== 'skip') throw new UsageError(`--on-bad-record: expected error or skip, got ${JSON.stringify(o.onBadRecord)}`);
   const format = inputFormat(files, o.format);
-  if (files.includes('-') && files.length > 1) throw new UsageError('FILE: - (stdin) cannot be mixed with files');
-  let input: ShuffleInput;
-  if (files[0] === '-') input = { records: stdinRecords(format, o.onBadRecord === 'skip', counts) };
-  else {
-    for (const f of files) if (!fs.existsSync(f)) throw new Error(`${f}: no such file`);
-    input = format === 'csv' ? { csv: files } : { ndjson: files };
+  const stdin = files.includes('-');
+  if (stdin && files.length > 1) throw new UsageError('FILE: - (stdin) cannot be mixed with files');
+  // A kept store resumes the job it holds; a re-run cannot know that stdin brings the same input again.
+  if (stdin && o.store !== undefined) throw new UsageError('--store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store');
+  for (const f of stdin ? [] : files) {
+    if (!fs.existsSync(f)) throw new PathError(`${f}: no such file`);
+    if (!fs.statSync(f).isFile()) throw new PathError(`${f}: not a file`);
   }
+  const types = parseTypes(o.types);
   return {
-    input,
-    key: o.key,
-    partitions: o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions'),
-    workers: o.workers === undefined ? undefined : parsePositive(o.workers, '--workers'),
-    memory: o.memory === undefined ? undefined : parseSize(o.memory, '--memory'),
-    store: o.store,
-    onBadRecord: o.onBadRecord,
-    progress: bars.update,
+    inputs: { files, format, stdin },
+    options: {
+      key: o.key,
+      partitions: o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions'),
+      workers: o.workers === undefined ? undefined : parsePositive(o.workers, '--workers'),
+      memory: o.memory === undefined ? undefined : parseSize(o.memory, '--memory'),
+      store: o.store,
+      onBadRecord: o.onBadRecord,
+      ...(types ? { types } : {}),
+      progress: bars.update,
+      signal,
+    },
   };
 }
 
-/** Writes a line, waiting when the stream is full. */
-async function writeLine(out: Writable, line: string): Promise<void> {
-  if (!out.write(line + '\n')) await once(out, 'drain');
+/**
+ * Runs `job` on the input files; stdin is first copied to a temporary file, so it is read as
+ * a file is (typed CSV columns, parallel parsing, errors naming lines), and errors then name
+ * it `<stdin>`. The copy goes when `job` calls `done` (its input is read), or at the end, or
+ * at exit (Ctrl-C included: stores/temp.ts).
+ */
+async function withInput<R>(inputs: Inputs, job: (input: ShuffleInput, done: () => void) => Promise<R>): Promise<R> {
+  const { files, format } = inputs;
+  if (!inputs.stdin) return job(format === 'csv' ? { csv: files } : { ndjson: files }, () => undefined);
+  const dir = makeTempDir('stdin');
+  const file = path.join(dir, `stdin.${format}`);
+  const done = () => removeTempDir(dir);
+  try {
+    try {
+      await pipeline(process.stdin, fs.createWriteStream(file));
+    } catch (e) {
+      throw new Error(`<stdin>: cannot copy it to a temporary file in ${os.tmpdir()} (TMPDIR chooses another directory): ${(e as Error).message}`);
+    }
+    return await job(format === 'csv' ? { csv: file } : { ndjson: file }, done);
+  } catch (e) {
+    throw namedStdin(e, [path.resolve(file), file]);
+  } finally {
+    done();
+  }
 }
 
-async function closeOutput(out: Writable): Promise<void> {
-  if (out === process.stdout) return;
-  out.end();
-  await once(out, 'finish');
+/** The error with the spool file's path replaced by `<stdin>`, in its message and stack. */
+function namedStdin(e: unknown, paths: string[]): unknown {
+  if (!(e instanceof Error)) return e;
+  for (const p of paths) {
+    e.message = e.message.replaceAll(p, '<stdin>');
+    if (e.stack) e.stack = e.stack.replaceAll(p, '<stdin>');
+  }
+  return e;
+}
+
+/**
+ * Lines to a stream, its errors turned into rejections of the calls (unlisted, a write error
+ * is an "Unhandled 'error' event" crash); a closed stdout becomes a StdoutClosedError.
+ */
+class Output {
+  #error: Error | undefined;
+
+  constructor(
+    readonly stream: Writable,
+    readonly name: string,
+  ) {
+    stream.on('error', (e) => (this.#error ??= e));
+  }
+
+  /** Writes a line, waiting while the stream is full. */
+  async line(text: string): Promise<void> {
+    this.#check();
+    if (!this.stream.write(text + '\n')) await new Promise<void>((resolve) => {
+      // 'drain' never comes once the stream has failed: its error ends the wait too.
+      const end = () => (this.stream.off('drain', end).off('error', end), resolve());
+      this.stream.on('drain', end).on('error', end);
+    });
+    this.#check();
+  }
+
+  /** Ends a file, or waits until stdout has taken every line (so a late error is seen here). */
+  async close(): Promise<void> {
+    this.#check();
+    if (this.stream === process.stdout) await new Promise<void>((resolve) => this.stream.write('', () => resolve()));
+    else await new Promise<void>((resolve) => this.stream.end(() => resolve()).once('error', () => resolve()));
+    this.#check();
+  }
+
+  #check(): void {
+    const e = this.#error as NodeJS.ErrnoException | undefined;
+    if (!e) return;
+    if (this.stream === process.stdout && e.code === 'EPIPE') throw new StdoutClosedError('stdout was closed');
+    throw new Error(`${this.name}: ${e.message}`);
+  }
+}
+
+/** Checks `--out FILE` before any work: its directory must exist, and it must not be a directory itself. */
+function outputFile(out: string): Output {
+  const dir = path.dirname(out);
+  if (!fs.existsSync(dir)) throw new PathError(`--out: directory ${JSON.stringify(dir)} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new PathError(`--out: ${JSON.stringify(dir)} is not a directory`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new PathError(`--out: ${JSON.stringify(out)} is a directory; give a file`);
+  return new Output(fs.createWriteStream(out), `--out ${out}`);
+}
+
+/** Makes `--out DIR` (and its parents) before any work; a path that is a file is refused. */
+function outputDir(out: string): void {
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new PathError(`--out: ${JSON.stringify(out)} is a file, not a directory`);
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new PathError(`--out: cannot make directory ${JSON.stringify(out)}: ${(e as Error).message}`);
+  }
 }
 
 /** `partd groupby FILE… --key F [--count] [--sum F]…`: one NDJSON line per group. */
@@ -75,53 +187,63 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
   if (o.count || (o.sum.length + o.min.length + o.max.length + o.mean.length === 0)) aggregate.count = { op: 'count' };
   for (const op of ['sum', 'min', 'max', 'mean'] as const) for (const field of o[op]) aggregate[`${op}_${field}`] = { op, field };
   const bars = new Bars(!o.quiet && process.stderr.isTTY === true);
-  const counts = { bad: 0 };
-  const options = { ...shuffleOptions(files, o, bars, counts), aggregate };
-  const out: Writable = o.out === undefined || o.out === '-' ? process.stdout : fs.createWriteStream(o.out);
+  const abort = new AbortController();
+  const { inputs, options } = jobOptions(files, o, bars, abort.signal);
+  const out = o.out === undefined || o.out === '-' ? new Output(process.stdout, 'stdout') : outputFile(o.out);
   const t0 = performance.now();
   let stats: ShuffleStats | undefined;
   let groups = 0;
   try {
-    for await (const [, row] of iterateGroups(options, (s) => (stats = s))) {
-      await writeLine(out, JSON.stringify(row));
-      groups++;
-    }
+    await withInput(inputs, async (input, done) => {
+      const onStats = (s: ShuffleStats) => ((stats = s), done()); // scattered: gather reads the store only
+      for await (const [, row] of iterateGroups({ ...options, input, aggregate } as JobOptions & { aggregate: typeof aggregate }, onStats)) {
+        try {
+          await out.line(JSON.stringify(row));
+        } catch (e) {
+          abort.abort(e); // stops the gather tasks still queued, rather than waiting for them
+          throw e;
+        }
+        groups++;
+      }
+    });
   } finally {
     bars.stop();
   }
-  await closeOutput(out);
+  await out.close();
   const s = stats!;
-  process.stderr.write(summary({ records: s.records, bytes: s.bytesRead, outputs: groups, outputName: 'groups', seconds: (performance.now() - t0) / 1000, bad: s.badRecords + counts.bad, resumed: s.resumed }) + '\n');
+  process.stderr.write(summary({ records: s.records, bytes: s.bytesRead, outputs: groups, output: 'group', seconds: (performance.now() - t0) / 1000, bad: s.badRecords, resumed: s.resumed }) + '\n');
 }
 
 /** `partd shuffle FILE… --key F --out DIR`: one NDJSON file per partition. */
 export async function shuffleCommand(files: string[], o: CommonOptions & { out: string }): Promise<void> {
   const bars = new Bars(!o.quiet && process.stderr.isTTY === true);
-  const counts = { bad: 0 };
-  const options = shuffleOptions(files, o, bars, counts);
-  fs.mkdirSync(o.out, { recursive: true });
+  const { inputs, options } = jobOptions(files, o, bars, new AbortController().signal);
+  outputDir(o.out);
   const t0 = performance.now();
-  const h = await shuffle(options).finally(() => bars.stop());
+  const h = await withInput(inputs, async (input) => shuffle({ ...options, input } as JobOptions)).finally(() => bars.stop());
   try {
     for (let p = 0; p < h.partitions; p++) {
-      const out = fs.createWriteStream(path.join(o.out, `part-${String(p).padStart(5, '0')}.ndjson`));
-      for await (const batch of h.iterate(p)) for (const record of batch) await writeLine(out, JSON.stringify(record));
-      await closeOutput(out);
+      const file = path.join(o.out, `part-${String(p).padStart(5, '0')}.ndjson`);
+      const out = new Output(fs.createWriteStream(file), file);
+      for await (const batch of h.iterate(p)) for (const record of batch) await out.line(JSON.stringify(record));
+      await out.close();
     }
   } finally {
     await h.close();
   }
-  process.stderr.write(summary({ records: h.stats.records, bytes: h.stats.bytesRead, outputs: h.partitions, outputName: 'partitions', seconds: (performance.now() - t0) / 1000, bad: h.stats.badRecords + counts.bad, resumed: h.stats.resumed }) + '\n');
+  process.stderr.write(summary({ records: h.stats.records, bytes: h.stats.bytesRead, outputs: h.partitions, output: 'partition', seconds: (performance.now() - t0) / 1000, bad: h.stats.badRecords, resumed: h.stats.resumed }) + '\n');
 }
 
 /** `partd get DIR KEY…`: what a kept store holds under numeric or string keys, as NDJSON. */
 export async function getCommand(dir: string, keys: string[]): Promise<void> {
-  if (!fs.existsSync(dir)) throw new Error(`${dir}: no such store`);
+  if (!fs.existsSync(dir)) throw new PathError(`${dir}: no such store`);
   const store = new Msgpack(new Lmdb(dir));
+  const out = new Output(process.stdout, 'stdout');
   try {
     for (const k of keys) {
-      for await (const batch of store.iterate(/^\d+$/.test(k) ? Number(k) : k)) for (const v of batch) await writeLine(process.stdout, JSON.stringify(v));
+      for await (const batch of store.iterate(/^\d+$/.test(k) ? Number(k) : k)) for (const v of batch) await out.line(JSON.stringify(v));
     }
+    await out.close();
   } finally {
     await store.close();
   }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `partd` command line: groupby and shuffle of NDJSON/CSV files, get from a kept store,
- * and the benchmark harness. Exit status: 0 done, 1 bad input or failure, 2 bad usage,
- * 130 interrupted (Ctrl-C: workers stop, the temporary store is removed).
+ * and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack too with
+ * --verbose). Exit status: see `exitStatus` below.
  */
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './args.js';
-import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
+import { StdoutClosedError, getCommand, groupbyCommand, shuffleCommand } from './commands.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -20,16 +20,26 @@ function common(cmd: Command): Command {
     .option('--memory <size>', 'memory for scatter buffers of all workers, e.g. 256MiB')
     .option('--store <dir>', 'keep the LMDB store in this directory (default: temporary, removed at the end)')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['ndjson', 'csv']))
+    .option('--types <field:type,...>', 'declare column types, string or number, e.g. amount:number,id:string (repeatable; see docs/types.md)', collect, [])
     .addOption(new Option('--on-bad-record <action>', 'a malformed line or a record without its key').choices(['error', 'skip']).default('error'))
     .option('-q, --quiet', 'no progress bars')
     .option('-v, --verbose', 'errors with their stack');
 }
 
+const exitStatus = `
+Exit status:
+  0    done (also when the reader of stdout closes it early, as in partd ... | head)
+  1    bad input (a malformed record, a missing file, an --out directory that does not exist) or a failure
+  2    bad usage (an unknown option, a bad option value, stdin with --store)
+  130  interrupted (Ctrl-C: the workers stop and a temporary store is removed)`;
+
 const program = new Command('partd')
   .description('Parallel shuffles and groupBy of NDJSON and CSV files on an LMDB store')
   .version(version)
   .exitOverride()
-  .showHelpAfterError('(partd --help shows the commands)');
+  // commander's message is printed below, as one `partd: …` line like every other error
+  .configureOutput({ outputError: () => undefined })
+  .addHelpText('after', exitStatus);
 
 common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('group records by a field: one NDJSON line per group {key, count, sum_F, ...}')
@@ -40,12 +50,14 @@ common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .
   .option('--mean <field>', 'mean of a field (repeatable)', collect, [])
   .option('--out <file>', 'output file, or - for stdout', '-')
   .addHelpText('after', '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip')
+  .addHelpText('after', exitStatus)
   .action((files: string[], o) => groupbyCommand(files, o));
 
 common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('partition records by a field: one NDJSON file per partition in --out DIR')
   .requiredOption('--out <dir>', 'directory for part-00000.ndjson, part-00001.ndjson, ...')
   .addHelpText('after', '\nExamples:\n  partd shuffle events.ndjson --key user --out parts/ --partitions 16\n  partd shuffle data.csv --key key --out parts/ --store kept.lmdb')
+  .addHelpText('after', exitStatus)
   .action((files: string[], o) => shuffleCommand(files, o));
 
 program
@@ -68,6 +80,12 @@ program
     await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
   });
 
+// A reader that closes stdout early makes writes fail with EPIPE: the commands stop quietly
+// (StdoutClosedError); this listener keeps any other write (help text) from crashing.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 // Ctrl-C: exiting runs the temporary-store cleanup (signal-exit) and ends the worker threads.
 process.once('SIGINT', () => {
   process.stderr.write('\npartd: interrupted\n');
@@ -78,8 +96,15 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    // commander has printed its message; help and version are not errors
-    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    // --help and --version exit 0; `partd` alone prints the help on stderr: bad usage
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exitCode = e.exitCode === 0 ? 0 : 2;
+    else {
+      const sub = program.commands.find((c) => c.name() === process.argv[2]);
+      process.stderr.write(`partd: ${e.message.replace(/^error: /, '')} (partd ${sub ? `${sub.name()} ` : ''}--help shows the ${sub ? 'options' : 'commands'})\n`);
+      process.exitCode = 2;
+    }
+  } else if (e instanceof StdoutClosedError) {
+    process.exitCode = 0;
   } else {
     const err = e as Error;
     const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');

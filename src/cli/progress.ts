@@ -43,12 +43,23 @@ export class Bars {
   }
 }
 
-/** `partd: 5,000,000 records → 100,000 groups in 4.2 s (1,190,000 records/s, 71 MB/s), peak memory 310 MiB`. */
-export function summary(what: { records: number; bytes: number; outputs: number; outputName: string; seconds: number; bad: number; resumed: number }): string {
-  const rate = Math.round(what.records / what.seconds).toLocaleString('en-US');
-  const mbps = what.bytes > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
+/** `5 records`, `1 record`: a count and its noun, singular for one. */
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : `${noun}s`}`;
+}
+
+/**
+ * `partd: 5,000,000 records → 100,000 groups in 4.2 s (1,190,000 records/s, 71 MB/s), peak memory 310 MiB`.
+ * The rate counts the records this run read: `records` includes the `resumed` ones, which an
+ * earlier run on --store had committed. MB/s is left out then, as the stats do not say how
+ * many of `bytes` that earlier run read.
+ */
+export function summary(what: { records: number; bytes: number; outputs: number; output: string; seconds: number; bad: number; resumed: number }): string {
+  const read = what.records - what.resumed;
+  const rate = what.seconds > 0 ? Math.round(read / what.seconds).toLocaleString('en-US') : '–';
+  const mbps = what.bytes > 0 && what.resumed === 0 && what.seconds > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
   const peak = Math.round(process.resourceUsage().maxRSS / 1024);
-  const bad = what.bad > 0 ? `, ${what.bad.toLocaleString('en-US')} bad records skipped` : '';
+  const bad = what.bad > 0 ? `, ${count(what.bad, 'bad record')} skipped` : '';
   const resumed = what.resumed > 0 ? `, ${what.resumed.toLocaleString('en-US')} of the records read by an earlier run on --store` : '';
-  return `partd: ${what.records.toLocaleString('en-US')} records → ${what.outputs.toLocaleString('en-US')} ${what.outputName} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}${resumed}`;
+  return `partd: ${count(what.records, 'record')} → ${count(what.outputs, what.output)} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}${resumed}`;
 }
