@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { csvSplits, parseBlock, recordCuts, splitBlock } from '../src/shuffle/csv.js';
+import { csvSplits, parseBlock, recordCuts, splitBlock, type ColumnType } from '../src/shuffle/csv.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -227,7 +227,7 @@ describe('CSV parsed in blocks cut at record ends', () => {
     fc.assert(
       fc.property(rows, fc.constantFrom('\n', '\r\n'), fc.boolean(), (rs, newline, trailing) => {
         const block = Buffer.from(rs.map((r) => r.join(',')).join(newline) + (trailing ? newline : ''));
-        const read = (fast: boolean) => parseBlock(block, ['a', 'b', 'c'], { file: 'f.csv', line: 10 }, fast).map((x) => (x instanceof Error ? x.message : x));
+        const read = (fast: boolean) => parseBlock(block, { columns: ['a', 'b', 'c'], types: ['inferred', 'string', 'number'] }, { file: 'f.csv', line: 10 }, fast).map((x) => (x instanceof Error ? x.message : x));
         expect(read(true)).toEqual(read(false));
       }),
       { numRuns: 2000 },
@@ -235,13 +235,30 @@ describe('CSV parsed in blocks cut at record ends', () => {
   });
 
   it('splitBlock reads quoted fields itself, newlines inside them too, and leaves malformed blocks to csv-parse', () => {
-    const cols = ['a', 'b', 'c'];
-    expect(splitBlock('1,"x, ""y""",z\n\n"2","multi\n\nline",\n', cols)).toEqual([
+    const cols = { columns: ['a', 'b', 'c'], types: ['number', 'string', 'string'] as ColumnType[] };
+    const where = { file: 'f.csv', line: 1 };
+    expect(splitBlock('1,"x, ""y""",z\n\n"2","multi\n\nline",\n', cols, where)).toEqual([
       { a: 1, b: 'x, "y"', c: 'z' },
       { a: 2, b: 'multi\n\nline', c: '' },
     ]);
-    expect(splitBlock('1,"x\r\ny",z\r\n\r\n2,,\r\n', cols, '\r\n')).toEqual([{ a: 1, b: 'x\r\ny', c: 'z' }, { a: 2, b: '', c: '' }]);
-    for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols)).toBeUndefined();
+    expect(splitBlock('1,"x\r\ny",z\r\n\r\n2,,\r\n', cols, where, '\r\n')).toEqual([{ a: 1, b: 'x\r\ny', c: 'z' }, { a: 2, b: '', c: '' }]);
+    for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols, where)).toBeUndefined();
+  });
+
+  it('fields become values by their column type: strings as written, numbers from numeric text, the line of a misfit named', () => {
+    const table = { columns: ['k', 'n', 'i'], types: ['string', 'number', 'inferred'] as ColumnType[] };
+    const block = Buffer.from('007,007,7\n0x10,2e3,-1.5\n1.0,,\n"x\ny",-.5,1e3\n7,+5,00501\n7,1;000,7\n');
+    for (const fast of [true, false]) {
+      const items = parseBlock(block, table, { file: 'f.csv', line: 2 }, fast).map((x) => (x instanceof Error ? x.message : x));
+      expect(items).toEqual([
+        { k: '007', n: 7, i: 7 },
+        { k: '0x10', n: 2000, i: -1.5 },
+        { k: '1.0', n: null, i: null },
+        { k: 'x\ny', n: -0.5, i: 1000 },
+        expect.stringMatching(/^f\.csv line 7: column "i": expected a number \(its column was inferred .* types: \{ "i": 'string' \}\)$/),
+        expect.stringMatching(/^f\.csv line 8: column "n": expected a number$/),
+      ]);
+    }
   });
 
   it('a split of several blocks keeps every record, and a bad row late in it is named by its line', async () => {

@@ -47,7 +47,7 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
         i = next;
         const end = pos + i;
         if (header === undefined) header = readHeader(file, fd, end);
-        else out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, line: splitLine });
+        else out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, types: header.map(() => 'string'), line: splitLine });
         splitStart = end;
         splitLine = line;
         target = end + per;
@@ -56,7 +56,7 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
     }
     if (header === undefined) header = size > 0 ? readHeader(file, fd, size) : [];
     if (splitStart < size && header.length > 0 && splitLine > 0) {
-      out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end: size, columns: header, line: splitLine });
+      out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end: size, columns: header, types: header.map(() => 'string'), line: splitLine });
     }
     return out;
   } finally {
@@ -94,12 +94,83 @@ function recordEnd(scan: Scan, buf: Buffer, from: number): number {
 function readHeader(file: string, fd: number, end: number): string[] {
   const buf = Buffer.allocUnsafe(end);
   fs.readSync(fd, buf, 0, end, 0);
-  const rows = csvParse()(buf, { to_line: 1 }) as string[][];
+  const rows = csvParse()(buf, { to_line: 1, bom: true }) as string[][];
   if (!rows[0]?.length) throw new Error(`${file}: no CSV header row`);
   return rows[0];
 }
 
 type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
+
+/**
+ * How a column's fields are read (docs/types.md): `string` as they are; `number` from numeric
+ * text (declared, or needed by sum/mean); `inferred` from plain number text only, the rule a
+ * sample of the file passed. An empty field of a number column is null.
+ */
+export type ColumnType = 'string' | 'number' | 'inferred';
+
+/** Rows of each file read to infer column types. */
+export const SAMPLE_ROWS = 1000;
+/** At most this much of a file is read for the sample. */
+const SAMPLE_BYTES = 4 << 20;
+
+const NUMERIC = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const PLAIN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+const INTEGER = /^-?\d+$/;
+
+/** Whether `text` is plain number text that reads as a number exactly: no leading zeros or signs, and an integer within ±(2^53 − 1). */
+export function isPlainNumber(text: string): boolean {
+  return PLAIN.test(text) && (!INTEGER.test(text) || Number.isSafeInteger(Number(text)));
+}
+
+/** A field of a number column as a number; null when empty; undefined when the text does not fit the column. */
+function numberOf(text: string, type: 'number' | 'inferred'): number | null | undefined {
+  if (text === '') return null;
+  return (type === 'number' ? NUMERIC.test(text) : isPlainNumber(text)) ? Number(text) : undefined;
+}
+
+/** The header of a CSV file (a UTF-8 byte-order mark dropped). */
+export function csvHeader(file: string): string[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, fs.fstatSync(fd).size));
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const end = recordCuts(buf.subarray(0, n), 1)[0] ?? n;
+    return end === 0 ? [] : readHeader(file, fd, end);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Which columns of a file hold plain number text in every non-empty field of its first
+ * SAMPLE_ROWS rows (and at least one): candidates for the `inferred` type.
+ */
+export function numericColumns(file: string): Set<string> {
+  const fd = fs.openSync(file, 'r');
+  let buf: Buffer;
+  try {
+    buf = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, fs.fstatSync(fd).size));
+    buf = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const cuts = recordCuts(buf, 1);
+  const whole = cuts.length > 0 && cuts.at(-1) === buf.length ? buf : buf.subarray(0, cuts.at(-1) ?? 0); // whole records only
+  const rows = csvParse()(whole, { bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, to: SAMPLE_ROWS + 1 }) as string[][];
+  const [header = [], ...sample] = rows;
+  const out = new Set<string>();
+  header.forEach((name, i) => {
+    let seen = false;
+    for (const row of sample) {
+      const v = row[i];
+      if (v === undefined || v === '') continue;
+      if (!isPlainNumber(v)) return;
+      seen = true;
+    }
+    if (seen) out.add(name);
+  });
+  return out;
+}
 
 /** CSV is parsed in blocks of about this many bytes, cut at record ends: memory stays bounded whatever the split size. */
 const CSV_BLOCK = 1 << 20;
@@ -108,11 +179,12 @@ const CSV_BLOCK = 1 << 20;
 export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
   const buf = await readRange(split);
   const where = { file: split.file, line: split.line }; // the line where the current block starts
+  const table = { columns: split.columns, types: split.types };
   let position = 0;
   let from = 0;
   for (const to of [...recordCuts(buf, CSV_BLOCK), buf.length]) {
     const block = buf.subarray(from, to);
-    for (const item of parseBlock(block, split.columns, where)) {
+    for (const item of parseBlock(block, table, where)) {
       if (item instanceof BadRecordError) sink.bad(item, position++);
       else sink.record(item, position++);
     }
@@ -122,32 +194,51 @@ export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ byte
   return { bytes: buf.length };
 }
 
+/** A file's columns and how each is read. */
+export interface Table {
+  columns: string[];
+  types: ColumnType[];
+}
+
 /**
  * The records of one block, with a `BadRecordError` in place of each unreadable row (in input
  * order, so positions are the same on every attempt). A block of well-formed CSV whose lines
- * end in `\n`, or all in `\r\n`, is split here (`splitBlock`), with csv-parse's `cast: true`
- * rule: the same records, 1.2× as fast unquoted and 6× as fast quoted (test/shuffle.test.ts
- * compares both on random blocks). Any other block — a stray or unclosed quote, a stray `\r`,
- * a record of the wrong length — goes to csv-parse, whose errors and line numbers are then the
- * ones reported.
+ * end in `\n`, or all in `\r\n`, is split here (`splitBlock`), 1.2× as fast as csv-parse
+ * unquoted and 6× quoted (test/shuffle.test.ts compares both on random blocks). Any other
+ * block — a stray or unclosed quote, a stray `\r`, a row of the wrong length — goes to
+ * csv-parse, whose errors are then the ones reported. Either way, fields become values by
+ * their column's type (`rowMaker`).
  */
-export function parseBlock(block: Buffer, columns: string[], where: { file: string; line: number }, fast = true): unknown[] {
+export function parseBlock(block: Buffer, table: Table, where: { file: string; line: number }, fast = true): unknown[] {
   const newline = fast ? newlineOf(block) : undefined;
-  const split = newline ? splitBlock(block.toString('utf8'), columns, newline) : undefined;
+  const split = newline ? splitBlock(block.toString('utf8'), table, where, newline) : undefined;
   if (split) return split;
+  const row = rowMaker(table);
+  const width = table.columns.length;
   const items: unknown[] = [];
-  // No `info` (it halves csv-parse's speed): a record's line is worked out only for an error.
+  const at = (lines: number) => `${where.file} line ${where.line + lines - 1}`;
   csvParse()(block, {
-    columns,
-    cast: true,
+    relax_column_count: true, // a row of the wrong length is reported below, with the header's width
     skip_empty_lines: true,
     skip_records_with_error: true,
-    on_record: (record: unknown) => void items.push(record),
-    // csv-parse's own "on line N" counts within the block: the file's line comes first instead.
+    on_record: (record: string[], context: { lines: number }) => {
+      if (record.length !== width) items.push(new BadRecordError(`${at(context.lines)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
+      else items.push(made(row(record), table, at(context.lines)));
+      return null;
+    },
+    // csv-parse names a line within the block ("on line N", "at line N"): the file's line comes first instead.
     on_skip: (err: { message: string; lines?: number } | undefined) =>
-      void (err && items.push(new BadRecordError(`${where.file} line ${where.line + (err.lines ?? 1) - 1}: ${err.message.replace(/ on line \d+$/, '')}`))),
+      void (err && items.push(new BadRecordError(`${at(err.lines ?? 1)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`))),
   });
   return items;
+}
+
+/** A made row, or the BadRecordError of the column whose field did not fit its type. */
+function made(row: Record<string, unknown> | number, table: Table, where: string): unknown {
+  if (typeof row !== 'number') return row;
+  const name = table.columns[row]!;
+  const how = table.types[row] === 'inferred' ? ` (its column was inferred to hold numbers from the first ${SAMPLE_ROWS} rows; declare its type, e.g. types: { ${JSON.stringify(name)}: 'string' })` : '';
+  return new BadRecordError(`${where}: column ${JSON.stringify(name)}: expected a number${how}`);
 }
 
 /** A block's record delimiter: `\n`, or `\r\n` when every newline follows a carriage return; undefined for any other carriage return. */
@@ -169,20 +260,26 @@ const OPEN = Symbol('open quote');
  * 100× slower at times once V8 had optimised it), field by field, a line joined with the next
  * ones while a quoted field holds newlines.
  */
-export function splitBlock(text: string, columns: string[], newline = '\n'): unknown[] | undefined {
-  const row = rowMaker(columns);
-  const width = columns.length;
+export function splitBlock(text: string, table: Table, where: { file: string; line: number }, newline = '\n'): unknown[] | undefined {
+  const row = rowMaker(table);
+  const width = table.columns.length;
   const items: unknown[] = [];
   const lines = text.split(newline);
   for (let k = 0; k < lines.length; k++) {
     let line = lines[k]!;
     if (line === '') continue; // skip_empty_lines
+    const first = k;
     let fields = fieldsOf(line);
     while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf((line += `${newline}${lines[++k]}`)); // a newline inside quotes
     if (fields === undefined || fields === OPEN || fields.length !== width) return undefined;
-    items.push(row(fields, cast));
+    const made = row(fields);
+    items.push(typeof made === 'number' ? madeError(made, table, where, first) : made);
   }
   return items;
+}
+
+function madeError(column: number, table: Table, where: { file: string; line: number }, line: number): unknown {
+  return made(column, table, `${where.file} line ${where.line + line}`);
 }
 
 /** The fields of one record: undefined for a stray quote or a character after a closing quote, OPEN for an unclosed quote. */
@@ -218,20 +315,22 @@ function fieldsOf(text: string): string[] | typeof OPEN | undefined {
   }
 }
 
-/** csv-parse's `cast: true`: a field that reads as a float becomes that number. */
-function cast(field: string): unknown {
-  return (field as unknown as number) - parseFloat(field) + 1 >= 0 ? parseFloat(field) : field;
-}
-
-type RowMaker = (fields: string[], cast: (f: string) => unknown) => Record<string, unknown>;
+/** `(fields) => record`, or the index of the first field that does not fit its column's type. */
+type RowMaker = (fields: string[]) => Record<string, unknown> | number;
 const rowMakers = new Map<string, RowMaker>();
 
-/** A compiled `(fields, cast) => record` for a header: an object literal of one shape (computed keys: own properties whatever the name). */
-function rowMaker(columns: string[]): RowMaker {
-  const id = JSON.stringify(columns);
+/**
+ * A compiled row maker for a table: an object literal of one shape (computed keys: own
+ * properties whatever the name), string fields as they are, number fields through `numberOf`.
+ */
+function rowMaker(table: Table): RowMaker {
+  const id = JSON.stringify(table);
   let make = rowMakers.get(id);
   if (make === undefined) {
-    make = new Function('f', 'cast', `return { ${columns.map((c, i) => `[${JSON.stringify(c)}]: cast(f[${i}])`).join(', ')} };`) as RowMaker;
+    const checks = table.types.flatMap((t, i) => (t === 'string' ? [] : [`const v${i} = num(f[${i}], ${JSON.stringify(t)}); if (v${i} === undefined) return ${i};`]));
+    const fields = table.columns.map((c, i) => `[${JSON.stringify(c)}]: ${table.types[i] === 'string' ? `f[${i}]` : `v${i}`}`);
+    const body = `return (f) => { ${checks.join(' ')} return { ${fields.join(', ')} }; };`;
+    make = (new Function('num', body) as (num: typeof numberOf) => RowMaker)(numberOf);
     rowMakers.set(id, make);
   }
   return make;
@@ -253,8 +352,8 @@ export function recordCuts(buf: Buffer, every: number): number[] {
 
 /** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
 export async function csvLineOf(split: CsvSplit, position: number): Promise<number> {
-  const options = { columns: split.columns, cast: true, skip_empty_lines: true, info: true, skip_records_with_error: true };
-  const rows = csvParse()(await readRange(split), options) as { info: { lines: number } }[];
+  const options = { relax_column_count: true, skip_empty_lines: true, info: true, skip_records_with_error: true };
+  const rows = csvParse()(await readRange(split), options) as unknown as { info: { lines: number } }[];
   const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
   return split.line + before;
 }

@@ -3,6 +3,7 @@ import { gatherPhase, poolFor, scatterPhase, type ShuffleStats } from './coordin
 import { describe } from '../errors.js';
 import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from './modules.js';
 import { plan, type GroupByOptions } from './options.js';
+import { checkNames } from './plan-input.js';
 import { mergeable, type PlannedAgg } from './reducers.js';
 import type { GroupColumns } from './gather.js';
 
@@ -71,7 +72,8 @@ export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]
     const arg = `aggregate.${name}`;
     if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
     if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string)) throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
-    if (spec.field !== undefined && typeof spec.field !== 'string') throw new TypeError(`${arg}.field: expected a field name`);
+    checkNames(spec, spec.op === 'custom' ? ['op', 'reducer', 'field'] : spec.op === 'count' ? ['op'] : ['op', 'field'], arg);
+    if (spec.field !== undefined && (typeof spec.field !== 'string' || spec.field === '')) throw new TypeError(`${arg}.field: expected a field name, got ${describe(spec.field)}`);
     if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ...(await customReducer(spec.reducer, `${arg}.reducer`)) });
     else if (spec.op === 'count') out.push({ name, op: 'count' });
     else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);

@@ -6,6 +6,7 @@
  * blocks (or add raw records) and return the final values as columns.
  */
 import type { GroupColumns } from './gather.js';
+import { fieldExpr } from './fields.js';
 import { partitionOf } from './partitioner.js';
 import type { Aggregator, PlannedAgg } from './reducers.js';
 
@@ -147,7 +148,7 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
     return list[list.length - 1]!;
   }));
   const each = (f: (c: ColumnCode, cols: string[], i: number) => string, sep = '\n') => codes.map((c, i) => f(c!, names[i]!, i)).join(sep);
-  const value = (i: number) => `r[${JSON.stringify(plan[i]!.field ?? '')}]`;
+  const value = (i: number) => fieldExpr(plan[i]!.field ?? '');
   const source = `
     let cap = 1024, index = new Map();
     ${floats.map((f) => `let ${f} = new Float64Array(cap);`).join(' ')}

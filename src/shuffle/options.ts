@@ -3,9 +3,7 @@
  * its splits are planned once and kept in the store (commits.ts), so a re-run on a kept store
  * resumes the same splits whatever the worker count.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { describe } from '../errors.js';
 import { Lmdb } from '../stores/lmdb.js';
 import { openJob } from './job.js';
@@ -13,8 +11,8 @@ import { faultsFromEnv, type Fault } from './faults.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import type { Aggregation, PlannedAgg } from './reducers.js';
 import type { KeySpec } from './scatter.js';
-import { csvSplits } from './csv.js';
-import { ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
+import { checkNames, planInput, type FieldType } from './plan-input.js';
+import type { SplitSpec } from './splits.js';
 
 /**
  * Where records come from:
@@ -41,7 +39,7 @@ export interface ShuffleOptions<T = unknown> {
   input: ShuffleInput<T>;
   /** A field name, or a module exporting `(record) => key` (a string or number). */
   key: string | ModuleRef;
-  /** P, the number of partitions (default 128). */
+  /** P, the number of partitions (default 128, at most 65,536). */
   partitions?: number;
   /** Worker threads (default: available parallelism). */
   workers?: number;
@@ -71,6 +69,12 @@ export interface ShuffleOptions<T = unknown> {
    * about 4 per worker.
    */
   splits?: number;
+  /**
+   * Field types (docs/types.md): how CSV columns are read (`number`: numeric text becomes a
+   * number; `string`: kept as written), and a check on the key and aggregated fields of other
+   * inputs. Undeclared CSV columns: the key is a string, sum/mean fields numbers, others inferred.
+   */
+  types?: Record<string, FieldType>;
 }
 
 /** Options of `groupBy`: a shuffle's plus the aggregations, by output name. */
@@ -102,22 +106,24 @@ export interface Plan {
 }
 
 const MiB = 1 << 20;
-/** The sizes of range splits a default plan makes: big enough that handing one out costs little. */
-const RANGE_SPLIT_MIN = 50_000;
-const RANGE_SPLIT_MAX = 1_000_000;
+/** The most partitions a job takes: every partition costs a buffer per worker and a read in the gather phase. */
+export const MAX_PARTITIONS = 65_536;
+const OPTION_NAMES = ['input', 'key', 'partitions', 'workers', 'memory', 'store', 'onBadRecord', 'progress', 'retries', 'taskTimeout', 'signal', 'workerHeapMB', 'splits', 'types'] as const;
 
-function positiveInt(value: unknown, arg: string, fallback: number, min = 1): number {
+function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${arg}: expected ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${describe(value)}`);
   }
+  if (value > max) throw new RangeError(`${arg}: expected at most ${max.toLocaleString('en-US')}, got ${value}`);
   return value;
 }
 
 /** Checks every option before any work starts, and opens (or resumes) the job's store. */
 export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
-  const partitions = positiveInt(options.partitions, 'partitions', 128);
+  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options');
+  const partitions = positiveInt(options.partitions, 'partitions', 128, 1, MAX_PARTITIONS);
   const workers = positiveInt(options.workers, 'workers', os.availableParallelism());
   const memory = positiveInt(options.memory, 'memory', 256 * MiB);
   const retries = positiveInt(options.retries, 'retries', 2, 0);
@@ -129,60 +135,37 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal: expected an AbortSignal');
   options.signal?.throwIfAborted();
   if (options.progress !== undefined && typeof options.progress !== 'function') throw new TypeError('progress: expected a function');
+  const types = checkTypes(options.types);
   let key: KeySpec;
-  if (typeof options.key === 'string' && options.key !== '') key = { field: options.key };
+  if (typeof options.key === 'string' && options.key !== '') key = types[options.key] ? { field: options.key, type: types[options.key] } : { field: options.key };
   else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
   else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
-  const input = options.input as ShuffleInput | undefined;
+  const aggs = group?.plan ?? [];
+  const numeric = aggs.filter((a) => a.op === 'sum' || a.op === 'mean').map((a) => a.field!);
+  for (const f of numeric) if (types[f] === 'string') throw new RangeError(`types.${f}: sum and mean take numbers, and types declares ${JSON.stringify(f)} a string`);
+  const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
-  const { splits, bytesTotal, descriptor } = await planInput(input, workers, splitCount);
+  const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types };
+  const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, workers, splitCount, reads);
+  for (const a of aggs) if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }
-  const job = { version: 1, input: descriptor, key, partitions, group: group?.plan ?? null, splits };
+  const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, splits };
   const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
     partitions, workers, memory, key, onBadRecord: options.onBadRecord ?? 'error', store, ownsStore,
-    progress: options.progress ?? (() => undefined), input: input!, retries, taskTimeout, signal: options.signal, workerHeapMB,
+    progress: options.progress ?? (() => undefined), input: options.input as ShuffleInput, retries, taskTimeout, signal: options.signal, workerHeapMB,
     faults: faultsFromEnv(), splits: planned, release, bytesTotal,
   };
 }
 
-/** Checks the input and plans its splits; `descriptor` identifies it for resuming. */
-async function planInput(input: ShuffleInput | undefined, workers: number, splitCount?: number): Promise<{ splits: SplitSpec[]; bytesTotal: number; descriptor: unknown }> {
-  const kinds = 'expected { generate, count }, { make, count }, { ndjson }, { csv } or { records }';
-  if (!input || typeof input !== 'object') throw new TypeError(`input: ${kinds}`);
-  if ('generate' in input || 'make' in input) {
-    const perIndex = 'make' in input;
-    const ref = await resolveRef(perIndex ? input.make : input.generate, perIndex ? 'input.make' : 'input.generate');
-    const count = positiveInt(input.count, 'input.count', NaN);
-    // About 16 ranges per worker, handed out one at a time (scatter-phase.ts): a thread that
-    // runs slower takes fewer, so the threads end within one small range of each other.
-    const n = splitCount ?? Math.ceil(count / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(count / (16 * workers)))));
-    const splits = rangeSplits(count, Math.ceil(count / n), ref, perIndex);
-    return { splits, bytesTotal: 0, descriptor: perIndex ? { make: ref, count } : { generate: ref, count } };
+/** The `types` option: field → 'string' | 'number'. */
+function checkTypes(types: unknown): Record<string, FieldType> {
+  if (types === undefined) return {};
+  if (types === null || typeof types !== 'object' || Array.isArray(types)) throw new TypeError(`types: expected { field: 'string' | 'number' }, got ${describe(types)}`);
+  for (const [field, type] of Object.entries(types)) {
+    if (type !== 'string' && type !== 'number') throw new RangeError(`types.${field}: expected 'string' or 'number', got ${describe(type)}`);
   }
-  if ('ndjson' in input || 'csv' in input) {
-    const csv = 'csv' in input;
-    const files = [csv ? (input as { csv: unknown }).csv : (input as { ndjson: unknown }).ndjson].flat() as unknown[];
-    if (files.length === 0) throw new RangeError('input: no files given');
-    for (const f of files) {
-      if (typeof f !== 'string') throw new TypeError(`input: expected file paths, got ${describe(f)}`);
-      if (!fs.existsSync(f)) throw new Error(`input: file ${JSON.stringify(f)} does not exist`);
-      if (!fs.statSync(f).isFile()) throw new Error(`input: ${JSON.stringify(f)} is not a file`);
-    }
-    const paths = (files as string[]).map((f) => path.resolve(f));
-    const bytesTotal = paths.reduce((n, f) => n + fs.statSync(f).size, 0);
-    const per = splitCount ? Math.max(1, Math.ceil(bytesTotal / splitCount)) : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
-    const splits: SplitSpec[] = [];
-    for (const f of paths) splits.push(...(csv ? csvSplits(f, per, splits.length) : ndjsonSplits(f, per, splits.length)));
-    return { splits, bytesTotal, descriptor: { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) } };
-  }
-  if ('records' in input) {
-    const r = input.records as unknown as Record<symbol, unknown> | null;
-    if (!r || (typeof r[Symbol.iterator] !== 'function' && typeof r[Symbol.asyncIterator] !== 'function')) throw new TypeError('input.records: expected an iterable or async iterable');
-    if (splitCount !== undefined) throw new RangeError('splits: a records input is cut into batches as it is read; splits applies to generate, make, ndjson and csv inputs');
-    return { splits: [], bytesTotal: 0, descriptor: { records: true } };
-  }
-  throw new TypeError(`input: ${kinds}`);
+  return { ...(types as Record<string, FieldType>) };
 }

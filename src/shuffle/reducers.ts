@@ -5,6 +5,8 @@
  * (split index · 2^32 + position in split). States are plain arrays and numbers, so they
  * cross threads and the store as MessagePack. groups.ts keeps them per key.
  */
+import { describe } from '../errors.js';
+import { fieldExpr, fieldReader } from './fields.js';
 import type { ResolvedRef } from './modules.js';
 import { loadRef } from './modules.js';
 
@@ -28,7 +30,7 @@ export interface CustomReducer<S = unknown, R = unknown> {
 
 /** An aggregation ready for workers: custom reducers resolved. */
 export type PlannedAgg =
-  | { name: string; op: Exclude<Aggregation['op'], 'custom'>; field?: string }
+  | { name: string; op: Exclude<Aggregation['op'], 'custom'>; field?: string; /** min/max: the values they take (docs/types.md); sum and mean take numbers */ kind?: 'number' | 'string' }
   | { name: string; op: 'custom'; field?: string; ref: ResolvedRef; /** it has `merge` */ merges: boolean };
 
 type State = unknown;
@@ -55,7 +57,8 @@ export const mergeable = (plan: readonly PlannedAgg[]): boolean => plan.every((a
 /** Builds the aggregator of a plan, loading custom reducer modules (in a worker). */
 export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregator> {
   const customs = await Promise.all(plan.map((a) => (a.op === 'custom' ? loadRef<CustomReducer>(a.ref) : undefined)));
-  const value = (a: PlannedAgg, r: unknown) => (a.field === undefined ? r : (r as Record<string, unknown>)[a.field]);
+  const readers = plan.map((a) => (a.field === undefined ? (r: unknown) => r : fieldReader(a.field)));
+  const value = (i: number, r: unknown) => readers[i]!(r);
   const initOne = (a: PlannedAgg, i: number): State => {
     switch (a.op) {
       case 'count': case 'sum': return 0;
@@ -66,7 +69,7 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
     }
   };
   const addOne = (a: PlannedAgg, i: number, s: State, r: unknown, ord: number): State => {
-    const v = value(a, r);
+    const v = value(i, r) ?? (a.op === 'custom' ? undefined : null);
     switch (a.op) {
       case 'count': return (s as number) + 1;
       case 'sum': return (s as number) + (v as number);
@@ -124,4 +127,32 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
       return columns;
     },
   };
+}
+
+/** What a checked aggregation takes: sum and mean numbers, min and max by their kind. */
+const takes = (a: PlannedAgg): 'number' | 'string' | undefined =>
+  a.op === 'sum' || a.op === 'mean' ? 'number' : a.op === 'min' || a.op === 'max' ? (a.kind ?? 'number') : undefined;
+
+/**
+ * A compiled check of the values a record gives the plan's numeric aggregations (docs/types.md):
+ * the index of the first aggregation whose value does not fit, or -1; undefined when none checks.
+ */
+export function valueCheck(plan: readonly PlannedAgg[]): ((record: unknown) => number) | undefined {
+  const lines = plan.flatMap((a, i) => {
+    const kind = takes(a);
+    if (kind === undefined) return [];
+    const misfit = kind === 'number' ? 'typeof v !== "number" || v - v !== 0' : 'typeof v !== "string"'; // v - v: NaN for NaN and ±Infinity
+    return [`v = ${fieldExpr(a.field!)}; if (${misfit}) return ${i};`];
+  });
+  if (lines.length === 0) return undefined;
+  return new Function('r', `let v; ${lines.join(' ')} return -1;`) as (record: unknown) => number;
+}
+
+/** Why aggregation `a` refuses the value `record` gives it (after `valueCheck` found it). */
+export function misfit(a: PlannedAgg, record: unknown): string {
+  const kind = takes(a);
+  const v = fieldReader(a.field!)(record);
+  const got = v === undefined ? 'nothing (the field is missing)' : describe(v);
+  const hint = kind === 'string' ? '' : a.op === 'min' || a.op === 'max' ? '; for strings declare the field a string (types)' : '';
+  return `field ${JSON.stringify(a.field)}: ${a.op} takes ${kind === 'string' ? 'strings' : 'finite numbers'}, got ${got}${hint}`;
 }

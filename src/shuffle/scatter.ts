@@ -13,7 +13,8 @@
  * and aborts. A split comes with the position its committed parts reach, and records before
  * it are skipped, so a retry never counts a record twice.
  */
-import { BadRecordError } from '../errors.js';
+import { BadRecordError, describe } from '../errors.js';
+import { fieldReader } from './fields.js';
 import { Msgpack } from '../layers/values.js';
 import { keyId } from '../keys.js';
 import type { MessagePort } from 'node:worker_threads';
@@ -23,13 +24,13 @@ import { Dict } from '../stores/dict.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 import { partitionOf } from './partitioner.js';
 import { groupsOf } from './groups.js';
-import { aggregator, ordinal, type PlannedAgg } from './reducers.js';
+import { aggregator, misfit, ordinal, valueCheck, type PlannedAgg } from './reducers.js';
 import { csvLineOf } from './csv.js';
 import { lineOf } from './file-bytes.js';
 import { describeSplit, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
 
-/** How a record's key is found: a field name, or a function module. */
-export type KeySpec = { field: string } | ResolvedRef;
+/** How a record's key is found: a field name (with its declared type, if any), or a function module. */
+export type KeySpec = { field: string; type?: 'string' | 'number' } | ResolvedRef;
 
 /** One scatter session. */
 export interface ScatterTask {
@@ -92,12 +93,23 @@ const framer = new Msgpack(new Dict());
 
 /** Makes the key function of a spec. */
 export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => unknown> {
-  if ('field' in spec) {
-    // Compiled with the field name as a literal: V8 then reads it like `r.key` (a named, cached
-    // property load) rather than a keyed lookup, which matters once per record.
-    return new Function('r', `return r == null ? undefined : r[${JSON.stringify(spec.field)}];`) as (record: unknown) => unknown;
+  return 'field' in spec ? fieldReader(spec.field) : loadRef<(record: unknown) => unknown>(spec);
+}
+
+/**
+ * Why `key` is not a usable key (docs/types.md), or undefined: a key is a string or a finite
+ * number, exact (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.
+ */
+export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
+  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
+  const type = 'field' in spec ? spec.type : undefined;
+  if (typeof key === 'string') return type === 'number' ? `${what}: types declares it a number, got ${describe(key)}` : undefined;
+  if (typeof key === 'number' && key - key === 0) {
+    if (Math.abs(key) > Number.MAX_SAFE_INTEGER) return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
+    return type === 'string' ? `${what}: types declares it a string, got ${describe(key)}` : undefined;
   }
-  return loadRef<(record: unknown) => unknown>(spec);
+  const got = key === undefined ? 'nothing (the field is missing)' : describe(key);
+  return `${'field' in spec ? `record has no usable key: ${what}` : `${what} returned no usable key`}: expected a string or a finite number, got ${got}`;
 }
 
 /** Asks the coordinator for the next split (null: none left). */
@@ -121,6 +133,8 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     const P = task.partitions;
     const agg = task.group ? await aggregator(task.group.plan) : undefined;
     const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
+    const check = task.group ? valueCheck(task.group.plan) : undefined;
+    const keyTyped = 'field' in task.key && task.key.type !== undefined;
     const faulty = (task.faults ?? []).some((f) => f.at === 'read');
 
     let finished: SplitPart[] = []; // parts of the splits read to their end since the last commit
@@ -174,6 +188,11 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
       }
     };
 
+    const badRecord = (message: string, pos: number, at?: number) => {
+      const error = new BadRecordError(message);
+      error.origin = originOf(cur.split, pos, at);
+      return error;
+    };
     let commitDue = false;
     const bad = (error: BadRecordError, pos: number) => {
       position = pos + 1;
@@ -185,18 +204,26 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
         if (pos < position) return; // committed by an earlier attempt
         if (faulty) readFault(pos);
         position = pos + 1;
-        const key = keyOf(record);
-        if (typeof key !== 'string' && typeof key !== 'number') {
-          const error = new BadRecordError(`record has no usable key (got ${key === null ? 'null' : typeof key})`);
-          error.origin = originOf(cur.split, pos, at);
-          return bad(error, pos);
+        let key: unknown;
+        try {
+          key = keyOf(record);
+        } catch (e) {
+          return bad(badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
+        }
+        if (typeof key !== 'string' || keyTyped) {
+          const why = keyMisfit(key, task.key);
+          if (why !== undefined) return bad(badRecord(why, pos, at), pos);
+        }
+        if (check !== undefined) {
+          const failed = check(record);
+          if (failed >= 0) return bad(badRecord(misfit(task.group!.plan[failed]!, record), pos, at), pos);
         }
         records++;
         if (groups) {
-          groups.add(key, record, ordered ? ordinal(cur.split.index, pos) : 0);
+          groups.add(key as string | number, record, ordered ? ordinal(cur.split.index, pos) : 0);
           if (groups.size >= maxGroups) commitDue = true;
         } else {
-          const p = partitionOf(key, P);
+          const p = partitionOf(key as string | number, P);
           const buf = buffers[p]!;
           buf.push(agg ? [key, ordinal(cur.split.index, pos), record] : record);
           buffered++;

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import { BadRecordError } from '../errors.js';
-import { readCsv } from './csv.js';
+import { readCsv, type ColumnType } from './csv.js';
 import { BLOCK } from './file-bytes.js';
 import { loadRef, type ResolvedRef } from './modules.js';
 
@@ -19,7 +19,7 @@ import { loadRef, type ResolvedRef } from './modules.js';
 export type SplitSpec =
   | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
-  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; line: number }
+  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[]; line: number }
   | { kind: 'records'; index: number; records: unknown[]; /** Items that could not be sent to a worker (a placeholder stands in their place): position → why. */ unsendable?: [number, string][] };
 
 /** Where a record came from, for error messages and input order. */
@@ -120,7 +120,7 @@ async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: R
       // decoding line by line made the read ~7% slower.
       const decoded = buf.toString('utf8');
       const ascii = decoded.length === buf.length ? decoded : undefined;
-      let i = 0;
+      let i = base === 0 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // a UTF-8 byte-order mark is not part of the first line
       for (;;) {
         if (base + i >= split.end && !skipping) return { bytes: split.end - split.start };
         const nl = buf.indexOf(0x0a, i);

@@ -1,0 +1,18 @@
+/**
+ * Reading a field of a record, compiled: a field name reads that property; a dotted name
+ * (`user.id`) reads the property of that exact name when the record has one, else the path.
+ * The names enter the code as JSON string literals, so V8 reads them as named properties.
+ */
+
+/** A JavaScript expression reading `field` of the record in variable `r` (undefined where missing). */
+export function fieldExpr(field: string, r = 'r'): string {
+  const name = JSON.stringify(field);
+  if (!field.includes('.')) return `${r}?.[${name}]`;
+  const path = field.split('.').map((part) => `?.[${JSON.stringify(part)}]`).join('');
+  return `(${r}?.[${name}] !== undefined ? ${r}[${name}] : ${r}${path})`;
+}
+
+/** A compiled `(record) => value of field`. */
+export function fieldReader(field: string): (record: unknown) => unknown {
+  return new Function('r', `return ${fieldExpr(field)};`) as (record: unknown) => unknown;
+}
