@@ -143,7 +143,7 @@ describe('bad input and failures', () => {
     expect([...skipped.keys()].sort()).toEqual(['a', 'c']);
     // a record without its key, after a field with a newline in it: the line where it starts
     fs.writeFileSync(file, 'key,v\n"multi\nline",1\nb,2\nc,3\n');
-    await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(`${file} line 5: record has no usable key`);
+    await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(`${file} line 5: the key function returned no usable key`);
   });
 
   it('a program may name its own entry module (import.meta.url): checked in a fresh thread, not awaited on itself', async () => {

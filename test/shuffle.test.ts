@@ -275,7 +275,7 @@ describe('CSV parsed in blocks cut at record ends', () => {
     lines[badAt + 1] = `${badAt},k0,x,extra`;
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const line = lines.slice(0, badAt + 1).join('\n').split('\n').length + 1;
-    await expect(shuffle({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 })).rejects.toThrow(new RegExp(`${file} line ${line}: Invalid Record Length: columns length is 3, got 4$`));
+    await expect(shuffle({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 })).rejects.toThrow(new RegExp(`${file} line ${line}: expected 3 fields \\(id, key, tag\\), got 4$`));
   });
 });
 

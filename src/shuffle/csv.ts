@@ -221,11 +221,13 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
     relax_column_count: true, // a row of the wrong length is reported below, with the header's width
     skip_empty_lines: true,
     skip_records_with_error: true,
-    on_record: (record: string[], context: { lines: number }) => {
-      if (record.length !== width) items.push(new BadRecordError(`${at(context.lines)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
-      else items.push(made(row(record), table, at(context.lines)));
+    raw: true, // to name the line where a record starts: its end's line, less the newlines inside it
+    on_record: (({ record, raw }: { record: string[]; raw: string }, context: { lines: number }) => {
+      const line = context.lines - countNewlines(Buffer.from(raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '')));
+      if (record.length !== width) items.push(new BadRecordError(`${at(line)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
+      else items.push(made(row(record), table, at(line)));
       return null;
-    },
+    }) as never, // csv-parse's types do not know `raw` records
     // csv-parse names a line within the block ("on line N", "at line N"): the file's line comes first instead.
     on_skip: (err: { message: string; lines?: number } | undefined) =>
       void (err && items.push(new BadRecordError(`${at(err.lines ?? 1)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`))),
