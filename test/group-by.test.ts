@@ -133,6 +133,23 @@ describe('bad input and failures', () => {
     await expect(groupBy(opts)).rejects.toThrow(`${file} line 2: record has no usable key`);
   });
 
+  it('a key function that throws, or a value a numeric aggregation cannot take, is a bad record: reported, or skipped and counted', async () => {
+    const N = 2000;
+    const key = { module: mods, export: 'throwingKey' };
+    const all = fixtureRecords(0, N);
+    const kept = all.filter((r) => r.id % 10 !== 3);
+    const expected = new Map([...fold(kept)].map(([k, g]) => [k, { key: k, n: g.n, total: g.total }]));
+    const aggregate = { n: builtins.n!, total: builtins.total! };
+    await expect(groupBy({ input: gen(N), key, workers: 2, aggregate })).rejects.toThrow(/record 3: the key function threw: no key for id 3$/);
+    const skipped = await groupBy({ input: gen(N), key, workers: 2, aggregate, onBadRecord: 'skip' });
+    expect(skipped.stats?.badRecords).toBe(all.length - kept.length);
+    expect(new Map([...skipped].map(([k, r]) => [k, { ...r }]))).toEqual(expected);
+    // values made in code are checked too: the tag is a string, so summing it is a bad record
+    await expect(groupBy({ input: gen(N), key: 'key', workers: 1, aggregate: { s: { op: 'sum', field: 'tag' } } })).rejects.toThrow(/record 0: field "tag": sum takes finite numbers, got the string "a"$/);
+    const strings = await groupBy({ input: gen(N), key: 'key', workers: 1, types: { tag: 'string' }, aggregate: { lo: { op: 'min', field: 'tag' }, hi: { op: 'max', field: 'tag' } } });
+    for (const [k, g] of fold(all)) expect(strings.get(k)).toEqual({ key: k, lo: g.tagSet[0], hi: g.tagSet.at(-1) });
+  });
+
   it('a bad CSV row names the file and line', async () => {
     const file = path.join(tmp(), 'bad.csv');
     fs.writeFileSync(file, 'key,v\na,1\nb,2,3\nc,4\n');
