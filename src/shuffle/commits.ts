@@ -8,6 +8,9 @@
  *   holds, its counts, and `final` on the split's last part. A scatter session commits the
  *   parts of every split it read since its last commit, with their records, in ONE
  *   transaction: all of them are there, or none.
+ * - `tuple('owner')`: the claim of the job running on the store (job.ts): its process, host
+ *   and session, one JSON line per claim (the last one counts). Written with the job record in
+ *   one transaction, deleted when the job ends; a claim whose process died is taken over.
  * - `tuple('lease', s)`: the session allowed to commit for split s. The coordinator sets it
  *   before handing the split out; a commit checks it (and that its marker is new) inside its
  *   transaction, so a session given up on (timed out, say) can never commit afterwards.
@@ -26,6 +29,7 @@ export interface PartMarker {
 }
 
 export const jobKey = (): Key => tuple('job');
+export const ownerKey = (): Key => tuple('owner');
 export const markerKey = (split: number, part: number): Key => tuple('split', split, part);
 export const leaseKey = (split: number): Key => tuple('lease', split);
 
