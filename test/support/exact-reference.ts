@@ -52,6 +52,13 @@ export interface CsvFile {
  * have none.
  */
 export function parseCsv(text: string): CsvFile {
+  let parsed = parsedCsv.get(text);
+  if (!parsed) parsedCsv.set(text, (parsed = parseCsvText(text)));
+  return parsed;
+}
+const parsedCsv = new Map<string, CsvFile>();
+
+function parseCsvText(text: string): CsvFile {
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   const records: { fields: string[]; line: number }[] = [];
   let line = 1;
@@ -278,7 +285,11 @@ export function canon(v: unknown): string {
     .map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k])}`)
     .join(',')}}`;
 }
-export const sortRecords = (records: Record<string, unknown>[]) => [...records].sort((a, b) => (canon(a) < canon(b) ? -1 : canon(a) > canon(b) ? 1 : 0));
+export function sortRecords(records: Record<string, unknown>[]): Record<string, unknown>[] {
+  const keyed = records.map((r) => [canon(r), r] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return keyed.map(([, r]) => r);
+}
 
 /** What the job must give, by docs/types.md. */
 export function reference(job: Job): Outcome {
