@@ -10,7 +10,7 @@ import { makeTempDir, removeTempDir } from '../stores/temp.js';
 import type { Aggregation } from '../shuffle/reducers.js';
 import { iterateGroups } from '../shuffle/group-by.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/coordinator.js';
-import { UsageError, inputFormat, parsePositive, parseSize, parseTypes, type ColumnTypes, type Format } from './args.js';
+import { UsageError, inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
 import { Bars, summary } from './progress.js';
 
 /** Options shared by `groupby` and `shuffle`. */
@@ -44,10 +44,6 @@ export class StdoutClosedError extends Error {
 /** A missing or unusable file or directory named on the command line: exit 1, like a missing input file. */
 class PathError extends Error {}
 
-// TODO(types): `types` is being added to ShuffleOptions (src/shuffle/options.ts); until then
-// the CLI passes it through this wider type.
-type JobOptions = ShuffleOptions & { types?: ColumnTypes };
-
 /** Where a job reads from: the input files, or stdin (`-`), which is spooled to a file first. */
 interface Inputs {
   files: string[];
@@ -56,8 +52,9 @@ interface Inputs {
 }
 
 /** Checks what both commands share (before any work, and before stdin is read) and builds the shuffle options, all but the input. */
-function jobOptions(files: string[], o: CommonOptions, bars: Bars, signal: AbortSignal): { inputs: Inputs; options: Omit<JobOptions, 'input'> } {
+function jobOptions(files: string[], o: CommonOptions, bars: Bars, signal: AbortSignal): { inputs: Inputs; options: Omit<ShuffleOptions, 'input'> } {
   if (files.length === 0) throw new UsageError('FILE: give at least one input file, or - for stdin');
+  if (o.key === '') throw new UsageError('--key: expected a field name, got ""');
   if (o.onBadRecord !== 'error' && o.onBadRecord !== 'skip') throw new UsageError(`--on-bad-record: expected error or skip, got ${JSON.stringify(o.onBadRecord)}`);
   const format = inputFormat(files, o.format);
   const stdin = files.includes('-');
@@ -196,7 +193,7 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
   try {
     await withInput(inputs, async (input, done) => {
       const onStats = (s: ShuffleStats) => ((stats = s), done()); // scattered: gather reads the store only
-      for await (const [, row] of iterateGroups({ ...options, input, aggregate } as JobOptions & { aggregate: typeof aggregate }, onStats)) {
+      for await (const [, row] of iterateGroups({ ...options, input, aggregate }, onStats)) {
         try {
           await out.line(JSON.stringify(row));
         } catch (e) {
@@ -220,7 +217,7 @@ export async function shuffleCommand(files: string[], o: CommonOptions & { out: 
   const { inputs, options } = jobOptions(files, o, bars, new AbortController().signal);
   outputDir(o.out);
   const t0 = performance.now();
-  const h = await withInput(inputs, async (input) => shuffle({ ...options, input } as JobOptions)).finally(() => bars.stop());
+  const h = await withInput(inputs, async (input) => shuffle({ ...options, input })).finally(() => bars.stop());
   try {
     for (let p = 0; p < h.partitions; p++) {
       const file = path.join(o.out, `part-${String(p).padStart(5, '0')}.ndjson`);

@@ -80,6 +80,11 @@ program
     await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
   });
 
+/** The library names its options (`partitions: …`, `types.amount: …`); on the command line they are flags. */
+function flagNames(message: string): string {
+  return message.replace(/^(partitions|workers|memory|key|store|types)(?:\.([^:\s]+))?:/, (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`);
+}
+
 // A reader that closes stdout early makes writes fail with EPIPE: the commands stop quietly
 // (StdoutClosedError); this listener keeps any other write (help text) from crashing.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -108,7 +113,7 @@ try {
   } else {
     const err = e as Error;
     const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
-    process.stderr.write(`partd: ${verbose && err.stack ? err.stack : err.message}\n`);
+    process.stderr.write(`partd: ${verbose && err.stack ? err.stack : flagNames(err.message)}\n`);
     process.exitCode = e instanceof UsageError || e instanceof RangeError ? 2 : 1;
   }
 }
