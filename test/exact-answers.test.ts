@@ -6,7 +6,7 @@
  * (test/support/exact-reference.ts): whole results, exactly (sums of integers and halves
  * are exact in any order; means within a relative 1e-12).
  */
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -951,6 +951,8 @@ beforeAll(() => {
     throw new Error(`${cliPath} is missing: build first (npx tsc -p tsconfig.json)`);
   }
 });
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe.each(cases.map((c, i) => [c.name, c, i] as const))('%s', (_, c, i) => {
   it('the reference gives what docs/types.md says (hand-written expectations)', () => {
