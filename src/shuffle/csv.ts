@@ -217,13 +217,23 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
   const width = table.columns.length;
   const items: unknown[] = [];
   const at = (lines: number) => `${where.file} line ${where.line + lines - 1}`;
+  const lineOf = lineCounter(block);
+  let searched = 0;
+  /** Where a record's raw text starts in the block, past the empty lines it begins with (records come in order). */
+  const findRecord = (raw: string): number => {
+    const bytes = Buffer.from(raw.replace(/^[\r\n]+/, ''));
+    const at = block.indexOf(bytes, searched);
+    if (at < 0) return searched;
+    searched = at + bytes.length;
+    return at;
+  };
   csvParse()(block, {
     relax_column_count: true, // a row of the wrong length is reported below, with the header's width
     skip_empty_lines: true,
     skip_records_with_error: true,
-    raw: true, // to name the line where a record starts: its end's line, less the newlines inside it
-    on_record: (({ record, raw }: { record: string[]; raw: string }, context: { lines: number }) => {
-      const line = context.lines - countNewlines(Buffer.from(raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '')));
+    raw: true, // to name the line where a record starts (csv-parse's own line count goes by its record delimiter)
+    on_record: (({ record, raw }: { record: string[]; raw: string }) => {
+      const line = lineOf(findRecord(raw)) + 1;
       if (record.length !== width) items.push(new BadRecordError(`${at(line)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
       else items.push(made(row(record), table, at(line)));
       return null;
@@ -233,6 +243,17 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
       void (err && items.push(new BadRecordError(`${at(err.lines ?? 1)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`))),
   });
   return items;
+}
+
+/** `(offset) => newlines in block[0, offset)`, for offsets that never decrease. */
+function lineCounter(block: Buffer): (offset: number) => number {
+  let scanned = 0;
+  let lines = 0;
+  return (offset) => {
+    if (offset > scanned) lines += countNewlines(block.subarray(scanned, offset));
+    scanned = Math.max(scanned, offset);
+    return lines;
+  };
 }
 
 /** A made row, or the BadRecordError of the column whose field did not fit its type. */

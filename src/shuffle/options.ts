@@ -147,7 +147,11 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types };
   const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, workers, splitCount, reads);
-  for (const a of aggs) if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
+  const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
+  for (const a of aggs) {
+    if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
+    else if (a.op !== 'count' && a.op !== 'custom' && a.field !== undefined && !csv && types[a.field] !== undefined) a.kind = types[a.field];
+  }
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }

@@ -131,7 +131,7 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
 
 /** What a checked aggregation takes: sum and mean numbers, min and max by their kind. */
 const takes = (a: PlannedAgg): 'number' | 'string' | undefined =>
-  a.op === 'sum' || a.op === 'mean' ? 'number' : a.op === 'min' || a.op === 'max' ? (a.kind ?? 'number') : undefined;
+  a.op === 'sum' || a.op === 'mean' ? 'number' : a.op === 'min' || a.op === 'max' ? (a.kind ?? 'number') : a.op === 'custom' ? undefined : a.kind;
 
 /**
  * A compiled check of the values a record gives the plan's numeric aggregations (docs/types.md):
@@ -153,6 +153,7 @@ export function misfit(a: PlannedAgg, record: unknown): string {
   const kind = takes(a);
   const v = fieldReader(a.field!)(record);
   const got = v === undefined ? 'nothing (the field is missing)' : describe(v);
-  const hint = kind === 'string' ? '' : a.op === 'min' || a.op === 'max' ? '; for strings declare the field a string (types)' : '';
+  if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'min' && a.op !== 'max') return `field ${JSON.stringify(a.field)}: types declares it a ${kind}, got ${got}`;
+  const hint = kind === 'string' || a.op === 'sum' || a.op === 'mean' ? '' : '; for strings declare the field a string (types)';
   return `field ${JSON.stringify(a.field)}: ${a.op} takes ${kind === 'string' ? 'strings' : 'finite numbers'}, got ${got}${hint}`;
 }
