@@ -125,7 +125,9 @@ export function isPlainNumber(text: string): boolean {
 /** A field of a number column as a number; null when empty; undefined when the text does not fit the column. */
 function numberOf(text: string, type: 'number' | 'inferred'): number | null | undefined {
   if (text === '') return null;
-  return (type === 'number' ? NUMERIC.test(text) : isPlainNumber(text)) ? Number(text) : undefined;
+  if (type === 'inferred') return isPlainNumber(text) ? Number(text) : undefined;
+  // an integer beyond 2^53 would be rounded: two different ids would become one number
+  return NUMERIC.test(text) && (!INTEGER.test(text) || Number.isSafeInteger(Number(text))) ? Number(text) : undefined;
 }
 
 /** The header of a CSV file (a UTF-8 byte-order mark dropped). */

@@ -145,7 +145,8 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   for (const f of numeric) if (types[f] === 'string') throw new RangeError(`types.${f}: sum and mean take numbers, and types declares ${JSON.stringify(f)} a string`);
   const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
-  const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types };
+  const whole = group === undefined || !('field' in key) || aggs.some((a) => a.op === 'custom' && a.field === undefined);
+  const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types, whole };
   const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, workers, splitCount, reads);
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   for (const a of aggs) {

@@ -22,6 +22,8 @@ export interface Reads {
   /** Every aggregated field. */
   fields: string[];
   types: Record<string, FieldType>;
+  /** Whole records reach the output or user code (a shuffle, a key module, a custom reducer without a field): every column is typed; else only the columns read. */
+  whole: boolean;
 }
 
 /** A planned input: its splits, total bytes, what identifies it for resuming, and which fields hold strings. */
@@ -123,5 +125,6 @@ function settled(column: string, reads: Reads): ColumnType | undefined {
   if (reads.types[column] !== undefined) return reads.types[column];
   if (column === reads.key) return 'string';
   if (reads.numeric.includes(column)) return 'number';
+  if (!reads.whole && !reads.fields.includes(column)) return 'string'; // never read: left as text, never a bad record
   return undefined;
 }
