@@ -46,6 +46,13 @@ function reference() {
 const parseLines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 const byKey = (rows: Record<string, unknown>[]) => rows.sort((a, b) => String(a.key).localeCompare(String(b.key)));
 
+/** A directory for TMPDIR, to see what a run leaves in it. */
+const tmpdirRun = () => {
+  const tmpdir = tmp();
+  return { tmpdir, env: { TMPDIR: tmpdir } };
+};
+const ndjsonOf = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
 function files() {
   const dir = tmp();
   const ndjson = path.join(dir, 'in.ndjson');
@@ -127,6 +134,26 @@ describe('partd groupby', () => {
     expect(r.code).toBe(130);
     expect(fs.readdirSync(tmpdir)).toEqual([]);
   });
+  it('Ctrl-C during a job on a file exits 130, one line, and leaves no temporary store', async () => {
+    const dir = tmp();
+    const input = path.join(dir, 'many.ndjson');
+    fs.writeFileSync(input, ndjsonOf(Array.from({ length: 300_000 }, (_, i) => ({ key: `k${i % 5000}`, amount: i }))));
+    const { tmpdir, env } = tmpdirRun();
+    const r = await partd(['groupby', input, '--key', 'key', '--sum', 'amount', '--workers', '1'], {
+      env,
+      during: (child) => {
+        child.stdin!.end();
+        const poll = setInterval(() => {
+          if (fs.readdirSync(tmpdir).some((d) => d.startsWith('partd-lmdb-'))) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 10);
+      },
+    });
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 130, stderr: 'partd: interrupted' });
+    expect(fs.readdirSync(tmpdir)).toEqual([]);
+  });
 });
 
 describe('partd shuffle and get', () => {
@@ -160,12 +187,6 @@ describe('partd shuffle and get', () => {
   });
 });
 
-/** A directory for TMPDIR, to see what a run leaves in it. */
-const tmpdirRun = () => {
-  const tmpdir = tmp();
-  return { tmpdir, env: { TMPDIR: tmpdir } };
-};
-const ndjsonOf = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 describe('stdin (-) is read as a file', () => {
   it.each(['groupby', 'shuffle'])('%s - --store DIR is refused: stdin cannot be resumed', async (command) => {
