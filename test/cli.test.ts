@@ -176,6 +176,14 @@ describe('partd shuffle and get', () => {
     expect(parseLines(got.stdout).length).toBe(fs.readFileSync(path.join(out, 'part-00002.ndjson'), 'utf8').trim().split('\n').filter(Boolean).length);
   });
 
+  it('get reads a store and never makes one: an empty directory is an error and stays empty', async () => {
+    const d = tmp();
+    const r = await partd(['get', d, '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^partd: [^\n]*holds no store[^\n]*\n$/);
+    expect(fs.readdirSync(d)).toEqual([]);
+  });
+
   it('--help shows examples; --version prints the version', async () => {
     for (const cmd of ['groupby', 'shuffle', 'get', 'bench']) {
       const r = await partd([cmd, '--help']);

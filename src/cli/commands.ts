@@ -234,7 +234,7 @@ export async function shuffleCommand(files: string[], o: CommonOptions & { out: 
 /** `partd get DIR KEY…`: what a kept store holds under numeric or string keys, as NDJSON. */
 export async function getCommand(dir: string, keys: string[]): Promise<void> {
   if (!fs.existsSync(dir)) throw new PathError(`${dir}: no such store`);
-  const store = new Msgpack(new Lmdb(dir));
+  const store = new Msgpack(new Lmdb(dir, { readOnly: true })); // reading: never makes a store of an empty directory
   const out = new Output(process.stdout, 'stdout');
   try {
     for (const k of keys) {

@@ -88,7 +88,9 @@ function flagNames(message: string): string {
 // A reader that closes stdout early makes writes fail with EPIPE: the commands stop quietly
 // (StdoutClosedError); this listener keeps any other write (help text) from crashing.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') throw e;
+  if (e.code === 'EPIPE') return;
+  process.stderr.write(`partd: stdout: ${e.message}\n`);
+  process.exit(1);
 });
 
 // Ctrl-C: exiting runs the temporary-store cleanup (signal-exit) and ends the worker threads.
