@@ -116,9 +116,13 @@ async function ownerBytes(store: string): Promise<string> {
   }
 }
 
+/** What the claim's note beside the database says ('' once released). */
+const note = (store: string) => fs.readFileSync(path.join(store, '.partd-job-owner'), 'utf8');
+
 /** The resume and the refusal of another job that must follow every race: the store is sound. */
 async function afterwards(store: string, job: Job): Promise<void> {
   expect(await ownerBytes(store)).toBe(''); // the winner released its claim
+  expect(note(store)).toBe('');
   expect(await run(store, job)).toEqual(reference(job)); // resumes: the job's splits are all committed
   const other = run(store, { ...job, key: 'tag' });
   await expect(other).rejects.toThrow(/^store: .* holds another shuffle job/);
@@ -189,6 +193,7 @@ describe('a claim whose owner is gone, or cannot be checked', () => {
     const store = path.join(tmp(), 'store');
     const victim = child(store, job);
     await victim.running;
+    expect(JSON.parse(note(store))).toMatchObject({ pid: victim.pid, host: os.hostname() });
     // while it runs: busy, through a path and through an Lmdb instance
     await expect(run(store, job)).rejects.toThrow(busyMessage(victim.pid));
     const instance = new Lmdb(store);
@@ -197,10 +202,12 @@ describe('a claim whose owner is gone, or cannot be checked', () => {
     victim.kill();
     expect((await victim.done).signal).toBe('SIGKILL');
     expect(await ownerBytes(store)).toContain(`"pid":${victim.pid},`); // its claim is still there
+    expect(note(store)).toContain(`"pid":${victim.pid},`);
     const t0 = performance.now();
     expect(await run(store, job)).toEqual(want);
     expect(performance.now() - t0).toBeLessThan(15_000); // no waiting for a lease or lock to expire
     expect(await ownerBytes(store)).toBe('');
+    expect(note(store)).toBe('');
   });
 
   it('a claim by a pid now used by another process (another start time) is stale', async () => {
@@ -267,6 +274,7 @@ describe('the end of a job releases its store', () => {
     const store = path.join(tmp(), 'store');
     expect(await run(store, job)).toEqual(want);
     expect(await ownerBytes(store)).toBe('');
+    expect(note(store)).toBe('');
     expect(await run(store, job)).toEqual(want);
   });
 

@@ -16,6 +16,11 @@
  * A claim from another host (or pid namespace) cannot be checked: it is reported busy, and
  * if its process is gone it is cleared by deleting the owner key:
  * `await new Lmdb(dir).delete(tuple('owner'))`.
+ *
+ * The claim is noted in a file beside the database too (NOTE), read before the store is
+ * opened: a job started while another one runs is refused without opening the store, as a
+ * noSync writer (the running job) was measured to lose commits while other processes open
+ * its store. The note is only a shortcut: a stale or missing one leaves it to the transaction.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -105,6 +110,34 @@ function liveness(o: Owner): 'live' | 'gone' | 'unknown' {
   return stat.state === 'Z' || stat.state === 'X' || (o.start !== undefined && stat.start !== o.start) ? 'gone' : 'live';
 }
 
+/** The file beside the database that notes the store's current claim. */
+const NOTE = '.partd-job-owner';
+
+function readNote(dir: string): Owner | undefined {
+  const o = readOr(() => JSON.parse(fs.readFileSync(path.join(dir, NOTE), 'utf8')) as Owner);
+  return o && typeof o === 'object' && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.session === 'string' ? o : undefined;
+}
+
+/**
+ * Notes `owner`'s claim, or (undefined) none; written whole (a temporary file renamed). Best
+ * effort, as the note is only a shortcut. An ended claim leaves the file empty, so a kept
+ * store's directory holds the same files before and after a job.
+ */
+function writeNote(dir: string, owner: Owner, text = JSON.stringify(owner)): void {
+  const tmp = path.join(dir, `${NOTE}.${owner.session}`);
+  readOr(() => (fs.writeFileSync(tmp, text), fs.renameSync(tmp, path.join(dir, NOTE))));
+}
+
+function clearNote(dir: string, owner: Owner): void {
+  if (readNote(dir)?.session === owner.session) writeNote(dir, owner, '');
+}
+
+/** Refuses a claim at once when the note names a job that runs on this host; else the transaction decides. */
+function checkNote(dir: string): void {
+  const noted = path.isAbsolute(dir) ? readNote(dir) : undefined; // else not a path: Lmdb says so
+  if (noted && liveness(noted) === 'live') throw busy(dir, noted);
+}
+
 const clearHint = (dir: string) => `await new Lmdb(${JSON.stringify(dir)}).delete(tuple('owner'))`;
 
 function busy(dir: string, o: Owner): StoreBusyError {
@@ -153,7 +186,11 @@ export async function openJob(store: string | Lmdb | undefined, job: Job): Promi
     session: randomUUID(),
     since: new Date().toISOString(),
   };
-  if (store instanceof Lmdb) return claimed(store, false, await within(store.path, owner, () => claimJob(store, job, owner)), owner);
+  if (store instanceof Lmdb) {
+    const splits = await within(store.path, owner, () => (checkNote(store.path), claimJob(store, job, owner)));
+    writeNote(store.path, owner);
+    return claimed(store, false, splits, owner);
+  }
   if (store === undefined) {
     // noSync: only the coordinating thread writes a shuffle's store (see LmdbOptions.noSync).
     const temporary = new Lmdb(undefined, { noSync: true });
@@ -166,6 +203,7 @@ export async function openJob(store: string | Lmdb | undefined, job: Job): Promi
   }
   const dir = typeof store === 'string' && store !== '' ? path.resolve(store) : store;
   return within(dir, owner, async () => {
+    checkNote(dir);
     // The claim commits synced: lmdb-js 3.5 was measured to lose a noSync commit now and then
     // while other processes write the store — as they do when they try to claim it too.
     const claimer = new Lmdb(dir);
@@ -175,6 +213,7 @@ export async function openJob(store: string | Lmdb | undefined, job: Job): Promi
     } finally {
       await claimer.close();
     }
+    writeNote(dir, owner);
     try {
       return claimed(jobStore(dir), true, splits, owner);
     } catch (e) {
@@ -219,7 +258,7 @@ function claimed(store: Lmdb, ownsStore: boolean, splits: SplitSpec[], owner: Ow
 
 /**
  * Deletes `owner`'s claim from `store` if it still holds it (not after a drop, or a
- * takeover), and forgets it in this thread. Best effort: a claim it cannot delete (a closed
+ * takeover), and its note, and forgets it in this thread. Best effort: a claim it cannot delete (a closed
  * store, a full disk) is stale once this thread no longer holds it.
  */
 async function releaseAt(store: Lmdb, owner: Owner, close: boolean): Promise<void> {
@@ -228,6 +267,7 @@ async function releaseAt(store: Lmdb, owner: Owner, close: boolean): Promise<voi
   } catch {
     // stale from here on: see above
   } finally {
+    clearNote(store.path, owner);
     if (held.get(store.path) === owner) held.delete(store.path);
     if (close) await store.close();
   }
