@@ -18,7 +18,7 @@ function common(cmd: Command): Command {
     .option('--partitions <P>', 'number of partitions', undefined)
     .option('--workers <W>', 'worker threads (default: available parallelism)')
     .option('--memory <size>', 'memory for scatter buffers of all workers, e.g. 256MiB')
-    .option('--store <dir>', 'keep the LMDB store in this directory (default: temporary, removed at the end)')
+    .option('--store <dir>', 'keep the LMDB store in this directory, to resume the job by running it again (not with stdin; default: temporary, removed at the end)')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['ndjson', 'csv']))
     .option('--types <field:type,...>', 'declare column types, string or number, e.g. amount:number,id:string (repeatable; see docs/types.md)', collect, [])
     .addOption(new Option('--on-bad-record <action>', 'a malformed line or a record without its key').choices(['error', 'skip']).default('error'))
@@ -49,7 +49,7 @@ common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .
   .option('--max <field>', 'maximum of a field (repeatable)', collect, [])
   .option('--mean <field>', 'mean of a field (repeatable)', collect, [])
   .option('--out <file>', 'output file, or - for stdout', '-')
-  .addHelpText('after', '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip')
+  .addHelpText('after', '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  partd groupby shops.csv --key shop --max zip --types zip:string,amount:number\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip')
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => groupbyCommand(files, o));
 
