@@ -92,6 +92,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.stderr.write(`partd: stdout: ${e.message}\n`);
   process.exit(1);
 });
+// stderr closed early (`partd … 2>&1 | head -1`): there is nowhere left to report to
+process.stderr.on('error', () => undefined);
 
 // Ctrl-C: exiting runs the temporary-store cleanup (signal-exit) and ends the worker threads.
 process.once('SIGINT', () => {
