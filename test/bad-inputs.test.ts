@@ -59,6 +59,7 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['an unknown aggregation property', () => groupBy({ input: gen, key: 'key', aggregate: { s: { op: 'sum', field: 'amount', feild: 'x' } as never } }), /aggregate.s: unknown option "feild" \(known: op, field\)/],
   ['an empty field name', () => groupBy({ input: gen, key: 'key', aggregate: { s: { op: 'sum', field: '' } } }), /aggregate.s.field: expected a field name, got the string ""/],
   ['partitions beyond the maximum', () => shuffle({ input: gen, key: 'key', partitions: 1_000_000 }), /partitions: expected at most 65,536, got 1000000/],
+  ['workers beyond the maximum', () => shuffle({ input: gen, key: 'key', workers: 1000 }), /workers: expected at most 256, got 1000/],
   ['a type other than string or number', () => shuffle({ input: gen, key: 'key', types: { key: 'int' as never } }), /types.key: expected 'string' or 'number', got the string "int"/],
   ['sum over a field declared a string', () => groupBy({ input: gen, key: 'key', types: { amount: 'string' }, aggregate: { s: { op: 'sum', field: 'amount' } } }), /types.amount: sum and mean take numbers, and types declares "amount" a string/],
   ['a CSV key not in the header', () => { const f = path.join(tmp(), 'h.csv'); fs.writeFileSync(f, 'id,user\n1,a\n'); return shuffle({ input: { csv: f }, key: 'key' }); }, /key: column "key" is not in the header of .*h\.csv \(its columns: id, user\)/],
@@ -71,6 +72,17 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['CLI: --partitions abc', () => cli('groupby', fixture('shuffle-modules.mjs'), '--key', 'k', '--format', 'ndjson', '--partitions', 'abc'), /exit 2: partd: --partitions: expected a positive integer, got "abc"/],
   ['CLI: an unknown extension', () => cli('groupby', 'data.parquet', '--key', 'k'), /exit 2: partd: --format: cannot tell the format of "data.parquet"/],
   ['CLI: a missing file', () => cli('groupby', '/nonexistent.ndjson', '--key', 'k'), /exit 1: partd: \/nonexistent.ndjson: no such file/],
+  ['CLI: stdin with --store', () => cli('groupby', '-', '--format', 'ndjson', '--key', 'k', '--store', path.join(tmp(), 's')), /exit 2: partd: --store: stdin \(-\) cannot be resumed/],
+  ['CLI: --out into a missing directory', () => cli('groupby', fixture('shuffle-modules.mjs'), '--format', 'ndjson', '--key', 'k', '--out', '/nonexistent/dir/g.ndjson'), /exit 1: partd: --out: directory "\/nonexistent\/dir" does not exist/],
+  ['CLI: shuffle --out a file', () => cli('shuffle', fixture('shuffle-modules.mjs'), '--format', 'ndjson', '--key', 'k', '--out', fixture('shuffle-modules.mjs')), /exit 1: partd: --out: ".*shuffle-modules.mjs" is a file, not a directory/],
+  ['CLI: --types amount:int', () => cli('groupby', 'x.csv', '--key', 'k', '--types', 'amount:int'), /exit 2: partd: --types: a type is string or number, got "int" for "amount"/],
+  ['CLI: --types without a type', () => cli('groupby', 'x.csv', '--key', 'k', '--types', 'amount'), /exit 2: partd: --types: expected FIELD:string or FIELD:number/],
+  ['CLI: --types declaring a field twice', () => cli('groupby', 'x.csv', '--key', 'k', '--types', 'a:number', '--types', 'a:string'), /exit 2: partd: --types: "a" is declared both number and string/],
+  ['CLI: an empty --key', () => cli('groupby', 'x.ndjson', '--key', ''), /exit 2: partd: --key: expected a field name, got ""/],
+  ['CLI: a directory as input', () => cli('groupby', os.tmpdir(), '--format', 'ndjson', '--key', 'k'), /exit 1: partd: .*: not a file/],
+  ['CLI: an unknown option', () => cli('groupby', 'x.ndjson', '--key', 'k', '--bogus'), /exit 2: partd: unknown option '--bogus'/],
+  ['CLI: --partitions 100000', () => cli('groupby', fixture('shuffle-modules.mjs'), '--format', 'ndjson', '--key', 'k', '--partitions', '100000'), /exit 2: partd: --partitions: expected at most 65,536, got 100000/],
+  ['CLI: get on an empty directory', () => cli('get', tmp(), '0'), /exit 1: partd: Lmdb: .* holds no store \(it is empty\)/],
 ];
 
 it(`the catalogue holds at least 25 bad inputs (${catalogue.length})`, () => expect(catalogue.length).toBeGreaterThanOrEqual(25));

@@ -61,18 +61,22 @@ function jobOptions(files: string[], o: CommonOptions, bars: Bars, signal: Abort
   if (stdin && files.length > 1) throw new UsageError('FILE: - (stdin) cannot be mixed with files');
   // A kept store resumes the job it holds; a re-run cannot know that stdin brings the same input again.
   if (stdin && o.store !== undefined) throw new UsageError('--store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store');
+  // usage first (exit 2), whatever the files
+  const types = parseTypes(o.types);
+  const partitions = o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions');
+  const workers = o.workers === undefined ? undefined : parsePositive(o.workers, '--workers');
+  const memory = o.memory === undefined ? undefined : parseSize(o.memory, '--memory');
   for (const f of stdin ? [] : files) {
     if (!fs.existsSync(f)) throw new PathError(`${f}: no such file`);
     if (!fs.statSync(f).isFile()) throw new PathError(`${f}: not a file`);
   }
-  const types = parseTypes(o.types);
   return {
     inputs: { files, format, stdin },
     options: {
       key: o.key,
-      partitions: o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions'),
-      workers: o.workers === undefined ? undefined : parsePositive(o.workers, '--workers'),
-      memory: o.memory === undefined ? undefined : parseSize(o.memory, '--memory'),
+      partitions,
+      workers,
+      memory,
       store: o.store,
       onBadRecord: o.onBadRecord,
       ...(types ? { types } : {}),

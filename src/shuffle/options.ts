@@ -41,7 +41,7 @@ export interface ShuffleOptions<T = unknown> {
   key: string | ModuleRef;
   /** P, the number of partitions (default 128, at most 65,536). */
   partitions?: number;
-  /** Worker threads (default: available parallelism). */
+  /** Worker threads (default: available parallelism; at most 256, and at most one per split). */
   workers?: number;
   /** Bytes that the scatter buffers of all workers may hold together (default 256 MiB). */
   memory?: number;
@@ -108,6 +108,8 @@ export interface Plan {
 const MiB = 1 << 20;
 /** The most partitions a job takes: every partition costs a buffer per worker and a read in the gather phase. */
 export const MAX_PARTITIONS = 65_536;
+/** The most worker threads a job starts: each costs a V8 heap. */
+export const MAX_WORKERS = 256;
 const OPTION_NAMES = ['input', 'key', 'partitions', 'workers', 'memory', 'store', 'onBadRecord', 'progress', 'retries', 'taskTimeout', 'signal', 'workerHeapMB', 'splits', 'types'] as const;
 
 function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -124,7 +126,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
   checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options');
   const partitions = positiveInt(options.partitions, 'partitions', 128, 1, MAX_PARTITIONS);
-  const workers = positiveInt(options.workers, 'workers', os.availableParallelism());
+  const asked = positiveInt(options.workers, 'workers', os.availableParallelism(), 1, MAX_WORKERS);
   const memory = positiveInt(options.memory, 'memory', 256 * MiB);
   const retries = positiveInt(options.retries, 'retries', 2, 0);
   const taskTimeout = options.taskTimeout === undefined ? undefined : positiveInt(options.taskTimeout, 'taskTimeout', 0);
@@ -147,7 +149,9 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const whole = group === undefined || !('field' in key) || aggs.some((a) => a.op === 'custom' && a.field === undefined);
   const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types, whole };
-  const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, workers, splitCount, reads);
+  const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, asked, splitCount, reads);
+  // a thread per split at most: more would start and sit idle (a records input is cut as it is read)
+  const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   for (const a of aggs) {
     if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
