@@ -1,14 +1,21 @@
 /**
  * The Piscina worker of the shuffle: `scatter` and `gather` tasks (see src/shuffle/).
- * Errors come back as data, so their class (BadRecordError) and message survive the thread hop.
+ * Outcomes come back serialised (outcome.ts), so errors keep their class (BadRecordError),
+ * code and message across the thread hop, and a result that cannot cross threads is an
+ * error naming it; the bytes move to the coordinator, not copied.
  *
  * Each kind loads its module on its first task: scatter sessions never load lmdb-js. A worker
  * terminated (an abort) while lmdb-js's native code ran — loading, or opening a store — took
  * the whole process down ("napi_throw" in node-addon-api), and scatter is where jobs abort.
  */
+import { move } from 'piscina';
 import type { ScatterTask } from '../src/shuffle/scatter.js';
 import type { GatherTask } from '../src/shuffle/gather.js';
 import { settle } from '../src/shuffle/outcome.js';
 
-export const scatter = (task: ScatterTask) => settle(async () => (await import('../src/shuffle/scatter.js')).scatter(task));
-export const gather = (task: GatherTask) => settle(async () => (await import('../src/shuffle/gather.js')).gather(task));
+export const scatter = async (task: ScatterTask): Promise<unknown> => move(await settle(async () => (await import('../src/shuffle/scatter.js')).scatter(task)));
+
+export async function gather(task: GatherTask): Promise<unknown> {
+  let mod: typeof import('../src/shuffle/gather.js') | undefined;
+  return move(await settle(async () => (mod = await import('../src/shuffle/gather.js')).gather(task), (results) => mod!.unsendable(task, results)));
+}

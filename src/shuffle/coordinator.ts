@@ -3,7 +3,7 @@
  * hands back the shuffled store (`shuffle`) — or runs the gather phase on it
  * (`ShuffleHandle.gather`, `groupBy`).
  */
-import { describe } from '../errors.js';
+import { ClosedError, describe } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
 import type { Lmdb } from '../stores/lmdb.js';
 import type { GatherTask } from './gather.js';
@@ -48,7 +48,7 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
     withRetries(p, pool, partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`, retried, (attempt) =>
       pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout, graceful: true }),
     ).then((batch) => {
-      results.push(...batch); // one result per partition, whatever the attempts
+      for (const r of batch) results.push(r); // one result per partition, whatever the attempts (no spread: a batch may be long)
       done += batch.length;
       p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
       wake?.();
@@ -57,13 +57,13 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   const settled = Promise.allSettled(tasks).then((all) => {
     const rejected = all.find((r) => r.status === 'rejected');
     if (rejected) failure = rejected.reason;
-    else if (pool.aborted) failure = p.signal?.reason ?? new Error('aborted');
+    else if (pool.aborted) failure = p.signal?.aborted ? p.signal.reason : pool.reason; // every task done, yet the job was ended (a thread failed outside any task)
     finished = true;
     wake?.();
   });
   try {
     while (true) {
-      while (results.length > 0) yield results.shift()!;
+      while (results.length > 0) yield* results.splice(0); // not shift() per result: O(P²) over many partitions
       if (finished) break;
       await new Promise<void>((r) => (wake = r));
     }
@@ -73,10 +73,16 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   }
 }
 
+/** An iterable whose first step rejects with `error`. */
+function failing<T>(error: Error): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) };
+}
+
 /** The handle `shuffle` returns: the shuffled store, partition by partition. */
 export class ShuffleHandle<T = unknown> implements AsyncDisposable {
   readonly #plan: Plan;
   readonly #codec: Msgpack<T>;
+  #closed = false;
   /** Counts of the scatter phase. */
   readonly stats: ShuffleStats;
 
@@ -99,16 +105,19 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
 
   /** All records of partition `p`. */
   async get(p: number): Promise<T[]> {
+    this.#open('get');
     return this.#codec.get(this.#check(p));
   }
 
   /** The records of partition `p` in batches (a partition larger than memory works). */
   iterate(p: number): AsyncIterable<T[]> {
+    if (this.#closed) return failing(new ClosedError('iterate'));
     return this.#codec.iterate(this.#check(p));
   }
 
   /** Runs `reducer` (a module exporting `(batches, partition) => result`) on every partition in the workers; results by partition. */
   async gather<R>(reducer: ModuleRef): Promise<R[]> {
+    this.#open('gather'); // before any thread starts: the workers would find no store (a temporary one is gone)
     const ref = await resolveRef(reducer, 'reducer');
     const out: R[] = new Array(this.partitions);
     const p = this.#plan;
@@ -121,21 +130,26 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     return out;
   }
 
-  /** Closes the store, keeping a store the caller named (a temporary one is removed). */
+  /** Closes the store, keeping a store the caller named (a temporary one is removed); later calls reject with ClosedError. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#plan.release();
     if (this.#plan.ownsStore) await this.#plan.store.close();
   }
 
-  /** Deletes the shuffled data; a temporary store is removed. */
+  /** Deletes the shuffled data and closes the handle; a temporary store is removed. */
   async drop(): Promise<void> {
-    if (this.#plan.store.closed) return;
-    await this.#plan.store.drop();
+    if (!this.#closed && !this.#plan.store.closed) await this.#plan.store.drop();
     await this.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.drop();
+  }
+
+  #open(method: string): void {
+    if (this.#closed) throw new ClosedError(method);
   }
 
   #check(p: number): number {

@@ -5,6 +5,7 @@ import { aggregator, type Aggregator, type PlannedAgg } from './reducers.js';
 import { trigger, type Fault } from './faults.js';
 import { Msgpack } from '../layers/values.js';
 import { Lmdb } from '../stores/lmdb.js';
+import { sendError, sendable, whyUnsendable } from './outcome.js';
 
 const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
 /** The store at `path`, opened once per thread. */
@@ -72,4 +73,22 @@ async function gatherOne(task: GatherTask, partition: number, agg: Aggregator | 
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
   return groups.result();
+}
+
+/**
+ * Why a task's results cannot be sent to the coordinator, naming the partition (and for a
+ * groupBy, the aggregation and key): run only once serialising them failed.
+ */
+export function unsendable(task: GatherTask, results: [number, unknown][]): Error {
+  const cannot = 'cannot be sent between threads';
+  for (const [partition, value] of results) {
+    if (sendable(value)) continue;
+    if (task.reduce.kind === 'module') return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
+    const { keys, columns } = value as GroupColumns;
+    for (const [j, column] of columns.entries()) {
+      const i = column.findIndex((v) => !sendable(v));
+      if (i >= 0) return sendError(`partition ${partition}: aggregation "${task.reduce.plan[j]!.name}" gave key ${JSON.stringify(keys[i])} a value that ${cannot} (${whyUnsendable(column[i])})`);
+    }
+  }
+  return sendError(`partitions ${task.partitions.join(', ')}: the results ${cannot}`);
 }

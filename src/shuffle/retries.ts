@@ -1,16 +1,21 @@
 /** What the coordinator does with a failed attempt (a scatter session's split, a gather task). */
 import { BadRecordError, ShuffleError } from '../errors.js';
 import type { Plan } from './options.js';
+import { UNSENDABLE, asError } from './outcome.js';
 import type { WorkerPool } from './pool.js';
+
+/** Codes of errors that would come back on every attempt. */
+const FINAL_CODES = new Set(['ENOSPC', UNSENDABLE]);
 
 /**
  * The error of a failed attempt, to retry; throws instead when the job cannot go on: it was
- * aborted, or no retry can fix the error (a bad record, a full disk), which aborts the pool.
+ * aborted, or no retry can fix the error (a bad record, a full disk, a result that cannot be
+ * sent between threads), which aborts the pool.
  */
 export function retryable(p: Plan, pool: WorkerPool, e: unknown): Error {
   if (pool.aborted) throw p.signal?.aborted ? p.signal.reason : e;
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (err instanceof BadRecordError || (err as NodeJS.ErrnoException).code === 'ENOSPC') {
+  const err = asError(e);
+  if (err instanceof BadRecordError || FINAL_CODES.has((err as NodeJS.ErrnoException).code!)) {
     pool.abort(err);
     throw err;
   }

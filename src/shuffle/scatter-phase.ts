@@ -14,6 +14,7 @@ import { commitGuard, grantLease, markerKey, readMarkers } from './commits.js';
 import { trigger } from './faults.js';
 import type { Plan } from './options.js';
 import { TaskTimeoutError, type WorkerPool } from './pool.js';
+import { asError } from './outcome.js';
 import { giveUp, retryable } from './retries.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './scatter.js';
 import { describeSplit, type SplitSpec } from './splits.js';
@@ -75,7 +76,7 @@ class Session {
 
   async run(): Promise<void> {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (m: SessionMessage) => (m.type === 'next' ? void this.#next(m.read, port1) : this.#commit(m)));
+    port1.on('message', (m: SessionMessage) => (m.type === 'next' ? void this.#next(m.read, port1).catch((e: unknown) => this.#fail(asError(e))) : this.#commit(m)));
     const committed = new Promise<void>((resolve) => (this.#allCommitted = resolve));
     // Listened to from the start: a timeout may fire before the last commits are awaited.
     const failed = new Promise<never>((_, reject) => this.#failed.signal.addEventListener('abort', () => reject(this.error), { once: true }));
@@ -127,7 +128,7 @@ class Session {
       assignment = { split: s.spec, lease: this.#lease, attempt: s.causes.length + 1, from: s.committed.at(-1)?.to ?? 0, part: s.committed.length, commit };
     }
     this.#arm();
-    port.postMessage(assignment);
+    post(port, assignment, s);
   }
 
   /** Commits a session's parts as one guarded transaction; the first failure stops the session. */
@@ -145,7 +146,7 @@ class Session {
       });
     } catch (e) {
       if (blamed) this.current = blamed; // a commit fault names its split
-      return this.#fail(e instanceof Error ? e : new Error(String(e)));
+      return this.#fail(asError(e));
     }
     for (const x of m.parts) {
       const s = states.get(x.split)!;
@@ -162,6 +163,40 @@ class Session {
   blamed(): SplitState | undefined {
     return this.current && (this.held.has(this.current) || this.held.size === 0) ? this.current : [...this.held].at(-1);
   }
+}
+
+/**
+ * Sends a session its assignment. A records batch that cannot be sent (an item holds a
+ * function or a symbol, say) is sent again with those items replaced by null and listed as
+ * unsendable, which the worker reports as bad records; its split keeps that form for retries.
+ * The items are looked for only once sending failed: nothing per record otherwise.
+ */
+function post(port: MessagePort, assignment: Assignment | null, s: SplitState | null): void {
+  try {
+    return port.postMessage(assignment);
+  } catch (e) {
+    if (assignment === null || s === null || s.spec.kind !== 'records') throw e;
+    const marked = markUnsendable(s.spec);
+    if (marked.unsendable!.length === (s.spec.unsendable?.length ?? 0)) throw e; // no item fails alone: not an item's fault
+    s.spec = assignment.split = marked;
+  }
+  port.postMessage(assignment);
+}
+
+/** The batch with each item that cannot be cloned replaced by null and listed in `unsendable`, numbered over the whole input. */
+function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<SplitSpec, { kind: 'records' }> {
+  const records = spec.records.slice();
+  const unsendable: [number, string][] = [...(spec.unsendable ?? [])];
+  records.forEach((record, position) => {
+    try {
+      structuredClone(record);
+    } catch (e) {
+      const err = asError(e);
+      records[position] = null;
+      unsendable.push([position, `input.records item ${spec.index * BATCH_RECORDS + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`]);
+    }
+  });
+  return { ...spec, records, unsendable };
 }
 
 /** Runs the scatter phase on `pool`; on failure an owned store is removed. */
@@ -230,6 +265,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     }
     queue.close();
     await running;
+    if (pool.aborted) throw pool.reason; // every session done, yet the job was ended (a thread failed outside any task)
   } catch (e) {
     pool.abort(e);
     await p.release();

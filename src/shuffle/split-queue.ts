@@ -22,24 +22,31 @@ export const final = (s: SplitState) => s.committed.at(-1)?.final === true;
 export const committedSum = (s: SplitState, field: 'records' | 'bad' | 'bytes') => s.committed.reduce((n, x) => n + x[field], 0);
 export const fileBytes = (spec: SplitSpec) => (spec.kind === 'ndjson' || spec.kind === 'csv' ? spec.end - spec.start : 0);
 
-/** Splits waiting for a session; `take` waits while more may come. */
+/**
+ * Splits waiting for a session; `take` waits while more may come. Taken from a moving head,
+ * not shifted off, and never spread into arguments: a queue may hold any number of splits.
+ */
 export class SplitQueue {
-  readonly #items: SplitState[] = [];
+  #items: (SplitState | undefined)[] = [];
+  #head = 0;
   #closed = false;
   #waiters: (() => void)[] = [];
 
   get length(): number {
-    return this.#items.length;
+    return this.#items.length - this.#head;
   }
 
-  push(...states: SplitState[]): void {
-    this.#items.push(...states);
+  push(s: SplitState): void {
+    this.#items.push(s);
     this.#wake();
   }
 
   /** Puts splits back at the front (a failed session's), in split order. */
   returnSplits(states: Iterable<SplitState>): void {
-    this.#items.unshift(...[...states].sort((a, b) => a.spec.index - b.spec.index));
+    const back = [...states].sort((a, b) => a.spec.index - b.spec.index);
+    if (back.length === 0) return;
+    this.#items = (back as (SplitState | undefined)[]).concat(this.#items.slice(this.#head));
+    this.#head = 0;
     this.#wake();
   }
 
@@ -51,15 +58,21 @@ export class SplitQueue {
 
   /** The next split; null when the queue is closed and empty. */
   async take(): Promise<SplitState | null> {
-    while (this.#items.length === 0 && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
-    const s = this.#items.shift() ?? null;
+    while (this.length === 0 && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
+    let s: SplitState | null = null;
+    if (this.length > 0) {
+      s = this.#items[this.#head]!;
+      this.#items[this.#head++] = undefined;
+      // drop the taken slots once they are half the array: O(1) a take, amortised
+      if (this.#head > 1024 && this.#head * 2 > this.#items.length) (this.#items = this.#items.slice(this.#head)), (this.#head = 0);
+    }
     this.#wake(); // room for the input loop
     return s;
   }
 
   /** Resolves once fewer than `n` splits wait. */
   async room(n: number): Promise<void> {
-    while (this.#items.length >= n) await new Promise<void>((r) => this.#waiters.push(r));
+    while (this.length >= n) await new Promise<void>((r) => this.#waiters.push(r));
   }
 
   #wake(): void {

@@ -1,6 +1,7 @@
 /** `File`: a directory with one file per key (partd's File). */
 import fs from 'node:fs';
 import path from 'node:path';
+import { describe } from '../errors.js';
 import { isMetaId, keyFromId, keyId } from '../keys.js';
 import { RawStore, type Entry } from '../partd.js';
 import { DirLock } from './dir-lock.js';
@@ -29,6 +30,9 @@ export class File extends RawStore {
   /** Opens (or creates) the store at `dir`; without `dir`, a temporary directory. */
   constructor(dir?: string) {
     super();
+    // File has no options: an options object passed anyway (as Lmdb takes one) is refused, not ignored
+    const extra = (arguments as unknown as unknown[])[1];
+    if (extra !== undefined) throw new TypeError(`options: File takes no options, got ${describe(extra)}; its one argument is the directory`);
     this.#dir = openStoreDir('File', dir, MARKER);
     this.path = this.#dir.path;
     this.#lock = new DirLock(this.path, () => this.#handles.closeAll());

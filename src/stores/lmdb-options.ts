@@ -1,4 +1,5 @@
 /** The options of an `Lmdb` store, and their defaults. */
+import { describe } from '../errors.js';
 
 /** Options of the `Lmdb` store. */
 export interface LmdbOptions {
@@ -33,16 +34,28 @@ export interface LmdbOptions {
   valueFileMax?: number;
 }
 
-/** Options with their defaults, checked; throws a RangeError naming a bad one. */
+const KNOWN: readonly (keyof LmdbOptions)[] = ['noSync', 'readOnly', 'valueFiles', 'valueFileMax'];
+
+/** Options with their defaults, checked; throws an error naming a bad or unknown one. */
 export function lmdbSettings(dir: string | undefined, options: LmdbOptions): Required<LmdbOptions> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`options: expected an object, got ${describe(options)}`);
+  // a misspelt option (nosync) would otherwise be ignored, silently
+  for (const name of Object.keys(options)) {
+    if (!(KNOWN as readonly string[]).includes(name)) throw new RangeError(`options: unknown option ${JSON.stringify(name)} (known: ${KNOWN.join(', ')})`);
+  }
+  const flag = (name: 'noSync' | 'readOnly'): boolean | undefined => {
+    const v = options[name];
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(v)}`);
+    return v;
+  };
   const bytes = (name: 'valueFiles' | 'valueFileMax', fallback: number): number => {
     const n = options[name] ?? fallback;
     if (typeof n !== 'number' || !(n >= 1)) throw new RangeError(`${name}: expected a number of bytes >= 1, got ${String(options[name])}`);
     return n;
   };
   return {
-    readOnly: options.readOnly ?? false,
-    noSync: options.noSync ?? dir === undefined,
+    readOnly: flag('readOnly') ?? false,
+    noSync: flag('noSync') ?? dir === undefined,
     valueFiles: bytes('valueFiles', 64 << 10),
     valueFileMax: bytes('valueFileMax', 128 << 20),
   };

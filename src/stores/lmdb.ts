@@ -48,7 +48,8 @@ export class Lmdb extends RawStore {
   constructor(dir?: string, options: LmdbOptions = {}) {
     super();
     const settings = lmdbSettings(dir, options); // before anything is opened or created
-    this.#dir = openStoreDir('Lmdb', dir, MARKER);
+    // a readOnly store is never created: it must exist, database file included
+    this.#dir = openStoreDir('Lmdb', dir, MARKER, settings.readOnly ? { existing: 'a readOnly store must already be there', holding: 'data.mdb' } : {});
     this.path = this.#dir.path;
     ({ readOnly: this.readOnly, noSync: this.noSync } = settings);
     this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax, settings.valueFiles * PREWRITE_FACTOR);

@@ -1,4 +1,5 @@
 /** `Spill`: memory that spills to a slower store (partd's Buffer, renamed so as not to shadow Node's). */
+import { describe } from '../errors.js';
 import { Mutex } from '../mutex.js';
 import { Dict } from './dict.js';
 import { Partd, RawStore, concatBytes, type Entry } from '../partd.js';
@@ -59,7 +60,7 @@ export class Spill extends RawStore {
       if (!(store instanceof Partd)) throw new TypeError(`${arg}: expected a partd store`);
     }
     if (typeof availableMemory !== 'number' || !(availableMemory >= 0)) {
-      throw new RangeError(`availableMemory: expected a number of bytes >= 0, got ${availableMemory}`);
+      throw new RangeError(`availableMemory: expected a number of bytes >= 0, got ${typeof availableMemory === 'number' ? availableMemory : describe(availableMemory)}`);
     }
   }
 

@@ -14,9 +14,13 @@ export interface StoreDir {
 
 /**
  * Opens the store directory of `kind`, marked by the file `marker`. A missing or empty
- * directory becomes a new store; one that holds anything else is refused, never adopted.
+ * directory becomes a new store — unless `existing` is given: then the store (with the file
+ * `holding`) must already be there, and `existing` says why in the error; nothing is created
+ * or written. A directory that holds anything else is refused, never adopted.
  */
-export function openStoreDir(kind: string, dir: string | undefined, marker: string): StoreDir {
+export function openStoreDir(kind: string, dir: string | undefined, marker: string, options: { existing?: string; holding?: string } = {}): StoreDir {
+  const { existing, holding } = options;
+  if (dir === undefined && existing !== undefined) throw new TypeError(`${kind}: no directory given; ${existing}`);
   if (dir === undefined) {
     const tmp = makeTempDir(kind.toLowerCase());
     writeMarker(tmp, kind, marker);
@@ -31,12 +35,17 @@ export function openStoreDir(kind: string, dir: string | undefined, marker: stri
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  if (existing !== undefined && entries === undefined) throw Object.assign(new Error(`${kind}: ${abs} does not exist; ${existing}`), { code: 'ENOENT' });
+  if (existing !== undefined && entries!.length === 0) throw new Error(`${kind}: ${abs} holds no store (it is empty); ${existing}`);
   if (entries === undefined) fs.mkdirSync(abs, { recursive: true });
   if (entries === undefined || entries.length === 0) writeMarker(abs, kind, marker);
   else if (!entries.includes(marker)) {
     const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
     throw new StoreKindError(kind, abs, `it holds ${shown} and no ${marker} marker`);
   } else checkMarker(abs, kind, marker);
+  if (existing !== undefined && holding !== undefined && !entries!.includes(holding)) {
+    throw Object.assign(new Error(`${kind}: ${abs} holds no ${holding}; ${existing}`), { code: 'ENOENT' });
+  }
   return { path: abs, temporary: false, close: () => undefined };
 }
 
