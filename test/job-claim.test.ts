@@ -340,3 +340,25 @@ describe('the end of a job releases its store', () => {
     await temporary.store.close();
   });
 });
+
+describe('bad inputs of the catalogue (test/bad-inputs.test.ts)', () => {
+  const gen = { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 100 };
+  const count = { n: { op: 'count' } } as const;
+  const withRecord = async (key: typeof JOB, bytes: string) => {
+    const d = path.join(tmp(), 's');
+    const s = new Lmdb(d);
+    await s.append([[key, Buffer.from(bytes)]]);
+    await s.close();
+    return d;
+  };
+  const catalogue: [string, () => unknown, RegExp][] = [
+    ['a store another job is running on', async () => { const d = path.join(tmp(), 's'); const h = await shuffle({ input: gen, key: 'key', store: d, workers: 1 }); try { return await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 }); } finally { await h.close(); } }, /^store: .* is in use by another shuffle job: pid \d+ on .*, since \d{4}-.*; wait for it to end, or use another directory$/],
+    ['a store claimed from another host', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), '{"pid":1,"host":"elsewhere","session":"x","since":"2024-01-01T00:00:00.000Z"}\n'), aggregate: count, workers: 1 }), /^store: .* is in use by another shuffle job: pid 1 on elsewhere, since 2024-01-01T00:00:00\.000Z; it runs on another host \(this is .*\), so partd cannot tell whether it still runs: if it is gone, clear its claim: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)$/],
+    ['a store whose job record is not JSON', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not JSON: .*\); refusing to adopt or overwrite it$/],
+    ['a store whose job record is not a job', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), '[1,2]'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not a shuffle job\); refusing to adopt or overwrite it$/],
+    ['a store whose owner record is not one partd wrote', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its owner record is not one partd wrote; if no job runs on it, clear it: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)\); refusing to adopt or overwrite it$/],
+  ];
+  it.each(catalogue)('%s', async (_, call, error) => {
+    await expect((async () => call())()).rejects.toThrow(error);
+  });
+});

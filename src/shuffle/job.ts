@@ -204,8 +204,8 @@ export async function openJob(store: string | Lmdb | undefined, job: Job): Promi
   const dir = typeof store === 'string' && store !== '' ? path.resolve(store) : store;
   return within(dir, owner, async () => {
     checkNote(dir);
-    // The claim commits synced: lmdb-js 3.5 was measured to lose a noSync commit now and then
-    // while other processes write the store — as they do when they try to claim it too.
+    // The claim commits synced: lmdb-js 3.5 was measured to lose noSync commits now and then
+    // while other processes write or open the store — as they do when they claim it too.
     const claimer = new Lmdb(dir);
     let splits: SplitSpec[];
     try {
@@ -258,8 +258,8 @@ function claimed(store: Lmdb, ownsStore: boolean, splits: SplitSpec[], owner: Ow
 
 /**
  * Deletes `owner`'s claim from `store` if it still holds it (not after a drop, or a
- * takeover), and its note, and forgets it in this thread. Best effort: a claim it cannot delete (a closed
- * store, a full disk) is stale once this thread no longer holds it.
+ * takeover), clears its note, and forgets it in this thread. Best effort: a claim it cannot
+ * delete (a closed store, a full disk) is stale once this thread no longer holds it.
  */
 async function releaseAt(store: Lmdb, owner: Owner, close: boolean): Promise<void> {
   try {
