@@ -143,6 +143,10 @@ describe('a readOnly Lmdb', () => {
     expect(() => new Lmdb(dir, { readOnly: true })).toThrow(`Lmdb: ${dir} holds no store (it is empty); a readOnly store must already be there`);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
+
+  it('without a directory throws, rather than make an empty temporary store to read', () => {
+    expect(() => new Lmdb(undefined, { readOnly: true })).toThrow(new TypeError('Lmdb: no directory given; a readOnly store must already be there'));
+  });
 });
 
 describe('gather results and errors across threads', () => {
