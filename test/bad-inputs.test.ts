@@ -19,6 +19,15 @@ const cli = (...args: string[]) => {
   throw Object.assign(new Error(`exit ${r.status}: ${r.stderr.trim().split('\n')[0]}`), { status: r.status });
 };
 
+/** A new store at a fresh path holding `text` under `key` (a job or owner record). */
+const withRecord = async (key: Key, text: string) => {
+  const d = path.join(tmp(), 's');
+  const s = new Lmdb(d);
+  await s.append([[key, Buffer.from(text)]]);
+  await s.close();
+  return d;
+};
+
 /** [input, what it calls, the error it must raise] */
 export const catalogue: [string, () => unknown, RegExp][] = [
   ['a string value to a raw store', () => new Dict().append({ x: 'abc' as never }), /data\["x"\] value: a raw store takes Uint8Array values, got the string "abc"/],
@@ -52,6 +61,11 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['a key that is neither a field nor a module', () => shuffle({ input: gen, key: 7 as never }), /key: expected a field name or \{ module, export \}, got number 7/],
   ['an input of an unknown kind', () => shuffle({ input: { parquet: 'x' } as never, key: 'key' }), /input: expected \{ generate, count \}, \{ make, count \}, \{ ndjson \}, \{ csv \} or \{ records \}/],
   ['a store of another job', async () => { const d = path.join(tmp(), 's'); await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 }); return groupBy({ input: gen, key: 'tag', store: d, aggregate: count, workers: 1 }); }, /store: .* holds another shuffle job/],
+  ['a store another job is running on', async () => { const d = path.join(tmp(), 's'); const h = await shuffle({ input: gen, key: 'key', store: d, workers: 1 }); try { return await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 }); } finally { await h.close(); } }, /^store: .* is in use by another shuffle job: pid \d+ on .*, since \d{4}-.*; wait for it to end, or use another directory$/],
+  ['a store claimed from another host', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), '{"pid":1,"host":"elsewhere","session":"x","since":"2024-01-01T00:00:00.000Z"}\n'), aggregate: count, workers: 1 }), /^store: .* is in use by another shuffle job: pid 1 on elsewhere, since 2024-01-01T00:00:00\.000Z; it runs on another host \(this is .*\), so partd cannot tell whether it still runs: if it is gone, clear its claim: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)$/],
+  ['a store whose job record is not JSON', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not JSON: .*\); refusing to adopt or overwrite it$/],
+  ['a store whose job record is not a job', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), '[1,2]'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not a shuffle job\); refusing to adopt or overwrite it$/],
+  ['a store whose owner record is not one partd wrote', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its owner record is not one partd wrote; if no job runs on it, clear it: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)\); refusing to adopt or overwrite it$/],
   ['an unknown aggregation', () => groupBy({ input: gen, key: 'key', aggregate: { x: { op: 'median', field: 'a' } as never } }), /aggregate.x.op: expected one of count, sum, .* got the string "median"/],
   ['an aggregation named "key"', () => groupBy({ input: gen, key: 'key', aggregate: { key: { op: 'count' } } }), /aggregate.key: "key" is the group's key column/],
   ['an unknown option name', () => groupBy({ input: gen, key: 'key', partitionz: 4, aggregate: count } as never), /options: unknown option "partitionz" \(known: input, key, partitions/],

@@ -18,9 +18,8 @@
  * `await new Lmdb(dir).delete(tuple('owner'))`.
  *
  * The claim is noted in a file beside the database too (NOTE), read before the store is
- * opened: a job started while another one runs is refused without opening the store, as a
- * noSync writer (the running job) was measured to lose commits while other processes open
- * its store. The note is only a shortcut: a stale or missing one leaves it to the transaction.
+ * opened: a job started while another one runs is refused without opening the store at all.
+ * The note is only a shortcut: a stale or missing one leaves it to the transaction.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -204,37 +203,18 @@ export async function openJob(store: string | Lmdb | undefined, job: Job): Promi
   const dir = typeof store === 'string' && store !== '' ? path.resolve(store) : store;
   return within(dir, owner, async () => {
     checkNote(dir);
-    // The claim commits synced: lmdb-js 3.5 was measured to lose noSync commits now and then
-    // while other processes write or open the store — as they do when they claim it too.
-    const claimer = new Lmdb(dir);
-    let splits: SplitSpec[];
+    // Synced, the default at a path: lmdb-js 3.5 was measured to lose noSync commits while other
+    // processes open the store, as a job that tries to claim it (or any reader) does.
+    const kept = new Lmdb(dir);
     try {
-      splits = await claimJob(claimer, job, owner);
-    } finally {
-      await claimer.close();
-    }
-    writeNote(dir, owner);
-    try {
-      return claimed(jobStore(dir), true, splits, owner);
+      const splits = await claimJob(kept, job, owner);
+      writeNote(dir, owner);
+      return claimed(kept, true, splits, owner);
     } catch (e) {
-      await (async () => releaseAt(new Lmdb(dir), owner, true))().catch(() => undefined);
+      await kept.close();
       throw e;
     }
   });
-}
-
-/**
- * The store a job on a path runs on: noSync, as only the coordinating thread writes it during
- * the job (see LmdbOptions.noSync). lmdb-js shares one environment per path in a process, and
- * refuses noSync while an instance of it is open here synced: then the job keeps that setting.
- */
-function jobStore(dir: string): Lmdb {
-  try {
-    return new Lmdb(dir, { noSync: true });
-  } catch (e) {
-    if (/opened with overlappingSync/.test((e as Error).message)) return new Lmdb(dir);
-    throw e;
-  }
 }
 
 /** Runs a claim of `dir` as this thread's: refused at once while this thread has a job there, and forgotten if it fails. */
