@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Dict, Encode, Lmdb, Msgpack, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
+import { Dict, Encode, File, Lmdb, Msgpack, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
 import { fixture } from './support/child.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-bad-'));
@@ -66,6 +66,20 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['a store whose job record is not JSON', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not JSON: .*\); refusing to adopt or overwrite it$/],
   ['a store whose job record is not a job', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), '[1,2]'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not a shuffle job\); refusing to adopt or overwrite it$/],
   ['a store whose owner record is not one partd wrote', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its owner record is not one partd wrote; if no job runs on it, clear it: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)\); refusing to adopt or overwrite it$/],
+  ['an unknown Lmdb option', () => new Lmdb(path.join(tmp(), 's'), { nosync: true } as never), /options: unknown option "nosync" \(known: noSync, readOnly, valueFiles, valueFileMax\)/],
+  ['a Lmdb flag that is not a boolean', () => new Lmdb(undefined, { readOnly: 'yes' } as never), /readOnly: expected a boolean, got the string "yes"/],
+  ['Lmdb options that are not an object', () => new Lmdb(undefined, 5 as never), /options: expected an object, got number 5/],
+  ['a readOnly Lmdb on a missing directory', () => new Lmdb(path.join(tmp(), 'missing'), { readOnly: true }), /Lmdb: .*missing does not exist; a readOnly store must already be there/],
+  ['a readOnly Lmdb on an empty directory', () => new Lmdb(tmp(), { readOnly: true }), /Lmdb: .* holds no store \(it is empty\); a readOnly store must already be there/],
+  ['a readOnly Lmdb without a directory', () => new Lmdb(undefined, { readOnly: true }), /Lmdb: no directory given; a readOnly store must already be there/],
+  ['an options object to File', () => new (File as unknown as new (d: string, o: unknown) => File)(path.join(tmp(), 'f'), { sync: true }), /options: File takes no options, got an object \(Object\); its one argument is the directory/],
+  ['an object as the Spill budget', () => new Spill(new Dict(), new Dict(), { availableMemory: 5 } as never), /availableMemory: expected a number of bytes >= 0, got an object \(Object\)/],
+  ['a record holding a function', () => groupBy({ input: { records: [{ key: 'a' }, { key: 'b', f: () => 1 }] }, key: 'key', workers: 1, aggregate: count }), /input\.records item 1: cannot be sent to a worker thread \(DataCloneError: .*could not be cloned/],
+  ['a gather result that cannot cross threads', async () => { const h = await shuffle({ input: gen, key: 'key', partitions: 4, workers: 1 }); try { return await h.gather({ module: fixture('failures-modules.mjs'), export: 'unsendableAt3' }); } finally { await h.drop(); } }, /^partition 3: the gather reducer returned a value that cannot be sent between threads \(an object \(Foo\) holding a function at \.callback\)$/],
+  ['a custom aggregation result that cannot cross threads', () => groupBy({ input: gen, key: 'key', partitions: 4, workers: 1, aggregate: { x: { op: 'custom', reducer: { module: fixture('failures-modules.mjs'), export: 'withCallback' } } } }), /^partition \d: aggregation "x" gave key "k\d+" a value that cannot be sent between threads \(an object \(Object\) holding a function at \.read\)$/],
+  ['gather after drop() of a shuffle handle', async () => { const h = await shuffle({ input: gen, key: 'key', partitions: 4, workers: 1 }); await h.drop(); return h.gather({ module: fixture('shuffle-modules.mjs'), export: 'countIds' }); }, /^gather\(\): the store is closed$/],
+  ['get after close() of a shuffle handle', async () => { const h = await shuffle({ input: gen, key: 'key', partitions: 4, workers: 1 }); await h.close(); return h.get(0); }, /^get\(\): the store is closed$/],
+  ['workerHeapMB too small to start a worker', () => groupBy({ input: gen, key: 'key', workers: 1, workerHeapMB: 4, aggregate: count }), /^workerHeapMB: expected an integer >= 16, got number 4$/],
   ['an unknown aggregation', () => groupBy({ input: gen, key: 'key', aggregate: { x: { op: 'median', field: 'a' } as never } }), /aggregate.x.op: expected one of count, sum, .* got the string "median"/],
   ['an aggregation named "key"', () => groupBy({ input: gen, key: 'key', aggregate: { key: { op: 'count' } } }), /aggregate.key: "key" is the group's key column/],
   ['an unknown option name', () => groupBy({ input: gen, key: 'key', partitionz: 4, aggregate: count } as never), /options: unknown option "partitionz" \(known: input, key, partitions/],

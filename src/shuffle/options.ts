@@ -60,7 +60,7 @@ export interface ShuffleOptions<T = unknown> {
   taskTimeout?: number;
   /** Aborting stops the workers and rejects with the signal's reason (an AbortError). */
   signal?: AbortSignal;
-  /** Heap limit of each worker thread in MiB (Node's `resourceLimits.maxOldGenerationSizeMb`). */
+  /** Heap limit of each worker thread in MiB (Node's `resourceLimits.maxOldGenerationSizeMb`), at least 16. */
   workerHeapMB?: number;
   /**
    * How many splits to cut a `generate`, `make`, `ndjson` or `csv` input into (file splits
@@ -108,6 +108,8 @@ export interface Plan {
 const MiB = 1 << 20;
 /** The most partitions a job takes: every partition costs a buffer per worker and a read in the gather phase. */
 export const MAX_PARTITIONS = 65_536;
+/** The smallest `workerHeapMB`: a worker thread needs about 8 MiB to start and load lmdb-js. */
+const MIN_HEAP_MB = 16;
 /** The most worker threads a job starts: each costs a V8 heap. */
 export const MAX_WORKERS = 256;
 const OPTION_NAMES = ['input', 'key', 'partitions', 'workers', 'memory', 'store', 'onBadRecord', 'progress', 'retries', 'taskTimeout', 'signal', 'workerHeapMB', 'splits', 'types'] as const;
@@ -115,7 +117,7 @@ const OPTION_NAMES = ['input', 'key', 'partitions', 'workers', 'memory', 'store'
 function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${arg}: expected ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${describe(value)}`);
+    throw new RangeError(`${arg}: expected ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${describe(value)}`);
   }
   if (value > max) throw new RangeError(`${arg}: expected at most ${max.toLocaleString('en-US')}, got ${value}`);
   return value;
@@ -130,7 +132,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const memory = positiveInt(options.memory, 'memory', 256 * MiB);
   const retries = positiveInt(options.retries, 'retries', 2, 0);
   const taskTimeout = options.taskTimeout === undefined ? undefined : positiveInt(options.taskTimeout, 'taskTimeout', 0);
-  const workerHeapMB = options.workerHeapMB === undefined ? undefined : positiveInt(options.workerHeapMB, 'workerHeapMB', 0);
+  const workerHeapMB = options.workerHeapMB === undefined ? undefined : positiveInt(options.workerHeapMB, 'workerHeapMB', 0, MIN_HEAP_MB);
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     throw new RangeError(`onBadRecord: expected 'error' or 'skip', got ${describe(options.onBadRecord)}`);
   }

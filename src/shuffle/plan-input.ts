@@ -79,11 +79,11 @@ export async function planInput(input: unknown, workers: number, splitCount: num
     const descriptor = { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) };
     const splits: SplitSpec[] = [];
     if (!csv) {
-      for (const f of paths) splits.push(...ndjsonSplits(f, per, splits.length));
+      for (const f of paths) for (const split of ndjsonSplits(f, per, splits.length)) splits.push(split);
       return { splits, bytesTotal, descriptor, stringFields: declared };
     }
     const { typesOf, stringFields } = csvTypes(paths, reads);
-    for (const f of paths) splits.push(...csvSplits(f, per, splits.length).map((s) => ({ ...s, types: typesOf(f) }) as SplitSpec));
+    for (const f of paths) for (const split of csvSplits(f, per, splits.length)) splits.push({ ...split, types: typesOf(f) } as SplitSpec);
     return { splits, bytesTotal, descriptor, stringFields };
   }
   if ('records' in input) {
