@@ -40,7 +40,7 @@ export function describe(value: unknown): string {
 export class BadRecordError extends Error {
   override name = 'BadRecordError';
   /** Where the record is within its split, until the message names the file and line. */
-  origin?: { position: number; offset?: number };
+  origin?: { position: number; offset?: number; split?: number };
 }
 
 /** A kept store that another job is running on: `owner` says which process, when known. */

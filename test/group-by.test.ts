@@ -150,6 +150,17 @@ describe('bad input and failures', () => {
     for (const [k, g] of fold(all)) expect(strings.get(k)).toEqual({ key: k, lo: g.tagSet[0], hi: g.tagSet.at(-1) });
   });
 
+  it('a record MessagePack cannot store is a bad record: reported with its split and position, or skipped and counted', async () => {
+    const N = 30_000;
+    const input = { generate: { module: mods, export: 'unstorable' }, count: N };
+    await expect(shuffle({ input, key: 'key', workers: 2, splits: 3 })).rejects.toThrow(/^split \d \(records \d+\.\.\d+\) record 7: the record cannot be stored \(MessagePack: .*too large/);
+    await using h = await shuffle<{ id: number }>({ input, key: 'key', workers: 2, splits: 3, partitions: 4, onBadRecord: 'skip' });
+    expect(h.stats.badRecords).toBe(N / 100);
+    expect(h.stats.records).toBe(N - N / 100);
+    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p)))).flat().map((r) => r.id).sort((a, b) => a - b);
+    expect(ids).toEqual(fixtureRecords(0, N).map((r) => r.id).filter((id) => id % 100 !== 7));
+  });
+
   it('a bad CSV row names the file and line', async () => {
     const file = path.join(tmp(), 'bad.csv');
     fs.writeFileSync(file, 'key,v\na,1\nb,2,3\nc,4\n');

@@ -3,7 +3,7 @@
  * worker file first, and Node 20's require() of an ES module crashed the process (a V8 fatal
  * error) under jest's --experimental-vm-modules. This entry imports the ES module instead.
  */
-import type { ScatterTask } from '../src/shuffle/scatter.js';
+import type { ScatterTask } from '../src/shuffle/protocol.js';
 import type { GatherTask } from '../src/shuffle/gather.js';
 
 const tasks = import('./shuffle.js');

@@ -9,7 +9,7 @@
  * the whole process down ("napi_throw" in node-addon-api), and scatter is where jobs abort.
  */
 import { move } from 'piscina';
-import type { ScatterTask } from '../src/shuffle/scatter.js';
+import type { ScatterTask } from '../src/shuffle/protocol.js';
 import type { GatherTask } from '../src/shuffle/gather.js';
 import { settle } from '../src/shuffle/outcome.js';
 

@@ -10,7 +10,7 @@ import { openJob } from './job.js';
 import { faultsFromEnv, type Fault } from './faults.js';
 import { resolveRef, type ModuleRef } from './modules.js';
 import type { Aggregation, PlannedAgg } from './reducers.js';
-import type { KeySpec } from './scatter.js';
+import type { KeySpec } from './protocol.js';
 import { checkNames, planInput, type FieldType } from './plan-input.js';
 import type { SplitSpec } from './splits.js';
 

@@ -16,8 +16,8 @@ import type { Plan } from './options.js';
 import { TaskTimeoutError, type WorkerPool } from './pool.js';
 import { asError } from './outcome.js';
 import { giveUp, retryable } from './retries.js';
-import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './scatter.js';
-import { describeSplit, type SplitSpec } from './splits.js';
+import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './protocol.js';
+import { describeSplit, RECORDS_BATCH, type SplitSpec } from './splits.js';
 import { Progress, SplitQueue, committedSum, fileBytes, final, type SplitState } from './split-queue.js';
 
 /** Counts of one shuffle. */
@@ -37,7 +37,6 @@ export interface ShuffleStats {
 }
 
 const MiB = 1 << 20;
-const BATCH_RECORDS = 10_000;
 /** A session commits once it has read this much since its last commit: what a retry may redo. */
 const RETRY_BOUND = { records: 8_000_000, bytes: 256 * MiB };
 
@@ -193,7 +192,7 @@ function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<
     } catch (e) {
       const err = asError(e);
       records[position] = null;
-      unsendable.push([position, `input.records item ${spec.index * BATCH_RECORDS + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`]);
+      unsendable.push([position, `input.records item ${spec.index * RECORDS_BATCH + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`]);
     }
   });
   return { ...spec, records, unsendable };
@@ -257,7 +256,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       for await (const record of (input as { records: AsyncIterable<unknown> }).records) {
         p.signal?.throwIfAborted();
         batch.push(record);
-        if (batch.length >= BATCH_RECORDS) await send();
+        if (batch.length >= RECORDS_BATCH) await send();
       }
       if (batch.length > 0 || index === 0) await send();
     } else {

@@ -13,76 +13,29 @@
  * and aborts. A split comes with the position its committed parts reach, and records before
  * it are skipped, so a retry never counts a record twice.
  */
-import { BadRecordError, describe } from '../errors.js';
-import { fieldReader } from './fields.js';
+import type { MessagePort } from 'node:worker_threads';
+import { BadRecordError } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
 import { keyId } from '../keys.js';
-import type { MessagePort } from 'node:worker_threads';
-import type { SplitPart } from './commits.js';
-import { trigger, type Fault } from './faults.js';
 import { Dict } from '../stores/dict.js';
-import { loadRef, type ResolvedRef } from './modules.js';
-import { partitionOf } from './partitioner.js';
-import { groupsOf } from './groups.js';
-import { aggregator, misfit, ordinal, valueCheck, type PlannedAgg } from './reducers.js';
+import type { SplitPart } from './commits.js';
 import { csvLineOf } from './csv.js';
+import { trigger } from './faults.js';
 import { lineOf } from './file-bytes.js';
-import { describeSplit, originOf, readSplit, type Origin, type SplitSpec } from './splits.js';
+import { groupsOf, type Groups } from './groups.js';
+import { partitionOf } from './partitioner.js';
+import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from './protocol.js';
+import { keyFunction, keyMisfit } from './record-key.js';
+import { aggregator, misfit, ordinal, valueCheck, type Aggregator } from './reducers.js';
+import { describeSplit, originOf, readSplit, RECORDS_BATCH, type Origin, type RecordSink, type SplitSpec } from './splits.js';
 
-/** How a record's key is found: a field name (with its declared type, if any), or a function module. */
-export type KeySpec = { field: string; type?: 'string' | 'number' } | ResolvedRef;
-
-/** One scatter session. */
-export interface ScatterTask {
-  key: KeySpec;
-  partitions: number;
-  /** Encoded bytes to buffer before committing. */
-  budget: number;
-  onBadRecord: 'error' | 'skip';
-  /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
-  group?: { plan: PlannedAgg[]; combine: boolean };
-  /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
-  port: MessagePort;
-  /** Test-only fault injection (faults.ts). */
-  faults?: Fault[];
-}
-
-/** A split handed to a session (null instead: no more splits). */
-export interface Assignment {
-  split: SplitSpec;
-  /** The session's token; its commits for this split are refused once the lease moves. */
-  lease: string;
-  /** The split's failures so far plus one (fault injection keys on it). */
-  attempt: number;
-  /** Position the split's committed parts reach, and the number of the next part. */
-  from: number;
-  part: number;
-  /** Commit right after reading this split (it bounds what a retry redoes). */
-  commit: boolean;
-}
-
-/** A session's messages to the coordinator. */
-export type SessionMessage =
-  | { type: 'next'; read?: SplitRead }
-  | { type: 'commit'; entries: [string, Uint8Array][]; parts: SplitPart[] };
-
-/** A split read to its end, for progress (not yet committed). */
-export interface SplitRead {
-  split: number;
-  records: number;
-  bad: number;
-}
-
-/** What a session reports: how many commits it posted (the coordinator awaits them all). */
-export interface ScatterResult {
-  commits: number;
-}
 
 const CHUNK_RECORDS = 4096;
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
 const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
+const ORD = 2 ** 32;
 
 /**
  * Frames chunks as the `Msgpack` layer stores them; it never appends (the coordinator writes).
@@ -90,27 +43,6 @@ const GROUP_BYTES = 200;
  * opening one aborted the whole process ("napi_throw" during termination).
  */
 const framer = new Msgpack(new Dict());
-
-/** Makes the key function of a spec. */
-export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => unknown> {
-  return 'field' in spec ? fieldReader(spec.field) : loadRef<(record: unknown) => unknown>(spec);
-}
-
-/**
- * Why `key` is not a usable key (docs/types.md), or undefined: a key is a string or a finite
- * number, exact (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.
- */
-export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
-  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
-  const type = 'field' in spec ? spec.type : undefined;
-  if (typeof key === 'string') return type === 'number' ? `${what}: types declares it a number, got ${describe(key)}` : undefined;
-  if (typeof key === 'number' && key - key === 0) {
-    if (Math.abs(key) > Number.MAX_SAFE_INTEGER) return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
-    return type === 'string' ? `${what}: types declares it a string, got ${describe(key)}` : undefined;
-  }
-  const got = key === undefined ? 'nothing (the field is missing)' : describe(key);
-  return `${'field' in spec ? `record has no usable key: ${what}` : `${what} returned no usable key`}: expected a string or a finite number, got ${got}`;
-}
 
 /** Asks the coordinator for the next split (null: none left). */
 function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
@@ -126,147 +58,257 @@ function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignmen
 /** Runs one scatter session. */
 export async function scatter(task: ScatterTask): Promise<ScatterResult> {
   const next = assignments(task.port);
+  let session: Session | undefined;
   try {
     let a = await next(); // first: a failure to load the modules below is then blamed on a split
     if (a === null) return { commits: 0 };
-    const keyOf = await keyFunction(task.key);
-    const P = task.partitions;
-    const agg = task.group ? await aggregator(task.group.plan) : undefined;
-    const ordered = task.group?.plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect') ?? false;
-    const check = task.group ? valueCheck(task.group.plan) : undefined;
-    const keyTyped = 'field' in task.key && task.key.type !== undefined;
-    const faulty = (task.faults ?? []).some((f) => f.at === 'read');
-
-    let finished: SplitPart[] = []; // parts of the splits read to their end since the last commit
-    let cur!: Assignment; // the split being read (`reading`); `cur.from`/`cur.part`: its uncommitted part
-    let reading = false;
-    let position = 0; // of the current split: next position, and counts since its last commit
-    let records = 0;
-    let badCount = 0;
-    let earlier = { records: 0, bad: 0 }; // of the current split, in parts already committed
-    let readFault: (position: number) => void = () => undefined;
-    let commits = 0;
-    let pending: [string, Uint8Array][] = [];
-    let pendingBytes = 0;
-    let buffered = 0; // records in `buffers`
-    const buffers: unknown[][] = Array.from({ length: P }, () => []);
-    const groups = agg && task.group!.combine ? groupsOf(task.group!.plan, agg) : undefined; // map-side combine
-    const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
-
-    const emit = (p: number, values: unknown[]) => {
-      const chunk = framer.frameOf(values);
-      pending.push([keyId(p), chunk]);
-      pendingBytes += chunk.length;
-    };
-    const flushBuffers = () => {
-      if (groups) {
-        groups.drain(P).forEach((block, p) => block && emit(p, [block]));
-      } else {
-        buffers.forEach((list, p) => {
-          if (list.length) emit(p, list);
-          buffers[p] = [];
-        });
-        buffered = 0;
-      }
-    };
-    const currentPart = (final: boolean): SplitPart => ({
-      split: cur.split.index, part: cur.part, lease: cur.lease, marker: { from: cur.from, to: position, records, bad: badCount, bytes: 0, final },
-    });
-    const commit = (): void => {
-      flushBuffers();
-      const parts = reading ? [...finished, currentPart(false)] : finished;
-      parts[0]!.marker.bytes = pendingBytes; // the commit's chunks serve all its parts: counted once
-      task.port.postMessage({ type: 'commit', entries: pending, parts } satisfies SessionMessage, transferable(pending.map(([, bytes]) => bytes)));
-      commits++;
-      finished = [];
-      pending = [];
-      pendingBytes = 0;
-      if (reading) {
-        cur = { ...cur, part: cur.part + 1, from: position };
-        earlier = { records: earlier.records + records, bad: earlier.bad + badCount };
-        records = badCount = 0;
-      }
-    };
-
-    const badRecord = (message: string, pos: number, at?: number) => {
-      const error = new BadRecordError(message);
-      error.origin = originOf(cur.split, pos, at);
-      return error;
-    };
-    let commitDue = false;
-    const bad = (error: BadRecordError, pos: number) => {
-      position = pos + 1;
-      if (task.onBadRecord === 'error') throw error;
-      badCount++;
-    };
-    const sink = {
-      record: (record: unknown, pos: number, at?: number) => {
-        if (pos < position) return; // committed by an earlier attempt
-        if (faulty) readFault(pos);
-        position = pos + 1;
-        let key: unknown;
-        try {
-          key = keyOf(record);
-        } catch (e) {
-          return bad(badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
-        }
-        if (typeof key !== 'string' || keyTyped) {
-          const why = keyMisfit(key, task.key);
-          if (why !== undefined) return bad(badRecord(why, pos, at), pos);
-        }
-        if (check !== undefined) {
-          const failed = check(record);
-          if (failed >= 0) return bad(badRecord(misfit(task.group!.plan[failed]!, record), pos, at), pos);
-        }
-        records++;
-        if (groups) {
-          groups.add(key as string | number, record, ordered ? ordinal(cur.split.index, pos) : 0);
-          if (groups.size >= maxGroups) commitDue = true;
-        } else {
-          const p = partitionOf(key as string | number, P);
-          const buf = buffers[p]!;
-          buf.push(agg ? [key, ordinal(cur.split.index, pos), record] : record);
-          buffered++;
-          if (buf.length >= CHUNK_RECORDS) {
-            emit(p, buf);
-            buffered -= buf.length;
-            buffers[p] = [];
-          } else if (buffered * RECORD_BYTES >= task.budget / 2) {
-            flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
-          }
-          if (pendingBytes + buffered * RECORD_BYTES >= task.budget) commitDue = true;
-        }
-        if (commitDue) {
-          commitDue = false;
-          commit();
-        }
-      },
-      bad: (error: BadRecordError, pos: number) => {
-        if (pos >= position) bad(error, pos); // else committed by an earlier attempt
-      },
-    };
-
-    for (; a !== null; a = await next({ split: cur.split.index, records: earlier.records + records, bad: earlier.bad + badCount })) {
-      cur = a;
-      reading = true;
-      position = a.from;
-      records = badCount = 0;
-      earlier = { records: 0, bad: 0 };
-      readFault = trigger(task.faults, 'read', { split: a.split.index, attempt: a.attempt });
-      try {
-        await readSplit(a.split, sink);
-      } catch (e) {
-        if (e instanceof BadRecordError && e.origin) e.message = `${await locate(a.split, e.origin)}: ${e.message}`;
-        throw e;
-      }
-      finished.push(currentPart(true));
-      reading = false;
-      if (a.commit) commit();
+    session = await Session.start(task);
+    for (; a !== null; a = await next(session.report())) {
+      session.begin(a);
+      await readSplit(a.split, session.sink);
+      session.finish(a);
     }
-    if (finished.length > 0) commit();
-    return { commits };
+    return { commits: session.end() };
+  } catch (e) {
+    if (e instanceof BadRecordError && e.origin && session) e.message = `${await locate(session.splitOf(e.origin), e.origin)}: ${e.message}`;
+    throw e;
   } finally {
     task.port.close();
+  }
+}
+
+/** One session's state: the split being read, and what it buffered since its last commit. */
+class Session {
+  readonly #task: ScatterTask;
+  readonly #keyOf: (record: unknown) => unknown;
+  readonly #agg: Aggregator | undefined;
+  readonly #check: ((record: unknown) => number) | undefined;
+  readonly #keyTyped: boolean;
+  readonly #ordered: boolean;
+  /** Map-side combine: groups' states instead of records. */
+  readonly #groups: Groups | undefined;
+  readonly #maxGroups: number;
+  readonly #faulty: boolean;
+
+  /** The split being read (while `#reading`); `from`/`part`: its part not yet committed. */
+  #cur!: Assignment;
+  #reading = false;
+  /** Of the current split: the next position, and its counts since its last commit. */
+  #position = 0;
+  #records = 0;
+  #bad = 0;
+  /** Of the current split, in parts already committed. */
+  #earlier = { records: 0, bad: 0 };
+  #readFault: (position: number) => void = () => undefined;
+
+  /** Parts of the splits read to their end since the last commit, and every split read since it. */
+  #finished: SplitPart[] = [];
+  readonly #specs = new Map<number, SplitSpec>();
+  #pending: [string, Uint8Array][] = [];
+  #pendingBytes = 0;
+  /** Records by partition, with their ordinals (to name one that cannot be stored). */
+  readonly #buffers: unknown[][];
+  readonly #ords: number[][];
+  #buffered = 0;
+  #commits = 0;
+
+  readonly sink: RecordSink = {
+    record: (record, pos, at) => this.#record(record, pos, at),
+    bad: (error, pos) => {
+      if (pos >= this.#position) this.#refuse(error, pos); // else committed by an earlier attempt
+    },
+  };
+
+  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, agg: Aggregator | undefined) {
+    this.#task = task;
+    this.#keyOf = keyOf;
+    this.#agg = agg;
+    const plan = task.group?.plan ?? [];
+    this.#check = valueCheck(plan);
+    this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
+    this.#ordered = plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect');
+    this.#groups = agg && task.group!.combine ? groupsOf(plan, agg) : undefined;
+    this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
+    this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
+    this.#buffers = Array.from({ length: task.partitions }, () => []);
+    this.#ords = Array.from({ length: task.partitions }, () => []);
+  }
+
+  /** A session with the task's modules loaded (key function, custom reducers). */
+  static async start(task: ScatterTask): Promise<Session> {
+    return new Session(task, await keyFunction(task.key), task.group ? await aggregator(task.group.plan) : undefined);
+  }
+
+  /** Split `a` is read to its end: its part is final. */
+  finish(a: Assignment): void {
+    this.#finished.push(this.#part(true));
+    this.#reading = false;
+    if (a.commit) this.#commit();
+  }
+
+  /** What the session reports with its next request: the split it has just read. */
+  report(): SplitRead {
+    return { split: this.#cur.split.index, records: this.#earlier.records + this.#records, bad: this.#earlier.bad + this.#bad };
+  }
+
+  /** Commits what is left; the number of commits posted. */
+  end(): number {
+    if (this.#finished.length > 0) this.#commit();
+    return this.#commits;
+  }
+
+  /** The split a bad record's origin points into. */
+  splitOf(origin: Origin): SplitSpec {
+    return (origin.split === undefined ? undefined : this.#specs.get(origin.split)) ?? this.#cur.split;
+  }
+
+  /** Starts reading split `a`: what the sink is handed next belongs to it. */
+  begin(a: Assignment): void {
+    this.#cur = a;
+    this.#specs.set(a.split.index, a.split);
+    this.#reading = true;
+    this.#position = a.from;
+    this.#records = this.#bad = 0;
+    this.#earlier = { records: 0, bad: 0 };
+    this.#readFault = trigger(this.#task.faults, 'read', { split: a.split.index, attempt: a.attempt });
+  }
+
+  #record(record: unknown, pos: number, at?: number): void {
+    if (pos < this.#position) return; // committed by an earlier attempt
+    if (this.#faulty) this.#readFault(pos);
+    this.#position = pos + 1;
+    let key: unknown;
+    try {
+      key = this.#keyOf(record);
+    } catch (e) {
+      return this.#refuse(this.#badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
+    }
+    if (typeof key !== 'string' || this.#keyTyped) {
+      const why = keyMisfit(key, this.#task.key);
+      if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
+    }
+    if (this.#check !== undefined) {
+      const failed = this.#check(record);
+      if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
+    }
+    this.#records++;
+    const ord = ordinal(this.#cur.split.index, pos);
+    let due = false;
+    if (this.#groups) {
+      this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
+      due = this.#groups.size >= this.#maxGroups;
+    } else {
+      const { budget } = this.#task;
+      const p = partitionOf(key as string | number, this.#task.partitions);
+      const buf = this.#buffers[p]!;
+      buf.push(this.#agg ? [key, ord, record] : record);
+      this.#ords[p]!.push(ord);
+      this.#buffered++;
+      if (buf.length >= CHUNK_RECORDS) this.#emitBuffer(p);
+      else if (this.#buffered * RECORD_BYTES >= budget / 2) this.#flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
+      due = this.#pendingBytes + this.#buffered * RECORD_BYTES >= budget;
+    }
+    if (due) this.#commit();
+  }
+
+  #badRecord(message: string, pos: number, at?: number): BadRecordError {
+    const error = new BadRecordError(message);
+    error.origin = originOf(this.#cur.split, pos, at);
+    return error;
+  }
+
+  /** A bad record of the current split: thrown, or skipped and counted. */
+  #refuse(error: BadRecordError, pos: number): void {
+    this.#position = pos + 1;
+    if (this.#task.onBadRecord === 'error') throw error;
+    this.#bad++;
+  }
+
+  #part(final: boolean): SplitPart {
+    const c = this.#cur;
+    return { split: c.split.index, part: c.part, lease: c.lease, marker: { from: c.from, to: this.#position, records: this.#records, bad: this.#bad, bytes: 0, final } };
+  }
+
+  #emitBuffer(p: number): void {
+    const values = this.#buffers[p]!;
+    this.#buffered -= values.length;
+    const chunk = this.#frame(values, this.#ords[p]!);
+    if (chunk) this.#emit(p, chunk);
+    this.#buffers[p] = [];
+    this.#ords[p] = [];
+  }
+
+  #emit(p: number, chunk: Uint8Array): void {
+    this.#pending.push([keyId(p), chunk]);
+    this.#pendingBytes += chunk.length;
+  }
+
+  /**
+   * A chunk of the values MessagePack can store (a symbol, a BigInt past 64 bits or a cycle
+   * made in user code cannot be): each one that cannot is a bad record, thrown or skipped and
+   * counted. They are tried one by one only once the whole chunk has failed.
+   */
+  #frame(values: unknown[], ords: number[]): Uint8Array | undefined {
+    try {
+      return framer.frameOf(values);
+    } catch {
+      const storable = values.filter((v, i) => {
+        try {
+          framer.frameOf([v]);
+          return true;
+        } catch (e) {
+          this.#unstorable(ords[i]!, e as Error);
+          return false;
+        }
+      });
+      return storable.length > 0 ? framer.frameOf(storable) : undefined;
+    }
+  }
+
+  #unstorable(ord: number, cause: Error): void {
+    const split = Math.floor(ord / ORD);
+    const error = new BadRecordError(`the record cannot be stored (MessagePack: ${cause.message})`);
+    error.origin = { position: ord % ORD, split };
+    if (this.#task.onBadRecord === 'error') throw error;
+    // Counted as read into a part not yet committed (buffers empty at each commit): now a bad one.
+    const part = this.#reading && this.#cur.split.index === split ? undefined : this.#finished.findLast((x) => x.split === split)!.marker;
+    if (part) (part.records--, part.bad++);
+    else (this.#records--, this.#bad++);
+  }
+
+  #flushBuffers(): void {
+    if (this.#groups) {
+      this.#groups.drain(this.#task.partitions).forEach((block, p) => {
+        if (!block) return;
+        try {
+          this.#emit(p, framer.frameOf([block]));
+        } catch (e) {
+          throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
+        }
+      });
+    } else {
+      for (let p = 0; p < this.#buffers.length; p++) if (this.#buffers[p]!.length > 0) this.#emitBuffer(p);
+    }
+  }
+
+  /** Hands the coordinator the chunks and a marker per part read since the last commit. */
+  #commit(): void {
+    this.#flushBuffers();
+    const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
+    parts[0]!.marker.bytes = this.#pendingBytes; // the commit's chunks serve all its parts: counted once
+    const message: SessionMessage = { type: 'commit', entries: this.#pending, parts };
+    this.#task.port.postMessage(message, transferable(this.#pending.map(([, bytes]) => bytes)));
+    this.#commits++;
+    this.#finished = [];
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#specs.clear();
+    if (this.#reading) {
+      this.#specs.set(this.#cur.split.index, this.#cur.split);
+      this.#cur = { ...this.#cur, part: this.#cur.part + 1, from: this.#position };
+      this.#earlier = { records: this.#earlier.records + this.#records, bad: this.#earlier.bad + this.#bad };
+      this.#records = this.#bad = 0;
+    }
   }
 }
 
@@ -280,5 +322,6 @@ function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
 async function locate(split: SplitSpec, o: Origin): Promise<string> {
   if (split.kind === 'csv') return `${split.file} line ${await csvLineOf(split, o.position)}`;
   if (split.kind === 'ndjson') return `${split.file} line ${await lineOf(split.file, o.offset!)}`;
+  if (split.kind === 'records') return `input.records item ${split.index * RECORDS_BATCH + o.position}`;
   return `${describeSplit(split)} record ${o.position}`;
 }

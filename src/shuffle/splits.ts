@@ -22,12 +22,17 @@ export type SplitSpec =
   | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[]; line: number }
   | { kind: 'records'; index: number; records: unknown[]; /** Items that could not be sent to a worker (a placeholder stands in their place): position → why. */ unsendable?: [number, string][] };
 
+/** Records of a `records` input are sent to the workers in batches of this many (batch i: items from i · RECORDS_BATCH). */
+export const RECORDS_BATCH = 10_000;
+
 /** Where a record came from, for error messages and input order. */
 export interface Origin {
   /** Position of the record within its split. */
   position: number;
   /** Byte offset (file inputs) of the record's start. */
   offset?: number;
+  /** The split, when not the one being read (a record found unstorable when its chunk is encoded). */
+  split?: number;
 }
 
 /**

@@ -1,0 +1,60 @@
+/**
+ * The messages between the coordinating thread and a scatter session in a worker thread
+ * (scatter-phase.ts ↔ scatter.ts). A session is one Piscina task; it asks for splits and
+ * hands over its commits on a MessagePort of its own.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { SplitPart } from './commits.js';
+import type { Fault } from './faults.js';
+import type { ResolvedRef } from './modules.js';
+import type { PlannedAgg } from './reducers.js';
+import type { SplitSpec } from './splits.js';
+
+/** How a record's key is found: a field name (with its declared type, if any), or a function module. */
+export type KeySpec = { field: string; type?: 'string' | 'number' } | ResolvedRef;
+
+/** One scatter session: the task a worker thread runs. */
+export interface ScatterTask {
+  key: KeySpec;
+  partitions: number;
+  /** Encoded bytes to buffer before committing. */
+  budget: number;
+  onBadRecord: 'error' | 'skip';
+  /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
+  group?: { plan: PlannedAgg[]; combine: boolean };
+  /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
+  port: MessagePort;
+  /** Test-only fault injection (faults.ts). */
+  faults?: Fault[];
+}
+
+/** A split handed to a session (null instead: no more splits). */
+export interface Assignment {
+  split: SplitSpec;
+  /** The session's token; its commits for this split are refused once the lease moves. */
+  lease: string;
+  /** The split's failures so far plus one (fault injection keys on it). */
+  attempt: number;
+  /** Position the split's committed parts reach, and the number of the next part. */
+  from: number;
+  part: number;
+  /** Commit right after reading this split (it bounds what a retry redoes). */
+  commit: boolean;
+}
+
+/** A session's messages to the coordinator: ask for the next split (reporting the one read), or commit. */
+export type SessionMessage =
+  | { type: 'next'; read?: SplitRead }
+  | { type: 'commit'; entries: [string, Uint8Array][]; parts: SplitPart[] };
+
+/** A split read to its end, for progress (not yet committed). */
+export interface SplitRead {
+  split: number;
+  records: number;
+  bad: number;
+}
+
+/** What a session reports: how many commits it posted (the coordinator awaits them all). */
+export interface ScatterResult {
+  commits: number;
+}
