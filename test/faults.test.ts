@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { groupBy, shuffle, type Aggregation } from '../src/index.js';
-import type { Fault } from '../src/shuffle/faults.js';
+import type { Fault } from '../src/shuffle/runtime/faults.js';
 import { fixture } from './support/child.js';
 
 const N = 200_000;

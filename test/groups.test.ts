@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { groupsOf, type StateBlock } from '../src/shuffle/groups.js';
-import { aggregator, ordinal, type PlannedAgg } from '../src/shuffle/reducers.js';
+import { groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
+import { aggregator, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
 
 interface Rec { k: string | number; a: number; t: string }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, StoreBusyError, StoreKindError, groupBy, shuffle, tuple, type GroupRow } from '../src/index.js';
-import { openJob } from '../src/shuffle/job.js';
+import { openJob } from '../src/shuffle/runtime/job.js';
 import { fixture } from './support/child.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-claim-'));

@@ -1,7 +1,7 @@
 /** The Lmdb write log's entry format: what a compaction reads back is what the calls appended, per id, in order. */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Compaction, packRecords } from '../src/stores/lmdb-log.js';
+import { Compaction, packRecords } from '../src/stores/lmdb/log.js';
 
 type Call = [string, Uint8Array][];
 

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, hashKey, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { csvSplits, parseBlock, recordCuts, splitBlock, type ColumnType } from '../src/shuffle/csv.js';
+import { parseBlock, splitBlock } from '../src/shuffle/input/csv.js';
+import { csvSplits } from '../src/shuffle/input/csv-plan.js';
+import { recordCuts, type ColumnType } from '../src/shuffle/input/csv-text.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 

@@ -146,7 +146,7 @@ describe('File', () => {
   });
 
   it('closes the oldest descriptor past its cap', async () => {
-    const { AppendHandles } = await import('../src/stores/file-handles.js');
+    const { AppendHandles } = await import('../src/stores/file/handles.js');
     const dir = scratch();
     const handles = new AppendHandles(2);
     const start = fds();
@@ -163,7 +163,7 @@ describe('File', () => {
   });
 
   it('writes large values in the threadpool, several files at once, within its cap', async () => {
-    const { AppendHandles } = await import('../src/stores/file-handles.js');
+    const { AppendHandles } = await import('../src/stores/file/handles.js');
     const dir = scratch();
     const handles = new AppendHandles(3);
     const start = fds();

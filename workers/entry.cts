@@ -4,7 +4,7 @@
  * error) under jest's --experimental-vm-modules. This entry imports the ES module instead.
  */
 import type { ScatterTask } from '../src/shuffle/protocol.js';
-import type { GatherTask } from '../src/shuffle/gather.js';
+import type { GatherTask } from '../src/shuffle/protocol.js';
 
 const tasks = import('./shuffle.js');
 

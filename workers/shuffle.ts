@@ -1,6 +1,6 @@
 /**
  * The Piscina worker of the shuffle: `scatter` and `gather` tasks (see src/shuffle/).
- * Outcomes come back serialised (outcome.ts), so errors keep their class (BadRecordError),
+ * Outcomes come back serialised (runtime/outcome.ts), so errors keep their class (BadRecordError),
  * code and message across the thread hop, and a result that cannot cross threads is an
  * error naming it; the bytes move to the coordinator, not copied.
  *
@@ -10,12 +10,12 @@
  */
 import { move } from 'piscina';
 import type { ScatterTask } from '../src/shuffle/protocol.js';
-import type { GatherTask } from '../src/shuffle/gather.js';
-import { settle } from '../src/shuffle/outcome.js';
+import type { GatherTask } from '../src/shuffle/protocol.js';
+import { settle } from '../src/shuffle/runtime/outcome.js';
 
-export const scatter = async (task: ScatterTask): Promise<unknown> => move(await settle(async () => (await import('../src/shuffle/scatter.js')).scatter(task)));
+export const scatter = async (task: ScatterTask): Promise<unknown> => move(await settle(async () => (await import('../src/shuffle/scatter/session.js')).scatter(task)));
 
 export async function gather(task: GatherTask): Promise<unknown> {
-  let mod: typeof import('../src/shuffle/gather.js') | undefined;
-  return move(await settle(async () => (mod = await import('../src/shuffle/gather.js')).gather(task), (results) => mod!.unsendable(task, results)));
+  let mod: typeof import('../src/shuffle/gather/task.js') | undefined;
+  return move(await settle(async () => (mod = await import('../src/shuffle/gather/task.js')).gather(task), (results) => mod!.unsendable(task, results)));
 }

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Msgpack } from '../layers/values.js';
-import { Lmdb } from '../stores/lmdb.js';
+import { Lmdb } from '../stores/lmdb/lmdb.js';
 import { makeTempDir, removeTempDir } from '../stores/temp.js';
-import type { Aggregation } from '../shuffle/reducers.js';
-import { iterateGroups } from '../shuffle/group-by.js';
-import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/coordinator.js';
+import type { Aggregation } from '../shuffle/groupby/aggregations.js';
+import { iterateGroups } from '../shuffle/groupby/index.js';
+import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/index.js';
 import { UsageError, inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
 import { Bars, summary } from './progress.js';
 

@@ -1,6 +1,6 @@
 /** Progress bars on stderr (cli-progress), only on a terminal; and the closing summary line. */
 import cliProgress from 'cli-progress';
-import type { Progress } from '../shuffle/coordinator.js';
+import type { Progress } from '../shuffle/index.js';
 
 const MB = 1e6;
 

@@ -1,18 +1,18 @@
 /**
  * The options of `shuffle` and `groupBy`, checked before any work, and the job they describe:
- * its splits are planned once and kept in the store (commits.ts), so a re-run on a kept store
+ * its splits are planned once and kept in the store (runtime/commits.ts), so a re-run on a kept store
  * resumes the same splits whatever the worker count.
  */
 import os from 'node:os';
 import { describe } from '../errors.js';
-import { Lmdb } from '../stores/lmdb.js';
-import { openJob } from './job.js';
-import { faultsFromEnv, type Fault } from './faults.js';
-import { resolveRef, type ModuleRef } from './modules.js';
-import type { Aggregation, PlannedAgg } from './reducers.js';
+import { Lmdb } from '../stores/lmdb/lmdb.js';
+import { openJob } from './runtime/job.js';
+import { faultsFromEnv, type Fault } from './runtime/faults.js';
+import { resolveRef, type ModuleRef } from './runtime/modules.js';
+import type { Aggregation, PlannedAgg } from './groupby/aggregations.js';
 import type { KeySpec } from './protocol.js';
-import { checkNames, planInput, type FieldType } from './plan-input.js';
-import type { SplitSpec } from './splits.js';
+import { checkNames, planInput, type FieldType } from './input/plan.js';
+import type { SplitSpec } from './input/splits.js';
 
 /**
  * Where records come from:

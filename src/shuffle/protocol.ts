@@ -1,14 +1,15 @@
 /**
- * The messages between the coordinating thread and a scatter session in a worker thread
- * (scatter-phase.ts ↔ scatter.ts). A session is one Piscina task; it asks for splits and
- * hands over its commits on a MessagePort of its own.
+ * The messages between the coordinating thread and the worker threads: a scatter session
+ * (scatter/phase.ts ↔ scatter/session.ts) is one Piscina task that asks for splits and hands
+ * over its commits on a MessagePort of its own; a gather task (gather/phase.ts ↔
+ * gather/task.ts) reduces a batch of partitions and returns their results.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { SplitPart } from './commits.js';
-import type { Fault } from './faults.js';
-import type { ResolvedRef } from './modules.js';
-import type { PlannedAgg } from './reducers.js';
-import type { SplitSpec } from './splits.js';
+import type { SplitPart } from './runtime/commits.js';
+import type { Fault } from './runtime/faults.js';
+import type { ResolvedRef } from './runtime/modules.js';
+import type { PlannedAgg } from './groupby/aggregations.js';
+import type { SplitSpec } from './input/splits.js';
 
 /** How a record's key is found: a field name (with its declared type, if any), or a function module. */
 export type KeySpec = { field: string; type?: 'string' | 'number' } | ResolvedRef;
@@ -24,7 +25,7 @@ export interface ScatterTask {
   group?: { plan: PlannedAgg[]; combine: boolean };
   /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
   port: MessagePort;
-  /** Test-only fault injection (faults.ts). */
+  /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
 }
 
@@ -57,4 +58,26 @@ export interface SplitRead {
 /** What a session reports: how many commits it posted (the coordinator awaits them all). */
 export interface ScatterResult {
   commits: number;
+}
+
+/** A custom gather reducer: the partition's record batches in, any structured-clonable value out. */
+export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable<T[]>, partition: number) => R | Promise<R>;
+
+/** One gather task: several partitions, so that a task is worth a round trip to the coordinator. */
+export interface GatherTask {
+  store: string;
+  partitions: number[];
+  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef };
+  attempt: number;
+  /** Test-only fault injection (runtime/faults.ts). */
+  faults?: Fault[];
+}
+
+/**
+ * A groupBy partition's result: its keys and one column of values per aggregation, in plan
+ * order (columns cross threads far cheaper than one row object per group).
+ */
+export interface GroupColumns {
+  keys: (string | number)[];
+  columns: unknown[][];
 }

@@ -1,0 +1,73 @@
+/** The gather task, in a worker thread: reads a batch of partitions and reduces each one. */
+import { loadRef } from '../runtime/modules.js';
+import { groupsOf, type StateBlock } from '../groupby/groups.js';
+import { aggregator, type Aggregator } from '../groupby/aggregations.js';
+import { trigger } from '../runtime/faults.js';
+import type { GatherTask, GroupColumns, PartitionReducer } from '../protocol.js';
+import { Msgpack } from '../../layers/values.js';
+import { Lmdb } from '../../stores/lmdb/lmdb.js';
+import { sendError, sendable, whyUnsendable } from '../runtime/outcome.js';
+
+const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
+/** The store at `path`, opened once per thread. */
+function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
+  let s = stores.get(path);
+  if (!s) {
+    // Read-only: workers never write (commits go through the coordinator, see scatter/session.ts).
+    const raw = new Lmdb(path, { readOnly: true });
+    s = { raw, codec: new Msgpack(raw) };
+    stores.set(path, s);
+  }
+  return s;
+}
+
+async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void): AsyncGenerator<T> {
+  let n = 0;
+  for await (const b of batches) {
+    yield b;
+    each(++n);
+  }
+}
+
+/** Runs one gather task: each partition's result, in task order (groupBy results are `GroupColumns`). */
+export async function gather(task: GatherTask): Promise<[number, unknown][]> {
+  const agg = task.reduce.kind === 'groupBy' ? await aggregator(task.reduce.plan) : undefined; // once per task, not per partition
+  const out: [number, unknown][] = [];
+  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, agg)]);
+  return out;
+}
+
+async function gatherOne(task: GatherTask, partition: number, agg: Aggregator | undefined): Promise<unknown> {
+  const { codec } = openShuffleStore(task.store);
+  const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
+  fault(0);
+  const batches = counted(codec.iterate(partition), fault);
+  if (task.reduce.kind === 'module') {
+    const fn = await loadRef<PartitionReducer>(task.reduce.ref);
+    return fn(batches, partition);
+  }
+  const groups = groupsOf(task.reduce.plan, agg!);
+  for await (const batch of batches) {
+    if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
+    else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
+  }
+  return groups.result();
+}
+
+/**
+ * Why a task's results cannot be sent to the coordinator, naming the partition (and for a
+ * groupBy, the aggregation and key): run only once serialising them failed.
+ */
+export function unsendable(task: GatherTask, results: [number, unknown][]): Error {
+  const cannot = 'cannot be sent between threads';
+  for (const [partition, value] of results) {
+    if (sendable(value)) continue;
+    if (task.reduce.kind === 'module') return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
+    const { keys, columns } = value as GroupColumns;
+    for (const [j, column] of columns.entries()) {
+      const i = column.findIndex((v) => !sendable(v));
+      if (i >= 0) return sendError(`partition ${partition}: aggregation "${task.reduce.plan[j]!.name}" gave key ${JSON.stringify(keys[i])} a value that ${cannot} (${whyUnsendable(column[i])})`);
+    }
+  }
+  return sendError(`partitions ${task.partitions.join(', ')}: the results ${cannot}`);
+}

@@ -1,0 +1,95 @@
+/** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
+import { gatherPhase } from '../gather/phase.js';
+import { poolFor } from '../runtime/pool.js';
+import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
+import { describe } from '../../errors.js';
+import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../runtime/modules.js';
+import { plan, type GroupByOptions } from '../options.js';
+import { checkNames } from '../input/plan.js';
+import { mergeable, type PlannedAgg } from './aggregations.js';
+import type { GroupColumns } from '../protocol.js';
+
+/** One group's row: its key and one column per aggregation. */
+export type GroupRow = { key: string | number } & Record<string, unknown>;
+
+/** The groups, keyed by group key, with the shuffle's counts. */
+export class Groups extends Map<string | number, GroupRow> {
+  /** Counts of the scatter phase. */
+  stats?: ShuffleStats;
+}
+
+/**
+ * Groups the input by key, as an async iterable of `[key, row]` (partition by partition as
+ * they finish). When every aggregation can merge partial results (all built-ins do), scatter
+ * workers combine their records per key first, so only partial states cross the shuffle.
+ */
+export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow]> {
+  for await (const rows of partitionRows(options, onStats)) yield* rows;
+}
+
+/** Groups the input by key into a `Map` of rows (see `iterateGroups`). */
+export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<Groups> {
+  const groups = new Groups();
+  for await (const rows of partitionRows(options, (s) => (groups.stats = s))) for (const [key, row] of rows) groups.set(key, row);
+  return groups;
+}
+
+/** The rows of each partition as it is gathered. */
+async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow][]> {
+  const aggs = await planAggregations(options?.aggregate);
+  const combine = mergeable(aggs);
+  const p = await plan(options as GroupByOptions, { plan: aggs, combine });
+  const pool = poolFor(p); // one pool for both phases: threads start once
+  const toRow = rowMaker(aggs.map((a) => a.name));
+  try {
+    const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
+    onStats?.(stats);
+    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine })) {
+      yield keys.map((key, i) => [key, toRow(key, columns, i)]);
+    }
+  } finally {
+    await pool.close();
+    await p.release();
+    // A temporary store goes; a store the caller named stays for inspection.
+    if (p.ownsStore && !p.store.closed) {
+      if (options.store === undefined) await p.store.drop();
+      await p.store.close();
+    }
+  }
+}
+
+/** A compiled `(key, columns, i) => row`: an object literal of one fixed shape, fast to build 100k times. */
+function rowMaker(names: string[]): (key: string | number, columns: unknown[][], i: number) => GroupRow {
+  // Computed keys define own properties whatever the name (a literal "__proto__": would set the prototype).
+  const fields = names.map((n, j) => `[${JSON.stringify(n)}]: c[${j}][i]`);
+  return new Function('key', 'c', 'i', `return { key, ${fields.join(', ')} };`) as ReturnType<typeof rowMaker>;
+}
+
+/** Plans the aggregations: names, ops and fields checked, custom reducers resolved. */
+export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]> {
+  if (!aggregate || typeof aggregate !== 'object') throw new TypeError('aggregate: expected { name: { op, field } }');
+  const ops = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last', 'collect', 'custom'];
+  const out: PlannedAgg[] = [];
+  for (const [name, spec] of Object.entries(aggregate as Record<string, { op?: unknown; field?: unknown; reducer?: ModuleRef }>)) {
+    const arg = `aggregate.${name}`;
+    if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
+    if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string)) throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
+    checkNames(spec, spec.op === 'custom' ? ['op', 'reducer', 'field'] : spec.op === 'count' ? ['op'] : ['op', 'field'], arg);
+    if (spec.field !== undefined && (typeof spec.field !== 'string' || spec.field === '')) throw new TypeError(`${arg}.field: expected a field name, got ${describe(spec.field)}`);
+    if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ...(await customReducer(spec.reducer, `${arg}.reducer`)) });
+    else if (spec.op === 'count') out.push({ name, op: 'count' });
+    else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);
+    else out.push({ name, op: spec.op as Exclude<PlannedAgg['op'], 'custom' | 'count'>, field: spec.field });
+  }
+  if (out.length === 0) throw new RangeError('aggregate: no aggregations given');
+  return out;
+}
+
+/** A custom reducer's module and export, checked before any work: `init` and `add` are functions (without loading it in this thread). */
+async function customReducer(reducer: unknown, arg: string): Promise<{ ref: ResolvedRef; merges: boolean }> {
+  const ref = await resolveRef(reducer, arg);
+  const kinds = await memberKinds(ref);
+  const missing = ['init', 'add'].filter((m) => kinds[m] !== 'function');
+  if (missing.length > 0) throw new TypeError(`${arg}: export ${JSON.stringify(ref.export)} of ${ref.url} is not a reducer: ${missing.join(' and ')} must be functions ({ init, add, merge?, finish? })`);
+  return { ref, merges: kinds.merge === 'function' };
+}

@@ -1,0 +1,112 @@
+/**
+ * `shuffle` and its handle, in the calling thread: the job planned (options.ts), the scatter
+ * phase run on a pool of worker threads (scatter/phase.ts), and the shuffled store handed back,
+ * which the gather phase (gather/phase.ts) reduces partition by partition.
+ */
+import { ClosedError, describe } from '../errors.js';
+import { Msgpack } from '../layers/values.js';
+import type { Lmdb } from '../stores/lmdb/lmdb.js';
+import { gatherPhase } from './gather/phase.js';
+import { resolveRef, type ModuleRef } from './runtime/modules.js';
+import { plan, type Plan, type ShuffleOptions } from './options.js';
+import { poolFor } from './runtime/pool.js';
+import { scatterPhase, type ShuffleStats } from './scatter/phase.js';
+
+export type { GroupByOptions, Progress, ShuffleInput, ShuffleOptions } from './options.js';
+export { scatterPhase, type ShuffleStats } from './scatter/phase.js';
+
+/** An iterable whose first step rejects with `error`. */
+function failing<T>(error: Error): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) };
+}
+
+/** The handle `shuffle` returns: the shuffled store, partition by partition. */
+export class ShuffleHandle<T = unknown> implements AsyncDisposable {
+  readonly #plan: Plan;
+  readonly #codec: Msgpack<T>;
+  #closed = false;
+  /** Counts of the scatter phase. */
+  readonly stats: ShuffleStats;
+
+  /** @internal made by `shuffle` */
+  constructor(plan: Plan, stats: ShuffleStats) {
+    this.#plan = plan;
+    this.stats = stats;
+    this.#codec = new Msgpack<T>(plan.store);
+  }
+
+  /** P, the number of partitions. */
+  get partitions(): number {
+    return this.#plan.partitions;
+  }
+
+  /** The store holding partition `p` under key `p` (read it through `Msgpack`). */
+  get store(): Lmdb {
+    return this.#plan.store;
+  }
+
+  /** All records of partition `p`. */
+  async get(p: number): Promise<T[]> {
+    this.#open('get');
+    return this.#codec.get(this.#check(p));
+  }
+
+  /** The records of partition `p` in batches (a partition larger than memory works). */
+  iterate(p: number): AsyncIterable<T[]> {
+    if (this.#closed) return failing(new ClosedError('iterate'));
+    return this.#codec.iterate(this.#check(p));
+  }
+
+  /** Runs `reducer` (a module exporting `(batches, partition) => result`) on every partition in the workers; results by partition. */
+  async gather<R>(reducer: ModuleRef): Promise<R[]> {
+    this.#open('gather'); // before any thread starts: the workers would find no store (a temporary one is gone)
+    const ref = await resolveRef(reducer, 'reducer');
+    const out: R[] = new Array(this.partitions);
+    const p = this.#plan;
+    const pool = poolFor(p, Math.min(p.workers, this.partitions));
+    try {
+      for await (const [i, r] of gatherPhase<R>(p, pool, { kind: 'module', ref })) out[i] = r;
+    } finally {
+      await pool.close();
+    }
+    return out;
+  }
+
+  /** Closes the store, keeping a store the caller named (a temporary one is removed); later calls reject with ClosedError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#plan.release();
+    if (this.#plan.ownsStore) await this.#plan.store.close();
+  }
+
+  /** Deletes the shuffled data and closes the handle; a temporary store is removed. */
+  async drop(): Promise<void> {
+    if (!this.#closed && !this.#plan.store.closed) await this.#plan.store.drop();
+    await this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drop();
+  }
+
+  #open(method: string): void {
+    if (this.#closed) throw new ClosedError(method);
+  }
+
+  #check(p: number): number {
+    if (!Number.isSafeInteger(p) || p < 0 || p >= this.partitions) throw new RangeError(`partition: expected an integer in [0, ${this.partitions}), got ${describe(p)}`);
+    return p;
+  }
+}
+
+/** Shuffles the input into P partitions by a hash of each record's key (see partitioner.ts). */
+export async function shuffle<T = unknown>(options: ShuffleOptions<T>): Promise<ShuffleHandle<T>> {
+  const p = await plan(options as ShuffleOptions);
+  const pool = poolFor(p);
+  try {
+    return new ShuffleHandle<T>(p, await scatterPhase(p, pool));
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,26 @@
+/** A record's key, in a scatter worker: how it is read, and when it is not a usable key (docs/types.md). */
+import { describe } from '../../errors.js';
+import { fieldReader } from '../input/fields.js';
+import { loadRef } from '../runtime/modules.js';
+import type { KeySpec } from '../protocol.js';
+
+/** Makes the key function of a spec. */
+export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => unknown> {
+  return 'field' in spec ? fieldReader(spec.field) : loadRef<(record: unknown) => unknown>(spec);
+}
+
+/**
+ * Why `key` is not a usable key, or undefined: a key is a string or a finite number, exact
+ * (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.
+ */
+export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
+  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
+  const type = 'field' in spec ? spec.type : undefined;
+  if (typeof key === 'string') return type === 'number' ? `${what}: types declares it a number, got ${describe(key)}` : undefined;
+  if (typeof key === 'number' && key - key === 0) {
+    if (Math.abs(key) > Number.MAX_SAFE_INTEGER) return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
+    return type === 'string' ? `${what}: types declares it a string, got ${describe(key)}` : undefined;
+  }
+  const got = key === undefined ? 'nothing (the field is missing)' : describe(key);
+  return `${'field' in spec ? `record has no usable key: ${what}` : `${what} returned no usable key`}: expected a string or a finite number, got ${got}`;
+}

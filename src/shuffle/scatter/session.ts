@@ -1,0 +1,328 @@
+/**
+ * The scatter worker: a *session* reads split after split, as the coordinator hands them out
+ * (so a thread that runs slower simply reads fewer: the threads end together), partitions
+ * their records by key, and appends them to the store in large MessagePack chunks (LMDB pays
+ * per entry, not per byte). A groupBy's per-key states carry across the session's splits, so
+ * its key count costs once per session, not once per split.
+ *
+ * Each *commit* — when the memory budget fills, when the coordinator asks for one after a
+ * split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not
+ * copied) the chunks and one part marker per split read since the last commit, which it
+ * writes as ONE guarded transaction (runtime/commits.ts). Workers never write: a thread terminated
+ * inside a write transaction would hang the process, and workers are terminated on timeouts
+ * and aborts. A split comes with the position its committed parts reach, and records before
+ * it are skipped, so a retry never counts a record twice.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { BadRecordError } from '../../errors.js';
+import { Msgpack } from '../../layers/values.js';
+import { keyId } from '../../keys.js';
+import { Dict } from '../../stores/dict.js';
+import type { SplitPart } from '../runtime/commits.js';
+import { csvLineOf } from '../input/csv.js';
+import { trigger } from '../runtime/faults.js';
+import { lineOf } from '../input/file-bytes.js';
+import { groupsOf, type Groups } from '../groupby/groups.js';
+import { partitionOf } from '../partitioner.js';
+import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import { keyFunction, keyMisfit } from './record-key.js';
+import { aggregator, misfit, ordinal, valueCheck, type Aggregator } from '../groupby/aggregations.js';
+import { readSplit } from '../input/read.js';
+import { describeSplit, originOf, RECORDS_BATCH, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
+
+
+const CHUNK_RECORDS = 4096;
+/** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
+const RECORD_BYTES = 128;
+/** Rough size of one combined group in memory, to bound the combine map by the budget. */
+const GROUP_BYTES = 200;
+const ORD = 2 ** 32;
+
+/**
+ * Frames chunks as the `Msgpack` layer stores them; it never appends (the coordinator writes).
+ * A session opens no store at all: a worker terminated (on an abort) while lmdb-js was
+ * opening one aborted the whole process ("napi_throw" during termination).
+ */
+const framer = new Msgpack(new Dict());
+
+/** Asks the coordinator for the next split (null: none left). */
+function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
+  let waiting: ((a: Assignment | null) => void) | undefined;
+  port.on('message', (a: Assignment | null) => waiting?.(a));
+  return (read) =>
+    new Promise((resolve) => {
+      waiting = resolve;
+      port.postMessage({ type: 'next', read } satisfies SessionMessage);
+    });
+}
+
+/** Runs one scatter session. */
+export async function scatter(task: ScatterTask): Promise<ScatterResult> {
+  const next = assignments(task.port);
+  let session: Session | undefined;
+  try {
+    let a = await next(); // first: a failure to load the modules below is then blamed on a split
+    if (a === null) return { commits: 0 };
+    session = await Session.start(task);
+    for (; a !== null; a = await next(session.report())) {
+      session.begin(a);
+      await readSplit(a.split, session.sink);
+      session.finish(a);
+    }
+    return { commits: session.end() };
+  } catch (e) {
+    if (e instanceof BadRecordError && e.origin && session) e.message = `${await locate(session.splitOf(e.origin), e.origin)}: ${e.message}`;
+    throw e;
+  } finally {
+    task.port.close();
+  }
+}
+
+/** One session's state: the split being read, and what it buffered since its last commit. */
+class Session {
+  readonly #task: ScatterTask;
+  readonly #keyOf: (record: unknown) => unknown;
+  readonly #agg: Aggregator | undefined;
+  readonly #check: ((record: unknown) => number) | undefined;
+  readonly #keyTyped: boolean;
+  readonly #ordered: boolean;
+  /** Map-side combine: groups' states instead of records. */
+  readonly #groups: Groups | undefined;
+  readonly #maxGroups: number;
+  readonly #faulty: boolean;
+
+  /** The split being read (while `#reading`); `from`/`part`: its part not yet committed. */
+  #cur!: Assignment;
+  #reading = false;
+  /** Of the current split: the next position, and its counts since its last commit. */
+  #position = 0;
+  #records = 0;
+  #bad = 0;
+  /** Of the current split, in parts already committed. */
+  #earlier = { records: 0, bad: 0 };
+  #readFault: (position: number) => void = () => undefined;
+
+  /** Parts of the splits read to their end since the last commit, and every split read since it. */
+  #finished: SplitPart[] = [];
+  readonly #specs = new Map<number, SplitSpec>();
+  #pending: [string, Uint8Array][] = [];
+  #pendingBytes = 0;
+  /** Records by partition, with their ordinals (to name one that cannot be stored). */
+  readonly #buffers: unknown[][];
+  readonly #ords: number[][];
+  #buffered = 0;
+  #commits = 0;
+
+  readonly sink: RecordSink = {
+    record: (record, pos, at) => this.#record(record, pos, at),
+    bad: (error, pos) => {
+      if (pos >= this.#position) this.#refuse(error, pos); // else committed by an earlier attempt
+    },
+  };
+
+  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, agg: Aggregator | undefined) {
+    this.#task = task;
+    this.#keyOf = keyOf;
+    this.#agg = agg;
+    const plan = task.group?.plan ?? [];
+    this.#check = valueCheck(plan);
+    this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
+    this.#ordered = plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect');
+    this.#groups = agg && task.group!.combine ? groupsOf(plan, agg) : undefined;
+    this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
+    this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
+    this.#buffers = Array.from({ length: task.partitions }, () => []);
+    this.#ords = Array.from({ length: task.partitions }, () => []);
+  }
+
+  /** A session with the task's modules loaded (key function, custom reducers). */
+  static async start(task: ScatterTask): Promise<Session> {
+    return new Session(task, await keyFunction(task.key), task.group ? await aggregator(task.group.plan) : undefined);
+  }
+
+  /** Split `a` is read to its end: its part is final. */
+  finish(a: Assignment): void {
+    this.#finished.push(this.#part(true));
+    this.#reading = false;
+    if (a.commit) this.#commit();
+  }
+
+  /** What the session reports with its next request: the split it has just read. */
+  report(): SplitRead {
+    return { split: this.#cur.split.index, records: this.#earlier.records + this.#records, bad: this.#earlier.bad + this.#bad };
+  }
+
+  /** Commits what is left; the number of commits posted. */
+  end(): number {
+    if (this.#finished.length > 0) this.#commit();
+    return this.#commits;
+  }
+
+  /** The split a bad record's origin points into. */
+  splitOf(origin: Origin): SplitSpec {
+    return (origin.split === undefined ? undefined : this.#specs.get(origin.split)) ?? this.#cur.split;
+  }
+
+  /** Starts reading split `a`: what the sink is handed next belongs to it. */
+  begin(a: Assignment): void {
+    this.#cur = a;
+    this.#specs.set(a.split.index, a.split);
+    this.#reading = true;
+    this.#position = a.from;
+    this.#records = this.#bad = 0;
+    this.#earlier = { records: 0, bad: 0 };
+    this.#readFault = trigger(this.#task.faults, 'read', { split: a.split.index, attempt: a.attempt });
+  }
+
+  #record(record: unknown, pos: number, at?: number): void {
+    if (pos < this.#position) return; // committed by an earlier attempt
+    if (this.#faulty) this.#readFault(pos);
+    this.#position = pos + 1;
+    let key: unknown;
+    try {
+      key = this.#keyOf(record);
+    } catch (e) {
+      return this.#refuse(this.#badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
+    }
+    if (typeof key !== 'string' || this.#keyTyped) {
+      const why = keyMisfit(key, this.#task.key);
+      if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
+    }
+    if (this.#check !== undefined) {
+      const failed = this.#check(record);
+      if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
+    }
+    this.#records++;
+    const ord = ordinal(this.#cur.split.index, pos);
+    let due = false;
+    if (this.#groups) {
+      this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
+      due = this.#groups.size >= this.#maxGroups;
+    } else {
+      const { budget } = this.#task;
+      const p = partitionOf(key as string | number, this.#task.partitions);
+      const buf = this.#buffers[p]!;
+      buf.push(this.#agg ? [key, ord, record] : record);
+      this.#ords[p]!.push(ord);
+      this.#buffered++;
+      if (buf.length >= CHUNK_RECORDS) this.#emitBuffer(p);
+      else if (this.#buffered * RECORD_BYTES >= budget / 2) this.#flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
+      due = this.#pendingBytes + this.#buffered * RECORD_BYTES >= budget;
+    }
+    if (due) this.#commit();
+  }
+
+  #badRecord(message: string, pos: number, at?: number): BadRecordError {
+    const error = new BadRecordError(message);
+    error.origin = originOf(this.#cur.split, pos, at);
+    return error;
+  }
+
+  /** A bad record of the current split: thrown, or skipped and counted. */
+  #refuse(error: BadRecordError, pos: number): void {
+    this.#position = pos + 1;
+    if (this.#task.onBadRecord === 'error') throw error;
+    this.#bad++;
+  }
+
+  #part(final: boolean): SplitPart {
+    const c = this.#cur;
+    return { split: c.split.index, part: c.part, lease: c.lease, marker: { from: c.from, to: this.#position, records: this.#records, bad: this.#bad, bytes: 0, final } };
+  }
+
+  #emitBuffer(p: number): void {
+    const values = this.#buffers[p]!;
+    this.#buffered -= values.length;
+    const chunk = this.#frame(values, this.#ords[p]!);
+    if (chunk) this.#emit(p, chunk);
+    this.#buffers[p] = [];
+    this.#ords[p] = [];
+  }
+
+  #emit(p: number, chunk: Uint8Array): void {
+    this.#pending.push([keyId(p), chunk]);
+    this.#pendingBytes += chunk.length;
+  }
+
+  /**
+   * A chunk of the values MessagePack can store (a symbol, a BigInt past 64 bits or a cycle
+   * made in user code cannot be): each one that cannot is a bad record, thrown or skipped and
+   * counted. They are tried one by one only once the whole chunk has failed.
+   */
+  #frame(values: unknown[], ords: number[]): Uint8Array | undefined {
+    try {
+      return framer.frameOf(values);
+    } catch {
+      const storable = values.filter((v, i) => {
+        try {
+          framer.frameOf([v]);
+          return true;
+        } catch (e) {
+          this.#unstorable(ords[i]!, e as Error);
+          return false;
+        }
+      });
+      return storable.length > 0 ? framer.frameOf(storable) : undefined;
+    }
+  }
+
+  #unstorable(ord: number, cause: Error): void {
+    const split = Math.floor(ord / ORD);
+    const error = new BadRecordError(`the record cannot be stored (MessagePack: ${cause.message})`);
+    error.origin = { position: ord % ORD, split };
+    if (this.#task.onBadRecord === 'error') throw error;
+    // Counted as read into a part not yet committed (buffers empty at each commit): now a bad one.
+    const part = this.#reading && this.#cur.split.index === split ? undefined : this.#finished.findLast((x) => x.split === split)!.marker;
+    if (part) (part.records--, part.bad++);
+    else (this.#records--, this.#bad++);
+  }
+
+  #flushBuffers(): void {
+    if (this.#groups) {
+      this.#groups.drain(this.#task.partitions).forEach((block, p) => {
+        if (!block) return;
+        try {
+          this.#emit(p, framer.frameOf([block]));
+        } catch (e) {
+          throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
+        }
+      });
+    } else {
+      for (let p = 0; p < this.#buffers.length; p++) if (this.#buffers[p]!.length > 0) this.#emitBuffer(p);
+    }
+  }
+
+  /** Hands the coordinator the chunks and a marker per part read since the last commit. */
+  #commit(): void {
+    this.#flushBuffers();
+    const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
+    parts[0]!.marker.bytes = this.#pendingBytes; // the commit's chunks serve all its parts: counted once
+    const message: SessionMessage = { type: 'commit', entries: this.#pending, parts };
+    this.#task.port.postMessage(message, transferable(this.#pending.map(([, bytes]) => bytes)));
+    this.#commits++;
+    this.#finished = [];
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#specs.clear();
+    if (this.#reading) {
+      this.#specs.set(this.#cur.split.index, this.#cur.split);
+      this.#cur = { ...this.#cur, part: this.#cur.part + 1, from: this.#position };
+      this.#earlier = { records: this.#earlier.records + this.#records, bad: this.#earlier.bad + this.#bad };
+      this.#records = this.#bad = 0;
+    }
+  }
+}
+
+/** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */
+function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
+  const owned = chunks.filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength).map((c) => c.buffer as ArrayBuffer);
+  return [...new Set(owned)].length === owned.length ? owned : [];
+}
+
+/** Where a record is, for an error: file and line when there is a file. */
+async function locate(split: SplitSpec, o: Origin): Promise<string> {
+  if (split.kind === 'csv') return `${split.file} line ${await csvLineOf(split, o.position)}`;
+  if (split.kind === 'ndjson') return `${split.file} line ${await lineOf(split.file, o.offset!)}`;
+  if (split.kind === 'records') return `input.records item ${split.index * RECORDS_BATCH + o.position}`;
+  return `${describeSplit(split)} record ${o.position}`;
+}
