@@ -1,6 +1,6 @@
 /**
  * The Python partd quickstart, in TypeScript: append bytes to keys, get one key and a list,
- * numbers through the typed-array layer, drop. Run: `npm run demo` (or `node dist/examples/quickstart.js`).
+ * numbers through the typed-array layer, drop. Run: `npm run build && node dist/examples/quickstart.js`.
  */
 import { Lmdb, TypedArrays } from '../src/index.js';
 
