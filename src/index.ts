@@ -4,8 +4,8 @@
  * Stores: `Lmdb` (the default), `File`, `Dict`, `Spill`. Layers nest around any store:
  * `new Msgpack(new LZ4(new Lmdb()))`.
  */
-export { Partd, RawStore, checkBytes, concatBytes, type AppendData, type Entry, type Nested } from './partd.js';
-export { Tuple, tuple, keyId, keyFromId, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
+export { Partd, RawStore, type AppendData, type Nested } from './partd.js';
+export { Tuple, tuple, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
 export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, StoreBusyError, BadRecordError, ShuffleError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file/file.js';
@@ -21,7 +21,7 @@ export { type ShuffleOptions, type ShuffleInput, type Progress, type GroupByOpti
 export { TaskTimeoutError } from './shuffle/runtime/pool.js';
 export { CommitConflict } from './shuffle/runtime/commits.js';
 export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/groupby/index.js';
-export { partitionOf, hashKey } from './shuffle/partitioner.js';
+export { partitionOf } from './shuffle/partitioner.js';
 export { type Aggregation, type CustomReducer } from './shuffle/groupby/aggregations.js';
 export { type ModuleRef } from './shuffle/runtime/modules.js';
 export { type PartitionReducer } from './shuffle/protocol.js';

@@ -1,6 +1,10 @@
 /** Every store, and every layer over Dict and Lmdb, runs the one conformance suite. */
-import { Dict, File, Lmdb, Spill, Msgpack, Structured, ZLib, Brotli, LZ4, TypedArrays, Encode, concatBytes, type Partd } from '../src/index.js';
-import { bytesAdapter, conformance, type Adapter } from './support/conformance.js';
+import { Dict, File, Lmdb, Spill, Msgpack, Structured, ZLib, Brotli, LZ4, TypedArrays, Encode, type Partd } from '../src/index.js';
+import { describe, expect, it } from '@jest/globals';
+import { bytesAdapter, concatBytes, conformance as suite, type Adapter } from '../src/extend.js';
+
+/** The exported suite, on jest. */
+const conformance = <In, Out>(...args: [string, () => Partd<In, Out> | Promise<Partd<In, Out>>, Adapter<In, Out>]) => suite({ describe, it, expect: expect as never }, ...args);
 
 type Raw = Partd<Uint8Array, Uint8Array>;
 const raws: [string, () => Raw][] = [

@@ -1,7 +1,7 @@
 /** What is particular to each encoding layer, beyond the conformance suite. */
 import { describe, expect, it } from '@jest/globals';
 import { CorruptFrameError, Dict, DtypeMismatchError, Encode, File, Lmdb, LZ4, Msgpack, Structured, TypedArrays, ZLib, Brotli, tuple, type Partd } from '../src/index.js';
-import { b } from './support/conformance.js';
+import { b } from '../src/extend/conformance.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
 const list = (x: unknown) => Array.from(x as ArrayLike<unknown>);

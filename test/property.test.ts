@@ -1,7 +1,8 @@
 /** Property tests: random sequences of append/iset/delete/pop/drop agree with a model Map, for every store. */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Dict, File, Lmdb, Spill, LZ4, keyFromId, keyId, tuple, type Key, type Partd } from '../src/index.js';
+import { Dict, File, Lmdb, Spill, LZ4, tuple, type Key, type Partd } from '../src/index.js';
+import { keyFromId, keyId } from '../src/extend.js';
 
 const keyArb: fc.Arbitrary<Key> = fc.oneof(
   fc.constantFrom<Key>('a', 'b', '', 'a/b', 0, 1, tuple('a', 'b'), tuple('a')),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Dict, File, LZ4, Lmdb, Spill, StoreKindError, keysToFlush, tuple, type Key } from '../src/index.js';
-import { b } from './support/conformance.js';
+import { b } from '../src/extend/conformance.js';
 import { fixture, runNode } from './support/child.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();

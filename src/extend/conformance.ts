@@ -1,12 +1,29 @@
 /**
  * The conformance suite (abstract-level's way): one function over a store factory that every
- * store and every layer-over-store runs. It covers Python partd's own tests (test_dict,
- * test_file, test_partd, test_encode, test_compressed, test_numpy's shared behaviour) and
- * this package's interface: key kinds, nested get, iset, delete, pop, drop, close, iterate,
- * keys, and bad input that must leave stored data intact.
+ * store and every layer-over-store of this package runs, exported for people who write their
+ * own. It covers Python partd's own tests (test_dict, test_file, test_partd, test_encode,
+ * test_compressed, test_numpy's shared behaviour) and this package's interface: key kinds,
+ * nested get, iset, delete, pop, drop, close, iterate, keys, and bad input that must leave
+ * stored data intact. It runs on the test framework it is given (jest's or vitest's globals).
  */
-import { describe, expect, it } from '@jest/globals';
-import { ClosedError, Partd, tuple, type Key } from '../../src/index.js';
+import { ClosedError } from '../errors.js';
+import { tuple, type Key } from '../keys.js';
+import type { Partd } from '../partd.js';
+
+/** The matchers the suite uses, as jest and vitest provide them. */
+export interface Matchers {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toThrow(expected?: unknown): void;
+  rejects: { toThrow(expected?: unknown): Promise<void> };
+}
+
+/** The test framework the suite runs on: `import { describe, it, expect } from '@jest/globals'` (or vitest). */
+export interface TestApi {
+  describe(name: string, fn: () => void): void;
+  it(name: string, fn: () => Promise<unknown> | void): void;
+  expect(actual: unknown): Matchers;
+}
 
 /** How the suite speaks to a store in bytes, whatever its value type. */
 export interface Adapter<In, Out> {
@@ -28,8 +45,9 @@ export const bytesAdapter: Adapter<Uint8Array, Uint8Array> = {
 export const b = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 const text = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
 
-/** Runs the suite against stores made by `make`. */
-export function conformance<In, Out>(name: string, make: () => Partd<In, Out> | Promise<Partd<In, Out>>, ad: Adapter<In, Out>): void {
+/** Runs the suite, on the framework `t`, against stores made by `make`; `ad` turns bytes into the store's values and back. */
+export function conformance<In, Out>(t: TestApi, name: string, make: () => Partd<In, Out> | Promise<Partd<In, Out>>, ad: Adapter<In, Out>): void {
+  const { describe, it, expect } = t;
   const v = (s: string) => ad.in(b(s));
   const str = (o: unknown) => text(ad.out(o as Out));
   const strs = (os: unknown): unknown[] => (os as unknown[]).map((o) => (Array.isArray(o) && !(o as unknown[]).every((x) => typeof x === 'number') ? strs(o) : str(o)));
