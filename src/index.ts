@@ -6,7 +6,8 @@
  */
 export { Partd, RawStore, type AppendData, type Nested } from './partd.js';
 export { Tuple, tuple, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
-export { ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, StoreBusyError, BadRecordError, ShuffleError } from './errors.js';
+export { PartdError, ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, StoreBusyError, BadRecordError, ShuffleError } from './errors.js';
+export { TaskTimeoutError, CommitConflict, DiskFullError, UnsendableError, WorkerOutOfMemoryError, WorkerFailedError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file/file.js';
 export { Lmdb, type LmdbOptions } from './stores/lmdb/lmdb.js';
@@ -18,8 +19,6 @@ export { ZLib, Brotli, LZ4 } from './layers/compress.js';
 export { TypedArrays, type AnyTypedArray, type Dtype } from './layers/typed-arrays.js';
 export { shuffle, ShuffleHandle, type ShuffleStats } from './shuffle/index.js';
 export { type ShuffleOptions, type ShuffleInput, type Progress, type GroupByOptions } from './shuffle/options.js';
-export { TaskTimeoutError } from './shuffle/runtime/pool.js';
-export { CommitConflict } from './shuffle/runtime/commits.js';
 export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/groupby/index.js';
 export { partitionOf } from './shuffle/partitioner.js';
 export { type Aggregation, type CustomReducer } from './shuffle/groupby/aggregations.js';

@@ -1,9 +1,5 @@
 /** Parsing and checking of command-line values; a bad value is a UsageError naming its option. */
-
-/** Bad usage: exit status 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
 
 /** `256MiB`, `1g`, `100MB`, `65536` → bytes. */
 export function parseSize(text: string, option: string): number {

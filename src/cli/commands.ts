@@ -10,7 +10,8 @@ import { makeTempDir, removeTempDir } from '../stores/temp.js';
 import type { Aggregation } from '../shuffle/groupby/aggregations.js';
 import { iterateGroups } from '../shuffle/groupby/index.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/index.js';
-import { UsageError, inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
+import { PathError, StdoutClosedError, UsageError } from '../errors.js';
+import { inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
 import { Bars, summary } from './progress.js';
 
 /** Options shared by `groupby` and `shuffle`. */
@@ -35,14 +36,6 @@ export interface GroupbyOptions extends CommonOptions {
   mean: string[];
   out?: string;
 }
-
-/** The reader of stdout closed it (`partd … | head -1`): the job stops, and partd exits 0 without a word, as Unix tools do. */
-export class StdoutClosedError extends Error {
-  override name = 'StdoutClosedError';
-}
-
-/** A missing or unusable file or directory named on the command line: exit 1, like a missing input file. */
-class PathError extends Error {}
 
 /** Where a job reads from: the input files, or stdin (`-`), which is spooled to a file first. */
 interface Inputs {

@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './args.js';
-import { StdoutClosedError, getCommand, groupbyCommand, shuffleCommand } from './commands.js';
+import { StdoutClosedError, UsageError } from '../errors.js';
+import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -1,7 +1,7 @@
 /** The directory a disk store lives in: given by the caller, or temporary. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { StoreKindError } from '../errors.js';
+import { DiskFullError, StoreKindError } from '../errors.js';
 import { makeTempDir, removeTempDir } from './temp.js';
 
 /** An opened store directory. */
@@ -72,8 +72,8 @@ function checkMarker(dir: string, kind: string, marker: string): void {
 const FULL_DISK_BYTES = 64 << 20;
 
 /**
- * `error` as an ENOSPC error naming `what` when the file system holding `dir` is (nearly)
- * full — LMDB, for one, may report a full disk as EIO — else `error` itself.
+ * `error` as a DiskFullError (code ENOSPC) naming `what` when the file system holding `dir` is
+ * (nearly) full — LMDB, for one, may report a full disk as EIO — else `error` itself.
  */
 export function diskFullError(error: unknown, what: string, dir: string): unknown {
   let free: number | undefined;
@@ -84,5 +84,5 @@ export function diskFullError(error: unknown, what: string, dir: string): unknow
     return error;
   }
   if (free >= FULL_DISK_BYTES) return error;
-  return Object.assign(new Error(`ENOSPC: no space left on device for ${what} (${(error as Error).message})`, { cause: error }), { code: 'ENOSPC' });
+  return new DiskFullError(`ENOSPC: no space left on device for ${what} (${(error as Error).message})`, { cause: error });
 }

@@ -15,6 +15,7 @@
  *   before handing the split out; a commit checks it (and that its marker is new) inside its
  *   transaction, so a session given up on (timed out, say) can never commit afterwards.
  */
+import { CommitConflict } from '../../errors.js';
 import { keyId, tuple, type Key } from '../../keys.js';
 import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 
@@ -44,11 +45,6 @@ export async function readMarkers(store: Lmdb, split: number): Promise<PartMarke
     if (bytes.length === 0) return out;
     out.push(JSON.parse(utf8(bytes)) as PartMarker);
   }
-}
-
-/** A commit refused by its guard: a stale attempt, or a part already there. */
-export class CommitConflict extends Error {
-  override name = 'CommitConflict';
 }
 
 /** Part `part` of split `split`, committed under `lease` (the session's token). */

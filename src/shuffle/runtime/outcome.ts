@@ -3,25 +3,14 @@
  * algorithm postMessage uses) into bytes that move to the coordinator without a copy: a value
  * that cannot cross threads then fails in the worker, where it can be named, instead of in
  * Piscina's postMessage, which killed the worker with an error that reached the caller as
- * "[object Object]". Errors keep their class name, message, string `code` and `cause`'s message.
+ * "[object Object]". Errors keep their class (errors.ts rebuilds it by name), message, string
+ * `code` and `cause` (its name, message and code).
  */
 import v8 from 'node:v8';
-import { BadRecordError, describe } from '../../errors.js';
-
-/** An error as data. */
-export interface ErrorData {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  cause?: { name: string; message: string };
-}
+import { UnsendableError, describe, errorFromData, type ErrorData } from '../../errors.js';
 
 /** What a worker task returns, before it is serialised. */
 export type Outcome<T> = { ok: true; value: T } | ({ ok: false } & ErrorData);
-
-/** The code of an error no retry can fix: a result that cannot be sent between threads. */
-export const UNSENDABLE = 'ERR_PARTD_UNSENDABLE';
 
 /** A thrown value as an Error; a value that is not one gets a message saying what it was. */
 export function asError(e: unknown): Error {
@@ -30,10 +19,7 @@ export function asError(e: unknown): Error {
   const like = e as { name?: unknown; message?: unknown; code?: unknown } | null;
   // error-like objects: a DOMException of another realm, an error a dying thread serialised
   if (like && typeof like === 'object' && typeof like.message === 'string' && like.message !== '') {
-    const err = new Error(like.message);
-    if (typeof like.name === 'string') err.name = like.name;
-    if (typeof like.code === 'string') Object.assign(err, { code: like.code });
-    return err;
+    return errorFromData({ name: typeof like.name === 'string' ? like.name : 'Error', message: like.message, ...(typeof like.code === 'string' ? { code: like.code } : {}) });
   }
   return new Error(`a worker threw a value that is not an Error: ${shown(e)}`);
 }
@@ -50,15 +36,13 @@ function shown(value: unknown): string {
   return json.length > 200 ? json.slice(0, 200) + '…' : json;
 }
 
-function errorData(e: unknown): ErrorData {
+/** `e` as data; its cause as name, message and code (its own cause and stack are not kept). */
+function errorData(e: unknown, withCause = true): ErrorData {
   const err = asError(e);
   const code = (err as { code?: unknown }).code;
-  const data: ErrorData = { name: err.name, message: err.message, stack: err.stack };
+  const data: ErrorData = withCause ? { name: err.name, message: err.message, stack: err.stack } : { name: err.name, message: err.message };
   if (typeof code === 'string') data.code = code;
-  if (err.cause !== undefined) {
-    const cause = asError(err.cause);
-    data.cause = { name: cause.name, message: cause.message };
-  }
+  if (withCause && err.cause !== undefined) data.cause = errorData(err.cause, false);
   return data;
 }
 
@@ -89,7 +73,7 @@ function serialized(value: Outcome<unknown>): Uint8Array {
 
 /** The error of a result that cannot be sent between threads (deterministic: not retried). */
 export function sendError(message: string): Error {
-  return Object.assign(new TypeError(message), { code: UNSENDABLE });
+  return new UnsendableError(message);
 }
 
 /** Whether `value` can be sent between threads. */
@@ -102,19 +86,11 @@ export function sendable(value: unknown): boolean {
   }
 }
 
-const constructors: Record<string, new (message: string, options?: ErrorOptions) => Error> = { TypeError, RangeError };
-
-/** The value of a serialised Outcome, or its error rebuilt (a BadRecordError, TypeError or RangeError stays one). */
+/** The value of a serialised Outcome, or its error rebuilt (one of ours, a TypeError or a RangeError stays one). */
 export function unwrap<T>(bytes: Uint8Array): T {
   const outcome = v8.deserialize(bytes) as Outcome<T>;
   if (outcome.ok) return outcome.value;
-  const Class = outcome.name === 'BadRecordError' ? BadRecordError : (constructors[outcome.name] ?? Error);
-  const cause = outcome.cause && Object.assign(new Error(outcome.cause.message), { name: outcome.cause.name });
-  const err = new Class(outcome.message, cause ? { cause } : undefined);
-  if (err.name !== outcome.name) err.name = outcome.name;
-  if (outcome.code !== undefined) Object.assign(err, { code: outcome.code });
-  if (outcome.stack) err.stack = outcome.stack;
-  throw err;
+  throw errorFromData(outcome);
 }
 
 /** What in `value` cannot be sent between threads, e.g. "an object (Foo) holding a function at .callback"; undefined if all can. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { TaskTimeoutError, WorkerFailedError, WorkerOutOfMemoryError } from '../../errors.js';
 import { asError, unwrap } from './outcome.js';
 
 /** The compiled worker file (Piscina loads it itself, outside any TypeScript loader). */
@@ -20,20 +21,14 @@ function workerFile(): string {
 /** How long a `graceful` task may run on after an abort. */
 const GRACE_MS = 2000;
 
-/** A task that outlived its timeout; its worker was terminated. */
-export class TaskTimeoutError extends Error {
-  override name = 'TaskTimeoutError';
-}
-
 /** A worker thread's failure as the caller sees it: running out of memory says so, with the heap limit. */
 function workerError(e: unknown, heapMB: number | undefined, outsideTask = false): Error {
   const err = asError(e);
-  const code = (err as NodeJS.ErrnoException).code;
-  let message: string | undefined;
-  if (code === 'ERR_WORKER_OUT_OF_MEMORY') message = `a worker thread ran out of memory (${heapMB === undefined ? "Node's default heap limit" : `workerHeapMB: ${heapMB}`}): ${err.message}`;
-  else if (outsideTask) message = `a worker thread failed outside any task: ${err.message}`;
-  if (message === undefined) return err;
-  return Object.assign(new Error(message, { cause: err }), code === undefined ? {} : { code });
+  if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new WorkerOutOfMemoryError(`a worker thread ran out of memory (${heapMB === undefined ? "Node's default heap limit" : `workerHeapMB: ${heapMB}`}): ${err.message}`, { cause: err });
+  }
+  if (outsideTask) return new WorkerFailedError(`a worker thread failed outside any task: ${err.message}`, { cause: err });
+  return err;
 }
 
 /** A pool of worker threads for one job (scatter, then gather, on the same threads). */

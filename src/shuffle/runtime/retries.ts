@@ -1,11 +1,11 @@
 /** What the coordinator does with a failed attempt (a scatter session's split, a gather task). */
-import { BadRecordError, ShuffleError } from '../../errors.js';
+import { BadRecordError, ShuffleError, UnsendableError } from '../../errors.js';
 import type { Plan } from '../options.js';
-import { UNSENDABLE, asError } from './outcome.js';
+import { asError } from './outcome.js';
 import type { WorkerPool } from './pool.js';
 
-/** Codes of errors that would come back on every attempt. */
-const FINAL_CODES = new Set(['ENOSPC', UNSENDABLE]);
+/** Whether `err` would come back on every attempt (ENOSPC: a DiskFullError, or fs's own error). */
+const final = (err: Error) => err instanceof BadRecordError || err instanceof UnsendableError || (err as NodeJS.ErrnoException).code === 'ENOSPC';
 
 /**
  * The error of a failed attempt, to retry; throws instead when the job cannot go on: it was
@@ -15,7 +15,7 @@ const FINAL_CODES = new Set(['ENOSPC', UNSENDABLE]);
 export function retryable(p: Plan, pool: WorkerPool, e: unknown): Error {
   if (pool.aborted) throw p.signal?.aborted ? p.signal.reason : e;
   const err = asError(e);
-  if (err instanceof BadRecordError || FINAL_CODES.has((err as NodeJS.ErrnoException).code!)) {
+  if (final(err)) {
     pool.abort(err);
     throw err;
   }
