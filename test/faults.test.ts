@@ -1,11 +1,12 @@
 /**
- * Fault injection: W2-shaped groupBy and shuffle runs where workers throw, exit, hang (and
- * are terminated by taskTimeout) or run out of memory at seeded random points — in scatter,
- * inside a commit transaction, and in gather. Every run must equal the reference exactly.
+ * Fault injection (the internal option `FAULTS`, runtime/faults.ts): W2-shaped groupBy and
+ * shuffle runs where workers throw, exit, hang (and are terminated by taskTimeout) or run out of
+ * memory at seeded random points — in scatter, inside a commit transaction, and in gather. Every
+ * run must equal the reference exactly, and count the retries its faults caused.
  */
 import { describe, expect, it } from '@jest/globals';
-import { groupBy, shuffle, type Aggregation } from '../src/index.js';
-import type { Fault } from '../src/shuffle/runtime/faults.js';
+import { groupBy, iterateGroups, shuffle, type Aggregation, type ShuffleStats } from '../src/index.js';
+import { FAULTS, withFaults, type Fault } from '../src/shuffle/runtime/faults.js';
 import { fixture } from './support/child.js';
 
 const N = 200_000;
@@ -43,41 +44,46 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A random fault point: where (read, commit, gather), which split/partition, at what count. */
+/**
+ * A random fault point: where (read, commit, gather), which split/partition, at what count; in
+ * about 30% of the runs the same split or partition fails its second attempt too. Each fault
+ * fires, so the run retries exactly once per fault: a first attempt reaches every record, part
+ * and batch; a second one resumes where the split's committed parts end, which is before the
+ * first fault's record (so its own, no earlier, is reached) or at the first fault's part (a
+ * commit that failed committed nothing, and the retry commits that part again).
+ */
 function randomFaults(seed: number, action: Fault['action']): Fault[] {
   const r = prng(seed);
   const pick = (n: number) => Math.floor(r() * n);
   const at = (['read', 'commit', 'gather'] as const)[pick(3)]!;
-  const faults: Fault[] = [];
-  for (const attempt of r() < 0.3 ? [1, 2] : [1]) {
-    if (at === 'gather') faults.push({ at, partition: pick(P), attempt, after: pick(2), action });
-    // commit faults fire inside the coordinator's transaction, where the failure is an exception
-    else faults.push({ at, split: pick(4), attempt, after: at === 'commit' ? pick(3) : 1 + pick(N / 4 - 1), action: at === 'commit' ? 'throw' : action });
+  const attempts = r() < 0.3 ? [1, 2] : [1];
+  if (at === 'gather') {
+    const partition = pick(P);
+    return attempts.map((attempt) => ({ at, partition, attempt, after: pick(2), action }));
   }
-  return faults;
-}
-
-async function withFaults<T>(faults: Fault[], fn: () => Promise<T>): Promise<T> {
-  process.env.PARTD_FAULTS = JSON.stringify(faults);
-  try {
-    return await fn();
-  } finally {
-    delete process.env.PARTD_FAULTS;
+  const split = pick(4);
+  // commit faults fire inside the coordinator's transaction, where the failure is an exception
+  if (at === 'commit') {
+    const part = pick(3);
+    return attempts.map((attempt) => ({ at, split, attempt, after: part, action: 'throw' }));
   }
+  let after = 1 + pick(N / 4 - 1); // a record of the split (N / 4 records): the first at 1, the second at or after the first's
+  return attempts.map((attempt) => ({ at, split, attempt, after: attempt === 1 ? after : (after += pick(N / 4 - after)), action }));
 }
-
 
 describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action) => {
   it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))('seed %i: groupBy equals the reference', async (seed) => {
     const faults = randomFaults(seed, action);
     // A small memory share makes each split commit several parts, so faults land between parts too.
-    const groups = await withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 4 << 20, aggregate, taskTimeout: action === 'hang' ? 3000 : undefined }));
+    const groups = await groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 4 << 20, aggregate, taskTimeout: action === 'hang' ? 3000 : undefined }, faults));
     expect(groups.size).toBe(expected.size);
     const diffs = [...expected].filter(([k, want]) => JSON.stringify(groups.get(k)) !== JSON.stringify(want));
     // on failure, the count and a few groups as found and as expected
     expect({ count: diffs.length, some: diffs.slice(0, 3).map(([k, want]) => ({ got: groups.get(k), want })) }).toEqual({ count: 0, some: [] });
     expect(groups.stats!.records).toBe(N);
-    if (faults.some((f) => f.at !== 'gather')) expect(groups.stats!.retried).toBeGreaterThan(0);
+    // every fault fired and was retried once, counted in its phase (see randomFaults)
+    const gather = faults[0]!.at === 'gather';
+    expect({ retried: groups.stats!.retried, gatherRetried: groups.stats!.gatherRetried }).toEqual({ retried: gather ? 0 : faults.length, gatherRetried: gather ? faults.length : 0 });
   });
 });
 
@@ -89,7 +95,7 @@ describe('raw shuffle under faults (no map-side combine)', () => {
     ['throw inside the first commit transaction, twice', { at: 'commit', split: 0, attempt: 1, after: 0, action: 'throw' }],
   ] as [string, Fault][])('%s: every record exactly once', async (_, fault) => {
     const faults = fault.after === 0 ? [fault, { ...fault, attempt: 2 }] : [fault];
-    await using h = await withFaults(faults, () => shuffle<{ id: number; key: string }>({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }));
+    await using h = await shuffle<{ id: number; key: string }>(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }, faults));
     const ids = new Uint8Array(N);
     for (let p = 0; p < P; p++) for (const r of await h.get(p)) ids[r.id]!++;
     expect(ids.every((c) => c === 1)).toBe(true);
@@ -98,14 +104,14 @@ describe('raw shuffle under faults (no map-side combine)', () => {
 
   it('a worker that runs out of memory is replaced and its split retried', async () => {
     const faults: Fault[] = [{ at: 'read', split: 1, attempt: 1, after: 8000, action: 'oom' }];
-    const groups = await withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }));
+    const groups = await groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }, faults));
     expect(groups.size).toBe(expected.size);
     expect(groups.stats!.retried).toBe(1);
   });
 
   it('after the retries, the error names the split, the attempts and each cause', async () => {
     const faults: Fault[] = [1, 2, 3].map((attempt) => ({ at: 'read', split: 3, attempt, after: 1, action: attempt === 2 ? 'exit' : 'throw' }));
-    await expect(withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate }))).rejects.toThrow(
+    await expect(groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate }, faults))).rejects.toThrow(
       /^split 3 \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: injected fault \(read 1, attempt 1\); attempt 2: .*exit.*; attempt 3: injected fault \(read 1, attempt 3\)\)$/,
     );
   });
@@ -117,11 +123,63 @@ describe('abort', () => {
     const faults: Fault[] = [{ at: 'read', split: 0, attempt: 1, after: 1, action: 'hang' }];
     const t0 = Date.now();
     setTimeout(() => controller.abort(), 300);
-    const run = withFaults(faults, () => groupBy({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }));
+    const run = groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }, faults));
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - t0).toBeLessThan(5000);
     const pre = new AbortController();
     pre.abort();
     await expect(groupBy({ input: gen, key: 'key', aggregate, signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('gather faults reach the stats', () => {
+  const shuffled = { input: gen, splits: 4, key: 'key', partitions: P, workers: 2 };
+
+  it("ShuffleHandle.gather: each retried gather task is counted in its result's stats and the handle's", async () => {
+    const faults: Fault[] = [
+      { at: 'gather', partition: 5, attempt: 1, after: 0, action: 'throw' },
+      { at: 'gather', partition: 5, attempt: 2, after: 1, action: 'exit' },
+      { at: 'gather', partition: 11, attempt: 1, after: 1, action: 'throw' },
+    ];
+    await using h = await shuffle(withFaults(shuffled, faults));
+    expect(h.stats.gatherRetried).toBe(0);
+    const reducer = { module: fixture('shuffle-modules.mjs'), export: 'countIds' };
+    const counts = await h.gather<{ ids: number[] }>(reducer);
+    const ids = new Uint8Array(N);
+    for (const c of counts) for (const id of c.ids) ids[id]!++;
+    expect(ids.every((c) => c === 1)).toBe(true); // every record once, whatever the attempts
+    expect(counts.stats).toEqual({ gatherRetried: 3 });
+    expect(Object.keys(counts)).toHaveLength(P); // `stats` is not enumerable: the array is the results alone
+    expect(h.stats).toMatchObject({ retried: 0, gatherRetried: 3 });
+    const again = await h.gather<{ ids: number[] }>(reducer); // attempt 1 again: the faults fire again
+    expect(again.stats.gatherRetried).toBe(3);
+    expect(h.stats.gatherRetried).toBe(6);
+  });
+
+  it("iterateGroups: the object onStats receives gets the gather retries by the iteration's end", async () => {
+    const faults: Fault[] = [{ at: 'gather', partition: 2, attempt: 1, after: 1, action: 'throw' }];
+    let stats: ShuffleStats | undefined;
+    let rows = 0;
+    for await (const _ of iterateGroups(withFaults({ ...shuffled, aggregate }, faults), (s) => (stats = s))) rows++;
+    expect(rows).toBe(expected.size);
+    expect(stats).toMatchObject({ records: N, retried: 0, gatherRetried: 1 });
+  });
+
+  it('a run without faults retries nothing', async () => {
+    const groups = await groupBy({ ...shuffled, aggregate });
+    expect(groups.stats).toMatchObject({ records: N, retried: 0, gatherRetried: 0 });
+  });
+
+  it('the fault option is a symbol: refused by no name check, checked, and never read from the environment', async () => {
+    expect(typeof FAULTS).toBe('symbol');
+    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: 'throw' } as never)).rejects.toThrow(/^options\[FAULTS\]: expected an array of faults, got the string "throw"$/);
+    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: [{ at: 'read', action: 'explode', attempt: 1 }] } as never)).rejects.toThrow(/^options\[FAULTS\]\[0\]: expected \{ at, attempt, action/);
+    process.env.PARTD_FAULTS = JSON.stringify([{ at: 'read', split: 0, attempt: 1, after: 1, action: 'throw' }]);
+    try {
+      const groups = await groupBy({ ...shuffled, aggregate });
+      expect(groups.stats).toMatchObject({ records: N, retried: 0 });
+    } finally {
+      delete process.env.PARTD_FAULTS;
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { ClosedError, describe } from '../errors.js';
 import { Msgpack } from '../layers/values.js';
 import type { Lmdb } from '../stores/lmdb/lmdb.js';
-import { gatherPhase } from './gather/phase.js';
+import { gatherPhase, type GatherStats } from './gather/phase.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
 import { plan, type Plan, type ShuffleOptions } from './options.js';
 import { poolFor } from './runtime/pool.js';
@@ -14,6 +14,10 @@ import { scatterPhase, type ShuffleStats } from './scatter/phase.js';
 
 export type { GroupByOptions, Progress, ShuffleInput, ShuffleOptions } from './options.js';
 export { scatterPhase, type ShuffleStats } from './scatter/phase.js';
+export type { GatherStats } from './gather/phase.js';
+
+/** What `ShuffleHandle.gather` resolves to: the results by partition, with the call's `stats` (a non-enumerable property). */
+export type GatherResults<R> = R[] & { readonly stats: GatherStats };
 
 /** An iterable whose first step rejects with `error`. */
 function failing<T>(error: Error): AsyncIterable<T> {
@@ -25,7 +29,7 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
   readonly #plan: Plan;
   readonly #codec: Msgpack<T>;
   #closed = false;
-  /** Counts of the scatter phase. */
+  /** Counts of the scatter phase, and `gatherRetried` summed over the `gather()` calls so far. */
   readonly stats: ShuffleStats;
 
   /** @internal made by `shuffle` */
@@ -57,19 +61,26 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     return this.#codec.iterate(this.#check(p));
   }
 
-  /** Runs `reducer` (a module exporting `(batches, partition) => result`) on every partition in the workers; results by partition. */
-  async gather<R>(reducer: ModuleRef): Promise<R[]> {
+  /**
+   * Runs `reducer` (a module exporting `(batches, partition) => result`) on every partition in
+   * the workers; results by partition. The array also has a `stats` property (not enumerable, so
+   * it compares, spreads and prints as the results alone): `gatherRetried`, the gather attempts
+   * of this call that failed and were retried, also added to `this.stats.gatherRetried`.
+   */
+  async gather<R>(reducer: ModuleRef): Promise<GatherResults<R>> {
     this.#open('gather'); // before any thread starts: the workers would find no store (a temporary one is gone)
     const ref = await resolveRef(reducer, 'reducer');
     const out: R[] = new Array(this.partitions);
+    const stats: GatherStats = { gatherRetried: 0 };
     const p = this.#plan;
     const pool = poolFor(p, Math.min(p.workers, this.partitions));
     try {
-      for await (const [i, r] of gatherPhase<R>(p, pool, { kind: 'module', ref })) out[i] = r;
+      for await (const [i, r] of gatherPhase<R>(p, pool, { kind: 'module', ref }, stats)) out[i] = r;
     } finally {
+      this.stats.gatherRetried += stats.gatherRetried;
       await pool.close();
     }
-    return out;
+    return Object.defineProperty(out, 'stats', { value: stats, enumerable: false }) as GatherResults<R>;
   }
 
   /** Closes the store, keeping a store the caller named (a temporary one is removed); later calls reject with ClosedError. */
@@ -86,8 +97,9 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     await this.close();
   }
 
+  /** `await using`: closes, as `close()` does (a named store keeps its data; a temporary one is removed). */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.drop();
+    await this.close();
   }
 
   #open(method: string): void {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { describe } from '../errors.js';
 import { Lmdb } from '../stores/lmdb/lmdb.js';
 import { openJob } from './runtime/job.js';
-import { faultsFromEnv, type Fault } from './runtime/faults.js';
+import { faultsOf, type Fault } from './runtime/faults.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
 import type { Aggregation, PlannedAgg } from './groupby/aggregations.js';
 import type { KeySpec } from './protocol.js';
@@ -97,6 +97,7 @@ export interface Plan {
   taskTimeout?: number;
   signal?: AbortSignal;
   workerHeapMB?: number;
+  /** Test-only fault injection: the internal option `options[FAULTS]` (runtime/faults.ts). */
   faults: Fault[];
   /** The planned splits (none for a records input, which is cut while it is read). */
   splits: SplitSpec[];
@@ -126,7 +127,8 @@ function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max
 /** Checks every option before any work starts, and opens (or resumes) the job's store. */
 export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
-  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options');
+  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options'); // string keys: the internal FAULTS option is a symbol
+  const faults = faultsOf(options); // tests only (runtime/faults.ts)
   const partitions = positiveInt(options.partitions, 'partitions', 128, 1, MAX_PARTITIONS);
   const asked = positiveInt(options.workers, 'workers', os.availableParallelism(), 1, MAX_WORKERS);
   const memory = positiveInt(options.memory, 'memory', 256 * MiB);
@@ -167,7 +169,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   return {
     partitions, workers, memory, key, onBadRecord: options.onBadRecord ?? 'error', store, ownsStore,
     progress: options.progress ?? (() => undefined), input: options.input as ShuffleInput, retries, taskTimeout, signal: options.signal, workerHeapMB,
-    faults: faultsFromEnv(), splits: planned, release, bytesTotal,
+    faults, splits: planned, release, bytesTotal,
   };
 }
 

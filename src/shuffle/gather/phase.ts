@@ -1,7 +1,7 @@
 /**
  * The gather phase, coordinator side: every partition reduced by gather tasks in the worker
  * threads (gather/task.ts), several partitions a task, retried on failure, results yielded as
- * tasks finish.
+ * tasks finish; the retries are counted into the caller's stats.
  */
 import type { Plan } from '../options.js';
 import type { GatherTask } from '../protocol.js';
@@ -19,8 +19,18 @@ function gatherBatches(partitions: number, threads: number): number[][] {
   return out;
 }
 
-/** Runs gather tasks over every partition on `pool` (retrying failures), yielding results as batches of partitions finish. */
-export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherTask['reduce']): AsyncGenerator<[number, R]> {
+/** What a gather phase counts. */
+export interface GatherStats {
+  /** Gather attempts that failed and were retried. */
+  gatherRetried: number;
+}
+
+/**
+ * Runs gather tasks over every partition on `pool` (retrying failures), yielding results as
+ * batches of partitions finish. Its retries are added to `stats.gatherRetried` once every task
+ * has settled: before the generator ends, whether it ran to the end, failed or was stopped early.
+ */
+export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherTask['reduce'], stats: GatherStats): AsyncGenerator<[number, R]> {
   const results: [number, R][] = [];
   let wake: (() => void) | undefined;
   let failure: unknown;
@@ -42,6 +52,7 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
     }),
   );
   const settled = Promise.allSettled(tasks).then((all) => {
+    stats.gatherRetried += retried.retried;
     const rejected = all.find((r) => r.status === 'rejected');
     if (rejected) failure = rejected.reason;
     else if (pool.aborted) failure = p.signal?.aborted ? p.signal.reason : pool.reason; // every task done, yet the job was ended (a thread failed outside any task)

@@ -14,7 +14,7 @@ export type GroupRow = { key: string | number } & Record<string, unknown>;
 
 /** The groups, keyed by group key, with the shuffle's counts. */
 export class Groups extends Map<string | number, GroupRow> {
-  /** Counts of the scatter phase. */
+  /** Counts of the scatter phase, and the gather phase's retries (`gatherRetried`). */
   stats?: ShuffleStats;
 }
 
@@ -22,6 +22,8 @@ export class Groups extends Map<string | number, GroupRow> {
  * Groups the input by key, as an async iterable of `[key, row]` (partition by partition as
  * they finish). When every aggregation can merge partial results (all built-ins do), scatter
  * workers combine their records per key first, so only partial states cross the shuffle.
+ * `onStats` is called once, when the scatter phase ends, with the job's counts; the same object
+ * then gets the gather phase's retries (`gatherRetried`) before the iteration ends.
  */
 export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow]> {
   for await (const rows of partitionRows(options, onStats)) yield* rows;
@@ -44,7 +46,7 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
   try {
     const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine })) {
+    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
       yield keys.map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {

@@ -1,8 +1,10 @@
 /**
- * Fault injection, for tests only: `PARTD_FAULTS` (JSON, read by the coordinator and sent
- * with each task) makes a worker fail at a chosen point of a chosen attempt:
+ * Fault injection, for tests only: the options of `shuffle` or `groupBy` carry a list of faults
+ * under the symbol `FAULTS` (not part of `ShuffleOptions`, and not settable from outside the
+ * package's own modules), checked by plan() and sent with each task; a worker then fails at a
+ * chosen point of a chosen attempt:
  *
- *   [{ "at": "read", "split": 3, "attempt": 1, "after": 5000, "action": "throw" }]
+ *   withFaults(options, [{ at: 'read', split: 3, attempt: 1, after: 5000, action: 'throw' }])
  *
  * `at`: `read` (in a scatter worker, as it reads the split's record at position `after`),
  * `commit` (in the coordinator, inside the transaction committing the split's part `after`,
@@ -11,6 +13,7 @@
  * plus one. `action`: `throw`, `exit` (the worker thread exits), `hang` (spins until
  * terminated, e.g. by `taskTimeout`), `oom` (allocates until the worker's `resourceLimits` kill it).
  */
+import { describe } from '../../errors.js';
 
 /** One injected fault. */
 export interface Fault {
@@ -22,10 +25,30 @@ export interface Fault {
   action: 'throw' | 'exit' | 'hang' | 'oom';
 }
 
-/** The faults of the environment (none unless PARTD_FAULTS is set). */
-export function faultsFromEnv(): Fault[] {
-  const raw = process.env.PARTD_FAULTS;
-  return raw ? (JSON.parse(raw) as Fault[]) : [];
+/** The key of the internal option holding the faults: a symbol, so `checkNames` (string keys) never sees it and no JSON or CLI option can set it. */
+export const FAULTS: unique symbol = Symbol('partd.faults');
+
+/** Options carrying the internal fault option. */
+export type WithFaults<O> = O & { [FAULTS]?: readonly Fault[] };
+
+/** `options` with `faults` injected (a copy: the caller's object is left as it was). */
+export function withFaults<O extends object>(options: O, faults: readonly Fault[]): WithFaults<O> {
+  return { ...options, [FAULTS]: faults };
+}
+
+const AT = ['read', 'commit', 'gather'];
+const ACTIONS = ['throw', 'exit', 'hang', 'oom'];
+
+/** The faults of a job's options (none unless `options[FAULTS]` is set), checked. */
+export function faultsOf(options: object): Fault[] {
+  const faults = (options as WithFaults<object>)[FAULTS];
+  if (faults === undefined) return [];
+  if (!Array.isArray(faults)) throw new TypeError(`options[FAULTS]: expected an array of faults, got ${describe(faults)}`);
+  return faults.map((f: Fault, i) => {
+    const ok = f !== null && typeof f === 'object' && AT.includes(f.at) && ACTIONS.includes(f.action) && Number.isSafeInteger(f.attempt) && f.attempt >= 1;
+    if (!ok) throw new TypeError(`options[FAULTS][${i}]: expected { at, attempt, action, split?, partition?, after? }, got ${describe(f)}`);
+    return { ...f };
+  });
 }
 
 /** A trigger that fires `fault` when called for the matching count. */

@@ -30,8 +30,15 @@ export interface ShuffleStats {
   splits: number;
   partitions: number;
   workers: number;
-  /** Attempts that failed and were retried. */
+  /** Scatter attempts (a session's split) that failed and were retried. */
   retried: number;
+  /**
+   * Gather attempts that failed and were retried, counted into this object when a gather phase
+   * ends: by `groupBy` (in `Groups.stats`) and `iterateGroups` (in the object `onStats` was given,
+   * once the iteration ends); on `ShuffleHandle.stats`, the sum over its `gather()` calls so far
+   * (each call's own count is its result's `stats.gatherRetried`). 0 until then.
+   */
+  gatherRetried: number;
   /** Of `records`, those an earlier run on a kept store had committed: not read again by this one. */
   resumed: number;
   scatterSeconds: number;
@@ -206,7 +213,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const queue = new SplitQueue();
   const input = p.input;
   const records = 'records' in input;
-  const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, resumed: 0, scatterSeconds: 0 };
+  const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, gatherRetried: 0, resumed: 0, scatterSeconds: 0 };
   const count = (field: 'records' | 'bad' | 'bytes') => [...states.values()].reduce((n, s) => n + committedSum(s, field), 0);
   const progress = new Progress(p, states, !records);
   const add = async (spec: SplitSpec) => {
