@@ -113,7 +113,15 @@ export const catalogue: [string, () => unknown, RegExp][] = [
   ['CLI: get on an empty directory', () => cli('get', tmp(), '0'), /exit 1: partd: Lmdb: .* holds no store \(it is empty\)/],
 ];
 
-it(`the catalogue holds at least 25 bad inputs (${catalogue.length})`, () => expect(catalogue.length).toBeGreaterThanOrEqual(25));
+it("docs/errors.md's catalogue table lists every case here, by its description, in this order", () => {
+  const doc = fs.readFileSync(path.resolve('docs/errors.md'), 'utf8');
+  const section = doc.split(/^## The bad-input catalogue$/m)[1];
+  expect(section).toBeDefined();
+  const rows = section!.split(/^## /m)[0]!.split('\n').filter((line) => line.startsWith('|')).slice(2); // no header, no |---|
+  const described = rows.map((row) => row.split(/(?<!\\)\|/)[1]!.trim().replace(/\\\|/g, '|'));
+  expect(described).toEqual(catalogue.map(([description]) => description));
+  expect(section!.replace(/\s+/g, ' ')).toContain(`its \`catalogue\` array, ${catalogue.length} cases, in this order`); // the count the text gives
+});
 
 it.each(catalogue)('%s', async (_, call, error) => {
   await expect((async () => call())()).rejects.toThrow(error);
