@@ -36,7 +36,7 @@ function mountTmpfs(): void {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`the full-disk tests need a 6 MiB tmpfs, and mount -t tmpfs failed (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}): ${advice}`);
+    throw new Error(`the full-disk tests need a 6 MiB tmpfs, and mount -t tmpfs failed (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}): ${advice}`, { cause: e });
   }
   mounted = true;
   const fsStats = fs.statfsSync(mount);

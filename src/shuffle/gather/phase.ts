@@ -70,4 +70,3 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
     await settled; // also when the consumer stops early
   }
 }
-
