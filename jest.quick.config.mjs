@@ -1,0 +1,29 @@
+/**
+ * `npm run test:quick`: the in-process suites, under a minute on two cores. Left to `npm test`:
+ * the suites that run child processes by the dozen (the CLI, the examples, the bad-input
+ * catalogue, processes appending to one store, job claims across processes, npm pack), big
+ * inputs (exact answers), and the fault, crash, worker-failure and full-disk loops.
+ */
+import base from './jest.config.mjs';
+
+const slow = [
+  'faults',
+  'crash',
+  'exact-answers',
+  'cli',
+  'bad-inputs',
+  'examples',
+  'failures',
+  'concurrency',
+  'job-claim',
+  'enospc',
+  'package',
+];
+
+/** @type {import('jest').Config} */
+const config = {
+  ...base,
+  testPathIgnorePatterns: ['/node_modules/', ...slow.map((name) => `/test/${name}\\.test\\.ts$`)],
+};
+
+export default config;
