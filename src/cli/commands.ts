@@ -95,7 +95,7 @@ async function withInput<R>(inputs: Inputs, job: (input: ShuffleInput, done: () 
     try {
       await pipeline(process.stdin, fs.createWriteStream(file));
     } catch (e) {
-      throw new Error(`<stdin>: cannot copy it to a temporary file in ${os.tmpdir()} (set TMPDIR to use another): ${(e as Error).message}`);
+      throw new Error(`<stdin>: cannot copy it to a temporary file in ${os.tmpdir()} (set TMPDIR to use another): ${(e as Error).message}`, { cause: e });
     }
     return await job(format === 'csv' ? { csv: file } : { ndjson: file }, done);
   } catch (e) {
