@@ -33,7 +33,7 @@ export class FrameReader {
 
   /** Adds a piece; returns the frames it completed. */
   push(piece: Uint8Array): Uint8Array[] {
-    let buf = this.#pending.length === 0 ? piece : Buffer.concat([this.#pending, piece]);
+    const buf = this.#pending.length === 0 ? piece : Buffer.concat([this.#pending, piece]);
     const frames: Uint8Array[] = [];
     let pos = 0;
     while (buf.length - pos >= HEADER) {

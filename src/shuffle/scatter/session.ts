@@ -194,7 +194,7 @@ class Session {
     }
     this.#records++;
     const ord = ordinal(this.#cur.split.index, pos);
-    let due = false;
+    let due: boolean;
     if (this.#groups) {
       this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
       due = this.#groups.size >= this.#maxGroups;
