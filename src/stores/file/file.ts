@@ -31,6 +31,7 @@ export class File extends RawStore {
   constructor(dir?: string) {
     super();
     // File has no options: an options object passed anyway (as Lmdb takes one) is refused, not ignored
+    // eslint-disable-next-line prefer-rest-params -- the signature takes one argument: a second is looked for, not declared
     const extra = (arguments as unknown as unknown[])[1];
     if (extra !== undefined) throw new TypeError(`options: File takes no options, got ${describe(extra)}; its one argument is the directory`);
     this.#dir = openStoreDir('File', dir, MARKER);
