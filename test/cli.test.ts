@@ -383,7 +383,7 @@ describe('--types', () => {
     expect(r.code).toBe(0);
     const all = fs.readdirSync(out).flatMap((name) => (fs.readFileSync(path.join(out, name), 'utf8').trim() ? parseLines(fs.readFileSync(path.join(out, name), 'utf8')) : []));
     const sorted = all.sort((a, b) => String(a.id).localeCompare(String(b.id)));
-    expect(sorted).toEqual(typed.map(([id, key, amount]) => ({ id, key, amount: Number(amount) })).sort((a, b) => a.id.localeCompare(b.id)));
+    expect(sorted).toEqual(typed.map(([id, key, amount]) => ({ id, key, amount: Number(amount) })).sort((a, b) => String(a.id).localeCompare(String(b.id))));
   });
 });
 
