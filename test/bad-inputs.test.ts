@@ -1,5 +1,5 @@
 /**
- * The catalogue of bad inputs (also in README.md): each is refused with a clear error that
+ * The catalogue of bad inputs (also in docs/errors.md): each is refused with a clear error that
  * names the argument, before anything is written.
  */
 import { expect, it } from '@jest/globals';
