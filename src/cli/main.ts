@@ -70,13 +70,16 @@ program
 
 program
   .command('bench')
-  .description('run the benchmark harness (the same code as npm run bench)')
+  .description('run the benchmark harness (the same code as npm run bench; from a clone of the repository)')
   .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4; default w1 w1-large shuffle')
   .option('--records <N>', 'records for shuffle/w3')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
   .addHelpText('after', '\nExamples:\n  partd bench w1\n  partd bench shuffle --records 1000000')
   .action(async (workloads: string[], o: { records?: string; only?: string }) => {
-    const { runBench } = await import('../../bench/index.js');
+    // the benchmarks are not in the package: they run from a clone of the repository
+    const bench = new URL('../../bench/index.js', import.meta.url);
+    if (!fs.existsSync(bench)) throw new Error('bench: the benchmarks run from a clone of the repository (npm ci && npm run bench); the installed package does not include them');
+    const { runBench } = (await import(bench.href)) as { runBench(argv: string[]): Promise<void> };
     await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
   });
 
