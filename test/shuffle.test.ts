@@ -248,6 +248,13 @@ describe('CSV parsed in blocks cut at record ends', () => {
     for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols, where)).toBeUndefined();
   });
 
+  it('an unclosed quote is named by the line where its record starts, not the end of the block', () => {
+    const rows = ['a,1,x', ...Array.from({ length: 30 }, (_, i) => `b,${i},y`), 'c,2,"never closed', ...Array.from({ length: 8 }, (_, i) => `d,${i},z`)];
+    const items = parseBlock(Buffer.from(rows.join('\n') + '\n'), { columns: ['k', 'n', 't'], types: ['string', 'string', 'string'] }, { file: 'q.csv', line: 2 });
+    expect(items.filter((x) => x instanceof Error).map((e) => (e as Error).message)).toEqual(['q.csv line 33: Quote Not Closed: the parsing is finished with an opening quote']);
+    expect(items.length).toBe(32); // the 31 rows before it, then the error: the quote swallows the rest
+  });
+
   it('fields become values by their column type: strings as written, numbers from numeric text, the line of a misfit named', () => {
     const table = { columns: ['k', 'n', 'i'], types: ['string', 'number', 'inferred'] as ColumnType[] };
     const block = Buffer.from('007,007,7\n0x10,2e3,-1.5\n1.0,,\n"x\ny",-.5,1e3\n7,+5,00501\n7,1;000,7\n');

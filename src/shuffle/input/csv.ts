@@ -57,12 +57,20 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
   const lineOf = lineCounter(block);
   let searched = 0;
   /** Where a record's raw text starts in the block, past the empty lines it begins with (records come in order). */
+  let afterBad = false;
   const findRecord = (raw: string): number => {
+    afterBad = false;
     const bytes = Buffer.from(raw.replace(/^[\r\n]+/, ''));
     const at = block.indexOf(bytes, searched);
     if (at < 0) return searched;
     searched = at + bytes.length;
     return at;
+  };
+  /** Where the record after the last one read starts: past the line ends and empty lines between. */
+  const nextRecord = (): number => {
+    let i = searched;
+    while (block[i] === 0x0a || block[i] === 0x0d) i++;
+    return i;
   };
   csvParse()(block, {
     relax_column_count: true, // a row of the wrong length is reported below, with the header's width
@@ -76,8 +84,14 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
       return null;
     }) as never, // csv-parse's types do not know `raw` records
     // csv-parse names a line within the block ("on line N", "at line N"): the file's line comes first instead.
-    on_skip: (err: { message: string; lines?: number } | undefined) =>
-      void (err && items.push(new BadRecordError(`${at(err.lines ?? 1)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`))),
+    // A bad record right after a good one starts where that one ended (an unclosed quote's own
+    // line count runs to the block's end); after another bad record, csv-parse's count it is.
+    on_skip: (err: { message: string; lines?: number } | undefined) => {
+      if (!err) return;
+      const line = afterBad ? err.lines ?? 1 : lineOf(nextRecord()) + 1;
+      afterBad = true;
+      items.push(new BadRecordError(`${at(line)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`));
+    },
   });
   return items;
 }
