@@ -1,7 +1,7 @@
 /**
  * Writing a whole list of buffers: a write may take fewer bytes than asked, and the rest
- * follows. Writes in the threadpool let several files be written at once (two cores copy
- * into the page cache ~1.5x as fast as one).
+ * follows. Writes in the threadpool let several files be written at once (several cores copy
+ * into the page cache faster than one).
  */
 import fs from 'node:fs';
 

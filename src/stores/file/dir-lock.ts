@@ -11,7 +11,7 @@ import { Mutex } from '../../mutex.js';
 const STALE_MS = 5000; // proper-lockfile's minimum: a killed holder delays others this long at most.
 /**
  * A call that follows at once (a loop of awaited appends) keeps the lock for at most this long:
- * taking it costs a `mkdir` and a `rmdir`, ~1.3 ms a call on this machine's ext4.
+ * taking it costs a `mkdir` and a `rmdir`, about a millisecond a call on ext4.
  */
 const HOLD_MS = 50;
 

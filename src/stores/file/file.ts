@@ -204,8 +204,8 @@ function rollBack(sizes: ReadonlyMap<string, number>): void {
 
 /**
  * The crash journal: the sizes of the files an append call is about to grow, written before it
- * writes and emptied after, under the lock. It stays in place, emptied rather than removed: on
- * this machine's ext4 creating and unlinking a file per call cost ~0.9 ms, emptying ~0.02 ms.
+ * writes and emptied after, under the lock. It stays in place, emptied rather than removed:
+ * creating and unlinking a file per call cost far more than emptying it (docs/benchmarks.md).
  */
 class Journal {
   readonly #fd: number;

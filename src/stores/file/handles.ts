@@ -34,7 +34,8 @@ export class AppendHandles {
   /**
    * Appends each file's values to it (created with its folder if needed). A file that gets at
    * least POOL_MIN bytes is written in the threadpool, so several files are written at once: the
-   * page-cache copy is what an append of large values costs, and two cores copy ~1.5x as fast.
+   * page-cache copy is what an append of large values costs, and more cores copy faster than one
+   * (docs/benchmarks.md has the measurements).
    * Settles every write before it returns or throws, so the caller may roll back at once.
    */
   async appendAll(writes: Iterable<readonly [string, readonly Uint8Array[]]>): Promise<void> {

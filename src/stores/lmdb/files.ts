@@ -40,7 +40,7 @@ const INDEX = Buffer.from([0, 0x72]);
 const NOTHING = Buffer.from([1]); // an index entry's value: only its key matters
 /** Values are copied in pieces of at most this size when a file is compacted. */
 const COPY_PIECE = 16 << 20;
-/** Files a prewrite spreads a call over: this machine kind has two cores to copy with. */
+/** Files a prewrite spreads a call over: copies run in the threadpool, two at a time. */
 const STRIPES = 2;
 type Db = Database<Buffer, Buffer>;
 
@@ -84,8 +84,8 @@ export class ValueFiles {
   /**
    * Whether a call's large values gain from `prewrite`: several, and enough bytes that the
    * threadpool's hops cost little beside the copy. Not on a synced store, which is bound by the
-   * disk: there, two files synced at once took W1-large from ~1.6 s to ~2.1–3.2 s (one file,
-   * written back as it is written, keeps the disk's writes in one stream).
+   * disk: there, two files synced at once were slower than one (one file, written back as it is
+   * written, keeps the disk's writes in one stream; docs/benchmarks.md).
    */
   gainsFromPrewrite(values: readonly Uint8Array[]): boolean {
     return !this.sync && values.length > 1 && values.reduce((n, v) => n + v.length, 0) >= this.prewriteMin;

@@ -126,7 +126,7 @@ export class Writer {
   /**
    * On a synced store, every WRITEBACK_BYTES written starts an fdatasync in the threadpool, so
    * the disk writes while this thread copies the rest: the commit's own fdatasync then has less
-   * left to wait for (~40% more durable MB/s here). It runs on a second descriptor, so a write
+   * left to wait for (more durable MB/s: docs/benchmarks.md). It runs on a second descriptor, so a write
    * error is still reported to the commit's fdatasync on the first (Linux reports it per open file).
    */
   #wrote(bytes: number): void {
