@@ -73,13 +73,24 @@ async function w1(title: string, shape: W1Shape, only: string[] | undefined, rou
   const pyBuf = runs.get('python Buffer');
   if (!pyFile) console.error('(python3-partd not installed: no same-run Python baseline; `apt-get install python3-partd` adds it)');
   const rate = (r: Row) => r.appends_per_s as number;
-  const ratio = (rs: Row[], base: Row[] | undefined) => (base ? median(rs.map((r, i) => rate(r) / rate(base[Math.min(i, base.length - 1)]!))) : undefined);
-  const rows = configs.filter(({ name }) => runs.has(name)).map(({ name }) => { // in config order, not run order
-    const rs = runs.get(name)!;
-    const mid = [...rs].sort((x, y) => (x.append_s as number) - (y.append_s as number))[(rs.length - 1) >> 1]!;
-    const appendS = rs.map((r) => r.append_s as number);
-    return { ...mid, runs: rs.length, min_s: Math.min(...appendS), max_s: Math.max(...appendS), x_partd_File: ratio(rs, pyFile) ?? null, x_partd_Buffer: ratio(rs, pyBuf) ?? null };
-  });
+  const ratio = (rs: Row[], base: Row[] | undefined) =>
+    base ? median(rs.map((r, i) => rate(r) / rate(base[Math.min(i, base.length - 1)]!))) : undefined;
+  const rows = configs
+    .filter(({ name }) => runs.has(name))
+    .map(({ name }) => {
+      // in config order, not run order
+      const rs = runs.get(name)!;
+      const mid = [...rs].sort((x, y) => (x.append_s as number) - (y.append_s as number))[(rs.length - 1) >> 1]!;
+      const appendS = rs.map((r) => r.append_s as number);
+      return {
+        ...mid,
+        runs: rs.length,
+        min_s: Math.min(...appendS),
+        max_s: Math.max(...appendS),
+        x_partd_File: ratio(rs, pyFile) ?? null,
+        x_partd_Buffer: ratio(rs, pyBuf) ?? null,
+      };
+    });
   report(title, rows);
 }
 
@@ -96,12 +107,14 @@ export async function runBench(argv: string[]): Promise<void> {
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`--rounds: expected a positive integer, got ${roundsArg}`);
   const recordsArg = option('--records');
   const records = recordsArg === undefined ? undefined : Number(recordsArg);
-  if (records !== undefined && (!Number.isSafeInteger(records) || records < 1)) throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
+  if (records !== undefined && (!Number.isSafeInteger(records) || records < 1))
+    throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
   const todo = args.length ? args : ['w1', 'w1-large', 'shuffle'];
   for (const w of todo) {
     if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only, rounds);
     else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only, rounds);
-    else if (w === 'shuffle' || w === 'w2') report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000, rounds));
+    else if (w === 'shuffle' || w === 'w2')
+      report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000, rounds));
     else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
     else if (w === 'w4') report(`W4 partd groupby of files (${records ?? 5_000_000} records)`, await runW4(records ?? 5_000_000));
     else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2), w3 or w4`);

@@ -45,7 +45,10 @@ function row(name: string, { keys: K, valueBytes: V, rounds: R }: W1Shape, appen
 export function runPythonPartd(kind: 'File' | 'Buffer', shape: W1Shape): Row | null {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'partd_w1.py');
   try {
-    const out = execFileSync('/usr/bin/python3', [script, kind, String(shape.keys), String(shape.valueBytes), String(shape.rounds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('/usr/bin/python3', [script, kind, String(shape.keys), String(shape.valueBytes), String(shape.rounds)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const r = JSON.parse(out) as { append_s: number; get_s: number; ok: boolean };
     return row(`python partd ${kind === 'File' ? 'File' : 'Buffer(Dict, File, 100 MB)'}`, shape, r.append_s, r.get_s, r.ok);
   } catch {
@@ -65,10 +68,16 @@ export function runDiskCeiling(shape: W1Shape): Row {
   try {
     const t0 = performance.now();
     for (let r = 0; r < shape.rounds; r++) {
-      for (let done = 0; done < call; ) done += fs.writeSync(fd, piece, 0, Math.min(piece.length, call - done));
+      for (let done = 0; done < call;) done += fs.writeSync(fd, piece, 0, Math.min(piece.length, call - done));
       fs.fdatasyncSync(fd);
     }
-    return row('disk: each call\'s bytes written + fdatasync', shape, (performance.now() - t0) / 1000, 0, fs.fstatSync(fd).size === call * shape.rounds);
+    return row(
+      "disk: each call's bytes written + fdatasync",
+      shape,
+      (performance.now() - t0) / 1000,
+      0,
+      fs.fstatSync(fd).size === call * shape.rounds,
+    );
   } finally {
     fs.closeSync(fd);
     fs.rmSync(dir, { recursive: true, force: true });

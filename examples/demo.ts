@@ -13,11 +13,19 @@ const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'sr
 console.error(`demo: preparing ${records.toLocaleString('en-US')} records as NDJSON in ${DATA_DIR} (once) ...`);
 const input = await ensureNdjson(records);
 const output = path.join(DATA_DIR, 'demo-groups.ndjson');
-console.error(`demo: partd groupby ${path.relative(process.cwd(), input)} --key key --count --sum amount --out ${path.relative(process.cwd(), output)}`);
-const run = spawnSync(process.execPath, [cli, 'groupby', input, '--key', 'key', '--count', '--sum', 'amount', '--out', output], { stdio: 'inherit' });
+console.error(
+  `demo: partd groupby ${path.relative(process.cwd(), input)} --key key --count --sum amount --out ${path.relative(process.cwd(), output)}`,
+);
+const run = spawnSync(process.execPath, [cli, 'groupby', input, '--key', 'key', '--count', '--sum', 'amount', '--out', output], {
+  stdio: 'inherit',
+});
 if (run.status !== 0) process.exit(run.status ?? 1);
 
-const groups = fs.readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; count: number; sum_amount: number });
+const groups = fs
+  .readFileSync(output, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as { key: string; count: number; sum_amount: number });
 groups.sort((a, b) => b.count - a.count || b.sum_amount - a.sum_amount || (a.key < b.key ? -1 : 1));
 console.log('The ten largest groups:');
 console.log('key'.padEnd(12), 'count'.padStart(6), 'sum_amount'.padStart(12));

@@ -15,7 +15,12 @@ try {
   // 3000 orders of 3 shops; every 10th note is quoted, with a comma, a quote and a line break.
   const shops = ['Smith, Ltd', 'The "Corner" Shop', 'Bakery'];
   const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  const rows = Array.from({ length: 3000 }, (_, i) => [String(i), shops[i % 3]!, String((i % 50) + 1), i % 10 ? 'ok' : `late, "again"\r\nsee ${i}`]);
+  const rows = Array.from({ length: 3000 }, (_, i) => [
+    String(i),
+    shops[i % 3]!,
+    String((i % 50) + 1),
+    i % 10 ? 'ok' : `late, "again"\r\nsee ${i}`,
+  ]);
   const csv = path.join(dir, 'orders.csv');
   fs.writeFileSync(csv, ['id,shop,amount,note', ...rows.map((r) => r.map(quote).join(','))].join('\r\n') + '\r\n');
 

@@ -39,7 +39,10 @@ const run = (store: string) =>
     splits: 30,
     memory: 16 << 20,
     store,
-    aggregate: { orders: { op: 'count' }, spread: { op: 'custom', field: 'amount', reducer: { module: import.meta.url, export: 'spread' } } },
+    aggregate: {
+      orders: { op: 'count' },
+      spread: { op: 'custom', field: 'amount', reducer: { module: import.meta.url, export: 'spread' } },
+    },
     progress: (p) => {
       if (child && p.phase === 'scatter' && p.splitsDone === 15) console.log('15 of 30 splits read'); // the parent kills it here
     },
@@ -60,7 +63,9 @@ if (child) {
   const groups = await run(store);
   const total = [...groups.values()].reduce((n, row) => n + (row.orders as number), 0);
   const { records, resumed } = groups.stats!;
-  console.log(`second run: ${resumed > 0 && resumed < COUNT ? 'resumed' : 'NOT resumed'}: ${resumed} records committed by the first run, ${records - resumed} read now`);
+  console.log(
+    `second run: ${resumed > 0 && resumed < COUNT ? 'resumed' : 'NOT resumed'}: ${resumed} records committed by the first run, ${records - resumed} read now`,
+  );
   console.log(`${groups.size} customers, ${total} orders counted`);
   console.log(`c7: ${groups.get('c7')!.orders} orders, amounts ${groups.get('c7')!.spread}`);
   fs.rmSync(path.dirname(store), { recursive: true });

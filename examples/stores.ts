@@ -31,6 +31,14 @@ const bytesIn = (folder: string) => fs.readdirSync(folder).reduce((n, f) => n + 
   await using files = new File(path.join(dir, 'file'));
   await files.append({ x: Buffer.from('Hello '), y: Buffer.from('abc') });
   await files.append({ x: Buffer.from('world!') });
-  console.log('File keys:', fs.readdirSync(files.path).filter((f) => !f.startsWith('.')).sort(), '; x =', Buffer.from(await files.get('x')).toString());
+  console.log(
+    'File keys:',
+    fs
+      .readdirSync(files.path)
+      .filter((f) => !f.startsWith('.'))
+      .sort(),
+    '; x =',
+    Buffer.from(await files.get('x')).toString(),
+  );
 }
 fs.rmSync(dir, { recursive: true });

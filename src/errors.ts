@@ -63,7 +63,10 @@ export class BadRecordError extends PartdError {
 export class StoreBusyError extends PartdError {
   override name = 'StoreBusyError';
   readonly code = 'ERR_STORE_BUSY';
-  constructor(message: string, readonly owner?: { pid: number; host: string; since: string }) {
+  constructor(
+    message: string,
+    readonly owner?: { pid: number; host: string; since: string },
+  ) {
     super(message);
   }
 }

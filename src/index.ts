@@ -6,7 +6,16 @@
  */
 export { Partd, RawStore, type AppendData, type Nested } from './partd.js';
 export { Tuple, tuple, type Key, type KeyPart, type KeyList, type Keys } from './keys.js';
-export { PartdError, ClosedError, CorruptFrameError, DtypeMismatchError, StoreKindError, StoreBusyError, BadRecordError, ShuffleError } from './errors.js';
+export {
+  PartdError,
+  ClosedError,
+  CorruptFrameError,
+  DtypeMismatchError,
+  StoreKindError,
+  StoreBusyError,
+  BadRecordError,
+  ShuffleError,
+} from './errors.js';
 export { TaskTimeoutError, CommitConflict, DiskFullError, UnsendableError, WorkerOutOfMemoryError, WorkerFailedError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file/file.js';

@@ -65,7 +65,8 @@ function checkPart(part: unknown, arg: string): asserts part is KeyPart {
 
 /** The canonical id of a key; throws a TypeError/RangeError naming `arg` for a bad key. */
 export function keyId(key: unknown, arg = 'key'): string {
-  if (typeof key === 'string') return needsQuotes(key.charCodeAt(0)) || key.includes('\0') || !key.isWellFormed() ? JSON.stringify(key) : key;
+  if (typeof key === 'string')
+    return needsQuotes(key.charCodeAt(0)) || key.includes('\0') || !key.isWellFormed() ? JSON.stringify(key) : key;
   if (key instanceof Tuple) return JSON.stringify(key.items);
   checkPart(key, arg);
   return String(key);

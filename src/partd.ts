@@ -219,7 +219,8 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
       for (const k of Object.keys(data)) add(k, (data as Record<string, unknown>)[k], named ? `data[${JSON.stringify(k)}]` : '');
     } else {
       (data as unknown[]).forEach((pair, i) => {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`data[${i}]: expected a [key, value] pair, got ${describe(pair)}`);
+        if (!Array.isArray(pair) || pair.length !== 2)
+          throw new TypeError(`data[${i}]: expected a [key, value] pair, got ${describe(pair)}`);
         add(pair[0], pair[1], named ? `data[${i}]` : '');
       });
     }
@@ -229,7 +230,12 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
 
 /** An iterable of pairs as an array (so it can be read twice); anything else is refused. */
 function materialize(data: unknown): unknown[] {
-  if (data != null && typeof data === 'object' && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' && !ArrayBuffer.isView(data)) {
+  if (
+    data != null &&
+    typeof data === 'object' &&
+    typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' &&
+    !ArrayBuffer.isView(data)
+  ) {
     return Array.from(data as Iterable<unknown>);
   }
   throw new TypeError(`data: append takes a plain object, a Map or [key, value] pairs, got ${describe(data)}`);

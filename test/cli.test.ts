@@ -17,9 +17,15 @@ interface Run {
 }
 
 /** Runs the CLI; `during` may act on the running child (write stdin, send a signal). */
-function partd(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; during?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function partd(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; during?: (child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, NODE_OPTIONS: '', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -43,7 +49,11 @@ function reference() {
   }
   return [...m.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
-const parseLines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const parseLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const byKey = (rows: Record<string, unknown>[]) => rows.sort((a, b) => String(a.key).localeCompare(String(b.key)));
 
 /** A directory for TMPDIR, to see what a run leaves in it. */
@@ -63,20 +73,39 @@ function files() {
 }
 
 describe('partd groupby', () => {
-  it.each(['ndjson', 'csv'] as const)('groups a %s file into NDJSON lines on stdout, with a summary line and no bar off a terminal', async (kind) => {
-    const f = files();
-    const r = await partd(['groupby', f[kind], '--key', 'key', '--count', '--sum', 'amount', '--max', 'amount', '--partitions', '3', '--workers', '2']);
-    expect(r.code).toBe(0);
-    expect(byKey(parseLines(r.stdout))).toEqual(reference());
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^partd: 3,000 records → 7 groups in [\d.]+ s \([\d,]+ records\/s, \d+ MB\/s\), peak memory \d+ MiB\n$/);
-    expect(r.stderr).not.toMatch(/[█░]/);
-  });
+  it.each(['ndjson', 'csv'] as const)(
+    'groups a %s file into NDJSON lines on stdout, with a summary line and no bar off a terminal',
+    async (kind) => {
+      const f = files();
+      const r = await partd([
+        'groupby',
+        f[kind],
+        '--key',
+        'key',
+        '--count',
+        '--sum',
+        'amount',
+        '--max',
+        'amount',
+        '--partitions',
+        '3',
+        '--workers',
+        '2',
+      ]);
+      expect(r.code).toBe(0);
+      expect(byKey(parseLines(r.stdout))).toEqual(reference());
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^partd: 3,000 records → 7 groups in [\d.]+ s \([\d,]+ records\/s, \d+ MB\/s\), peak memory \d+ MiB\n$/);
+      expect(r.stderr).not.toMatch(/[█░]/);
+    },
+  );
 
   it('reads stdin with --format and writes --out FILE', async () => {
     const f = files();
     const out = path.join(f.dir, 'groups.ndjson');
-    const r = await partd(['groupby', '-', '--format', 'ndjson', '--key', 'key', '--out', out, '--quiet'], { input: fs.readFileSync(f.ndjson, 'utf8') });
+    const r = await partd(['groupby', '-', '--format', 'ndjson', '--key', 'key', '--out', out, '--quiet'], {
+      input: fs.readFileSync(f.ndjson, 'utf8'),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(byKey(parseLines(fs.readFileSync(out, 'utf8')))).toEqual(reference().map(({ key, count }) => ({ key, count })));
@@ -109,7 +138,10 @@ describe('partd groupby', () => {
     expect(verbose.stderr).toMatch(/line 3[\s\S]*\n\s+at /);
     const skip = await partd(['groupby', bad, '--key', 'key', '--on-bad-record', 'skip']);
     expect(skip.code).toBe(0);
-    expect(byKey(parseLines(skip.stdout))).toEqual([{ key: 'a', count: 1 }, { key: 'b', count: 1 }]);
+    expect(byKey(parseLines(skip.stdout))).toEqual([
+      { key: 'a', count: 1 },
+      { key: 'b', count: 1 },
+    ]);
     expect(skip.stderr).toMatch(/2 bad records skipped/);
     const missing = await partd(['groupby', path.join(f.dir, 'nope.ndjson'), '--key', 'key']);
     expect(missing.code).toBe(1);
@@ -164,7 +196,14 @@ describe('partd shuffle and get', () => {
     const r = await partd(['shuffle', f.csv, '--key', 'key', '--out', out, '--partitions', '4', '--store', store]);
     expect(r.code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['part-00000.ndjson', 'part-00001.ndjson', 'part-00002.ndjson', 'part-00003.ndjson']);
-    const all = fs.readdirSync(out).flatMap((name) => fs.readFileSync(path.join(out, name), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: number; tag: string }));
+    const all = fs.readdirSync(out).flatMap((name) =>
+      fs
+        .readFileSync(path.join(out, name), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: number; tag: string }),
+    );
     expect(all.map((x) => x.id).sort((a, b) => a - b)).toEqual(records.map((x) => x.id));
     expect(all[0]!.tag).toMatch(/, really$/);
     expect(r.stderr).toMatch(/3,000 records → 4 partitions/);
@@ -173,7 +212,9 @@ describe('partd shuffle and get', () => {
     expect(again.stderr).toMatch(/3,000 records → 4 partitions .*, 3,000 of the records read by an earlier run on --store\n$/);
     const got = await partd(['get', store, '2']);
     expect(got.code).toBe(0);
-    expect(parseLines(got.stdout).length).toBe(fs.readFileSync(path.join(out, 'part-00002.ndjson'), 'utf8').trim().split('\n').filter(Boolean).length);
+    expect(parseLines(got.stdout).length).toBe(
+      fs.readFileSync(path.join(out, 'part-00002.ndjson'), 'utf8').trim().split('\n').filter(Boolean).length,
+    );
   });
 
   it('get reads a store and never makes one: an empty directory is an error and stays empty', async () => {
@@ -195,26 +236,50 @@ describe('partd shuffle and get', () => {
   });
 });
 
-
 describe('stdin (-) is read as a file', () => {
   it.each(['groupby', 'shuffle'])('%s - --store DIR is refused: stdin cannot be resumed', async (command) => {
     const dir = tmp();
     const store = path.join(dir, 'store');
-    const r = await partd([command, '-', '--format', 'ndjson', '--key', 'key', '--store', store, ...(command === 'shuffle' ? ['--out', path.join(dir, 'parts')] : [])], { input: '{"key":"a"}\n' });
+    const r = await partd(
+      [
+        command,
+        '-',
+        '--format',
+        'ndjson',
+        '--key',
+        'key',
+        '--store',
+        store,
+        ...(command === 'shuffle' ? ['--out', path.join(dir, 'parts')] : []),
+      ],
+      { input: '{"key":"a"}\n' },
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('partd: --store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store\n');
+    expect(r.stderr).toBe(
+      'partd: --store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store\n',
+    );
     expect(fs.existsSync(store)).toBe(false);
     expect(fs.existsSync(path.join(dir, 'parts'))).toBe(false);
   });
 
   it('CSV on stdin gives what the same file gives: typed columns (007 stays "007"), not values cast one by one', async () => {
-    const rows = [['007', 'a', '1'], ['7', 'a', '2'], ['1e3', 'b', '3'], ['1000', 'b', '4'], ['007', 'c', '5']];
+    const rows = [
+      ['007', 'a', '1'],
+      ['7', 'a', '2'],
+      ['1e3', 'b', '3'],
+      ['1000', 'b', '4'],
+      ['007', 'c', '5'],
+    ];
     const text = 'id,key,amount\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
     const f = files();
     const file = path.join(f.dir, 'ids.csv');
     fs.writeFileSync(file, text);
     // the key column is read as text (docs/types.md), so every distinct text is a group
-    const expected = [...new Set(rows.map((r) => r[0]!))].map((id) => ({ key: id, count: rows.filter((r) => r[0] === id).length, sum_amount: rows.filter((r) => r[0] === id).reduce((n, r) => n + Number(r[2]), 0) }));
+    const expected = [...new Set(rows.map((r) => r[0]!))].map((id) => ({
+      key: id,
+      count: rows.filter((r) => r[0] === id).length,
+      sum_amount: rows.filter((r) => r[0] === id).reduce((n, r) => n + Number(r[2]), 0),
+    }));
     const { tmpdir, env } = tmpdirRun();
     const fromStdin = await partd(['groupby', '-', '--format', 'csv', '--key', 'id', '--count', '--sum', 'amount'], { input: text, env });
     expect(fromStdin.code).toBe(0);
@@ -248,7 +313,10 @@ describe('stdin (-) is read as a file', () => {
     const dir = tmp();
     const out = path.join(dir, 'parts');
     const { tmpdir, env } = tmpdirRun();
-    const r = await partd(['shuffle', '-', '--format', 'ndjson', '--key', 'key', '--out', out, '--partitions', '3'], { input: ndjsonOf(records), env });
+    const r = await partd(['shuffle', '-', '--format', 'ndjson', '--key', 'key', '--out', out, '--partitions', '3'], {
+      input: ndjsonOf(records),
+      env,
+    });
     expect(r.code).toBe(0);
     const all = fs.readdirSync(out).flatMap((name) => parseLines(fs.readFileSync(path.join(out, name), 'utf8')));
     expect(all.sort((a, b) => Number(a.id) - Number(b.id))).toEqual(records);
@@ -287,35 +355,41 @@ describe('--out', () => {
 });
 
 describe('a closed stdout', () => {
-  it.each(['a file', 'stdin'])('groupby of %s | head -1: the job stops, exit 0, nothing on stderr, no temporary directory left', async (source) => {
-    const dir = tmp();
-    const input = path.join(dir, 'many.ndjson');
-    // 100,000 groups of some 25 bytes: far more than a pipe holds, so partd is still writing
-    fs.writeFileSync(input, ndjsonOf(Array.from({ length: 100_000 }, (_, i) => ({ key: `k${i}` }))));
-    const { tmpdir, env } = tmpdirRun();
-    const args = source === 'stdin' ? ['groupby', '-', '--format', 'ndjson'] : ['groupby', input];
-    const child = spawn(process.execPath, [cli, ...args, '--key', 'key', '--partitions', '4'], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    if (source === 'stdin') fs.createReadStream(input).pipe(child.stdin);
-    else child.stdin.end();
-    const closed = once(child, 'close');
-    const first = await new Promise<string>((resolve) => {
-      let text = '';
-      const onData = (d: Buffer) => {
-        text += d;
-        if (!text.includes('\n')) return;
-        child.stdout.off('data', onData);
-        child.stdout.destroy(); // what head does after its line
-        resolve(text.slice(0, text.indexOf('\n')));
-      };
-      child.stdout.on('data', onData);
-    });
-    const [code, signal] = await closed;
-    expect(JSON.parse(first)).toEqual({ key: expect.stringMatching(/^k\d+$/), count: 1 });
-    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
-    expect(fs.readdirSync(tmpdir)).toEqual([]);
-  });
+  it.each(['a file', 'stdin'])(
+    'groupby of %s | head -1: the job stops, exit 0, nothing on stderr, no temporary directory left',
+    async (source) => {
+      const dir = tmp();
+      const input = path.join(dir, 'many.ndjson');
+      // 100,000 groups of some 25 bytes: far more than a pipe holds, so partd is still writing
+      fs.writeFileSync(input, ndjsonOf(Array.from({ length: 100_000 }, (_, i) => ({ key: `k${i}` }))));
+      const { tmpdir, env } = tmpdirRun();
+      const args = source === 'stdin' ? ['groupby', '-', '--format', 'ndjson'] : ['groupby', input];
+      const child = spawn(process.execPath, [cli, ...args, '--key', 'key', '--partitions', '4'], {
+        env: { ...process.env, NODE_OPTIONS: '', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      if (source === 'stdin') fs.createReadStream(input).pipe(child.stdin);
+      else child.stdin.end();
+      const closed = once(child, 'close');
+      const first = await new Promise<string>((resolve) => {
+        let text = '';
+        const onData = (d: Buffer) => {
+          text += d;
+          if (!text.includes('\n')) return;
+          child.stdout.off('data', onData);
+          child.stdout.destroy(); // what head does after its line
+          resolve(text.slice(0, text.indexOf('\n')));
+        };
+        child.stdout.on('data', onData);
+      });
+      const [code, signal] = await closed;
+      expect(JSON.parse(first)).toEqual({ key: expect.stringMatching(/^k\d+$/), count: 1 });
+      expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      expect(fs.readdirSync(tmpdir)).toEqual([]);
+    },
+  );
 });
 
 describe('the summary line', () => {
@@ -325,7 +399,18 @@ describe('the summary line', () => {
     fs.writeFileSync(input, '{"key":"a"}\n{broken\n');
     const g = await partd(['groupby', input, '--key', 'key', '--on-bad-record', 'skip']);
     expect(g.stderr).toMatch(/^partd: 1 record → 1 group in [\d.]+ s \(.*\), peak memory \d+ MiB, 1 bad record skipped\n$/);
-    const s = await partd(['shuffle', input, '--key', 'key', '--on-bad-record', 'skip', '--partitions', '1', '--out', path.join(dir, 'parts')]);
+    const s = await partd([
+      'shuffle',
+      input,
+      '--key',
+      'key',
+      '--on-bad-record',
+      'skip',
+      '--partitions',
+      '1',
+      '--out',
+      path.join(dir, 'parts'),
+    ]);
     expect(s.stderr).toMatch(/^partd: 1 record → 1 partition in [\d.]+ s \(.*\), peak memory \d+ MiB, 1 bad record skipped\n$/);
   });
 
@@ -337,7 +422,9 @@ describe('the summary line', () => {
     const again = await partd(['groupby', f.ndjson, '--key', 'key', '--store', store]); // done: nothing read again
     expect(again.code).toBe(0);
     expect(byKey(parseLines(again.stdout))).toEqual(byKey(parseLines(first.stdout)));
-    expect(again.stderr).toMatch(/^partd: 3,000 records → 7 groups in [\d.]+ s \(0 records\/s\), peak memory \d+ MiB, 3,000 of the records read by an earlier run on --store\n$/);
+    expect(again.stderr).toMatch(
+      /^partd: 3,000 records → 7 groups in [\d.]+ s \(0 records\/s\), peak memory \d+ MiB, 3,000 of the records read by an earlier run on --store\n$/,
+    );
   });
 });
 
@@ -351,14 +438,26 @@ describe('--types', () => {
   ])('%j is bad usage, exit 2, naming --types', async (types, message) => {
     const f = files();
     for (const command of ['groupby', 'shuffle']) {
-      const r = await partd([command, f.csv, '--key', 'key', ...types, ...(command === 'shuffle' ? ['--out', path.join(f.dir, 'parts')] : [])]);
+      const r = await partd([
+        command,
+        f.csv,
+        '--key',
+        'key',
+        ...types,
+        ...(command === 'shuffle' ? ['--out', path.join(f.dir, 'parts')] : []),
+      ]);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: message });
     }
   });
 
   // A CSV whose columns typing by a sample would read otherwise: amount's 007, +5, 2e3 are not
   // plain number text (so inferred string), id's 1, 10, 9 are (so inferred number).
-  const typed = [['1', 'a', '007'], ['10', 'a', '+5'], ['9', 'a', '2e3'], ['2', 'b', '4']];
+  const typed = [
+    ['1', 'a', '007'],
+    ['10', 'a', '+5'],
+    ['9', 'a', '2e3'],
+    ['2', 'b', '4'],
+  ];
   const typedCsv = 'id,key,amount\n' + typed.map((r) => r.join(',')).join('\n') + '\n';
 
   it('groupby --types amount:number --types id:string (repeated) declares the columns', async () => {
@@ -367,9 +466,29 @@ describe('--types', () => {
     fs.writeFileSync(file, typedCsv);
     const expected = ['a', 'b'].map((key) => {
       const mine = typed.filter((r) => r[1] === key);
-      return { key, max_amount: Math.max(...mine.map((r) => Number(r[2]))), max_id: mine.map((r) => r[0]!).sort().at(-1) };
+      return {
+        key,
+        max_amount: Math.max(...mine.map((r) => Number(r[2]))),
+        max_id: mine
+          .map((r) => r[0]!)
+          .sort()
+          .at(-1),
+      };
     });
-    const r = await partd(['groupby', file, '--key', 'key', '--max', 'amount', '--max', 'id', '--types', 'amount:number', '--types', 'id:string']);
+    const r = await partd([
+      'groupby',
+      file,
+      '--key',
+      'key',
+      '--max',
+      'amount',
+      '--max',
+      'id',
+      '--types',
+      'amount:number',
+      '--types',
+      'id:string',
+    ]);
     expect(r.stderr).toMatch(/^partd: 4 records/);
     expect(byKey(parseLines(r.stdout))).toEqual(expected); // a: max_amount 2000, max_id "9"
   });
@@ -381,20 +500,52 @@ describe('--types', () => {
     const out = path.join(f.dir, 'parts');
     const r = await partd(['shuffle', file, '--key', 'key', '--out', out, '--partitions', '2', '--types', 'amount:number,id:string']);
     expect(r.code).toBe(0);
-    const all = fs.readdirSync(out).flatMap((name) => (fs.readFileSync(path.join(out, name), 'utf8').trim() ? parseLines(fs.readFileSync(path.join(out, name), 'utf8')) : []));
+    const all = fs
+      .readdirSync(out)
+      .flatMap((name) =>
+        fs.readFileSync(path.join(out, name), 'utf8').trim() ? parseLines(fs.readFileSync(path.join(out, name), 'utf8')) : [],
+      );
     const sorted = all.sort((a, b) => String(a.id).localeCompare(String(b.id)));
-    expect(sorted).toEqual(typed.map(([id, key, amount]) => ({ id, key, amount: Number(amount) })).sort((a, b) => String(a.id).localeCompare(String(b.id))));
+    expect(sorted).toEqual(
+      typed.map(([id, key, amount]) => ({ id, key, amount: Number(amount) })).sort((a, b) => String(a.id).localeCompare(String(b.id))),
+    );
   });
 });
 
 describe('README claims: errors are one line naming the problem', () => {
   it.each([
-    ['a directory as an input file', (d: string) => ['groupby', d, '--key', 'key', '--format', 'ndjson'], (d: string) => `partd: ${d}: not a file\n`, 1],
+    [
+      'a directory as an input file',
+      (d: string) => ['groupby', d, '--key', 'key', '--format', 'ndjson'],
+      (d: string) => `partd: ${d}: not a file\n`,
+      1,
+    ],
     ['no command', () => [], () => /^Usage: partd /, 2],
-    ['an unknown option', () => ['groupby', 'x.ndjson', '--key', 'k', '--bogus'], () => "partd: unknown option '--bogus' (partd groupby --help shows the options)\n", 2],
-    ['a missing FILE', () => ['groupby', '--key', 'k'], () => "partd: missing required argument 'FILE' (partd groupby --help shows the options)\n", 2],
-    ['a bad --format', () => ['groupby', 'x', '--key', 'k', '--format', 'xml'], () => /^partd: option '--format <format>' argument 'xml' is invalid\. Allowed choices are ndjson, csv\. \(partd groupby --help shows the options\)\n$/, 2],
-    ['a missing store for get', (d: string) => ['get', path.join(d, 'nope'), '0'], (d: string) => `partd: ${path.join(d, 'nope')}: no such store\n`, 1],
+    [
+      'an unknown option',
+      () => ['groupby', 'x.ndjson', '--key', 'k', '--bogus'],
+      () => "partd: unknown option '--bogus' (partd groupby --help shows the options)\n",
+      2,
+    ],
+    [
+      'a missing FILE',
+      () => ['groupby', '--key', 'k'],
+      () => "partd: missing required argument 'FILE' (partd groupby --help shows the options)\n",
+      2,
+    ],
+    [
+      'a bad --format',
+      () => ['groupby', 'x', '--key', 'k', '--format', 'xml'],
+      () =>
+        /^partd: option '--format <format>' argument 'xml' is invalid\. Allowed choices are ndjson, csv\. \(partd groupby --help shows the options\)\n$/,
+      2,
+    ],
+    [
+      'a missing store for get',
+      (d: string) => ['get', path.join(d, 'nope'), '0'],
+      (d: string) => `partd: ${path.join(d, 'nope')}: no such store\n`,
+      1,
+    ],
   ] as [string, (d: string) => string[], (d: string) => string | RegExp, number][])('%s', async (_, args, message, code) => {
     const d = tmp();
     const r = await partd(args(d));

@@ -47,11 +47,15 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
     await open(dir).close();
     await Promise.all(
-      Array.from({ length: WRITERS }, (_, w) => new Promise((resolve, reject) => {
-        const worker = new Worker(fixture('appender.mjs'), { workerData: [kind, dir, w, COUNT] });
-        worker.on('message', resolve);
-        worker.on('error', reject);
-      })),
+      Array.from(
+        { length: WRITERS },
+        (_, w) =>
+          new Promise((resolve, reject) => {
+            const worker = new Worker(fixture('appender.mjs'), { workerData: [kind, dir, w, COUNT] });
+            worker.on('message', resolve);
+            worker.on('error', reject);
+          }),
+      ),
     );
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
@@ -65,8 +69,11 @@ describe.each(kinds.filter(([kind]) => kind !== 'lmdb-ahead'))('concurrent appen
   it('from child processes', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
     await open(dir).close();
-    const results = await Promise.all(Array.from({ length: WRITERS }, (_, w) => runNode(fixture('appender.mjs'), [kind, dir, String(w), String(COUNT)])));
-    for (const r of results) expect({ out: r.stderr + r.stdout.trim(), code: r.code, signal: r.signal }).toEqual({ out: 'done', code: 0, signal: null });
+    const results = await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => runNode(fixture('appender.mjs'), [kind, dir, String(w), String(COUNT)])),
+    );
+    for (const r of results)
+      expect({ out: r.stderr + r.stdout.trim(), code: r.code, signal: r.signal }).toEqual({ out: 'done', code: 0, signal: null });
     const store = open(dir);
     await verify(store, WRITERS, COUNT);
     if (store instanceof Lmdb && inFiles(kind)) await expectCompacted(store, WRITERS, COUNT);

@@ -4,7 +4,8 @@ import { describe, expect, it } from '@jest/globals';
 import { bytesAdapter, concatBytes, conformance as suite, type Adapter } from '../src/extend.js';
 
 /** The exported suite, on jest. */
-const conformance = <In, Out>(...args: [string, () => Partd<In, Out> | Promise<Partd<In, Out>>, Adapter<In, Out>]) => suite({ describe, it, expect: expect as never }, ...args);
+const conformance = <In, Out>(...args: [string, () => Partd<In, Out> | Promise<Partd<In, Out>>, Adapter<In, Out>]) =>
+  suite({ describe, it, expect: expect as never }, ...args);
 
 type Raw = Partd<Uint8Array, Uint8Array>;
 const raws: [string, () => Raw][] = [
@@ -12,7 +13,10 @@ const raws: [string, () => Raw][] = [
   ['File', () => new File()],
   ['Lmdb', () => new Lmdb()], // temporary: noSync
   ['Lmdb({ noSync: false })', () => new Lmdb(undefined, { noSync: false })], // synced, as at a path
-  ['Lmdb({ valueFiles: 1, valueFileMax: 64, noSync: false })', () => new Lmdb(undefined, { valueFiles: 1, valueFileMax: 64, noSync: false })], // every direct value in value files, nearly a file per call
+  [
+    'Lmdb({ valueFiles: 1, valueFileMax: 64, noSync: false })',
+    () => new Lmdb(undefined, { valueFiles: 1, valueFileMax: 64, noSync: false }),
+  ], // every direct value in value files, nearly a file per call
   ['Spill(Dict, Dict, 10)', () => new Spill(new Dict(), new Dict(), 10)],
   ['Spill(Dict, Lmdb, 10)', () => new Spill(new Dict(), new Lmdb(), 10)],
   ['Spill(Dict, File, 1000)', () => new Spill(new Dict(), new File(), 1000)],
@@ -31,7 +35,10 @@ const typed: Adapter<Uint8Array, Uint8Array> = {
   badValues: ['abc', [1, 2], 42, null, undefined, new DataView(new ArrayBuffer(2))],
 };
 
-for (const [innerName, inner] of [['Dict', () => new Dict()], ['Lmdb', () => new Lmdb()]] as const) {
+for (const [innerName, inner] of [
+  ['Dict', () => new Dict()],
+  ['Lmdb', () => new Lmdb()],
+] as const) {
   conformance(`Msgpack(${innerName})`, () => new Msgpack(inner()), arrays);
   conformance(`Structured(${innerName})`, () => new Structured(inner()), arrays);
   conformance(`ZLib(${innerName})`, () => new ZLib(inner()), bytesAdapter);
@@ -40,7 +47,13 @@ for (const [innerName, inner] of [['Dict', () => new Dict()], ['Lmdb', () => new
   conformance(`TypedArrays(${innerName})`, () => new TypedArrays(inner()) as unknown as Partd<Uint8Array, Uint8Array>, typed);
   conformance(
     `Encode(identity, ${innerName})`,
-    () => new Encode<Uint8Array, Uint8Array>((v) => v, (b) => new Uint8Array(b), (parts) => concatBytes(parts.length ? parts : [new Uint8Array(0)]), inner()),
+    () =>
+      new Encode<Uint8Array, Uint8Array>(
+        (v) => v,
+        (b) => new Uint8Array(b),
+        (parts) => concatBytes(parts.length ? parts : [new Uint8Array(0)]),
+        inner(),
+      ),
     { ...bytesAdapter, badValues: [] },
   );
 }

@@ -97,7 +97,10 @@ describe('a shuffle process killed with SIGKILL, then run again on its store', (
     ['1000 ms after its first commit', 'commit', 1000],
   ] as const)('killed %s: the re-run resumes what it committed and equals the reference', async (_, from, delay) => {
     const store = path.join(tmp(), 'store');
-    const child = spawn(process.execPath, [fixture('groupby-child.mjs'), store, String(N)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', PARTD_TEST_PAUSE_MS: '40' } });
+    const child = spawn(process.execPath, [fixture('groupby-child.mjs'), store, String(N)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '', PARTD_TEST_PAUSE_MS: '40' },
+    });
     let stdout = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
@@ -105,9 +108,16 @@ describe('a shuffle process killed with SIGKILL, then run again on its store', (
     if (from === 'start') kill();
     child.stdout.on('data', (d: Buffer) => ((stdout += d), from === 'commit' && stdout.includes('commit\n') && kill()));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
     clearTimeout(timer);
-    expect({ code, signal, stderr, finished: stdout.includes('{') }).toEqual({ code: null, signal: 'SIGKILL', stderr: '', finished: false }); // killed, not done
+    expect({ code, signal, stderr, finished: stdout.includes('{') }).toEqual({
+      code: null,
+      signal: 'SIGKILL',
+      stderr: '',
+      finished: false,
+    }); // killed, not done
     const committed = await committedRecords(store);
     if (from === 'commit') expect(committed).toBeGreaterThan(0); // it printed "commit" after one landed
     const rerun = await runNode(fixture('groupby-child.mjs'), [store, String(N)]);

@@ -36,12 +36,17 @@ function mountTmpfs(): void {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`the full-disk tests need a 6 MiB tmpfs, and mount -t tmpfs failed (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}): ${advice}`, { cause: e });
+    throw new Error(
+      `the full-disk tests need a 6 MiB tmpfs, and mount -t tmpfs failed (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}): ${advice}`,
+      { cause: e },
+    );
   }
   mounted = true;
   const fsStats = fs.statfsSync(mount);
   if (fsStats.type !== TMPFS_MAGIC || fsStats.blocks * fsStats.bsize !== SIZE) {
-    throw new Error(`${mount} is not the 6 MiB tmpfs mounted for these tests (type 0x${fsStats.type.toString(16)}, ${fsStats.blocks * fsStats.bsize} bytes)`);
+    throw new Error(
+      `${mount} is not the 6 MiB tmpfs mounted for these tests (type 0x${fsStats.type.toString(16)}, ${fsStats.blocks * fsStats.bsize} bytes)`,
+    );
   }
 }
 
@@ -64,7 +69,9 @@ onTmpfs('on a full disk (a 6 MiB tmpfs)', () => {
   /** Asserts every byte of `value` equals `want`, naming the first byte that differs. */
   function expectBytes(value: Uint8Array, want: Buffer): void {
     const got = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    const at = got.equals(want) ? -1 : Array.from({ length: Math.max(got.length, want.length) }, (_, i) => i).find((i) => got[i] !== want[i])!;
+    const at = got.equals(want)
+      ? -1
+      : Array.from({ length: Math.max(got.length, want.length) }, (_, i) => i).find((i) => got[i] !== want[i])!;
     expect({ length: got.length, firstDifference: at }).toEqual({ length: want.length, firstDifference: -1 });
   }
 
@@ -143,7 +150,10 @@ onTmpfs('on a full disk (a 6 MiB tmpfs)', () => {
 
   it('a shuffle that fills the disk rejects with ENOSPC and removes its temporary store', async () => {
     // ~11 MB of shuffled records for a 6 MiB disk; the child's temporary store goes there ($TMPDIR)
-    const r = spawnSync(process.execPath, [fixture('shuffle-child.mjs'), '400000'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', TMPDIR: mount } });
+    const r = spawnSync(process.execPath, [fixture('shuffle-child.mjs'), '400000'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '', TMPDIR: mount },
+    });
     const outcome = JSON.parse(r.stdout) as { ok: boolean; message: string };
     expect(outcome.ok).toBe(false);
     expect(outcome.message).toMatch(/ENOSPC: no space left on device for the Lmdb store/);

@@ -79,7 +79,8 @@ describe('the error classes', () => {
   });
 
   it('instanceof PartdError is false for errors that are not ours, and a subclass check stays exact', () => {
-    for (const e of [new Error('x'), new TypeError('x'), new RangeError('x'), Object.assign(new Error('x'), { code: 'ERR_CLOSED' })]) expect(e).not.toBeInstanceOf(PartdError);
+    for (const e of [new Error('x'), new TypeError('x'), new RangeError('x'), Object.assign(new Error('x'), { code: 'ERR_CLOSED' })])
+      expect(e).not.toBeInstanceOf(PartdError);
     expect(new partd.ClosedError('get')).not.toBeInstanceOf(partd.ShuffleError);
     expect(new partd.DtypeMismatchError('x')).not.toBeInstanceOf(partd.UnsendableError);
     expect(new partd.DtypeMismatchError('x')).not.toBeInstanceOf(partd.ClosedError);
@@ -87,7 +88,9 @@ describe('the error classes', () => {
 
   it('the messages are as they were', () => {
     expect(new partd.ClosedError('get').message).toBe('get(): the store is closed');
-    expect(new partd.StoreKindError('Lmdb', '/x', 'it is not a directory').message).toBe('Lmdb: /x is not a Lmdb store (it is not a directory); refusing to adopt or overwrite it');
+    expect(new partd.StoreKindError('Lmdb', '/x', 'it is not a directory').message).toBe(
+      'Lmdb: /x is not a Lmdb store (it is not a directory); refusing to adopt or overwrite it',
+    );
     expect(new partd.StoreBusyError('busy', { pid: 1, host: 'h', since: 't' }).owner).toEqual({ pid: 1, host: 'h', since: 't' });
   });
 
@@ -117,10 +120,19 @@ describe('errors thrown in worker threads', () => {
   const input = { generate: { module: mods, export: 'few' }, count: 2000 };
 
   it('a bad record (a key function that throws) arrives as a BadRecordError with its code', async () => {
-    const run = groupBy({ input: { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 100 }, key: { module: fixture('shuffle-modules.mjs'), export: 'throwingKey' }, workers: 1, aggregate: { n: { op: 'count' } } });
+    const run = groupBy({
+      input: { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 100 },
+      key: { module: fixture('shuffle-modules.mjs'), export: 'throwingKey' },
+      workers: 1,
+      aggregate: { n: { op: 'count' } },
+    });
     const e = await run.catch((x: unknown) => x);
     expect(e).toBeInstanceOf(partd.BadRecordError);
-    expect(e).toMatchObject({ name: 'BadRecordError', code: 'ERR_BAD_RECORD', message: 'split 0 (records 0..100) record 3: the key function threw: no key for id 3' });
+    expect(e).toMatchObject({
+      name: 'BadRecordError',
+      code: 'ERR_BAD_RECORD',
+      message: 'split 0 (records 0..100) record 3: the key function threw: no key for id 3',
+    });
   });
 
   it("one of ours thrown by the user's code in a gather task arrives as its class, with its code and its cause's name, message and code", async () => {
@@ -135,10 +147,18 @@ describe('errors thrown in worker threads', () => {
   });
 
   it('one of ours thrown in a scatter session arrives as its class within the ShuffleError that gave up on the split', async () => {
-    const e = await shuffle({ input: { generate: { module: mods, export: 'corruptAt7' }, count: 100 }, key: 'key', partitions: 4, workers: 1, retries: 0 }).catch((x: unknown) => x);
+    const e = await shuffle({
+      input: { generate: { module: mods, export: 'corruptAt7' }, count: 100 },
+      key: 'key',
+      partitions: 4,
+      workers: 1,
+      retries: 0,
+    }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(partd.ShuffleError);
     expect(e).toMatchObject({ code: 'ERR_SHUFFLE_FAILED' });
-    expect((e as Error).message).toMatch(/^split \d+ \(records \d+\.\.\d+\) failed after 1 attempt \(attempt 1: key k7: bad frame header at byte 0\)$/);
+    expect((e as Error).message).toMatch(
+      /^split \d+ \(records \d+\.\.\d+\) failed after 1 attempt \(attempt 1: key k7: bad frame header at byte 0\)$/,
+    );
     const attempt = ((e as Error).cause as AggregateError).errors[0] as Error;
     expect(attempt).toBeInstanceOf(partd.CorruptFrameError);
     expect(attempt).toMatchObject({ name: 'CorruptFrameError', code: 'ERR_CORRUPT_FRAME' });
@@ -152,6 +172,10 @@ describe('errors thrown in worker threads', () => {
     expect(e).toBeInstanceOf(partd.UnsendableError);
     expect(e).toBeInstanceOf(TypeError);
     expect(e).toBeInstanceOf(PartdError);
-    expect(e).toMatchObject({ code: 'ERR_PARTD_UNSENDABLE', message: 'partition 3: the gather reducer returned a value that cannot be sent between threads (an object (Foo) holding a function at .callback)' });
+    expect(e).toMatchObject({
+      code: 'ERR_PARTD_UNSENDABLE',
+      message:
+        'partition 3: the gather reducer returned a value that cannot be sent between threads (an object (Foo) holding a function at .callback)',
+    });
   });
 });

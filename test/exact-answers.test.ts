@@ -14,7 +14,17 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { groupBy, shuffle } from '../src/index.js';
 import { excelCsv, lines, ndjson, pandasCsv, plainCsv, pythonJson } from './support/exact-files.js';
-import { parseCsv, reference, sortRecords, sortRows, type Agg, type Bad, type ColType, type Outcome, type Row } from './support/exact-reference.js';
+import {
+  parseCsv,
+  reference,
+  sortRecords,
+  sortRows,
+  type Agg,
+  type Bad,
+  type ColType,
+  type Outcome,
+  type Row,
+} from './support/exact-reference.js';
 
 // ---------------------------------------------------------------- the cases
 
@@ -58,7 +68,15 @@ const cases: Case[] = [
   {
     name: 'keys, CSV: the key column is string; 007, 7, 0x10, 0, 1e3, 1000, 1.0, 1 and two 20-digit ids are 10 groups, exactly as in the file (Excel CSV UTF-8: BOM, CRLF, --key on the first column)',
     format: 'csv',
-    files: [['ids.csv', excelCsv(['id', 'amount', 'note'], [...ids.map((id, i) => [id, String(2 ** i), i % 3 ? '' : `n${i}`]), ['007', '1024', 'again'], ['1', '0.5', '']])]],
+    files: [
+      [
+        'ids.csv',
+        excelCsv(
+          ['id', 'amount', 'note'],
+          [...ids.map((id, i) => [id, String(2 ** i), i % 3 ? '' : `n${i}`]), ['007', '1024', 'again'], ['1', '0.5', '']],
+        ),
+      ],
+    ],
     key: 'id',
     aggs: [count, agg('sum', 'amount')],
     check: (ref) => {
@@ -72,7 +90,15 @@ const cases: Case[] = [
   {
     name: 'keys, CSV: the same column declared number reads numeric text: 007 and 7, 1e3 and 1000, 1.0 and 1, +5 and 5. are one group each; 0x10 and an empty key are bad records',
     format: 'csv',
-    files: [['ids-declared.csv', excelCsv(['id', 'amount'], ['007', '7', '0x10', '0', '1e3', '1000', '1.0', '1', '+5', '.5', '5.', ''].map((id, i) => [id, String(2 ** i)]))]],
+    files: [
+      [
+        'ids-declared.csv',
+        excelCsv(
+          ['id', 'amount'],
+          ['007', '7', '0x10', '0', '1e3', '1000', '1.0', '1', '+5', '.5', '5.', ''].map((id, i) => [id, String(2 ** i)]),
+        ),
+      ],
+    ],
     key: 'id',
     types: { id: 'number' },
     aggs: [count, agg('sum', 'amount')],
@@ -99,9 +125,21 @@ const cases: Case[] = [
       [
         'keys.ndjson',
         lines([
-          ...[{ grp: '007', amount: 1 }, { grp: '7', amount: 2 }, { grp: 7, amount: 4 }, { grp: 7.5, amount: 8 }, { grp: -3, amount: 16 }, { grp: 'café', amount: 32 }].map((r) => JSON.stringify(r)),
+          ...[
+            { grp: '007', amount: 1 },
+            { grp: '7', amount: 2 },
+            { grp: 7, amount: 4 },
+            { grp: 7.5, amount: 8 },
+            { grp: -3, amount: 16 },
+            { grp: 'café', amount: 32 },
+          ].map((r) => JSON.stringify(r)),
           pythonJson({ grp: 'café', amount: 64 }),
-          ...[{ grp: '', amount: 128 }, { grp: 0, amount: 256 }, { grp: '0', amount: 512 }, { amount: 1024, grp: '7' }].map((r) => JSON.stringify(r)),
+          ...[
+            { grp: '', amount: 128 },
+            { grp: 0, amount: 256 },
+            { grp: '0', amount: 512 },
+            { amount: 1024, grp: '7' },
+          ].map((r) => JSON.stringify(r)),
         ]),
       ],
     ],
@@ -124,7 +162,21 @@ const cases: Case[] = [
   {
     name: 'keys, NDJSON: a missing, null, boolean, object or array key is a bad record',
     format: 'ndjson',
-    files: [['bad-keys.ndjson', ndjson([{ grp: 'a', amount: 1 }, { amount: 2 }, { grp: null, amount: 4 }, { grp: true, amount: 8 }, { grp: { id: 1 }, amount: 16 }, { grp: ['a'], amount: 32 }, { grp: 'a', amount: 64 }, { grp: false, amount: 128 }])]],
+    files: [
+      [
+        'bad-keys.ndjson',
+        ndjson([
+          { grp: 'a', amount: 1 },
+          { amount: 2 },
+          { grp: null, amount: 4 },
+          { grp: true, amount: 8 },
+          { grp: { id: 1 }, amount: 16 },
+          { grp: ['a'], amount: 32 },
+          { grp: 'a', amount: 64 },
+          { grp: false, amount: 128 },
+        ]),
+      ],
+    ],
     key: 'grp',
     aggs: [count, agg('sum', 'amount')],
     check: (ref) => {
@@ -164,7 +216,18 @@ const cases: Case[] = [
   {
     name: 'types, NDJSON: a key declared string refuses 7 and null; declared number refuses "7" and "x"',
     format: 'ndjson',
-    files: [['declared-keys.ndjson', ndjson([{ grp: '7', amount: 1 }, { grp: 7, amount: 2 }, { grp: 'a', amount: 4 }, { grp: null, amount: 8 }, { grp: '7', amount: 16 }])]],
+    files: [
+      [
+        'declared-keys.ndjson',
+        ndjson([
+          { grp: '7', amount: 1 },
+          { grp: 7, amount: 2 },
+          { grp: 'a', amount: 4 },
+          { grp: null, amount: 8 },
+          { grp: '7', amount: 16 },
+        ]),
+      ],
+    ],
     key: 'grp',
     types: { grp: 'string' },
     aggs: [count, agg('sum', 'amount')],
@@ -179,7 +242,19 @@ const cases: Case[] = [
   {
     name: 'types, NDJSON: a key declared number refuses "7" and "x"; amount declared number checks first too',
     format: 'ndjson',
-    files: [['declared-numbers.ndjson', ndjson([{ grp: 7, amount: 1 }, { grp: '7', amount: 2 }, { grp: 1.5, amount: 4 }, { grp: 'x', amount: 8 }, { grp: 7, amount: '16' }, { grp: 7, amount: 32 }])]],
+    files: [
+      [
+        'declared-numbers.ndjson',
+        ndjson([
+          { grp: 7, amount: 1 },
+          { grp: '7', amount: 2 },
+          { grp: 1.5, amount: 4 },
+          { grp: 'x', amount: 8 },
+          { grp: 7, amount: '16' },
+          { grp: 7, amount: 32 },
+        ]),
+      ],
+    ],
     key: 'grp',
     types: { grp: 'number', amount: 'number' },
     aggs: [count, agg('first', 'amount')],
@@ -242,7 +317,19 @@ const cases: Case[] = [
   {
     name: 'fields, CSV: a header user.id is one flat column',
     format: 'csv',
-    files: [['dotted.csv', plainCsv(['user.id', 'order.amount', 'user'], [['u1', '1', 'x'], ['u2', '2', 'y'], ['u1', '4', 'z']])]],
+    files: [
+      [
+        'dotted.csv',
+        plainCsv(
+          ['user.id', 'order.amount', 'user'],
+          [
+            ['u1', '1', 'x'],
+            ['u2', '2', 'y'],
+            ['u1', '4', 'z'],
+          ],
+        ),
+      ],
+    ],
     key: 'user.id',
     aggs: [count, agg('sum', 'order.amount')],
     check: (ref) => {
@@ -281,7 +368,25 @@ const cases: Case[] = [
   {
     name: 'CSV number columns: a summed column takes numeric text (5, -1.5, 2e3, +2, .5, 007, 5., 1E2, -.5) as numbers; min, max and mean read it as numbers',
     format: 'csv',
-    files: [['numeric.csv', plainCsv(['k', 'amount'], [['a', '5'], ['a', '-1.5'], ['a', '2e3'], ['b', '+2'], ['b', '.5'], ['b', '007'], ['b', '5.'], ['c', '1E2'], ['c', '-.5']])]],
+    files: [
+      [
+        'numeric.csv',
+        plainCsv(
+          ['k', 'amount'],
+          [
+            ['a', '5'],
+            ['a', '-1.5'],
+            ['a', '2e3'],
+            ['b', '+2'],
+            ['b', '.5'],
+            ['b', '007'],
+            ['b', '5.'],
+            ['c', '1E2'],
+            ['c', '-.5'],
+          ],
+        ),
+      ],
+    ],
     key: 'k',
     aggs: [count, agg('sum', 'amount'), agg('min', 'amount'), agg('max', 'amount'), agg('mean', 'amount')],
     tolerance: ['mean_amount'],
@@ -296,7 +401,28 @@ const cases: Case[] = [
   {
     name: 'CSV number columns: a summed column refuses "1,000", 12abc, 0x10, " 5", 1e, Infinity, NaN, 1_000, --1 and an empty field: bad records naming file, line and column',
     format: 'csv',
-    files: [['not-numeric.csv', plainCsv(['k', 'amount'], [['a', '10'], ['a', '1,000'], ['a', '12abc'], ['b', '0x10'], ['b', ' 5'], ['a', '1e'], ['b', 'Infinity'], ['b', 'NaN'], ['a', '1_000'], ['a', '--1'], ['b', ''], ['b', '2.5']])]],
+    files: [
+      [
+        'not-numeric.csv',
+        plainCsv(
+          ['k', 'amount'],
+          [
+            ['a', '10'],
+            ['a', '1,000'],
+            ['a', '12abc'],
+            ['b', '0x10'],
+            ['b', ' 5'],
+            ['a', '1e'],
+            ['b', 'Infinity'],
+            ['b', 'NaN'],
+            ['a', '1_000'],
+            ['a', '--1'],
+            ['b', ''],
+            ['b', '2.5'],
+          ],
+        ),
+      ],
+    ],
     key: 'k',
     aggs: [count, agg('sum', 'amount'), agg('mean', 'amount')],
     tolerance: ['mean_amount'],
@@ -328,9 +454,45 @@ const cases: Case[] = [
     ],
     key: 'shop',
     check: (ref) => {
-      expect(ok(ref).columnTypes).toEqual({ '': 'number', shop: 'string', zip: 'string', code: 'number', hex: 'string', exp: 'number', score: 'number', big: 'string', safe: 'number', comment: 'string', blank: 'string' });
-      expect(ok(ref).records).toContainEqual({ '': 3, shop: 'c', zip: '99501', code: null, hex: '10', exp: 0, score: null, big: '2', safe: 1, comment: '', blank: '' });
-      expect(ok(ref).records).toContainEqual({ '': 1, shop: 'b', zip: '02134', code: 9, hex: '0xFF', exp: 0.02, score: null, big: '9007199254740992', safe: -9007199254740991, comment: 'she said "hi"', blank: '' });
+      expect(ok(ref).columnTypes).toEqual({
+        '': 'number',
+        shop: 'string',
+        zip: 'string',
+        code: 'number',
+        hex: 'string',
+        exp: 'number',
+        score: 'number',
+        big: 'string',
+        safe: 'number',
+        comment: 'string',
+        blank: 'string',
+      });
+      expect(ok(ref).records).toContainEqual({
+        '': 3,
+        shop: 'c',
+        zip: '99501',
+        code: null,
+        hex: '10',
+        exp: 0,
+        score: null,
+        big: '2',
+        safe: 1,
+        comment: '',
+        blank: '',
+      });
+      expect(ok(ref).records).toContainEqual({
+        '': 1,
+        shop: 'b',
+        zip: '02134',
+        code: 9,
+        hex: '0xFF',
+        exp: 0.02,
+        score: null,
+        big: '9007199254740992',
+        safe: -9007199254740991,
+        comment: 'she said "hi"',
+        blank: '',
+      });
       expect(ok(ref).records).toHaveLength(5);
     },
   },
@@ -366,7 +528,24 @@ const cases: Case[] = [
   {
     name: 'CSV columns declared number read numeric text (+5, .5, 5., 007, 2e3; empty → null); 0x10 is a bad record naming the column',
     format: 'csv',
-    files: [['declared.csv', plainCsv(['k', 'amount', 'qty'], [['a', '5', '1'], ['a', '+5', '2'], ['b', '.5', '0x10'], ['b', '5.', ''], ['c', '007', '3'], ['c', '2e3', '4'], ['c', '-1.5', '5'], ['c', '', '6']])]],
+    files: [
+      [
+        'declared.csv',
+        plainCsv(
+          ['k', 'amount', 'qty'],
+          [
+            ['a', '5', '1'],
+            ['a', '+5', '2'],
+            ['b', '.5', '0x10'],
+            ['b', '5.', ''],
+            ['c', '007', '3'],
+            ['c', '2e3', '4'],
+            ['c', '-1.5', '5'],
+            ['c', '', '6'],
+          ],
+        ),
+      ],
+    ],
     key: 'k',
     types: { amount: 'number', qty: 'number' },
     check: (ref) => {
@@ -387,7 +566,21 @@ const cases: Case[] = [
   {
     name: 'CSV columns declared string keep the text: 9, 10, 100, 007 are strings; min/max in code-unit order',
     format: 'csv',
-    files: [['declared-string.csv', plainCsv(['k', 'code'], [['a', '9'], ['a', '10'], ['a', '100'], ['b', '007'], ['b', '7']])]],
+    files: [
+      [
+        'declared-string.csv',
+        plainCsv(
+          ['k', 'code'],
+          [
+            ['a', '9'],
+            ['a', '10'],
+            ['a', '100'],
+            ['b', '007'],
+            ['b', '7'],
+          ],
+        ),
+      ],
+    ],
     key: 'k',
     types: { code: 'string' },
     aggs: [count, agg('min', 'code'), agg('max', 'code')],
@@ -435,8 +628,27 @@ const cases: Case[] = [
     name: 'files, CSV: two Excel files, each with its BOM; an empty key is the key ""; the last row of a file without a final line break counts',
     format: 'csv',
     files: [
-      ['excel-1.csv', excelCsv(['shop', 'amount'], [['a', '1'], ['', '2'], ['b', '4']])],
-      ['excel-2.csv', excelCsv(['shop', 'amount'], [['b', '8'], ['a', '16']])],
+      [
+        'excel-1.csv',
+        excelCsv(
+          ['shop', 'amount'],
+          [
+            ['a', '1'],
+            ['', '2'],
+            ['b', '4'],
+          ],
+        ),
+      ],
+      [
+        'excel-2.csv',
+        excelCsv(
+          ['shop', 'amount'],
+          [
+            ['b', '8'],
+            ['a', '16'],
+          ],
+        ),
+      ],
       ['no-final-newline.csv', 'shop,amount\r\na,32\r\n,64'],
     ],
     key: 'shop',
@@ -467,11 +679,23 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'CSV sample: the first 1,000 rows of EACH file: A7 in row 5 of the second file makes the column string for the whole job, the first file\'s 1,200 numbers included',
+    name: "CSV sample: the first 1,000 rows of EACH file: A7 in row 5 of the second file makes the column string for the whole job, the first file's 1,200 numbers included",
     format: 'csv',
     files: [
-      ['first.csv', plainCsv(['k', 'code'], range(1200).map((i) => [`k${i % 3}`, String(i)]))],
-      ['second.csv', plainCsv(['k', 'code'], range(10).map((i) => [`k${i % 3}`, i === 4 ? 'A7' : String(i)]))],
+      [
+        'first.csv',
+        plainCsv(
+          ['k', 'code'],
+          range(1200).map((i) => [`k${i % 3}`, String(i)]),
+        ),
+      ],
+      [
+        'second.csv',
+        plainCsv(
+          ['k', 'code'],
+          range(10).map((i) => [`k${i % 3}`, i === 4 ? 'A7' : String(i)]),
+        ),
+      ],
     ],
     key: 'k',
     check: (ref) => {
@@ -484,7 +708,15 @@ const cases: Case[] = [
   {
     name: 'CSV sample: a column empty in all 1,000 sampled rows is string: a later 5 is "5"',
     format: 'csv',
-    files: [['blank-sample.csv', plainCsv(['k', 'later'], range(1100).map((i) => [`k${i % 2}`, i === 1050 ? '5' : '']))]],
+    files: [
+      [
+        'blank-sample.csv',
+        plainCsv(
+          ['k', 'later'],
+          range(1100).map((i) => [`k${i % 2}`, i === 1050 ? '5' : '']),
+        ),
+      ],
+    ],
     key: 'k',
     check: (ref) => {
       expect(ok(ref).columnTypes).toEqual({ k: 'string', later: 'string' });
@@ -530,7 +762,23 @@ const cases: Case[] = [
   {
     name: 'CSV keys with line breaks, commas and quotes (Excel): "a\\nb", "a\\r\\nb", "a b", "a,b", \'a"b\' are five groups, exactly',
     format: 'csv',
-    files: [['multiline-keys.csv', excelCsv(['note', 'amount'], [['a\nb', '1'], ['a\r\nb', '2'], ['a b', '4'], ['a,b', '8'], ['a"b', '16'], ['a\nb', '32'], ['"', '64']])]],
+    files: [
+      [
+        'multiline-keys.csv',
+        excelCsv(
+          ['note', 'amount'],
+          [
+            ['a\nb', '1'],
+            ['a\r\nb', '2'],
+            ['a b', '4'],
+            ['a,b', '8'],
+            ['a"b', '16'],
+            ['a\nb', '32'],
+            ['"', '64'],
+          ],
+        ),
+      ],
+    ],
     key: 'note',
     aggs: [count, agg('sum', 'amount')],
     check: (ref) => {
@@ -543,7 +791,15 @@ const cases: Case[] = [
   {
     name: 'aggregations, NDJSON: amounts 10 and "5": the "5" record is a bad record (file, line 2, field amount); skipped, the sum is 10',
     format: 'ndjson',
-    files: [['ten-and-five.ndjson', ndjson([{ k: 'a', amount: 10 }, { k: 'a', amount: '5' }])]],
+    files: [
+      [
+        'ten-and-five.ndjson',
+        ndjson([
+          { k: 'a', amount: 10 },
+          { k: 'a', amount: '5' },
+        ]),
+      ],
+    ],
     key: 'k',
     aggs: [count, agg('sum', 'amount')],
     check: (ref) => {
@@ -606,27 +862,88 @@ const cases: Case[] = [
     check: (ref) => {
       expect(ok(ref).rows).toEqual([
         { key: 'a', sum_amount: 11.5, first_note: 'x', last_note: '5', collect_note: ['x', 5, null, '5'], first_amount: 1, count: 4 },
-        { key: 'b', sum_amount: 20, first_note: null, last_note: { deep: [1, '2'] }, collect_note: [null, { deep: [1, '2'] }], first_amount: 4, count: 2 },
+        {
+          key: 'b',
+          sum_amount: 20,
+          first_note: null,
+          last_note: { deep: [1, '2'] },
+          collect_note: [null, { deep: [1, '2'] }],
+          first_amount: 4,
+          count: 2,
+        },
       ]);
     },
   },
   {
     name: 'aggregations, CSV: first, last and collect with sum: the sum and first of the summed column are numbers; a string column gives its text, an inferred number column numbers (empty → null)',
     format: 'csv',
-    files: [['first.csv', plainCsv(['k', 'amount', 'note', 'n'], [['a', '5', 'x', '1'], ['a', '007', '007', ''], ['b', '-1.5', '', '2'], ['a', '2e3', '5', '3'], ['b', '.5', 'y', '4']])]],
+    files: [
+      [
+        'first.csv',
+        plainCsv(
+          ['k', 'amount', 'note', 'n'],
+          [
+            ['a', '5', 'x', '1'],
+            ['a', '007', '007', ''],
+            ['b', '-1.5', '', '2'],
+            ['a', '2e3', '5', '3'],
+            ['b', '.5', 'y', '4'],
+          ],
+        ),
+      ],
+    ],
     key: 'k',
-    aggs: [agg('first', 'amount'), agg('sum', 'amount'), agg('first', 'note'), agg('last', 'note'), agg('collect', 'note'), agg('collect', 'n'), agg('collect', 'amount')],
+    aggs: [
+      agg('first', 'amount'),
+      agg('sum', 'amount'),
+      agg('first', 'note'),
+      agg('last', 'note'),
+      agg('collect', 'note'),
+      agg('collect', 'n'),
+      agg('collect', 'amount'),
+    ],
     check: (ref) => {
       expect(ok(ref).rows).toEqual([
-        { key: 'a', first_amount: 5, sum_amount: 2012, first_note: 'x', last_note: '5', collect_note: ['x', '007', '5'], collect_n: [1, null, 3], collect_amount: [5, 7, 2000] },
-        { key: 'b', first_amount: -1.5, sum_amount: -1, first_note: '', last_note: 'y', collect_note: ['', 'y'], collect_n: [2, 4], collect_amount: [-1.5, 0.5] },
+        {
+          key: 'a',
+          first_amount: 5,
+          sum_amount: 2012,
+          first_note: 'x',
+          last_note: '5',
+          collect_note: ['x', '007', '5'],
+          collect_n: [1, null, 3],
+          collect_amount: [5, 7, 2000],
+        },
+        {
+          key: 'b',
+          first_amount: -1.5,
+          sum_amount: -1,
+          first_note: '',
+          last_note: 'y',
+          collect_note: ['', 'y'],
+          collect_n: [2, 4],
+          collect_amount: [-1.5, 0.5],
+        },
       ]);
     },
   },
   {
     name: 'aggregations, NDJSON: min/max on strings without a declared type are bad records',
     format: 'ndjson',
-    files: [['minmax-undeclared.ndjson', ndjson([{ k: 'a', v: 'apple' }, { k: 'a', v: 3 }, { k: 'b', v: 'Zebra' }, { k: 'b', v: 1.5 }, { k: 'b', v: -2 }, { k: 'c', v: null }, { k: 'c' }])]],
+    files: [
+      [
+        'minmax-undeclared.ndjson',
+        ndjson([
+          { k: 'a', v: 'apple' },
+          { k: 'a', v: 3 },
+          { k: 'b', v: 'Zebra' },
+          { k: 'b', v: 1.5 },
+          { k: 'b', v: -2 },
+          { k: 'c', v: null },
+          { k: 'c' },
+        ]),
+      ],
+    ],
     key: 'k',
     aggs: [count, agg('min', 'v'), agg('max', 'v')],
     check: (ref) => {
@@ -640,7 +957,22 @@ const cases: Case[] = [
   {
     name: 'aggregations, NDJSON: min/max on a field declared string order by code units; a number or a missing value there is a bad record',
     format: 'ndjson',
-    files: [['minmax-declared.ndjson', ndjson([{ k: 'a', v: 'apple' }, { k: 'a', v: 'Zebra' }, { k: 'a', v: 'émile' }, { k: 'b', v: '😀' }, { k: 'b', v: 'ｚ' }, { k: 'b', v: 7 }, { k: 'a' }, { k: 'b', v: '10' }, { k: 'b', v: '9' }])]],
+    files: [
+      [
+        'minmax-declared.ndjson',
+        ndjson([
+          { k: 'a', v: 'apple' },
+          { k: 'a', v: 'Zebra' },
+          { k: 'a', v: 'émile' },
+          { k: 'b', v: '😀' },
+          { k: 'b', v: 'ｚ' },
+          { k: 'b', v: 7 },
+          { k: 'a' },
+          { k: 'b', v: '10' },
+          { k: 'b', v: '9' },
+        ]),
+      ],
+    ],
     key: 'k',
     types: { v: 'string' },
     aggs: [count, agg('min', 'v'), agg('max', 'v')],
@@ -713,7 +1045,13 @@ const cases: Case[] = [
  */
 function bigFileCases(): Case[] {
   const keys = ['0', '007', '7', '1e3', '1000', '0x10'];
-  const rows = range(120_000).map((i) => [keys[i % 6]!, i === 3 ? 'A7' : String(i % 1000), i === 110_000 ? '00501' : String(10000 + (i % 90000)), String((i % 9) / 2), i % 1000 === 0 ? `multi\nline, ${i}` : `n${i % 13}`]);
+  const rows = range(120_000).map((i) => [
+    keys[i % 6]!,
+    i === 3 ? 'A7' : String(i % 1000),
+    i === 110_000 ? '00501' : String(10000 + (i % 90000)),
+    String((i % 9) / 2),
+    i % 1000 === 0 ? `multi\nline, ${i}` : `n${i % 13}`,
+  ]);
   const file: [string, string] = ['big.csv', plainCsv(['k', 'code', 'zip', 'amount', 'note'], rows)];
   const badLine = 110_000 + 2 + 110; // the header, and 110 notes of two lines before it
   return [
@@ -741,7 +1079,15 @@ function bigFileCases(): Case[] {
       splits: 8,
       aggs: [agg('first', 'note'), agg('last', 'note'), agg('first', 'code'), agg('last', 'amount'), agg('last', 'zip'), count],
       check: (ref) => {
-        expect(row(ref, '0')).toEqual({ key: '0', first_note: 'multi\nline, 0', last_note: 'n4', first_code: '0', last_amount: 3, last_zip: 39994, count: 20_000 });
+        expect(row(ref, '0')).toEqual({
+          key: '0',
+          first_note: 'multi\nline, 0',
+          last_note: 'n4',
+          first_code: '0',
+          last_amount: 3,
+          last_zip: 39994,
+          count: 20_000,
+        });
         expect(row(ref, '7')).toMatchObject({ first_code: '2', count: 19_999 });
         expect(badAt(ref)).toEqual([['big.csv', badLine, 'zip']]);
       },
@@ -765,7 +1111,14 @@ function bigFileCases(): Case[] {
 
 /** Inferred number columns whose later values do not fit (after the 1,000-row sample). */
 function lateValueCases(): Case[] {
-  const late = (name: string, at: number, value: string, n = 1200) => [name, plainCsv(['k', 'zip', 'v'], range(n).map((i) => [`k${i % 3}`, i === at ? value : String(10000 + i), String(i % 5)]))] as [string, string];
+  const late = (name: string, at: number, value: string, n = 1200) =>
+    [
+      name,
+      plainCsv(
+        ['k', 'zip', 'v'],
+        range(n).map((i) => [`k${i % 3}`, i === at ? value : String(10000 + i), String(i % 5)]),
+      ),
+    ] as [string, string];
   return [
     {
       name: 'CSV sample: an inferred number column (1,200 plain numbers) whose row 1,100 is 00501 → a bad record naming file, line 1101 and column zip (shuffle reads every column)',
@@ -848,14 +1201,19 @@ function setUp(c: Case, i: number): Written {
   return w;
 }
 
-const cliCan = (c: Case) => c.cli ?? (c.aggs ?? []).every((a) => ['count', 'sum', 'min', 'max', 'mean'].includes(a.op) && a.name === (a.op === 'count' ? 'count' : `${a.op}_${a.field}`));
+const cliCan = (c: Case) =>
+  c.cli ??
+  (c.aggs ?? []).every(
+    (a) => ['count', 'sum', 'min', 'max', 'mean'].includes(a.op) && a.name === (a.op === 'count' ? 'count' : `${a.op}_${a.field}`),
+  );
 
 type Result = { rows?: Row[]; records?: Record<string, unknown>[]; bad: number };
 
 /** The error's text, its causes' included (a ShuffleError keeps the worker's error as cause). */
 function errorText(e: unknown): string {
   const parts: string[] = [];
-  for (let x = e as { message?: string; cause?: unknown } | undefined, n = 0; x && n < 5; x = x.cause as typeof x, n++) parts.push(String(x.message ?? x));
+  for (let x = e as { message?: string; cause?: unknown } | undefined, n = 0; x && n < 5; x = x.cause as typeof x, n++)
+    parts.push(String(x.message ?? x));
   return parts.join(' | cause: ');
 }
 
@@ -864,16 +1222,34 @@ const word = (s: string) => new RegExp(`(^|[^\\w.])${escape(s)}($|[^\\w.])`);
 
 /** The message names this bad record: its file, its line, its field (and for an inferred column, `types`). */
 function names(message: string, b: Bad): boolean {
-  return message.includes(path.basename(b.file)) && new RegExp(`\\bline ${b.line}(?!\\d)`).test(message) && (b.field === undefined || word(b.field).test(message)) && (!b.hint || /types/.test(message));
+  return (
+    message.includes(path.basename(b.file)) &&
+    new RegExp(`\\bline ${b.line}(?!\\d)`).test(message) &&
+    (b.field === undefined || word(b.field).test(message)) &&
+    (!b.hint || /types/.test(message))
+  );
 }
 function expectNamesOneOf(message: string, bad: Bad[]): void {
   const hit = bad.some((b) => names(message, b));
-  if (!hit) throw new Error(`the error does not name any bad record as file, line and field.\n  error: ${message}\n  bad records: ${bad.map((b) => `${path.basename(b.file)} line ${b.line}${b.field ? ` field ${b.field}` : ''}${b.hint ? ' (+ how to declare: types)' : ''} — ${b.why}`).join('\n               ')}`);
+  if (!hit)
+    throw new Error(
+      `the error does not name any bad record as file, line and field.\n  error: ${message}\n  bad records: ${bad.map((b) => `${path.basename(b.file)} line ${b.line}${b.field ? ` field ${b.field}` : ''}${b.hint ? ' (+ how to declare: types)' : ''} — ${b.why}`).join('\n               ')}`,
+    );
 }
 
 async function runLibrary(c: Case, w: Written, onBadRecord: 'error' | 'skip', progress?: (p: unknown) => void): Promise<Result> {
-  const input = c.format === 'csv' ? { csv: w.paths.length === 1 ? w.paths[0]! : w.paths } : { ndjson: w.paths.length === 1 ? w.paths[0]! : w.paths };
-  const options: Record<string, unknown> = { input, key: c.key, workers: 2, partitions: 4, onBadRecord, ...(c.types ? { types: c.types } : {}), ...(c.splits ? { splits: c.splits } : {}), ...(progress ? { progress } : {}) };
+  const input =
+    c.format === 'csv' ? { csv: w.paths.length === 1 ? w.paths[0]! : w.paths } : { ndjson: w.paths.length === 1 ? w.paths[0]! : w.paths };
+  const options: Record<string, unknown> = {
+    input,
+    key: c.key,
+    workers: 2,
+    partitions: 4,
+    onBadRecord,
+    ...(c.types ? { types: c.types } : {}),
+    ...(c.splits ? { splits: c.splits } : {}),
+    ...(progress ? { progress } : {}),
+  };
   if (c.aggs) {
     const aggregate = Object.fromEntries(c.aggs.map((a) => [a.name, a.field === undefined ? { op: a.op } : { op: a.op, field: a.field }]));
     const groups = await groupBy({ ...options, aggregate } as never);
@@ -898,7 +1274,10 @@ interface Run {
 }
 function partd(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -909,14 +1288,36 @@ function partd(args: string[]): Promise<Run> {
 }
 let runs = 0;
 async function runCli(c: Case, w: Written, onBadRecord: 'error' | 'skip'): Promise<Run & { result?: Result }> {
-  const args = [c.aggs ? 'groupby' : 'shuffle', ...w.paths, '--key', c.key, '--workers', '2', '--partitions', '4', '--on-bad-record', onBadRecord, '--quiet'];
-  if (c.types) args.push('--types', Object.entries(c.types).map(([f, t]) => `${f}:${t}`).join(','));
+  const args = [
+    c.aggs ? 'groupby' : 'shuffle',
+    ...w.paths,
+    '--key',
+    c.key,
+    '--workers',
+    '2',
+    '--partitions',
+    '4',
+    '--on-bad-record',
+    onBadRecord,
+    '--quiet',
+  ];
+  if (c.types)
+    args.push(
+      '--types',
+      Object.entries(c.types)
+        .map(([f, t]) => `${f}:${t}`)
+        .join(','),
+    );
   const out = path.join(root, `out-${runs++}`);
   if (c.aggs) for (const a of c.aggs) args.push(a.op === 'count' ? '--count' : `--${a.op}`, ...(a.field === undefined ? [] : [a.field]));
   else args.push('--out', out);
   const r = await partd(args);
   if (r.code !== 0) return r;
-  const parse = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const parse = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   const skipped = /([\d,]+) bad records? skipped/.exec(r.stderr);
   const bad = skipped ? Number(skipped[1]!.replace(/,/g, '')) : 0;
   if (c.aggs) return { ...r, result: { rows: sortRows(parse(r.stdout) as Row[]), bad } };

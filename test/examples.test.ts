@@ -12,15 +12,41 @@ it.each([
   ['layers', ["[ { user: 'ann', amount: 3 }, { user: 'dee', amount: 2 } ]", 'key tuple("eu", 2024)']],
   ['spill', ['k7 holds 100000 bytes']],
   // 4 value files of 1 MiB; after the deletes, the 4 blobs left fill one.
-  ['stores', ['16 blobs of 256 KiB: 4194304 bytes in value files', '4 blobs left: 1048576 bytes in value files', 'blob15: 262144 bytes of 15', "File keys: [ 'x', 'y' ] ; x = Hello world!"]],
+  [
+    'stores',
+    [
+      '16 blobs of 256 KiB: 4194304 bytes in value files',
+      '4 blobs left: 1048576 bytes in value files',
+      'blob15: 262144 bytes of 15',
+      "File keys: [ 'x', 'y' ] ; x = Hello world!",
+    ],
+  ],
   // The sums follow from sale(i): region i % 4, amount (i % 100) + 1.
   // 10 users u0..u9 in 4 partitions; Σ (i mod 7) over i < 10,000 = 29,994.
   ['shuffle', ['10000 records in 4 partitions', `u3 is in partition ${partitionOf('u3', 4)}`, 'all partitions: 10 users, total 29994']],
-  ['group-by', ['east: 250000 sales, total 12750000, biggest 99', 'west: 250000 sales, total 13000000, biggest 100', '1000000 records in 20 splits on 2 workers']],
+  [
+    'group-by',
+    [
+      'east: 250000 sales, total 12750000, biggest 99',
+      'west: 250000 sales, total 13000000, biggest 100',
+      '1000000 records in 20 splits on 2 workers',
+    ],
+  ],
   // 3000 orders, shop i % 3, amount (i % 50) + 1: each shop has every amount 20 times, 20 × 1275.
-  ['files', ['Smith, Ltd: 1000 orders, total 25500', 'The "Corner" Shop: 1000 orders, total 25500', 'NDJSON: 3000 records, 1 skipped; same totals as the CSV: true', 'orders.ndjson line 1501: not JSON']],
+  [
+    'files',
+    [
+      'Smith, Ltd: 1000 orders, total 25500',
+      'The "Corner" Shop: 1000 orders, total 25500',
+      'NDJSON: 3000 records, 1 skipped; same totals as the CSV: true',
+      'orders.ndjson line 1501: not JSON',
+    ],
+  ],
   // Killed halfway, then run again: some records were committed by the first run, and each is counted once.
-  ['resume', ['first run killed: SIGKILL', 'second run: resumed: ', '1000 customers, 3000000 orders counted', 'c7: 3000 orders, amounts 1..997']],
+  [
+    'resume',
+    ['first run killed: SIGKILL', 'second run: resumed: ', '1000 customers, 3000000 orders counted', 'c7: 3000 orders, amounts 1..997'],
+  ],
 ])('examples/%s', async (name, lines) => {
   const r = await runNode(path.join(dist, `${name}.js`), []);
   expect(r.stderr).toBe('');

@@ -72,19 +72,42 @@ function randomFaults(seed: number, action: Fault['action']): Fault[] {
 }
 
 describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action) => {
-  it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))('seed %i: groupBy equals the reference', async (seed) => {
-    const faults = randomFaults(seed, action);
-    // A small memory share makes each split commit several parts, so faults land between parts too.
-    const groups = await groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 4 << 20, aggregate, taskTimeout: action === 'hang' ? 3000 : undefined }, faults));
-    expect(groups.size).toBe(expected.size);
-    const diffs = [...expected].filter(([k, want]) => JSON.stringify(groups.get(k)) !== JSON.stringify(want));
-    // on failure, the count and a few groups as found and as expected
-    expect({ count: diffs.length, some: diffs.slice(0, 3).map(([k, want]) => ({ got: groups.get(k), want })) }).toEqual({ count: 0, some: [] });
-    expect(groups.stats!.records).toBe(N);
-    // every fault fired and was retried once, counted in its phase (see randomFaults)
-    const gather = faults[0]!.at === 'gather';
-    expect({ retried: groups.stats!.retried, gatherRetried: groups.stats!.gatherRetried }).toEqual({ retried: gather ? 0 : faults.length, gatherRetried: gather ? faults.length : 0 });
-  });
+  it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))(
+    'seed %i: groupBy equals the reference',
+    async (seed) => {
+      const faults = randomFaults(seed, action);
+      // A small memory share makes each split commit several parts, so faults land between parts too.
+      const groups = await groupBy(
+        withFaults(
+          {
+            input: gen,
+            splits: 4,
+            key: 'key',
+            partitions: P,
+            workers: 2,
+            memory: 4 << 20,
+            aggregate,
+            taskTimeout: action === 'hang' ? 3000 : undefined,
+          },
+          faults,
+        ),
+      );
+      expect(groups.size).toBe(expected.size);
+      const diffs = [...expected].filter(([k, want]) => JSON.stringify(groups.get(k)) !== JSON.stringify(want));
+      // on failure, the count and a few groups as found and as expected
+      expect({ count: diffs.length, some: diffs.slice(0, 3).map(([k, want]) => ({ got: groups.get(k), want })) }).toEqual({
+        count: 0,
+        some: [],
+      });
+      expect(groups.stats!.records).toBe(N);
+      // every fault fired and was retried once, counted in its phase (see randomFaults)
+      const gather = faults[0]!.at === 'gather';
+      expect({ retried: groups.stats!.retried, gatherRetried: groups.stats!.gatherRetried }).toEqual({
+        retried: gather ? 0 : faults.length,
+        gatherRetried: gather ? faults.length : 0,
+      });
+    },
+  );
 });
 
 describe('raw shuffle under faults (no map-side combine)', () => {
@@ -95,7 +118,9 @@ describe('raw shuffle under faults (no map-side combine)', () => {
     ['throw inside the first commit transaction, twice', { at: 'commit', split: 0, attempt: 1, after: 0, action: 'throw' }],
   ] as [string, Fault][])('%s: every record exactly once', async (_, fault) => {
     const faults = fault.after === 0 ? [fault, { ...fault, attempt: 2 }] : [fault];
-    await using h = await shuffle<{ id: number; key: string }>(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }, faults));
+    await using h = await shuffle<{ id: number; key: string }>(
+      withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, memory: 2 << 20 }, faults),
+    );
     const ids = new Uint8Array(N);
     for (let p = 0; p < P; p++) for (const r of await h.get(p)) ids[r.id]!++;
     expect(ids.every((c) => c === 1)).toBe(true);
@@ -104,13 +129,21 @@ describe('raw shuffle under faults (no map-side combine)', () => {
 
   it('a worker that runs out of memory is replaced and its split retried', async () => {
     const faults: Fault[] = [{ at: 'read', split: 1, attempt: 1, after: 8000, action: 'oom' }];
-    const groups = await groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }, faults));
+    const groups = await groupBy(
+      withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, workerHeapMB: 96 }, faults),
+    );
     expect(groups.size).toBe(expected.size);
     expect(groups.stats!.retried).toBe(1);
   });
 
   it('after the retries, the error names the split, the attempts and each cause', async () => {
-    const faults: Fault[] = [1, 2, 3].map((attempt) => ({ at: 'read', split: 3, attempt, after: 1, action: attempt === 2 ? 'exit' : 'throw' }));
+    const faults: Fault[] = [1, 2, 3].map((attempt) => ({
+      at: 'read',
+      split: 3,
+      attempt,
+      after: 1,
+      action: attempt === 2 ? 'exit' : 'throw',
+    }));
     await expect(groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate }, faults))).rejects.toThrow(
       /^split 3 \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: injected fault \(read 1, attempt 1\); attempt 2: .*exit.*; attempt 3: injected fault \(read 1, attempt 3\)\)$/,
     );
@@ -123,7 +156,9 @@ describe('abort', () => {
     const faults: Fault[] = [{ at: 'read', split: 0, attempt: 1, after: 1, action: 'hang' }];
     const t0 = Date.now();
     setTimeout(() => controller.abort(), 300);
-    const run = groupBy(withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }, faults));
+    const run = groupBy(
+      withFaults({ input: gen, splits: 4, key: 'key', partitions: P, workers: 2, aggregate, signal: controller.signal }, faults),
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - t0).toBeLessThan(5000);
     const pre = new AbortController();
@@ -172,8 +207,12 @@ describe('gather faults reach the stats', () => {
 
   it('the fault option is a symbol: refused by no name check, checked, and never read from the environment', async () => {
     expect(typeof FAULTS).toBe('symbol');
-    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: 'throw' } as never)).rejects.toThrow(/^options\[FAULTS\]: expected an array of faults, got the string "throw"$/);
-    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: [{ at: 'read', action: 'explode', attempt: 1 }] } as never)).rejects.toThrow(/^options\[FAULTS\]\[0\]: expected \{ at, attempt, action/);
+    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: 'throw' } as never)).rejects.toThrow(
+      /^options\[FAULTS\]: expected an array of faults, got the string "throw"$/,
+    );
+    await expect(groupBy({ ...shuffled, aggregate, [FAULTS]: [{ at: 'read', action: 'explode', attempt: 1 }] } as never)).rejects.toThrow(
+      /^options\[FAULTS\]\[0\]: expected \{ at, attempt, action/,
+    );
     process.env.PARTD_FAULTS = JSON.stringify([{ at: 'read', split: 0, attempt: 1, after: 1, action: 'throw' }]);
     try {
       const groups = await groupBy({ ...shuffled, aggregate });

@@ -18,19 +18,22 @@ function fold(records: ReturnType<typeof fixtureRecords>) {
   return new Map(
     [...groups].map(([key, rs]) => {
       const amounts = rs.map((r) => r.amount);
-      return [key, {
+      return [
         key,
-        n: rs.length,
-        total: amounts.reduce((a, b) => a + b, 0),
-        lo: Math.min(...amounts),
-        hi: Math.max(...amounts),
-        avg: amounts.reduce((a, b) => a + b, 0) / rs.length,
-        firstId: rs[0]!.id,
-        lastId: rs[rs.length - 1]!.id,
-        tags: rs.map((r) => r.tag),
-        tagSet: [...new Set(rs.map((r) => r.tag))].sort(),
-        squares: amounts.reduce((a, b) => a + b * b, 0),
-      }];
+        {
+          key,
+          n: rs.length,
+          total: amounts.reduce((a, b) => a + b, 0),
+          lo: Math.min(...amounts),
+          hi: Math.max(...amounts),
+          avg: amounts.reduce((a, b) => a + b, 0) / rs.length,
+          firstId: rs[0]!.id,
+          lastId: rs[rs.length - 1]!.id,
+          tags: rs.map((r) => r.tag),
+          tagSet: [...new Set(rs.map((r) => r.tag))].sort(),
+          squares: amounts.reduce((a, b) => a + b * b, 0),
+        },
+      ];
     }),
   );
 }
@@ -65,15 +68,29 @@ describe('groupBy', () => {
 
   it('a custom reducer without merge runs without map-side combine, in the workers', async () => {
     const groups = await groupBy({
-      input: gen(N), key: 'key', partitions: 4, workers: 2,
-      aggregate: { squares: { op: 'custom', field: 'amount', reducer: { module: mods, export: 'sumSquares' } }, lastId: { op: 'last', field: 'id' }, tags: { op: 'collect', field: 'tag' } },
+      input: gen(N),
+      key: 'key',
+      partitions: 4,
+      workers: 2,
+      aggregate: {
+        squares: { op: 'custom', field: 'amount', reducer: { module: mods, export: 'sumSquares' } },
+        lastId: { op: 'last', field: 'id' },
+        tags: { op: 'collect', field: 'tag' },
+      },
     });
-    for (const [key, want] of expected) expect(groups.get(key)).toEqual({ key, squares: want.squares, lastId: want.lastId, tags: want.tags });
+    for (const [key, want] of expected)
+      expect(groups.get(key)).toEqual({ key, squares: want.squares, lastId: want.lastId, tags: want.tags });
   });
 
   it('streams groups as an async iterable', async () => {
     let n = 0;
-    for await (const [key, row] of iterateGroups({ input: gen(N), key: 'key', partitions: 5, workers: 2, aggregate: { n: { op: 'count' } } })) {
+    for await (const [key, row] of iterateGroups({
+      input: gen(N),
+      key: 'key',
+      partitions: 5,
+      workers: 2,
+      aggregate: { n: { op: 'count' } },
+    })) {
       expect(row.n).toBe(expected.get(key as string)!.n);
       n++;
     }
@@ -82,7 +99,14 @@ describe('groupBy', () => {
 
   it('a session keeps its groups across the splits it reads: 20 splits append what 1 split does', async () => {
     const appended = async (splits: number) => {
-      const g = await groupBy({ input: gen(20_000), splits, key: 'key', partitions: 4, workers: 1, aggregate: { n: { op: 'count' }, total: { op: 'sum', field: 'amount' } } });
+      const g = await groupBy({
+        input: gen(20_000),
+        splits,
+        key: 'key',
+        partitions: 4,
+        workers: 1,
+        aggregate: { n: { op: 'count' }, total: { op: 'sum', field: 'amount' } },
+      });
       expect(g.size).toBe(50);
       return g.stats!.bytesAppended;
     };
@@ -91,7 +115,14 @@ describe('groupBy', () => {
 
   it('reports progress for both phases', async () => {
     const events: string[] = [];
-    await groupBy({ input: gen(5000), key: 'key', partitions: 3, workers: 2, aggregate: { n: { op: 'count' } }, progress: (p) => events.push(p.phase) });
+    await groupBy({
+      input: gen(5000),
+      key: 'key',
+      partitions: 3,
+      workers: 2,
+      aggregate: { n: { op: 'count' } },
+      progress: (p) => events.push(p.phase),
+    });
     expect(events.filter((e) => e === 'scatter').length).toBeGreaterThan(0);
     expect(events.filter((e) => e === 'gather')).toHaveLength(3);
   });
@@ -114,8 +145,16 @@ describe('bad input and failures', () => {
     ['sum without field', { aggregate: { x: { op: 'sum' } } }, /needs a field/],
     ['no aggregations', { aggregate: {} }, /no aggregations/],
     ['no input', { input: undefined }, /input/],
-    ['a custom reducer that is not one', { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'notAFunction' } } } }, /aggregate.x.reducer: export "notAFunction" of module ".*shuffle-modules.mjs" is a number, not a function or an object/],
-    ['a custom reducer without add', { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'tagParity' } } } }, /is not a reducer: init and add must be functions/],
+    [
+      'a custom reducer that is not one',
+      { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'notAFunction' } } } },
+      /aggregate.x.reducer: export "notAFunction" of module ".*shuffle-modules.mjs" is a number, not a function or an object/,
+    ],
+    [
+      'a custom reducer without add',
+      { aggregate: { x: { op: 'custom', reducer: { module: mods, export: 'tagParity' } } } },
+      /is not a reducer: init and add must be functions/,
+    ],
   ])('%s is refused before any work', async (_, patch, message) => {
     await expect(groupBy({ ...base, ...patch } as never)).rejects.toThrow(message);
   });
@@ -140,25 +179,44 @@ describe('bad input and failures', () => {
     const kept = all.filter((r) => r.id % 10 !== 3);
     const expected = new Map([...fold(kept)].map(([k, g]) => [k, { key: k, n: g.n, total: g.total }]));
     const aggregate = { n: builtins.n!, total: builtins.total! };
-    await expect(groupBy({ input: gen(N), key, workers: 2, aggregate })).rejects.toThrow(/record 3: the key function threw: no key for id 3$/);
+    await expect(groupBy({ input: gen(N), key, workers: 2, aggregate })).rejects.toThrow(
+      /record 3: the key function threw: no key for id 3$/,
+    );
     const skipped = await groupBy({ input: gen(N), key, workers: 2, aggregate, onBadRecord: 'skip' });
     expect(skipped.stats?.badRecords).toBe(all.length - kept.length);
     expect(new Map([...skipped].map(([k, r]) => [k, { ...r }]))).toEqual(expected);
     // values made in code are checked too: the tag is a string, so summing it is a bad record
-    await expect(groupBy({ input: gen(N), key: 'key', workers: 1, aggregate: { s: { op: 'sum', field: 'tag' } } })).rejects.toThrow(/record 0: field "tag": sum takes finite numbers, got the string "a"$/);
-    const strings = await groupBy({ input: gen(N), key: 'key', workers: 1, types: { tag: 'string' }, aggregate: { lo: { op: 'min', field: 'tag' }, hi: { op: 'max', field: 'tag' } } });
+    await expect(groupBy({ input: gen(N), key: 'key', workers: 1, aggregate: { s: { op: 'sum', field: 'tag' } } })).rejects.toThrow(
+      /record 0: field "tag": sum takes finite numbers, got the string "a"$/,
+    );
+    const strings = await groupBy({
+      input: gen(N),
+      key: 'key',
+      workers: 1,
+      types: { tag: 'string' },
+      aggregate: { lo: { op: 'min', field: 'tag' }, hi: { op: 'max', field: 'tag' } },
+    });
     for (const [k, g] of fold(all)) expect(strings.get(k)).toEqual({ key: k, lo: g.tagSet[0], hi: g.tagSet.at(-1) });
   });
 
   it('a record MessagePack cannot store is a bad record: reported with its split and position, or skipped and counted', async () => {
     const N = 30_000;
     const input = { generate: { module: mods, export: 'unstorable' }, count: N };
-    await expect(shuffle({ input, key: 'key', workers: 2, splits: 3 })).rejects.toThrow(/^split \d \(records \d+\.\.\d+\) record 7: the record cannot be stored \(MessagePack: .*too large/);
+    await expect(shuffle({ input, key: 'key', workers: 2, splits: 3 })).rejects.toThrow(
+      /^split \d \(records \d+\.\.\d+\) record 7: the record cannot be stored \(MessagePack: .*too large/,
+    );
     await using h = await shuffle<{ id: number }>({ input, key: 'key', workers: 2, splits: 3, partitions: 4, onBadRecord: 'skip' });
     expect(h.stats.badRecords).toBe(N / 100);
     expect(h.stats.records).toBe(N - N / 100);
-    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p)))).flat().map((r) => r.id).sort((a, b) => a - b);
-    expect(ids).toEqual(fixtureRecords(0, N).map((r) => r.id).filter((id) => id % 100 !== 7));
+    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p))))
+      .flat()
+      .map((r) => r.id)
+      .sort((a, b) => a - b);
+    expect(ids).toEqual(
+      fixtureRecords(0, N)
+        .map((r) => r.id)
+        .filter((id) => id % 100 !== 7),
+    );
   });
 
   it('a bad CSV row names the file and line', async () => {
@@ -171,12 +229,16 @@ describe('bad input and failures', () => {
     expect([...skipped.keys()].sort()).toEqual(['a', 'c']);
     // a record without its key, after a field with a newline in it: the line where it starts
     fs.writeFileSync(file, 'key,v\n"multi\nline",1\nb,2\nc,3\n');
-    await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(`${file} line 5: the key function returned no usable key`);
+    await expect(groupBy({ ...opts, key: { module: mods, export: 'keyUnlessV3' } })).rejects.toThrow(
+      `${file} line 5: the key function returned no usable key`,
+    );
   });
 
   it('a program may name its own entry module (import.meta.url): checked in a fresh thread, not awaited on itself', async () => {
     const script = path.join(tmp(), 'self.mjs');
-    fs.writeFileSync(script, `import { isMainThread } from 'node:worker_threads';
+    fs.writeFileSync(
+      script,
+      `import { isMainThread } from 'node:worker_threads';
 import { groupBy } from ${JSON.stringify(path.resolve('dist/src/index.js'))};
 export const make = (i) => ({ key: 'k' + (i % 3) });
 export const tally = { init: () => 0, add: (s) => s + 1, merge: (a, b) => a + b };
@@ -188,7 +250,8 @@ if (isMainThread) {
     console.log([...g.values()].map((r) => r.key + '=' + r.n).sort().join(' '));
   } catch (e) { console.log('error: ' + e.message); }
 }
-`);
+`,
+    );
     expect((await runNode(script, ['make'])).stdout.trim()).toBe('k0=100 k1=100 k2=100');
     expect((await runNode(script, ['make', 'custom'])).stdout.trim()).toBe('k0=100 k1=100 k2=100'); // a custom reducer there too
     expect((await runNode(script, ['nope'])).stdout.trim()).toMatch(/^error: input.make: module ".*self.mjs" has no export "nope"$/);
@@ -201,10 +264,14 @@ if (isMainThread) {
     const before = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length;
     const failing = shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 });
     await expect(failing).rejects.toThrow(ShuffleError);
-    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 })).rejects.toThrow(
+    await expect(
+      shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 }),
+    ).rejects.toThrow(
       /^split \d+ \(records \d+\.\.\d+\) failed after 3 attempts \(attempt 1: boom at 1234; attempt 2: boom at 1234; attempt 3: boom at 1234\)$/,
     );
-    await expect(shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 1, retries: 0 })).rejects.toThrow(/failed after 1 attempt \(attempt 1: boom at 1234\)$/);
+    await expect(
+      shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 1, retries: 0 }),
+    ).rejects.toThrow(/failed after 1 attempt \(attempt 1: boom at 1234\)$/);
     expect(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length).toBe(before);
   });
 });

@@ -8,7 +8,11 @@ import fc from 'fast-check';
 import { groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
 import { aggregator, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
 
-interface Rec { k: string | number; a: number; t: string }
+interface Rec {
+  k: string | number;
+  a: number;
+  t: string;
+}
 
 const recordArb: fc.Arbitrary<Rec> = fc.record({
   k: fc.oneof(fc.constantFrom('x', 'y', 'z', 'é'), fc.integer({ min: 0, max: 5 })),
@@ -24,34 +28,57 @@ const numeric: PlannedAgg[] = [
   { name: 'tmin', op: 'min', field: 't' }, // strings order too
   { name: 'tmax', op: 'max', field: 't' },
 ];
-const ordered: PlannedAgg[] = [{ name: 'first', op: 'first', field: 't' }, { name: 'all', op: 'collect', field: 'a' }];
+const ordered: PlannedAgg[] = [
+  { name: 'first', op: 'first', field: 't' },
+  { name: 'all', op: 'collect', field: 'a' },
+];
 /** Random non-empty plans: a subset of the numeric aggregations in random order, some with ordered ones (generic path). */
-const planArb = fc.tuple(fc.shuffledSubarray(numeric, { minLength: 1 }), fc.boolean()).map(([p, withOrdered]) => (withOrdered ? [...p, ...ordered] : p));
+const planArb = fc
+  .tuple(fc.shuffledSubarray(numeric, { minLength: 1 }), fc.boolean())
+  .map(([p, withOrdered]) => (withOrdered ? [...p, ...ordered] : p));
 
 /** The reference: each key's values folded in input order. */
 function fold(plan: PlannedAgg[], records: Rec[]): Map<string | number, unknown[]> {
   const byKey = new Map<string | number, Rec[]>();
   for (const r of records) byKey.set(r.k, [...(byKey.get(r.k) ?? []), r]);
   const value = (a: PlannedAgg, r: Rec) => r[a.field as 'a' | 't'];
-  return new Map([...byKey].map(([k, rs]) => [k, plan.map((a) => {
-    const vs = rs.map((r) => value(a, r));
-    switch (a.op) {
-      case 'count': return rs.length;
-      case 'sum': return (vs as number[]).reduce((x, y) => x + y, 0);
-      case 'mean': return (vs as number[]).reduce((x, y) => x + y, 0) / vs.length;
-      case 'min': return vs.reduce((x, y) => (y < x ? y : x));
-      case 'max': return vs.reduce((x, y) => (y > x ? y : x));
-      case 'first': return vs[0];
-      case 'collect': return vs;
-      default: throw new Error(a.op);
-    }
-  })]));
+  return new Map(
+    [...byKey].map(([k, rs]) => [
+      k,
+      plan.map((a) => {
+        const vs = rs.map((r) => value(a, r));
+        switch (a.op) {
+          case 'count':
+            return rs.length;
+          case 'sum':
+            return (vs as number[]).reduce((x, y) => x + y, 0);
+          case 'mean':
+            return (vs as number[]).reduce((x, y) => x + y, 0) / vs.length;
+          case 'min':
+            return vs.reduce((x, y) => (y < x ? y : x));
+          case 'max':
+            return vs.reduce((x, y) => (y > x ? y : x));
+          case 'first':
+            return vs[0];
+          case 'collect':
+            return vs;
+          default:
+            throw new Error(a.op);
+        }
+      }),
+    ]),
+  );
 }
 
 describe('groups', () => {
   it('adding the records of each split, draining at random points and merging per partition equals the reference fold', async () => {
     await fc.assert(
-      fc.asyncProperty(planArb, fc.array(recordArb, { maxLength: 120 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(), { maxLength: 8 }),
+      fc.asyncProperty(
+        planArb,
+        fc.array(recordArb, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
         async (plan, records, splits, P, cuts) => {
           const agg = await aggregator(plan);
           const blocks: StateBlock[][] = Array.from({ length: P }, () => []);
@@ -73,7 +100,12 @@ describe('groups', () => {
             const g = groupsOf(plan, agg);
             for (const b of blocks[p]!) g.merge(b);
             const { keys, columns } = g.result();
-            keys.forEach((k, i) => got.set(k, columns.map((c) => c[i])));
+            keys.forEach((k, i) =>
+              got.set(
+                k,
+                columns.map((c) => c[i]),
+              ),
+            );
           }
           const want = fold(plan, records);
           expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
@@ -84,18 +116,20 @@ describe('groups', () => {
               else expect(v).toEqual(values[j]);
             });
           }
-        }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('a plan of count, sum, mean, min and max keeps its states in columns; others in arrays per group', async () => {
-    const states = (plan: PlannedAgg[]) => aggregator(plan).then((agg) => {
-      const g = groupsOf(plan, agg);
-      g.add('k', { a: 2, t: 'x' }, 0);
-      g.add('k', { a: 5, t: 'y' }, 1);
-      return g.drain(1)[0];
-    });
+    const states = (plan: PlannedAgg[]) =>
+      aggregator(plan).then((agg) => {
+        const g = groupsOf(plan, agg);
+        g.add('k', { a: 2, t: 'x' }, 0);
+        g.add('k', { a: 5, t: 'y' }, 1);
+        return g.drain(1)[0];
+      });
     // The same partial states cross the shuffle either way: numbers, and [sum, n] for a mean.
     expect(await states(numeric)).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y']]);
     expect(await states([...numeric, ordered[0]!])).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']]]);

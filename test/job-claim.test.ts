@@ -129,7 +129,8 @@ async function afterwards(store: string, job: Job): Promise<void> {
   await expect(other).rejects.not.toBeInstanceOf(SyntaxError);
 }
 
-const busyMessage = (pid: number) => new RegExp(`^store: .* is in use by another shuffle job: pid ${pid} on ${os.hostname()}, since \\d{4}-\\d\\d-\\d\\dT`);
+const busyMessage = (pid: number) =>
+  new RegExp(`^store: .* is in use by another shuffle job: pid ${pid} on ${os.hostname()}, since \\d{4}-\\d\\d-\\d\\dT`);
 
 describe('two jobs started at one moment on one new store', () => {
   const job: Job = { count: 2000, export: 'slow', splits: 6 };
@@ -147,7 +148,12 @@ describe('two jobs started at one moment on one new store', () => {
       expect(won).toBeGreaterThanOrEqual(0);
       const [winner, loser] = [ends[won]!.out!, ends[1 - won]!.out!];
       expect(winner.rows).toEqual(want);
-      expect(loser).toMatchObject({ ok: false, name: 'StoreBusyError', code: 'ERR_STORE_BUSY', owner: { pid: kids[won]!.pid, host: os.hostname() } });
+      expect(loser).toMatchObject({
+        ok: false,
+        name: 'StoreBusyError',
+        code: 'ERR_STORE_BUSY',
+        owner: { pid: kids[won]!.pid, host: os.hostname() },
+      });
       expect(loser.message).toMatch(busyMessage(kids[won]!.pid));
       await afterwards(store, job);
     }
@@ -230,7 +236,11 @@ describe('a claim whose owner is gone, or cannot be checked', () => {
     await raw.append([[OWNER, Buffer.from(JSON.stringify(claim) + '\n')]]);
     await raw.close();
     const busy = run(store, job);
-    await expect(busy).rejects.toMatchObject({ name: 'StoreBusyError', code: 'ERR_STORE_BUSY', owner: { pid: 4242, host: 'elsewhere.example', since: '2024-01-02T03:04:05.000Z' } });
+    await expect(busy).rejects.toMatchObject({
+      name: 'StoreBusyError',
+      code: 'ERR_STORE_BUSY',
+      owner: { pid: 4242, host: 'elsewhere.example', since: '2024-01-02T03:04:05.000Z' },
+    });
     await expect(busy).rejects.toThrow(
       /^store: .* is in use by another shuffle job: pid 4242 on elsewhere\.example, since 2024-01-02T03:04:05\.000Z; .*another host.* if it is gone, clear its claim: await new Lmdb\(.*\)\.delete\(tuple\('owner'\)\)/,
     );
@@ -253,7 +263,9 @@ describe('a job record that cannot be read', () => {
     await raw.close();
     const r = run(store, job);
     await expect(r).rejects.toBeInstanceOf(StoreKindError);
-    await expect(r).rejects.toThrow(new RegExp(`^shuffle: ${store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a shuffle store \\(its job record is not`));
+    await expect(r).rejects.toThrow(
+      new RegExp(`^shuffle: ${store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a shuffle store \\(its job record is not`),
+    );
   });
 
   it('two job records in one (what issue 15 left behind): a StoreKindError, not a SyntaxError', async () => {
@@ -289,7 +301,14 @@ describe('the end of a job releases its store', () => {
   it('after a failing job: the claim is gone; the job fails again with its own error, not as busy', async () => {
     const store = path.join(tmp(), 'store');
     const bad = () =>
-      groupBy({ input: { generate: { module: fixture('claim-records.mjs'), export: 'records' }, count: 100 }, key: 'nope', workers: 1, store, retries: 0, aggregate: { n: { op: 'count' } } });
+      groupBy({
+        input: { generate: { module: fixture('claim-records.mjs'), export: 'records' }, count: 100 },
+        key: 'nope',
+        workers: 1,
+        store,
+        retries: 0,
+        aggregate: { n: { op: 'count' } },
+      });
     await expect(bad()).rejects.toThrow(/nope/);
     expect(await ownerBytes(store)).toBe('');
     await expect(bad()).rejects.toThrow(/nope/);
@@ -298,7 +317,13 @@ describe('the end of a job releases its store', () => {
 
   it('a shuffle holds its store until its handle is closed; drop, then another job', async () => {
     const store = path.join(tmp(), 'store');
-    const options = { input: { generate: { module: fixture('claim-records.mjs'), export: 'records' }, count: 500 }, key: 'key', partitions: 4, workers: 1, store };
+    const options = {
+      input: { generate: { module: fixture('claim-records.mjs'), export: 'records' }, count: 500 },
+      key: 'key',
+      partitions: 4,
+      workers: 1,
+      store,
+    };
     const handle = await shuffle(options);
     await expect(run(store, { count: 500 })).rejects.toBeInstanceOf(StoreBusyError);
     await expect(shuffle(options)).rejects.toBeInstanceOf(StoreBusyError);
@@ -346,11 +371,46 @@ describe('bad inputs of the catalogue (test/bad-inputs.test.ts)', () => {
     return d;
   };
   const catalogue: [string, () => unknown, RegExp][] = [
-    ['a store another job is running on', async () => { const d = path.join(tmp(), 's'); const h = await shuffle({ input: gen, key: 'key', store: d, workers: 1 }); try { return await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 }); } finally { await h.close(); } }, /^store: .* is in use by another shuffle job: pid \d+ on .*, since \d{4}-.*; wait for it to end, or use another directory$/],
-    ['a store claimed from another host', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), '{"pid":1,"host":"elsewhere","session":"x","since":"2024-01-01T00:00:00.000Z"}\n'), aggregate: count, workers: 1 }), /^store: .* is in use by another shuffle job: pid 1 on elsewhere, since 2024-01-01T00:00:00\.000Z; it runs on another host \(this is .*\), so partd cannot tell whether it still runs: if it is gone, clear its claim: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)$/],
-    ['a store whose job record is not JSON', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not JSON: .*\); refusing to adopt or overwrite it$/],
-    ['a store whose job record is not a job', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), '[1,2]'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its job record is not a shuffle job\); refusing to adopt or overwrite it$/],
-    ['a store whose owner record is not one partd wrote', async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), 'garbage'), aggregate: count, workers: 1 }), /^shuffle: .* is not a shuffle store \(its owner record is not one partd wrote; if no job runs on it, clear it: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)\); refusing to adopt or overwrite it$/],
+    [
+      'a store another job is running on',
+      async () => {
+        const d = path.join(tmp(), 's');
+        const h = await shuffle({ input: gen, key: 'key', store: d, workers: 1 });
+        try {
+          return await groupBy({ input: gen, key: 'key', store: d, aggregate: count, workers: 1 });
+        } finally {
+          await h.close();
+        }
+      },
+      /^store: .* is in use by another shuffle job: pid \d+ on .*, since \d{4}-.*; wait for it to end, or use another directory$/,
+    ],
+    [
+      'a store claimed from another host',
+      async () =>
+        groupBy({
+          input: gen,
+          key: 'key',
+          store: await withRecord(tuple('owner'), '{"pid":1,"host":"elsewhere","session":"x","since":"2024-01-01T00:00:00.000Z"}\n'),
+          aggregate: count,
+          workers: 1,
+        }),
+      /^store: .* is in use by another shuffle job: pid 1 on elsewhere, since 2024-01-01T00:00:00\.000Z; it runs on another host \(this is .*\), so partd cannot tell whether it still runs: if it is gone, clear its claim: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)$/,
+    ],
+    [
+      'a store whose job record is not JSON',
+      async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), 'garbage'), aggregate: count, workers: 1 }),
+      /^shuffle: .* is not a shuffle store \(its job record is not JSON: .*\); refusing to adopt or overwrite it$/,
+    ],
+    [
+      'a store whose job record is not a job',
+      async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('job'), '[1,2]'), aggregate: count, workers: 1 }),
+      /^shuffle: .* is not a shuffle store \(its job record is not a shuffle job\); refusing to adopt or overwrite it$/,
+    ],
+    [
+      'a store whose owner record is not one partd wrote',
+      async () => groupBy({ input: gen, key: 'key', store: await withRecord(tuple('owner'), 'garbage'), aggregate: count, workers: 1 }),
+      /^shuffle: .* is not a shuffle store \(its owner record is not one partd wrote; if no job runs on it, clear it: await new Lmdb\(".*"\)\.delete\(tuple\('owner'\)\)\); refusing to adopt or overwrite it$/,
+    ],
   ];
   it.each(catalogue)('%s', async (_, call, error) => {
     await expect((async () => call())()).rejects.toThrow(error);

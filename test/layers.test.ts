@@ -1,6 +1,21 @@
 /** What is particular to each encoding layer, beyond the conformance suite. */
 import { describe, expect, it } from '@jest/globals';
-import { CorruptFrameError, Dict, DtypeMismatchError, Encode, File, Lmdb, LZ4, Msgpack, Structured, TypedArrays, ZLib, Brotli, tuple, type Partd } from '../src/index.js';
+import {
+  CorruptFrameError,
+  Dict,
+  DtypeMismatchError,
+  Encode,
+  File,
+  Lmdb,
+  LZ4,
+  Msgpack,
+  Structured,
+  TypedArrays,
+  ZLib,
+  Brotli,
+  tuple,
+  type Partd,
+} from '../src/index.js';
 import { b } from '../src/extend/conformance.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
@@ -9,7 +24,12 @@ const list = (x: unknown) => Array.from(x as ArrayLike<unknown>);
 describe('Encode (partd test_encode)', () => {
   it('compresses with user functions over File, and iset writes once', async () => {
     const zlib = await import('node:zlib');
-    const p = new Encode<Uint8Array, Uint8Array>((v) => zlib.deflateSync(v), (x) => zlib.inflateSync(x), (parts) => Buffer.concat(parts), new File());
+    const p = new Encode<Uint8Array, Uint8Array>(
+      (v) => zlib.deflateSync(v),
+      (x) => zlib.inflateSync(x),
+      (parts) => Buffer.concat(parts),
+      new File(),
+    );
     await p.append({ x: b('Hello'), y: b('abc') });
     await p.append({ x: b('World!'), y: b('def') });
     expect((await p.get(['y', 'x'])).map(str)).toEqual(['abcdef', 'HelloWorld!']);
@@ -21,12 +41,36 @@ describe('Encode (partd test_encode)', () => {
   });
 
   it('refuses non-functions', () => {
-    expect(() => new Encode(1 as never, (x: unknown) => x as never, (x: unknown) => x as never, new Dict())).toThrow(/encode/);
-    expect(() => new Encode((x: unknown) => x as never, (x: unknown) => x as never, (x: unknown) => x as never, {} as never)).toThrow(/inner/);
+    expect(
+      () =>
+        new Encode(
+          1 as never,
+          (x: unknown) => x as never,
+          (x: unknown) => x as never,
+          new Dict(),
+        ),
+    ).toThrow(/encode/);
+    expect(
+      () =>
+        new Encode(
+          (x: unknown) => x as never,
+          (x: unknown) => x as never,
+          (x: unknown) => x as never,
+          {} as never,
+        ),
+    ).toThrow(/inner/);
   });
 
   it('an encoder that throws changes nothing', async () => {
-    const p = new Encode<string, string>((v) => { if (v === 'bad') throw new Error('no'); return b(v); }, str, (xs) => xs.join(''), new Dict());
+    const p = new Encode<string, string>(
+      (v) => {
+        if (v === 'bad') throw new Error('no');
+        return b(v);
+      },
+      str,
+      (xs) => xs.join(''),
+      new Dict(),
+    );
     await p.append({ x: 'ok' });
     await expect(p.append({ x: 'more', y: 'bad' })).rejects.toThrow('no');
     expect(await p.get(['x', 'y'])).toEqual(['ok', '']);
@@ -44,12 +88,20 @@ describe('corrupt stored bytes are an error, not garbage', () => {
   it.each(layers)('%s', async (_, wrap) => {
     const inner = new Dict();
     const p = wrap(inner);
-    await inner.append({ garbage: b('this is not a frame'), truncated: Buffer.from([0xfd, 0, 0, 0, 9, 1, 2]), badPayload: Buffer.from([0xfd, 0, 0, 0, 3, 0xc1, 0xc1, 0xc1]) });
+    await inner.append({
+      garbage: b('this is not a frame'),
+      truncated: Buffer.from([0xfd, 0, 0, 0, 9, 1, 2]),
+      badPayload: Buffer.from([0xfd, 0, 0, 0, 3, 0xc1, 0xc1, 0xc1]),
+    });
     await expect(p.get('garbage')).rejects.toThrow(CorruptFrameError);
     await expect(p.get('truncated')).rejects.toThrow(/truncated frame/);
     await expect(p.get('badPayload')).rejects.toThrow(CorruptFrameError);
     const it = p.iterate('truncated');
-    await expect((async () => { for await (const _x of it); })()).rejects.toThrow(CorruptFrameError);
+    await expect(
+      (async () => {
+        for await (const _x of it);
+      })(),
+    ).rejects.toThrow(CorruptFrameError);
   });
 });
 
@@ -71,7 +123,14 @@ describe('Msgpack and Structured', () => {
     const cyclic: { self?: unknown; n: number } = { n: 1 };
     cyclic.self = cyclic;
     await p.append({ x: [new Map([[1, 'a']]), new Set(['s']), new Date(86_400_000), 2n ** 70n, new Float32Array([1.5]), cyclic] });
-    const [map, set, date, big, f32, cyc] = (await p.get('x')) as [Map<number, string>, Set<string>, Date, bigint, Float32Array, typeof cyclic];
+    const [map, set, date, big, f32, cyc] = (await p.get('x')) as [
+      Map<number, string>,
+      Set<string>,
+      Date,
+      bigint,
+      Float32Array,
+      typeof cyclic,
+    ];
     expect(map.get(1)).toBe('a');
     expect(set.has('s')).toBe(true);
     expect(date.getTime()).toBe(86_400_000);
@@ -83,7 +142,11 @@ describe('Msgpack and Structured', () => {
 });
 
 describe('TypedArrays (partd test_numpy)', () => {
-  it.each([['Dict', () => new Dict()], ['File', () => new File()], ['Lmdb', () => new Lmdb()]] as const)('keeps element types per key over %s', async (_, inner) => {
+  it.each([
+    ['Dict', () => new Dict()],
+    ['File', () => new File()],
+    ['Lmdb', () => new Lmdb()],
+  ] as const)('keeps element types per key over %s', async (_, inner) => {
     const p = new TypedArrays(inner());
     await p.append({ a: new Int32Array([10, 20, 30]), b: new Int16Array([1, 2, 3]), c: new Float64Array([0.1, 0.2, 0.3]) });
     await p.append({ a: new Int32Array([70, 80, 90]), b: new Int16Array([7, 8, 9]), c: new Float64Array([0.7, 0.8, 0.9]) });
@@ -93,7 +156,11 @@ describe('TypedArrays (partd test_numpy)', () => {
     expect(c).toBeInstanceOf(Float64Array);
     expect(list(c!)).toEqual([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]);
     // nested tuple keys (test_nested)
-    await p.append([['x', new Float64Array([1, 2, 3])], [tuple('y', 1), new Int32Array([4, 5, 6])], [tuple('z', 'a', 3), new Float32Array([0.5, 0.25])]]);
+    await p.append([
+      ['x', new Float64Array([1, 2, 3])],
+      [tuple('y', 1), new Int32Array([4, 5, 6])],
+      [tuple('z', 'a', 3), new Float32Array([0.5, 0.25])],
+    ]);
     expect(list(await p.get(tuple('z', 'a', 3)))).toEqual([0.5, 0.25]);
     expect(await p.get(tuple('z', 'a', 3))).toBeInstanceOf(Float32Array);
     // another element type for a key is refused, and nothing of that call lands

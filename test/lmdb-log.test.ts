@@ -9,9 +9,13 @@ type Call = [string, Uint8Array][];
 const idArb = fc.oneof(fc.constantFrom('', 'a', 'k1', 'é', '𝄞x', 'ключ'), fc.string({ unit: 'binary', maxLength: 5 }));
 const callArb: fc.Arbitrary<Call> = fc.array(fc.tuple(idArb, fc.uint8Array({ maxLength: 12 })), { maxLength: 6 });
 /** Runs of calls over the same ids in the same order (an entry's ids are then read once for the run). */
-const runArb: fc.Arbitrary<Call[]> = fc.tuple(callArb, fc.integer({ min: 1, max: 4 })).chain(([call, n]) =>
-  fc.array(fc.tuple(...call.map(() => fc.uint8Array({ maxLength: 12 }))), { minLength: n, maxLength: n }).map((rows) => rows.map((values) => call.map(([id], i) => [id, values[i]!] as [string, Uint8Array]))),
-);
+const runArb: fc.Arbitrary<Call[]> = fc
+  .tuple(callArb, fc.integer({ min: 1, max: 4 }))
+  .chain(([call, n]) =>
+    fc
+      .array(fc.tuple(...call.map(() => fc.uint8Array({ maxLength: 12 }))), { minLength: n, maxLength: n })
+      .map((rows) => rows.map((values) => call.map(([id], i) => [id, values[i]!] as [string, Uint8Array]))),
+  );
 
 function model(calls: Call[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -20,7 +24,7 @@ function model(calls: Call[]): Map<string, string> {
 }
 
 describe('Lmdb write log', () => {
-  it('compacts packed calls into each id\'s bytes in append order, into a fresh or a shared buffer', () => {
+  it("compacts packed calls into each id's bytes in append order, into a fresh or a shared buffer", () => {
     fc.assert(
       fc.property(fc.array(runArb, { maxLength: 5 }), (runs) => {
         const calls = runs.flat();

@@ -12,9 +12,11 @@ it('InOrder runs a call at once when nothing is running, and later calls after a
   let release!: () => void;
   const slow = q.run(() => new Promise<void>((r) => (release = () => (log.push('slow'), r()))));
   const after = q.run(() => log.push('b'));
-  const failing = expect(q.run(() => {
-    throw new Error('no');
-  })).rejects.toThrow('no'); // observed now: it rejects before the test gets to await it
+  const failing = expect(
+    q.run(() => {
+      throw new Error('no');
+    }),
+  ).rejects.toThrow('no'); // observed now: it rejects before the test gets to await it
   const last = q.run(() => log.push('c'));
   await tick();
   expect(log).toEqual(['a']); // held back by the call that waits
@@ -33,11 +35,13 @@ it('InOrder runs a call at once when nothing is running, and later calls after a
 it('Mutex runs calls one at a time, in call order, a failure not stopping the next', async () => {
   const m = new Mutex();
   const log: number[] = [];
-  const calls = [1, 2, 3].map((n) => m.run(async () => {
-    await tick();
-    if (n === 2) throw new Error('two');
-    log.push(n);
-  }));
+  const calls = [1, 2, 3].map((n) =>
+    m.run(async () => {
+      await tick();
+      if (n === 2) throw new Error('two');
+      log.push(n);
+    }),
+  );
   const failed = expect(calls[1]).rejects.toThrow('two');
   await Promise.all([calls[0], calls[2], failed]);
   expect(log).toEqual([1, 3]);

@@ -18,7 +18,10 @@ type Op =
   | { op: 'drop' }
   | { op: 'get'; keys: Key[] };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('append' as const), pairs: fc.array(fc.tuple(keyArb, bytesArb), { maxLength: 6 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('append' as const), pairs: fc.array(fc.tuple(keyArb, bytesArb), { maxLength: 6 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('iset' as const), key: keyArb, value: bytesArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), keys: fc.array(keyArb, { maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('pop' as const), keys: fc.array(keyArb, { maxLength: 3 }) }) },
@@ -37,7 +40,8 @@ async function check(store: Partd, ops: Op[], framed: boolean, awaited = true): 
   const model = new Map<string, string>(); // id → hex bytes
   const seen = new Set<string>();
   const pending: Promise<unknown>[] = [];
-  const call = async <T>(p: Promise<T>, then: (v: T) => void = () => undefined) => (awaited ? then(await p) : void pending.push(p.then(then)));
+  const call = async <T>(p: Promise<T>, then: (v: T) => void = () => undefined) =>
+    awaited ? then(await p) : void pending.push(p.then(then));
   const want = (keys: Key[]) => keys.map((k) => model.get(keyId(k)) ?? '');
   for (const o of ops) {
     switch (o.op) {
@@ -55,11 +59,16 @@ async function check(store: Partd, ops: Op[], framed: boolean, awaited = true): 
         break;
       case 'delete':
         await call(store.delete(o.keys));
-        for (const k of o.keys) model.delete(keyId(k)), seen.delete(keyId(k));
+        for (const k of o.keys) (model.delete(keyId(k)), seen.delete(keyId(k)));
         break;
       case 'pop': {
         // a key listed twice yields its value the first time and nothing after
-        const expected = o.keys.map((k) => { const v = model.get(keyId(k)) ?? ''; model.delete(keyId(k)); seen.delete(keyId(k)); return v; });
+        const expected = o.keys.map((k) => {
+          const v = model.get(keyId(k)) ?? '';
+          model.delete(keyId(k));
+          seen.delete(keyId(k));
+          return v;
+        });
         await call(store.pop(o.keys), (got) => expect(got.map(hex)).toEqual(expected));
         break;
       }
@@ -116,7 +125,9 @@ describe('key ids', () => {
     fc.string({ unit: 'grapheme', maxLength: 6 }),
     fc.constantFrom('', '0', '"', '[', '~', '\0', '\ud800', 'a\0b'),
     fc.maxSafeNat(),
-    fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.maxSafeNat()), { minLength: 1, maxLength: 3 }).map((items) => tuple(...items)),
+    fc
+      .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.maxSafeNat()), { minLength: 1, maxLength: 3 })
+      .map((items) => tuple(...items)),
   );
   it('round-trip, are distinct for distinct keys, and never hold NUL or start with ~', () => {
     fc.assert(

@@ -34,7 +34,10 @@ describe('partitioner', () => {
   it('gives the same partitions in another process', async () => {
     const keys = ['user1', 'user99999', '', 'ü', 42, 0];
     const script = path.join(tmp(), 'p.mjs');
-    fs.writeFileSync(script, `import { partitionOf } from ${JSON.stringify(path.resolve('dist/src/index.js'))};\nconsole.log(JSON.stringify(${JSON.stringify(keys)}.map((k) => partitionOf(k, 128))));`);
+    fs.writeFileSync(
+      script,
+      `import { partitionOf } from ${JSON.stringify(path.resolve('dist/src/index.js'))};\nconsole.log(JSON.stringify(${JSON.stringify(keys)}.map((k) => partitionOf(k, 128))));`,
+    );
     const r = await runNode(script, []);
     expect(JSON.parse(r.stdout)).toEqual(keys.map((k) => partitionOf(k, 128)));
   });
@@ -44,9 +47,18 @@ describe('generator input', () => {
   const N = 20_000;
   const ref = fixtureRecords(0, N);
   it.each([
-    [1, 1], [1, 7], [2, 7], [2, 128], [1, 128],
-  ])('workers=%i P=%i: every record once, in its key\'s partition', async (workers, P) => {
-    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: N }, key: 'key', partitions: P, workers });
+    [1, 1],
+    [1, 7],
+    [2, 7],
+    [2, 128],
+    [1, 128],
+  ])("workers=%i P=%i: every record once, in its key's partition", async (workers, P) => {
+    await using h = await shuffle<R>({
+      input: { generate: { module: mods, export: 'records' }, count: N },
+      key: 'key',
+      partitions: P,
+      workers,
+    });
     expect(h.stats.records).toBe(N);
     expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, P));
     // the store is a partd store: partition p is key p, read through Msgpack
@@ -54,7 +66,10 @@ describe('generator input', () => {
     expect(direct.length).toBe((await h.get(0)).length);
   });
 
-  it.each([[1, 7], [2, 128]])('make (one call per record), workers=%i P=%i: the same partitions as generate', async (workers, P) => {
+  it.each([
+    [1, 7],
+    [2, 128],
+  ])('make (one call per record), workers=%i P=%i: the same partitions as generate', async (workers, P) => {
     await using h = await shuffle<R>({ input: { make: { module: mods, export: 'record' }, count: N }, key: 'key', partitions: P, workers });
     expect(h.stats.records).toBe(N);
     expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, P));
@@ -63,27 +78,59 @@ describe('generator input', () => {
   it('puts a key in the same partition whatever the worker count', async () => {
     const runs = [];
     for (const workers of [1, 2]) {
-      await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 5000 }, key: 'key', partitions: 16, workers });
+      await using h = await shuffle<R>({
+        input: { generate: { module: mods, export: 'records' }, count: 5000 },
+        key: 'key',
+        partitions: 16,
+        workers,
+      });
       runs.push((await partitionsOf(h)).map((p) => [...new Set(p.map((r) => r.key))].sort()));
     }
     expect(runs[0]).toEqual(runs[1]);
   });
 
   it('splits: as asked, or by default about 16 per worker of 50k to 1M records', async () => {
-    for (const [splits, workers] of [[5, 2], [1, 2], [3, 1]]) {
-      await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: N }, splits, key: 'key', partitions: 7, workers });
+    for (const [splits, workers] of [
+      [5, 2],
+      [1, 2],
+      [3, 1],
+    ]) {
+      await using h = await shuffle<R>({
+        input: { generate: { module: mods, export: 'records' }, count: N },
+        splits,
+        key: 'key',
+        partitions: 7,
+        workers,
+      });
       expect([h.stats.splits, h.stats.records]).toEqual([splits, N]);
       expect(await partitionsOf(h)).toEqual(partitionReference(ref, (r) => r.key, 7));
     }
     const planned = async (count: number, workers: number) => {
-      await using h = await shuffle({ input: { generate: { module: mods, export: 'nothing' }, count }, key: 'key', partitions: 2, workers });
+      await using h = await shuffle({
+        input: { generate: { module: mods, export: 'nothing' }, count },
+        key: 'key',
+        partitions: 2,
+        workers,
+      });
       return h.stats.splits;
     };
-    expect([await planned(N, 2), await planned(100_000, 1), await planned(8_000_000, 1), await planned(20_000_000, 2), await planned(50_000_001, 2)]).toEqual([1, 2, 16, 32, 51]);
+    expect([
+      await planned(N, 2),
+      await planned(100_000, 1),
+      await planned(8_000_000, 1),
+      await planned(20_000_000, 2),
+      await planned(50_000_001, 2),
+    ]).toEqual([1, 2, 16, 32, 51]);
   });
 
   it('hands splits out one at a time: a slow thread reads fewer of them, every record still once', async () => {
-    await using h = await shuffle<{ id: number; thread: number }>({ input: { generate: { module: mods, export: 'byThread' }, count: 10_000 }, splits: 10, key: 'key', partitions: 3, workers: 2 });
+    await using h = await shuffle<{ id: number; thread: number }>({
+      input: { generate: { module: mods, export: 'byThread' }, count: 10_000 },
+      splits: 10,
+      key: 'key',
+      partitions: 3,
+      workers: 2,
+    });
     const splitsBy = new Map<number, Set<number>>(); // thread → the splits (of 1000 records) it read
     const ids = (await partitionsOf(h)).flat().map((r) => {
       splitsBy.set(r.thread, (splitsBy.get(r.thread) ?? new Set()).add(Math.floor(r.id / 1000)));
@@ -97,7 +144,13 @@ describe('generator input', () => {
 
   it('an abort during the gather lets running gather tasks finish, then rejects with AbortError', async () => {
     const controller = new AbortController();
-    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 4000 }, key: 'key', partitions: 8, workers: 2, signal: controller.signal });
+    await using h = await shuffle<R>({
+      input: { generate: { module: mods, export: 'records' }, count: 4000 },
+      key: 'key',
+      partitions: 8,
+      workers: 2,
+      signal: controller.signal,
+    });
     const t0 = Date.now();
     setTimeout(() => controller.abort(), 150);
     await expect(h.gather({ module: mods, export: 'slowCount' })).rejects.toMatchObject({ name: 'AbortError' });
@@ -106,12 +159,22 @@ describe('generator input', () => {
   });
 
   it('takes the key from a function module', async () => {
-    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 3000 }, key: { module: mods, export: 'tagParity' }, partitions: 5, workers: 2 });
+    await using h = await shuffle<R>({
+      input: { generate: { module: mods, export: 'records' }, count: 3000 },
+      key: { module: mods, export: 'tagParity' },
+      partitions: 5,
+      workers: 2,
+    });
     expect(await partitionsOf(h)).toEqual(partitionReference(fixtureRecords(0, 3000), (r) => `${r.tag}:${r.id % 2}`, 5));
   });
 
   it('iterates a partition in batches and gathers in the workers', async () => {
-    await using h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 9000 }, key: 'key', partitions: 3, workers: 2 });
+    await using h = await shuffle<R>({
+      input: { generate: { module: mods, export: 'records' }, count: 9000 },
+      key: 'key',
+      partitions: 3,
+      workers: 2,
+    });
     let n = 0;
     for await (const batch of h.iterate(1)) n += batch.length;
     expect(n).toBe((await h.get(1)).length);
@@ -142,7 +205,12 @@ describe('file inputs', () => {
 
   it.each([['\n'], ['\r\n']])('CSV: quoted commas, quotes and newlines inside fields, lines ending in %j', async (nl) => {
     const file = path.join(tmp(), 'in.csv');
-    const rows = ref.map((r) => ({ id: r.id, key: r.key, amount: r.amount, tag: r.id % 5 === 0 ? `say "hi", then${nl}leave ${r.id}` : r.tag }));
+    const rows = ref.map((r) => ({
+      id: r.id,
+      key: r.key,
+      amount: r.amount,
+      tag: r.id % 5 === 0 ? `say "hi", then${nl}leave ${r.id}` : r.tag,
+    }));
     const quote = (v: unknown) => (typeof v === 'string' && /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
     fs.writeFileSync(file, `id,key,amount,tag${nl}` + rows.map((r) => [r.id, r.key, r.amount, r.tag].map(quote).join(',')).join(nl) + nl);
     for (const workers of [1, 2]) {
@@ -159,18 +227,22 @@ describe('CSV parsed in blocks cut at record ends', () => {
   it('recordCuts: the pieces parse to the same rows as the whole (fast-check)', () => {
     const field = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', ' '), maxLength: 6 });
     fc.assert(
-      fc.property(fc.array(fc.array(field, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (rows, every) => {
-        const buf = Buffer.from(rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
-        const cuts = recordCuts(buf, every);
-        let from = 0;
-        const pieces = [...cuts, buf.length].flatMap((to) => {
-          const rowsOfPiece = parseCsv(buf.subarray(from, to), { relax_column_count: true }) as string[][];
-          from = to;
-          return rowsOfPiece;
-        });
-        expect(pieces).toEqual(parseCsv(buf, { relax_column_count: true }));
-        for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(every);
-      }),
+      fc.property(
+        fc.array(fc.array(field, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 40 }),
+        (rows, every) => {
+          const buf = Buffer.from(rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
+          const cuts = recordCuts(buf, every);
+          let from = 0;
+          const pieces = [...cuts, buf.length].flatMap((to) => {
+            const rowsOfPiece = parseCsv(buf.subarray(from, to), { relax_column_count: true }) as string[][];
+            from = to;
+            return rowsOfPiece;
+          });
+          expect(pieces).toEqual(parseCsv(buf, { relax_column_count: true }));
+          for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(every);
+        },
+      ),
     );
   });
 
@@ -201,19 +273,27 @@ describe('CSV parsed in blocks cut at record ends', () => {
     const dir = tmp();
     let run = 0;
     fc.assert(
-      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 16 }), (rows, per, blockSize) => {
-        const text = Buffer.from('h1,h2\n' + rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
-        const file = path.join(dir, `s${run++}.csv`);
-        fs.writeFileSync(file, text);
-        const splits = csvSplits(file, per, 0, blockSize) as { start: number; end: number; line: number }[];
-        expect(splits.map((x) => [x.start, x.end, x.line])).toEqual(reference(text, per));
-      }),
+      fc.property(
+        fc.array(fc.array(field, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 16 }),
+        (rows, per, blockSize) => {
+          const text = Buffer.from('h1,h2\n' + rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
+          const file = path.join(dir, `s${run++}.csv`);
+          fs.writeFileSync(file, text);
+          const splits = csvSplits(file, per, 0, blockSize) as { start: number; end: number; line: number }[];
+          expect(splits.map((x) => [x.start, x.end, x.line])).toEqual(reference(text, per));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('parseBlock: a block split directly equals csv-parse (records, casts, quotes, errors and lines; fast-check)', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', '1', '2', '0', '.', '-', '+', ' ', 'e', 'x', 'é', ',', '\n', '"', '\r'), maxLength: 5 });
+    const text = fc.string({
+      unit: fc.constantFrom('a', '1', '2', '0', '.', '-', '+', ' ', 'e', 'x', 'é', ',', '\n', '"', '\r'),
+      maxLength: 5,
+    });
     // Mostly well-formed fields, quoted or not; then a quote inside an unquoted field, a character
     // after a closing quote, and raw text (stray quotes, commas, newlines, carriage returns).
     const plain = text.filter((t) => !/[",\n\r]/.test(t));
@@ -225,12 +305,18 @@ describe('CSV parsed in blocks cut at record ends', () => {
       { weight: 1, arbitrary: fc.tuple(quoted, plain).map(([q, a]) => `${q}y${a}`) },
       { weight: 1, arbitrary: text },
     );
-    const row = fc.oneof({ weight: 4, arbitrary: fc.array(field, { minLength: 3, maxLength: 3 }) }, fc.array(field, { minLength: 1, maxLength: 4 }));
+    const row = fc.oneof(
+      { weight: 4, arbitrary: fc.array(field, { minLength: 3, maxLength: 3 }) },
+      fc.array(field, { minLength: 1, maxLength: 4 }),
+    );
     const rows = fc.array(row, { maxLength: 30 });
     fc.assert(
       fc.property(rows, fc.constantFrom('\n', '\r\n'), fc.boolean(), (rs, newline, trailing) => {
         const block = Buffer.from(rs.map((r) => r.join(',')).join(newline) + (trailing ? newline : ''));
-        const read = (fast: boolean) => parseBlock(block, { columns: ['a', 'b', 'c'], types: ['inferred', 'string', 'number'] }, { file: 'f.csv', line: 10 }, fast).map((x) => (x instanceof Error ? x.message : x));
+        const read = (fast: boolean) =>
+          parseBlock(block, { columns: ['a', 'b', 'c'], types: ['inferred', 'string', 'number'] }, { file: 'f.csv', line: 10 }, fast).map(
+            (x) => (x instanceof Error ? x.message : x),
+          );
         expect(read(true)).toEqual(read(false));
       }),
       { numRuns: 2000 },
@@ -244,14 +330,28 @@ describe('CSV parsed in blocks cut at record ends', () => {
       { a: 1, b: 'x, "y"', c: 'z' },
       { a: 2, b: 'multi\n\nline', c: '' },
     ]);
-    expect(splitBlock('1,"x\r\ny",z\r\n\r\n2,,\r\n', cols, where, '\r\n')).toEqual([{ a: 1, b: 'x\r\ny', c: 'z' }, { a: 2, b: '', c: '' }]);
+    expect(splitBlock('1,"x\r\ny",z\r\n\r\n2,,\r\n', cols, where, '\r\n')).toEqual([
+      { a: 1, b: 'x\r\ny', c: 'z' },
+      { a: 2, b: '', c: '' },
+    ]);
     for (const bad of ['1,"x"y,z\n', '1,x"y,z\n', '1,"never closed,z\n', '1,2\n']) expect(splitBlock(bad, cols, where)).toBeUndefined();
   });
 
   it('an unclosed quote is named by the line where its record starts, not the end of the block', () => {
-    const rows = ['a,1,x', ...Array.from({ length: 30 }, (_, i) => `b,${i},y`), 'c,2,"never closed', ...Array.from({ length: 8 }, (_, i) => `d,${i},z`)];
-    const items = parseBlock(Buffer.from(rows.join('\n') + '\n'), { columns: ['k', 'n', 't'], types: ['string', 'string', 'string'] }, { file: 'q.csv', line: 2 });
-    expect(items.filter((x) => x instanceof Error).map((e) => (e as Error).message)).toEqual(['q.csv line 33: Quote Not Closed: the parsing is finished with an opening quote']);
+    const rows = [
+      'a,1,x',
+      ...Array.from({ length: 30 }, (_, i) => `b,${i},y`),
+      'c,2,"never closed',
+      ...Array.from({ length: 8 }, (_, i) => `d,${i},z`),
+    ];
+    const items = parseBlock(
+      Buffer.from(rows.join('\n') + '\n'),
+      { columns: ['k', 'n', 't'], types: ['string', 'string', 'string'] },
+      { file: 'q.csv', line: 2 },
+    );
+    expect(items.filter((x) => x instanceof Error).map((e) => (e as Error).message)).toEqual([
+      'q.csv line 33: Quote Not Closed: the parsing is finished with an opening quote',
+    ]);
     expect(items.length).toBe(32); // the 31 rows before it, then the error: the quote swallows the rest
   });
 
@@ -277,15 +377,29 @@ describe('CSV parsed in blocks cut at record ends', () => {
     const N = 500_000; // ~10 MB: one worker cuts ~2.5 MB splits, each parsed in several 1 MiB blocks
     for (let i = 0; i < N; i++) lines.push(`${i},k${i % 50},${quote(i % 1000 === 0 ? `two\nlines ${i}` : `t${i}`)}`);
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    await using h = await shuffle<{ id: number; key: string; tag: string }>({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 });
+    await using h = await shuffle<{ id: number; key: string; tag: string }>({
+      input: { csv: file },
+      key: 'key',
+      partitions: 4,
+      workers: 1,
+    });
     expect(h.stats.records).toBe(N);
-    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p)))).flat().map((r) => r.id).sort((a, b) => a - b);
+    const ids = (await Promise.all([0, 1, 2, 3].map((p) => h.get(p))))
+      .flat()
+      .map((r) => r.id)
+      .sort((a, b) => a - b);
     expect(ids).toEqual(Array.from({ length: N }, (_, i) => i));
     const badAt = 470_000; // row index, in a later block of its split; its line counts the header and the quoted newlines before it
     lines[badAt + 1] = `${badAt},k0,x,extra`;
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    const line = lines.slice(0, badAt + 1).join('\n').split('\n').length + 1;
-    await expect(shuffle({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 })).rejects.toThrow(new RegExp(`${file} line ${line}: expected 3 fields \\(id, key, tag\\), got 4$`));
+    const line =
+      lines
+        .slice(0, badAt + 1)
+        .join('\n')
+        .split('\n').length + 1;
+    await expect(shuffle({ input: { csv: file }, key: 'key', partitions: 4, workers: 1 })).rejects.toThrow(
+      new RegExp(`${file} line ${line}: expected 3 fields \\(id, key, tag\\), got 4$`),
+    );
   });
 });
 
@@ -310,7 +424,12 @@ describe('records from the calling thread', () => {
         fc.integer({ min: 1, max: 2 }),
         async (keys, P, workers) => {
           const recs = keys.map((key, id) => ({ id, key }));
-          await using h = await shuffle<{ id: number; key: string | number }>({ input: { records: recs }, key: 'key', partitions: P, workers });
+          await using h = await shuffle<{ id: number; key: string | number }>({
+            input: { records: recs },
+            key: 'key',
+            partitions: P,
+            workers,
+          });
           expect(await partitionsOf(h)).toEqual(partitionReference(recs, (r) => r.key, P));
         },
       ),
@@ -322,7 +441,13 @@ describe('records from the calling thread', () => {
 describe('a persistent store', () => {
   it('stays after drop of the handle only as an empty store, and reopens', async () => {
     const dir = path.join(tmp(), 'store');
-    const h = await shuffle<R>({ input: { generate: { module: mods, export: 'records' }, count: 1000 }, key: 'key', partitions: 4, workers: 1, store: dir });
+    const h = await shuffle<R>({
+      input: { generate: { module: mods, export: 'records' }, count: 1000 },
+      key: 'key',
+      partitions: 4,
+      workers: 1,
+      store: dir,
+    });
     const first = await h.get(2);
     const again = new Msgpack<R>(new Lmdb(dir));
     expect((await again.get(2)).length).toBe(first.length);

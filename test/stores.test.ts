@@ -13,7 +13,9 @@ const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-test-'));
 const fds = () => fs.readdirSync('/proc/self/fd').length;
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
 }
 
 describe('Spill (partd test_buffer)', () => {
@@ -21,7 +23,7 @@ describe('Spill (partd test_buffer)', () => {
   it.each([
     ['Dict', () => new Dict()],
     ['LZ4(Dict)', () => new LZ4(new Dict())],
-  ])('spills the largest key past the budget, in partd\'s exact sequence (fast: %s)', async (_, fast) => {
+  ])("spills the largest key past the budget, in partd's exact sequence (fast: %s)", async (_, fast) => {
     const a = fast();
     const s = new Dict();
     const p = new Spill(a, s, 10);
@@ -70,7 +72,11 @@ describe('Spill (partd test_buffer)', () => {
     const big = (n: number) => new Uint8Array(100_000).fill(n);
     const p = new Spill(fast, new Recording(), 250_000);
     for (const n of [1, 2, 3]) await p.append({ a: big(n) }); // the third passes the budget
-    expect(received).toEqual([['a', 100_000], ['a', 100_000], ['a', 100_000]]);
+    expect(received).toEqual([
+      ['a', 100_000],
+      ['a', 100_000],
+      ['a', 100_000],
+    ]);
     expect([...(await p.get('a'))].filter((_, i) => i % 100_000 === 0)).toEqual([1, 2, 3]); // in order
     received.length = 0;
     const q = new Spill(new Dict(), new Recording(), 1000);
@@ -207,7 +213,28 @@ describe('File', () => {
 
   it('maps every key to its own path below the directory', async () => {
     const p = new File();
-    const keys: Key[] = ['..', '.', '../../x', '/abs', 'a/b', 'a\\b', 'a\0b', '', 'x'.repeat(300), 'y'.repeat(300), '\ud800', '\ud801', 1, '1', '#1', tuple('..', '..'), tuple('a/b'), tuple('a', 'b'), tuple('a+', 'b'), tuple('x'.repeat(300), 1)];
+    const keys: Key[] = [
+      '..',
+      '.',
+      '../../x',
+      '/abs',
+      'a/b',
+      'a\\b',
+      'a\0b',
+      '',
+      'x'.repeat(300),
+      'y'.repeat(300),
+      '\ud800',
+      '\ud801',
+      1,
+      '1',
+      '#1',
+      tuple('..', '..'),
+      tuple('a/b'),
+      tuple('a', 'b'),
+      tuple('a+', 'b'),
+      tuple('x'.repeat(300), 1),
+    ];
     await p.append(keys.map((k, i) => [k, b(`v${i}`)] as const));
     const files = new Set(keys.map((k) => p.filename(k)));
     expect(files.size).toBe(keys.length);
@@ -226,7 +253,13 @@ describe('File', () => {
     await p.append({ x: b('kept') });
     const [x, y] = [p.filename('x'), p.filename('y')];
     // what a holder killed halfway leaves: a journal (x had 4 bytes, y did not exist), and bytes written after it
-    fs.writeFileSync(path.join(dir, '.journal'), JSON.stringify([[x, 4], [y, -1]]));
+    fs.writeFileSync(
+      path.join(dir, '.journal'),
+      JSON.stringify([
+        [x, 4],
+        [y, -1],
+      ]),
+    );
     fs.appendFileSync(x, 'half');
     fs.writeFileSync(y, 'half');
     const q = new File(dir);
@@ -278,7 +311,10 @@ describe('Lmdb', () => {
     const big = 'B'.repeat(10_000); // a call of values this size skips the log
     // 5000 small calls pass the log's entry limit (4096), so it compacts on its own too.
     for (let i = 0; i < 5000; i++) {
-      const call: [string, Uint8Array][] = [[`k${i % 7}`, b(`${i},`)], ['all', b(`${i};`)]];
+      const call: [string, Uint8Array][] = [
+        [`k${i % 7}`, b(`${i},`)],
+        ['all', b(`${i};`)],
+      ];
       if (i % 1000 === 999) call.push([`k${i % 7}`, b(big)], ['other', b(big)]);
       await p.append(call);
       for (const [k, v] of call) add(k, str(v));
@@ -300,7 +336,12 @@ describe('Lmdb', () => {
 
   it('noSync: the default of a temporary store only (one at a path may be shared by processes)', async () => {
     const dir = path.join(scratch(), 'store');
-    const opened = [new Lmdb(), new Lmdb(dir), new Lmdb(undefined, { noSync: false }), new Lmdb(path.join(scratch(), 's2'), { noSync: true })];
+    const opened = [
+      new Lmdb(),
+      new Lmdb(dir),
+      new Lmdb(undefined, { noSync: false }),
+      new Lmdb(path.join(scratch(), 's2'), { noSync: true }),
+    ];
     expect(opened.map((s) => s.noSync)).toEqual([true, false, false, true]);
     for (const s of opened) {
       await s.append({ k: b('v') });
@@ -315,7 +356,11 @@ describe('Lmdb', () => {
 
     it('hold large values outside the database, in append order with the small ones; delete and drop free them', async () => {
       const p = new Lmdb();
-      await p.append([['x', big('a')], ['x', b('|small|')], ['y', big('b', 70_000)]]);
+      await p.append([
+        ['x', big('a')],
+        ['x', b('|small|')],
+        ['y', big('b', 70_000)],
+      ]);
       await p.append({ x: big('c') });
       expect(files(p)).toHaveLength(1);
       expect(fs.statSync(path.join(p.path, 'values', files(p)[0]!)).size).toBe(270_000);
@@ -368,7 +413,13 @@ describe('Lmdb', () => {
 
     describe('a call of 16 x valueFiles bytes and more is written ahead, over two files at once', () => {
       const fill = (n: number, c: number) => new Uint8Array(n).fill(c);
-      const call = (c: number) => [['x', fill(40_000, c)], ['s', b(`<${c}>`)], ['y', fill(30_000, c)], ['x', fill(20_000, c + 1)]] as [string, Uint8Array][];
+      const call = (c: number) =>
+        [
+          ['x', fill(40_000, c)],
+          ['s', b(`<${c}>`)],
+          ['y', fill(30_000, c)],
+          ['x', fill(20_000, c + 1)],
+        ] as [string, Uint8Array][];
       const opts = { valueFiles: 1000 }; // from 16 kB a call
 
       it('in append order with the small values; deletes free both files', async () => {
@@ -417,7 +468,10 @@ describe('Lmdb', () => {
         const start = fds();
         const p = new Lmdb(undefined, { ...opts, valueFileMax: 40_000 });
         const writev = fs.writev;
-        const late = jest.spyOn(fs, 'writev').mockImplementation(((...args: Parameters<typeof fs.writev>) => setTimeout(() => writev(...args), 50)) as unknown as typeof fs.writev);
+        const late = jest
+          .spyOn(fs, 'writev')
+          .mockImplementation(((...args: Parameters<typeof fs.writev>) =>
+            setTimeout(() => writev(...args), 50)) as unknown as typeof fs.writev);
         try {
           const pending = p.append(call(1)); // 40 kB in one file, 30 + 20 kB in the other, written 50 ms late
           p.appendIf({ z: fill(5000, 9) }, () => undefined); // the first file is full: a new one
@@ -435,9 +489,11 @@ describe('Lmdb', () => {
 
     it('a refused appendIf leaves no pointer, and the next append lands where it belongs', async () => {
       const p = new Lmdb();
-      await expect(async () => p.appendIf({ x: big('a') }, () => {
-        throw new Error('refused');
-      })).rejects.toThrow('refused');
+      await expect(async () =>
+        p.appendIf({ x: big('a') }, () => {
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
       expect((await p.get('x')).length).toBe(0);
       await p.append({ x: big('b') });
       expect(str(await p.get('x'))).toBe('b'.repeat(100_000));
@@ -450,11 +506,16 @@ describe('Lmdb', () => {
     });
 
     describe('a new file every valueFileMax bytes; files less than half live are compacted', () => {
-      const sizes = (p: Lmdb) => files(p).map((f) => fs.statSync(path.join(p.path, 'values', f)).size).sort((x, y) => x - y);
+      const sizes = (p: Lmdb) =>
+        files(p)
+          .map((f) => fs.statSync(path.join(p.path, 'values', f)).size)
+          .sort((x, y) => x - y);
       const value = (k: number) => new Uint8Array(5000).fill(k);
       const keys = Array.from({ length: 12 }, (_, k) => `k${k}`);
       const expectValues = async (p: Lmdb, gone: number[]) =>
-        expect((await p.get(keys)).map((v, k) => (gone.includes(k) ? v.length === 0 : v.length === 5000 && v.every((x) => x === k)))).toEqual(keys.map(() => true));
+        expect(
+          (await p.get(keys)).map((v, k) => (gone.includes(k) ? v.length === 0 : v.length === 5000 && v.every((x) => x === k))),
+        ).toEqual(keys.map(() => true));
 
       it('by the delete that leaves a file sparse; readers in other instances still see every value', async () => {
         const dir = path.join(scratch(), 'store');
@@ -512,7 +573,16 @@ describe('Lmdb', () => {
         const dir = path.join(scratch(), 'store');
         const a = new Lmdb(dir, { valueFiles: 1, valueFileMax: 12_000 });
         const chunk = (c: number) => new Uint8Array(5000).fill(c);
-        for (const [k, c] of [['x', 1], ['f', 0], ['f', 0], ['x', 2], ['y', 0], ['z', 0], ['w', 0]] as const) await a.append({ [k]: chunk(c) });
+        for (const [k, c] of [
+          ['x', 1],
+          ['f', 0],
+          ['f', 0],
+          ['x', 2],
+          ['y', 0],
+          ['z', 0],
+          ['w', 0],
+        ] as const)
+          await a.append({ [k]: chunk(c) });
         // x's second chunk is in a file with y and z, which a has left for a new one
         const it = a.iterate('x')[Symbol.asyncIterator]();
         const first = await it.next();

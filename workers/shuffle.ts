@@ -13,9 +13,15 @@ import type { ScatterTask } from '../src/shuffle/protocol.js';
 import type { GatherTask } from '../src/shuffle/protocol.js';
 import { settle } from '../src/shuffle/runtime/outcome.js';
 
-export const scatter = async (task: ScatterTask): Promise<unknown> => move(await settle(async () => (await import('../src/shuffle/scatter/session.js')).scatter(task)));
+export const scatter = async (task: ScatterTask): Promise<unknown> =>
+  move(await settle(async () => (await import('../src/shuffle/scatter/session.js')).scatter(task)));
 
 export async function gather(task: GatherTask): Promise<unknown> {
   let mod: typeof import('../src/shuffle/gather/task.js') | undefined;
-  return move(await settle(async () => (mod = await import('../src/shuffle/gather/task.js')).gather(task), (results) => mod!.unsendable(task, results)));
+  return move(
+    await settle(
+      async () => (mod = await import('../src/shuffle/gather/task.js')).gather(task),
+      (results) => mod!.unsendable(task, results),
+    ),
+  );
 }

@@ -26,7 +26,7 @@ export function baseline(start: number, end: number): Checksum {
   }
   let count = 0;
   let sum = 0;
-  for (const g of groups.values()) (count += g.count), (sum += g.sum);
+  for (const g of groups.values()) ((count += g.count), (sum += g.sum));
   return { groups: groups.size, count, sum };
 }
 
@@ -34,14 +34,20 @@ export function baseline(start: number, end: number): Checksum {
 export async function baselineThreads(n: number, threads: number): Promise<Checksum> {
   const per = Math.ceil(n / threads);
   const parts = await Promise.all(
-    Array.from({ length: threads }, (_, t) =>
-      new Promise<Checksum>((resolve, reject) => {
-        const w = new Worker(new URL(import.meta.url), { workerData: [t * per, Math.min(n, (t + 1) * per)] });
-        w.once('message', resolve).once('error', reject);
-      }),
+    Array.from(
+      { length: threads },
+      (_, t) =>
+        new Promise<Checksum>((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), { workerData: [t * per, Math.min(n, (t + 1) * per)] });
+          w.once('message', resolve).once('error', reject);
+        }),
     ),
   );
-  return { groups: Math.max(...parts.map((p) => p.groups)), count: parts.reduce((s, p) => s + p.count, 0), sum: parts.reduce((s, p) => s + p.sum, 0) };
+  return {
+    groups: Math.max(...parts.map((p) => p.groups)),
+    count: parts.reduce((s, p) => s + p.count, 0),
+    sum: parts.reduce((s, p) => s + p.sum, 0),
+  };
 }
 
 if (!isMainThread && Array.isArray(workerData)) {

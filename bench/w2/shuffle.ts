@@ -28,7 +28,10 @@ type Form = 'generate' | 'make';
 
 async function shuffled(n: number, workers: number, form: Form = 'generate'): Promise<Checksum> {
   const groups = await groupBy({
-    input: form === 'make' ? { make: { module: GENERATOR, export: 'w2Record' }, count: n } : { generate: { module: GENERATOR, export: 'range' }, count: n },
+    input:
+      form === 'make'
+        ? { make: { module: GENERATOR, export: 'w2Record' }, count: n }
+        : { generate: { module: GENERATOR, export: 'range' }, count: n },
     key: 'key',
     partitions: 128,
     workers,
@@ -36,7 +39,7 @@ async function shuffled(n: number, workers: number, form: Form = 'generate'): Pr
   });
   let count = 0;
   let sum = 0;
-  for (const g of groups.values()) (count += g.count as number), (sum += g.sum_amount as number);
+  for (const g of groups.values()) ((count += g.count as number), (sum += g.sum_amount as number));
   return { groups: groups.size, count, sum };
 }
 
@@ -47,7 +50,8 @@ function expected(n: number, b0: Checksum): Checksum {
   return b0;
 }
 
-const matches = (a: Checksum, b: Checksum) => a.groups === b.groups && a.count === b.count && Math.abs(a.sum - b.sum) <= 1e-6 * Math.abs(b.sum);
+const matches = (a: Checksum, b: Checksum) =>
+  a.groups === b.groups && a.count === b.count && Math.abs(a.sum - b.sum) <= 1e-6 * Math.abs(b.sum);
 
 interface Measured {
   row: Row;
@@ -59,7 +63,15 @@ async function measure(name: string, n: number, fn: () => Promise<Checksum> | Ch
   const t0 = performance.now();
   const [sum, rss] = await withPeakRss(async () => fn());
   const seconds = (performance.now() - t0) / 1000;
-  const row: Row = { name, records: n, seconds, records_per_s: Math.round(n / seconds), peak_rss_MiB: Math.round(rss / 2 ** 20), groups: sum.groups, checksum_ok: want ? matches(sum, want) : null };
+  const row: Row = {
+    name,
+    records: n,
+    seconds,
+    records_per_s: Math.round(n / seconds),
+    peak_rss_MiB: Math.round(rss / 2 ** 20),
+    groups: sum.groups,
+    checksum_ok: want ? matches(sum, want) : null,
+  };
   return { row, seconds, sum };
 }
 
@@ -82,7 +94,12 @@ export async function runW2(n: number, rounds = 3): Promise<Row[]> {
   let want: Checksum | undefined;
   for (let round = 0; round < rounds; round++) {
     for (const [c, [name, workers, form]] of configs.entries()) {
-      const m = await measure(name, n, () => (workers === 0 ? baseline(0, n) : workers < 0 ? baselineThreads(n, -workers) : shuffled(n, workers, form)), workers < 0 ? undefined : want);
+      const m = await measure(
+        name,
+        n,
+        () => (workers === 0 ? baseline(0, n) : workers < 0 ? baselineThreads(n, -workers) : shuffled(n, workers, form)),
+        workers < 0 ? undefined : want,
+      );
       if (workers === 0) m.row.checksum_ok = matches(m.sum, (want ??= expected(n, m.sum)));
       runs[c]!.push(m);
     }
@@ -108,9 +125,19 @@ export async function runW2(n: number, rounds = 3): Promise<Row[]> {
 
 /** W3: W2 at N = 100M with 2 workers, against 10x the W2 time of the same run. */
 export async function runW3(n: number): Promise<Row[]> {
-  const w2 = await measure('W2 (10M), 2 workers', 10_000_000, () => shuffled(10_000_000, 2), expected(10_000_000, { groups: 0, count: 0, sum: 0 }));
+  const w2 = await measure(
+    'W2 (10M), 2 workers',
+    10_000_000,
+    () => shuffled(10_000_000, 2),
+    expected(10_000_000, { groups: 0, count: 0, sum: 0 }),
+  );
   console.error('W3: W2 reference done');
-  const w3 = await measure(`W3 (${n / 1e6}M), 2 workers`, n, () => shuffled(n, 2), expected(n, { groups: 100_000, count: n, sum: sumOfAmounts(n) }));
+  const w3 = await measure(
+    `W3 (${n / 1e6}M), 2 workers`,
+    n,
+    () => shuffled(n, 2),
+    expected(n, { groups: 100_000, count: n, sum: sumOfAmounts(n) }),
+  );
   return [w2, w3].map((m) => ({ ...m.row, x_10_W2_time: m.seconds / (10 * w2.seconds) }));
 }
 

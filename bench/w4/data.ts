@@ -28,7 +28,8 @@ async function ensure(file: string, header: string | undefined, n: number, line:
 }
 
 /** data/w4.ndjson: `n` records, one JSON object a line. */
-export const ensureNdjson = (n = 5_000_000) => ensure(path.join(DATA_DIR, `w4-${n}.ndjson`), undefined, n, (i) => JSON.stringify(w2Record(i)));
+export const ensureNdjson = (n = 5_000_000) =>
+  ensure(path.join(DATA_DIR, `w4-${n}.ndjson`), undefined, n, (i) => JSON.stringify(w2Record(i)));
 
 /** data/w4.csv: the same records with header `id,key,amount,tag`. */
 export const ensureCsv = (n = 5_000_000) =>

@@ -16,7 +16,8 @@ export function parseSize(text: string, option: string): number {
 /** A positive integer option. */
 export function parsePositive(text: string, option: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option}: expected a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${option}: expected a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -34,7 +35,9 @@ export function inputFormat(files: string[], format: string | undefined): Format
       if (f === '-') throw new UsageError('--format: reading stdin (-) needs --format ndjson or --format csv');
       if (/\.(ndjson|jsonl)$/i.test(f)) return 'ndjson';
       if (/\.csv$/i.test(f)) return 'csv';
-      throw new UsageError(`--format: cannot tell the format of ${JSON.stringify(f)} from its extension (.ndjson, .jsonl, .csv); give --format`);
+      throw new UsageError(
+        `--format: cannot tell the format of ${JSON.stringify(f)} from its extension (.ndjson, .jsonl, .csv); give --format`,
+      );
     }),
   );
   if (formats.size > 1) throw new UsageError('FILE: all inputs must have one format (NDJSON or CSV)');
@@ -54,9 +57,12 @@ export function parseTypes(values: string[]): ColumnTypes | undefined {
       const at = pair.lastIndexOf(':');
       const field = pair.slice(0, at).trim();
       const type = pair.slice(at + 1).trim();
-      if (at < 0 || field === '') throw new UsageError(`--types: expected FIELD:string or FIELD:number (comma-separated), got ${JSON.stringify(pair)}`);
-      if (type !== 'string' && type !== 'number') throw new UsageError(`--types: a type is string or number, got ${JSON.stringify(type)} for ${JSON.stringify(field)}`);
-      if (field in types && types[field] !== type) throw new UsageError(`--types: ${JSON.stringify(field)} is declared both ${types[field]} and ${type}`);
+      if (at < 0 || field === '')
+        throw new UsageError(`--types: expected FIELD:string or FIELD:number (comma-separated), got ${JSON.stringify(pair)}`);
+      if (type !== 'string' && type !== 'number')
+        throw new UsageError(`--types: a type is string or number, got ${JSON.stringify(type)} for ${JSON.stringify(field)}`);
+      if (field in types && types[field] !== type)
+        throw new UsageError(`--types: ${JSON.stringify(field)} is declared both ${types[field]} and ${type}`);
       types[field] = type;
     }
   }

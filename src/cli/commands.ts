@@ -45,15 +45,24 @@ interface Inputs {
 }
 
 /** Checks what both commands share (before any work, and before stdin is read) and builds the shuffle options, all but the input. */
-function jobOptions(files: string[], o: CommonOptions, bars: Bars, signal: AbortSignal): { inputs: Inputs; options: Omit<ShuffleOptions, 'input'> } {
+function jobOptions(
+  files: string[],
+  o: CommonOptions,
+  bars: Bars,
+  signal: AbortSignal,
+): { inputs: Inputs; options: Omit<ShuffleOptions, 'input'> } {
   if (files.length === 0) throw new UsageError('FILE: give at least one input file, or - for stdin');
   if (o.key === '') throw new UsageError('--key: expected a field name, got ""');
-  if (o.onBadRecord !== 'error' && o.onBadRecord !== 'skip') throw new UsageError(`--on-bad-record: expected error or skip, got ${JSON.stringify(o.onBadRecord)}`);
+  if (o.onBadRecord !== 'error' && o.onBadRecord !== 'skip')
+    throw new UsageError(`--on-bad-record: expected error or skip, got ${JSON.stringify(o.onBadRecord)}`);
   const format = inputFormat(files, o.format);
   const stdin = files.includes('-');
   if (stdin && files.length > 1) throw new UsageError('FILE: - (stdin) cannot be mixed with files');
   // A kept store resumes the job it holds; a re-run cannot know that stdin brings the same input again.
-  if (stdin && o.store !== undefined) throw new UsageError('--store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store');
+  if (stdin && o.store !== undefined)
+    throw new UsageError(
+      '--store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store',
+    );
   // usage first (exit 2), whatever the files
   const types = parseTypes(o.types);
   const partitions = o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions');
@@ -95,7 +104,10 @@ async function withInput<R>(inputs: Inputs, job: (input: ShuffleInput, done: () 
     try {
       await pipeline(process.stdin, fs.createWriteStream(file));
     } catch (e) {
-      throw new Error(`<stdin>: cannot copy it to a temporary file in ${os.tmpdir()} (set TMPDIR to use another): ${(e as Error).message}`, { cause: e });
+      throw new Error(
+        `<stdin>: cannot copy it to a temporary file in ${os.tmpdir()} (set TMPDIR to use another): ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     return await job(format === 'csv' ? { csv: file } : { ndjson: file }, done);
   } catch (e) {
@@ -132,11 +144,12 @@ class Output {
   /** Writes a line, waiting while the stream is full. */
   async line(text: string): Promise<void> {
     this.#check();
-    if (!this.stream.write(text + '\n')) await new Promise<void>((resolve) => {
-      // 'drain' never comes once the stream has failed: its error ends the wait too.
-      const end = () => (this.stream.off('drain', end).off('error', end), resolve());
-      this.stream.on('drain', end).on('error', end);
-    });
+    if (!this.stream.write(text + '\n'))
+      await new Promise<void>((resolve) => {
+        // 'drain' never comes once the stream has failed: its error ends the wait too.
+        const end = () => (this.stream.off('drain', end).off('error', end), resolve());
+        this.stream.on('drain', end).on('error', end);
+      });
     this.#check();
   }
 
@@ -161,13 +174,15 @@ function outputFile(out: string): Output {
   const dir = path.dirname(out);
   if (!fs.existsSync(dir)) throw new PathError(`--out: directory ${JSON.stringify(dir)} does not exist`);
   if (!fs.statSync(dir).isDirectory()) throw new PathError(`--out: ${JSON.stringify(dir)} is not a directory`);
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new PathError(`--out: ${JSON.stringify(out)} is a directory; give a file`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory())
+    throw new PathError(`--out: ${JSON.stringify(out)} is a directory; give a file`);
   return new Output(fs.createWriteStream(out), `--out ${out}`);
 }
 
 /** Makes `--out DIR` (and its parents) before any work; a path that is a file is refused. */
 function outputDir(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new PathError(`--out: ${JSON.stringify(out)} is a file, not a directory`);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
+    throw new PathError(`--out: ${JSON.stringify(out)} is a file, not a directory`);
   try {
     fs.mkdirSync(out, { recursive: true });
   } catch (e) {
@@ -178,7 +193,7 @@ function outputDir(out: string): void {
 /** `partd groupby FILE… --key F [--count] [--sum F]…`: one NDJSON line per group. */
 export async function groupbyCommand(files: string[], o: GroupbyOptions): Promise<void> {
   const aggregate: Record<string, Aggregation> = {};
-  if (o.count || (o.sum.length + o.min.length + o.max.length + o.mean.length === 0)) aggregate.count = { op: 'count' };
+  if (o.count || o.sum.length + o.min.length + o.max.length + o.mean.length === 0) aggregate.count = { op: 'count' };
   for (const op of ['sum', 'min', 'max', 'mean'] as const) for (const field of o[op]) aggregate[`${op}_${field}`] = { op, field };
   const bars = new Bars(!o.quiet && process.stderr.isTTY === true);
   const abort = new AbortController();
@@ -205,7 +220,17 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
   }
   await out.close();
   const s = stats!;
-  process.stderr.write(summary({ records: s.records, bytes: s.bytesRead, outputs: groups, output: 'group', seconds: (performance.now() - t0) / 1000, bad: s.badRecords, resumed: s.resumed }) + '\n');
+  process.stderr.write(
+    summary({
+      records: s.records,
+      bytes: s.bytesRead,
+      outputs: groups,
+      output: 'group',
+      seconds: (performance.now() - t0) / 1000,
+      bad: s.badRecords,
+      resumed: s.resumed,
+    }) + '\n',
+  );
 }
 
 /** `partd shuffle FILE… --key F --out DIR`: one NDJSON file per partition. */
@@ -225,7 +250,17 @@ export async function shuffleCommand(files: string[], o: CommonOptions & { out: 
   } finally {
     await h.close();
   }
-  process.stderr.write(summary({ records: h.stats.records, bytes: h.stats.bytesRead, outputs: h.partitions, output: 'partition', seconds: (performance.now() - t0) / 1000, bad: h.stats.badRecords, resumed: h.stats.resumed }) + '\n');
+  process.stderr.write(
+    summary({
+      records: h.stats.records,
+      bytes: h.stats.bytesRead,
+      outputs: h.partitions,
+      output: 'partition',
+      seconds: (performance.now() - t0) / 1000,
+      bad: h.stats.badRecords,
+      resumed: h.stats.resumed,
+    }) + '\n',
+  );
 }
 
 /** `partd get DIR KEY…`: what a kept store holds under numeric or string keys, as NDJSON. */

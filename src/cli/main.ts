@@ -18,10 +18,20 @@ function common(cmd: Command): Command {
     .option('--partitions <P>', 'number of partitions', undefined)
     .option('--workers <W>', 'worker threads (default: available parallelism)')
     .option('--memory <size>', 'memory for scatter buffers of all workers, e.g. 256MiB')
-    .option('--store <dir>', 'keep the LMDB store in this directory, to resume the job by running it again (not with stdin; default: temporary, removed at the end)')
+    .option(
+      '--store <dir>',
+      'keep the LMDB store in this directory, to resume the job by running it again (not with stdin; default: temporary, removed at the end)',
+    )
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['ndjson', 'csv']))
-    .option('--types <field:type,...>', 'declare column types, string or number, e.g. amount:number,id:string (repeatable; see docs/types.md)', collect, [])
-    .addOption(new Option('--on-bad-record <action>', 'a malformed line or a record without its key').choices(['error', 'skip']).default('error'))
+    .option(
+      '--types <field:type,...>',
+      'declare column types, string or number, e.g. amount:number,id:string (repeatable; see docs/types.md)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--on-bad-record <action>', 'a malformed line or a record without its key').choices(['error', 'skip']).default('error'),
+    )
     .option('-q, --quiet', 'no progress bars')
     .option('-v, --verbose', 'errors with their stack');
 }
@@ -49,14 +59,20 @@ common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .
   .option('--max <field>', 'maximum of a field (repeatable)', collect, [])
   .option('--mean <field>', 'mean of a field (repeatable)', collect, [])
   .option('--out <file>', 'output file, or - for stdout', '-')
-  .addHelpText('after', '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  partd groupby shops.csv --key shop --max zip --types zip:string,amount:number\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  partd groupby events.ndjson --key user --count --sum amount > groups.ndjson\n  partd groupby a.csv b.csv --key key --mean amount --out groups.ndjson --workers 4\n  partd groupby shops.csv --key shop --max zip --types zip:string,amount:number\n  cat x.ndjson | partd groupby - --format ndjson --key key --on-bad-record skip',
+  )
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => groupbyCommand(files, o));
 
 common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('partition records by a field: one NDJSON file per partition in --out DIR')
   .requiredOption('--out <dir>', 'directory for part-00000.ndjson, part-00001.ndjson, ...')
-  .addHelpText('after', '\nExamples:\n  partd shuffle events.ndjson --key user --out parts/ --partitions 16\n  partd shuffle data.csv --key key --out parts/ --store kept.lmdb')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  partd shuffle events.ndjson --key user --out parts/ --partitions 16\n  partd shuffle data.csv --key key --out parts/ --store kept.lmdb',
+  )
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => shuffleCommand(files, o));
 
@@ -78,14 +94,20 @@ program
   .action(async (workloads: string[], o: { records?: string; only?: string }) => {
     // the benchmarks are not in the package: they run from a clone of the repository
     const bench = new URL('../../bench/index.js', import.meta.url);
-    if (!fs.existsSync(bench)) throw new Error('bench: the benchmarks run from a clone of the repository (npm ci && npm run bench); the installed package does not include them');
+    if (!fs.existsSync(bench))
+      throw new Error(
+        'bench: the benchmarks run from a clone of the repository (npm ci && npm run bench); the installed package does not include them',
+      );
     const { runBench } = (await import(bench.href)) as { runBench(argv: string[]): Promise<void> };
     await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
   });
 
 /** The library names its options (`partitions: …`, `types.amount: …`); on the command line they are flags. */
 function flagNames(message: string): string {
-  return message.replace(/^(partitions|workers|memory|key|store|types)(?:\.([^:\s]+))?:/, (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`);
+  return message.replace(
+    /^(partitions|workers|memory|key|store|types)(?:\.([^:\s]+))?:/,
+    (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`,
+  );
 }
 
 // A reader that closes stdout early makes writes fail with EPIPE: the commands stop quietly
@@ -109,10 +131,13 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     // --help and --version exit 0; `partd` alone prints the help on stderr: bad usage
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exitCode = e.exitCode === 0 ? 0 : 2;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
     else {
       const sub = program.commands.find((c) => c.name() === process.argv[2]);
-      process.stderr.write(`partd: ${e.message.replace(/^error: /, '')} (partd ${sub ? `${sub.name()} ` : ''}--help shows the ${sub ? 'options' : 'commands'})\n`);
+      process.stderr.write(
+        `partd: ${e.message.replace(/^error: /, '')} (partd ${sub ? `${sub.name()} ` : ''}--help shows the ${sub ? 'options' : 'commands'})\n`,
+      );
       process.exitCode = 2;
     }
   } else if (e instanceof StdoutClosedError) {

@@ -14,7 +14,13 @@ export class Bars {
   constructor(enabled: boolean) {
     if (!enabled) return;
     this.#multi = new cliProgress.MultiBar(
-      { stream: process.stderr, hideCursor: true, clearOnComplete: false, format: '{phase} |{bar}| {percentage}% {detail} | ETA {eta_formatted}', etaBuffer: 20 },
+      {
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+        format: '{phase} |{bar}| {percentage}% {detail} | ETA {eta_formatted}',
+        etaBuffer: 20,
+      },
       cliProgress.Presets.shades_classic,
     );
   }
@@ -54,7 +60,15 @@ function count(n: number, noun: string): string {
  * earlier run on --store had committed. MB/s is left out then, as the stats do not say how
  * many of `bytes` that earlier run read.
  */
-export function summary(what: { records: number; bytes: number; outputs: number; output: string; seconds: number; bad: number; resumed: number }): string {
+export function summary(what: {
+  records: number;
+  bytes: number;
+  outputs: number;
+  output: string;
+  seconds: number;
+  bad: number;
+  resumed: number;
+}): string {
   const read = what.records - what.resumed;
   const rate = what.seconds > 0 ? Math.round(read / what.seconds).toLocaleString('en-US') : '–';
   const mbps = what.bytes > 0 && what.resumed === 0 && what.seconds > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';

@@ -46,11 +46,17 @@ export const b = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 const text = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
 
 /** Runs the suite, on the framework `t`, against stores made by `make`; `ad` turns bytes into the store's values and back. */
-export function conformance<In, Out>(t: TestApi, name: string, make: () => Partd<In, Out> | Promise<Partd<In, Out>>, ad: Adapter<In, Out>): void {
+export function conformance<In, Out>(
+  t: TestApi,
+  name: string,
+  make: () => Partd<In, Out> | Promise<Partd<In, Out>>,
+  ad: Adapter<In, Out>,
+): void {
   const { describe, it, expect } = t;
   const v = (s: string) => ad.in(b(s));
   const str = (o: unknown) => text(ad.out(o as Out));
-  const strs = (os: unknown): unknown[] => (os as unknown[]).map((o) => (Array.isArray(o) && !(o as unknown[]).every((x) => typeof x === 'number') ? strs(o) : str(o)));
+  const strs = (os: unknown): unknown[] =>
+    (os as unknown[]).map((o) => (Array.isArray(o) && !(o as unknown[]).every((x) => typeof x === 'number') ? strs(o) : str(o)));
 
   async function withStore(fn: (p: Partd<In, Out>) => Promise<void>): Promise<void> {
     const p = await make();
@@ -93,14 +99,27 @@ export function conformance<In, Out>(t: TestApi, name: string, make: () => Partd
 
     it('takes a Map and [key, value] pairs, with number and tuple keys', () =>
       withStore(async (p) => {
-        await p.append(new Map<Key, In>([[1, v('one')], [tuple('a', 2), v('a2')]]));
-        await p.append([[0, v('zero')], [1, v('!')], ['1', v('str')]]);
+        await p.append(
+          new Map<Key, In>([
+            [1, v('one')],
+            [tuple('a', 2), v('a2')],
+          ]),
+        );
+        await p.append([
+          [0, v('zero')],
+          [1, v('!')],
+          ['1', v('str')],
+        ]);
         expect(strs(await p.get([0, 1, '1', tuple('a', 2)]))).toEqual(['zero', 'one!', 'str', 'a2']);
       }));
 
     it('repeats of one key in one call append in order', () =>
       withStore(async (p) => {
-        await p.append([['k', v('a')], ['k', v('b')], ['k', v('c')]]);
+        await p.append([
+          ['k', v('a')],
+          ['k', v('b')],
+          ['k', v('c')],
+        ]);
         expect(str(await p.get('k'))).toBe('abc');
       }));
 
@@ -116,7 +135,28 @@ export function conformance<In, Out>(t: TestApi, name: string, make: () => Partd
 
     it('stores awkward keys apart and lists them back', () =>
       withStore(async (p) => {
-        const keys: Key[] = ['', '.', '..', '../x', '/etc/passwd', 'a\0b', 'x'.repeat(3000), 'ü ☃ 🎉', '\ud800', '\ufffd', 'CON', '%41', 'A', '=', '#1', 1, 0, 2 ** 53 - 1, tuple('', 0), tuple('~dtype:x')];
+        const keys: Key[] = [
+          '',
+          '.',
+          '..',
+          '../x',
+          '/etc/passwd',
+          'a\0b',
+          'x'.repeat(3000),
+          'ü ☃ 🎉',
+          '\ud800',
+          '\ufffd',
+          'CON',
+          '%41',
+          'A',
+          '=',
+          '#1',
+          1,
+          0,
+          2 ** 53 - 1,
+          tuple('', 0),
+          tuple('~dtype:x'),
+        ];
         await p.append(keys.map((k, i) => [k, v(`v${i}`)] as const));
         expect(strs(await p.get(keys))).toEqual(keys.map((_, i) => `v${i}`));
         const listed: Key[] = [];
@@ -240,12 +280,22 @@ export function conformance<In, Out>(t: TestApi, name: string, make: () => Partd
         }
         const badKeys: unknown[] = [{}, undefined, null, NaN, -1, 1.5, Infinity, -0, Symbol('s'), true, 2 ** 53, new Date(0)];
         for (const key of badKeys) {
-          await expect(p.append([['x', v('more')], [key as Key, v('z')]])).rejects.toThrow(/data\[1\] key/);
+          await expect(
+            p.append([
+              ['x', v('more')],
+              [key as Key, v('z')],
+            ]),
+          ).rejects.toThrow(/data\[1\] key/);
           await expect(p.get(key as Key)).rejects.toThrow(/key/);
           await expect(p.delete([key as Key])).rejects.toThrow(/keys\[0\]/);
           await expect(p.iset(key as Key, v('z'))).rejects.toThrow(/key/);
         }
-        await expect(p.append([['x', v('more')], [['a', 'b'] as unknown as Key, v('z')]])).rejects.toThrow(/tuple\(/);
+        await expect(
+          p.append([
+            ['x', v('more')],
+            [['a', 'b'] as unknown as Key, v('z')],
+          ]),
+        ).rejects.toThrow(/tuple\(/);
         expect(() => tuple()).toThrow(RangeError);
         expect(() => tuple('a', tuple('b') as unknown as string)).toThrow(/do not nest/);
         await expect(p.append('nope' as never)).rejects.toThrow(/data/);

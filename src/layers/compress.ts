@@ -22,7 +22,11 @@ abstract class Compressed extends Encode<Uint8Array, Uint8Array> {
 export class ZLib extends Compressed {
   /** @param level 0–9 (default 6) */
   constructor(inner: Partd<Uint8Array, Uint8Array>, level = 6) {
-    super((b) => zlib.deflateSync(b, { level }), (b) => zlib.inflateSync(b), inner);
+    super(
+      (b) => zlib.deflateSync(b, { level }),
+      (b) => zlib.inflateSync(b),
+      inner,
+    );
   }
 }
 
@@ -31,13 +35,21 @@ export class Brotli extends Compressed {
   /** @param quality 0–11 (default 4: the usual speed/ratio balance for data in flight) */
   constructor(inner: Partd<Uint8Array, Uint8Array>, quality = 4) {
     const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: quality };
-    super((b) => zlib.brotliCompressSync(b, { params }), (b) => zlib.brotliDecompressSync(b), inner);
+    super(
+      (b) => zlib.brotliCompressSync(b, { params }),
+      (b) => zlib.brotliDecompressSync(b),
+      inner,
+    );
   }
 }
 
 /** LZ4 block compression (lz4-napi): the fast codec, for when disk or memory is the limit. */
 export class LZ4 extends Compressed {
   constructor(inner: Partd<Uint8Array, Uint8Array>) {
-    super((b) => lz4.compressSync(asBuffer(b)), (b) => lz4.uncompressSync(asBuffer(b)), inner);
+    super(
+      (b) => lz4.compressSync(asBuffer(b)),
+      (b) => lz4.uncompressSync(asBuffer(b)),
+      inner,
+    );
   }
 }

@@ -22,7 +22,11 @@ export class Encode<In, Out> extends Layer<In, Out> {
     inner: Partd<Uint8Array, Uint8Array>,
   ) {
     super(inner);
-    for (const [arg, fn] of [['encode', encode], ['decode', decode], ['join', join]] as const) {
+    for (const [arg, fn] of [
+      ['encode', encode],
+      ['decode', decode],
+      ['join', join],
+    ] as const) {
       if (typeof fn !== 'function') throw new TypeError(`${arg}: expected a function`);
     }
   }

@@ -16,7 +16,8 @@ abstract class ArrayLayer<T> extends Encode<readonly T[], T[]> {
   }
 
   protected override checkValue(value: unknown, arg: string): readonly T[] {
-    if (!Array.isArray(value)) throw new TypeError(`${arg}: ${this.constructor.name} takes an array of values per key, got ${describe(value)}`);
+    if (!Array.isArray(value))
+      throw new TypeError(`${arg}: ${this.constructor.name} takes an array of values per key, got ${describe(value)}`);
     return value;
   }
 }
@@ -28,14 +29,22 @@ const packr = new Packr({ useRecords: true, mapsAsObjects: true });
 /** Values as MessagePack (msgpackr): append arrays of JS values, `get` returns the concatenation. */
 export class Msgpack<T = unknown> extends ArrayLayer<T> {
   constructor(inner: Partd<Uint8Array, Uint8Array>) {
-    super((v) => packr.pack(v), (b) => checkDecoded(packr.unpack(b)), inner);
+    super(
+      (v) => packr.pack(v),
+      (b) => checkDecoded(packr.unpack(b)),
+      inner,
+    );
   }
 }
 
 /** Values through `node:v8` serialization: Map, Set, Date, BigInt, typed arrays and cycles survive. */
 export class Structured<T = unknown> extends ArrayLayer<T> {
   constructor(inner: Partd<Uint8Array, Uint8Array>) {
-    super((v) => v8.serialize(v), (b) => checkDecoded(v8.deserialize(b)), inner);
+    super(
+      (v) => v8.serialize(v),
+      (b) => checkDecoded(v8.deserialize(b)),
+      inner,
+    );
   }
 }
 

@@ -107,7 +107,8 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
   }
 
   #check(p: number): number {
-    if (!Number.isSafeInteger(p) || p < 0 || p >= this.partitions) throw new RangeError(`partition: expected an integer in [0, ${this.partitions}), got ${describe(p)}`);
+    if (!Number.isSafeInteger(p) || p < 0 || p >= this.partitions)
+      throw new RangeError(`partition: expected an integer in [0, ${this.partitions}), got ${describe(p)}`);
     return p;
   }
 }

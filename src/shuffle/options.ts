@@ -31,7 +31,15 @@ export type ShuffleInput<T = unknown> =
 
 /** What a progress callback receives. */
 export type Progress =
-  | { phase: 'scatter'; records: number; bytesRead: number; bytesTotal: number; bytesAppended: number; splitsDone: number; splits: number | undefined }
+  | {
+      phase: 'scatter';
+      records: number;
+      bytesRead: number;
+      bytesTotal: number;
+      bytesAppended: number;
+      splitsDone: number;
+      splits: number | undefined;
+    }
   | { phase: 'gather'; partitionsDone: number; partitions: number };
 
 /** Options of `shuffle` and `groupBy`. */
@@ -113,12 +121,29 @@ export const MAX_PARTITIONS = 65_536;
 const MIN_HEAP_MB = 16;
 /** The most worker threads a job starts: each costs a V8 heap. */
 export const MAX_WORKERS = 256;
-const OPTION_NAMES = ['input', 'key', 'partitions', 'workers', 'memory', 'store', 'onBadRecord', 'progress', 'retries', 'taskTimeout', 'signal', 'workerHeapMB', 'splits', 'types'] as const;
+const OPTION_NAMES = [
+  'input',
+  'key',
+  'partitions',
+  'workers',
+  'memory',
+  'store',
+  'onBadRecord',
+  'progress',
+  'retries',
+  'taskTimeout',
+  'signal',
+  'workerHeapMB',
+  'splits',
+  'types',
+] as const;
 
 function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${arg}: expected ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${describe(value)}`);
+    throw new RangeError(
+      `${arg}: expected ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${describe(value)}`,
+    );
   }
   if (value > max) throw new RangeError(`${arg}: expected at most ${max.toLocaleString('en-US')}, got ${value}`);
   return value;
@@ -143,12 +168,15 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   if (options.progress !== undefined && typeof options.progress !== 'function') throw new TypeError('progress: expected a function');
   const types = checkTypes(options.types);
   let key: KeySpec;
-  if (typeof options.key === 'string' && options.key !== '') key = types[options.key] ? { field: options.key, type: types[options.key] } : { field: options.key };
+  if (typeof options.key === 'string' && options.key !== '')
+    key = types[options.key] ? { field: options.key, type: types[options.key] } : { field: options.key };
   else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
   else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
   const aggs = group?.plan ?? [];
   const numeric = aggs.filter((a) => a.op === 'sum' || a.op === 'mean').map((a) => a.field!);
-  for (const f of numeric) if (types[f] === 'string') throw new RangeError(`types.${f}: sum and mean take numbers, and types declares ${JSON.stringify(f)} a string`);
+  for (const f of numeric)
+    if (types[f] === 'string')
+      throw new RangeError(`types.${f}: sum and mean take numbers, and types declares ${JSON.stringify(f)} a string`);
   const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const whole = group === undefined || !('field' in key) || aggs.some((a) => a.op === 'custom' && a.field === undefined);
@@ -159,7 +187,8 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   for (const a of aggs) {
     if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
-    else if (a.op !== 'count' && a.op !== 'custom' && a.field !== undefined && !csv && types[a.field] !== undefined) a.kind = types[a.field];
+    else if (a.op !== 'count' && a.op !== 'custom' && a.field !== undefined && !csv && types[a.field] !== undefined)
+      a.kind = types[a.field];
   }
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
@@ -167,18 +196,34 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, splits };
   const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
-    partitions, workers, memory, key, onBadRecord: options.onBadRecord ?? 'error', store, ownsStore,
-    progress: options.progress ?? (() => undefined), input: options.input as ShuffleInput, retries, taskTimeout, signal: options.signal, workerHeapMB,
-    faults, splits: planned, release, bytesTotal,
+    partitions,
+    workers,
+    memory,
+    key,
+    onBadRecord: options.onBadRecord ?? 'error',
+    store,
+    ownsStore,
+    progress: options.progress ?? (() => undefined),
+    input: options.input as ShuffleInput,
+    retries,
+    taskTimeout,
+    signal: options.signal,
+    workerHeapMB,
+    faults,
+    splits: planned,
+    release,
+    bytesTotal,
   };
 }
 
 /** The `types` option: field → 'string' | 'number'. */
 function checkTypes(types: unknown): Record<string, FieldType> {
   if (types === undefined) return {};
-  if (types === null || typeof types !== 'object' || Array.isArray(types)) throw new TypeError(`types: expected { field: 'string' | 'number' }, got ${describe(types)}`);
+  if (types === null || typeof types !== 'object' || Array.isArray(types))
+    throw new TypeError(`types: expected { field: 'string' | 'number' }, got ${describe(types)}`);
   for (const [field, type] of Object.entries(types)) {
-    if (type !== 'string' && type !== 'number') throw new RangeError(`types.${field}: expected 'string' or 'number', got ${describe(type)}`);
+    if (type !== 'string' && type !== 'number')
+      throw new RangeError(`types.${field}: expected 'string' or 'number', got ${describe(type)}`);
   }
   return { ...(types as Record<string, FieldType>) };
 }

@@ -44,9 +44,7 @@ export interface Assignment {
 }
 
 /** A session's messages to the coordinator: ask for the next split (reporting the one read), or commit. */
-export type SessionMessage =
-  | { type: 'next'; read?: SplitRead }
-  | { type: 'commit'; entries: [string, Uint8Array][]; parts: SplitPart[] };
+export type SessionMessage = { type: 'next'; read?: SplitRead } | { type: 'commit'; entries: [string, Uint8Array][]; parts: SplitPart[] };
 
 /** A split read to its end, for progress (not yet committed). */
 export interface SplitRead {

@@ -56,11 +56,16 @@ export class Spill extends RawStore {
     readonly availableMemory = 1e9,
   ) {
     super();
-    for (const [arg, store] of [['fast', fast], ['slow', slow]] as const) {
+    for (const [arg, store] of [
+      ['fast', fast],
+      ['slow', slow],
+    ] as const) {
       if (!(store instanceof Partd)) throw new TypeError(`${arg}: expected a partd store`);
     }
     if (typeof availableMemory !== 'number' || !(availableMemory >= 0)) {
-      throw new RangeError(`availableMemory: expected a number of bytes >= 0, got ${typeof availableMemory === 'number' ? availableMemory : describe(availableMemory)}`);
+      throw new RangeError(
+        `availableMemory: expected a number of bytes >= 0, got ${typeof availableMemory === 'number' ? availableMemory : describe(availableMemory)}`,
+      );
     }
   }
 

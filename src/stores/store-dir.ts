@@ -18,7 +18,12 @@ export interface StoreDir {
  * `holding`) must already be there, and `existing` says why in the error; nothing is created
  * or written. A directory that holds anything else is refused, never adopted.
  */
-export function openStoreDir(kind: string, dir: string | undefined, marker: string, options: { existing?: string; holding?: string } = {}): StoreDir {
+export function openStoreDir(
+  kind: string,
+  dir: string | undefined,
+  marker: string,
+  options: { existing?: string; holding?: string } = {},
+): StoreDir {
   const { existing, holding } = options;
   if (dir === undefined && existing !== undefined) throw new TypeError(`${kind}: no directory given; ${existing}`);
   if (dir === undefined) {
@@ -35,7 +40,8 @@ export function openStoreDir(kind: string, dir: string | undefined, marker: stri
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  if (existing !== undefined && entries === undefined) throw Object.assign(new Error(`${kind}: ${abs} does not exist; ${existing}`), { code: 'ENOENT' });
+  if (existing !== undefined && entries === undefined)
+    throw Object.assign(new Error(`${kind}: ${abs} does not exist; ${existing}`), { code: 'ENOENT' });
   if (existing !== undefined && entries!.length === 0) throw new Error(`${kind}: ${abs} holds no store (it is empty); ${existing}`);
   if (entries === undefined) fs.mkdirSync(abs, { recursive: true });
   if (entries === undefined || entries.length === 0) writeMarker(abs, kind, marker);
@@ -64,8 +70,14 @@ function checkMarker(dir: string, kind: string, marker: string): void {
   } catch {
     // an unreadable marker: reported below
   }
-  if (found?.partd !== kind || typeof found.version !== 'number') throw new StoreKindError(kind, dir, `its ${marker} marker is not one partd wrote`);
-  if (found.version > FORMAT) throw new StoreKindError(kind, dir, `it is in format ${found.version}, written by a newer partd; this one reads formats up to ${FORMAT}`);
+  if (found?.partd !== kind || typeof found.version !== 'number')
+    throw new StoreKindError(kind, dir, `its ${marker} marker is not one partd wrote`);
+  if (found.version > FORMAT)
+    throw new StoreKindError(
+      kind,
+      dir,
+      `it is in format ${found.version}, written by a newer partd; this one reads formats up to ${FORMAT}`,
+    );
 }
 
 /** Below this much free space, a failed write is taken for a full disk. */

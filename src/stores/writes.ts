@@ -10,7 +10,7 @@ import fs from 'node:fs';
  * descriptor), in this thread.
  */
 export function writeAllSync(fd: number, values: readonly Uint8Array[], position: number | null = null): void {
-  for (let rest = values, at = position; rest.length > 0; ) {
+  for (let rest = values, at = position; rest.length > 0;) {
     const n = fs.writevSync(fd, rest as Uint8Array[], at ?? undefined);
     rest = skip(rest, n);
     if (at !== null) at += n;

@@ -15,9 +15,16 @@ export interface ChildResult {
 }
 
 /** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives. */
-export function runNode(script: string, args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<ChildResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     let stdout = '';
     let stderr = '';
     let partial = '';

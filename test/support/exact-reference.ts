@@ -87,7 +87,8 @@ function parseCsvText(text: string): CsvFile {
           field += c;
           i++;
         }
-        if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) throw new Error(`text after a closing quote on line ${line}`);
+        if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n'))
+          throw new Error(`text after a closing quote on line ${line}`);
       } else {
         while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
           if (text[i] === '"') throw new Error(`a quote inside an unquoted field on line ${line}`);
@@ -167,7 +168,10 @@ type Read = { ok: true; value: unknown } | { ok: false; why: string; hint?: bool
 function readCsvField(text: string, t: { type: ColType; how: How }): Read {
   if (t.type === 'string') return { ok: true, value: text };
   if (text === '') return { ok: true, value: null };
-  if (t.how === 'inferred') return isPlainNumber(text) ? { ok: true, value: Number(text) } : { ok: false, why: `not plain number text: ${JSON.stringify(text)}`, hint: true };
+  if (t.how === 'inferred')
+    return isPlainNumber(text)
+      ? { ok: true, value: Number(text) }
+      : { ok: false, why: `not plain number text: ${JSON.stringify(text)}`, hint: true };
   return NUMERIC_TEXT.test(text) ? { ok: true, value: Number(text) } : { ok: false, why: `not numeric text: ${JSON.stringify(text)}` };
 }
 
@@ -212,14 +216,19 @@ class Group {
 }
 
 /** Checks a record's aggregated values; returns the first bad field, or the values to add. */
-function checkAggs(aggs: Agg[], value: (field: string) => unknown, fieldType: (field: string) => ColType | undefined): { field: string; why: string } | undefined {
+function checkAggs(
+  aggs: Agg[],
+  value: (field: string) => unknown,
+  fieldType: (field: string) => ColType | undefined,
+): { field: string; why: string } | undefined {
   for (const a of aggs) {
     if (a.op === 'count') continue;
     const v = value(a.field!);
     if (a.op === 'sum' || a.op === 'mean') {
       if (!finite(v)) return { field: a.field!, why: `${a.op} takes finite numbers` };
     } else if (a.op === 'min' || a.op === 'max') {
-      if (fieldType(a.field!) === 'string' ? typeof v !== 'string' : !finite(v)) return { field: a.field!, why: `${a.op} on a ${fieldType(a.field!) ?? 'untyped'} field` };
+      if (fieldType(a.field!) === 'string' ? typeof v !== 'string' : !finite(v))
+        return { field: a.field!, why: `${a.op} on a ${fieldType(a.field!) ?? 'untyped'} field` };
     }
   }
   return undefined;
@@ -336,7 +345,11 @@ export function reference(job: Job): Outcome {
           bad.push({ file, line: r.line, field: job.key, why: kb });
           continue;
         }
-        const b = checkAggs(aggs, (f) => values.get(f), (f) => types.get(f)!.type);
+        const b = checkAggs(
+          aggs,
+          (f) => values.get(f),
+          (f) => types.get(f)!.type,
+        );
         if (b) {
           bad.push({ file, line: r.line, ...b });
           continue;
@@ -376,7 +389,13 @@ export function reference(job: Job): Outcome {
             break;
           }
         }
-        const b = declared ?? checkAggs(aggs, (f) => fieldOf(record, f), (f) => job.types?.[f]);
+        const b =
+          declared ??
+          checkAggs(
+            aggs,
+            (f) => fieldOf(record, f),
+            (f) => job.types?.[f],
+          );
         if (b) {
           bad.push({ file, line, ...b });
           continue;

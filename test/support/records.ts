@@ -17,4 +17,3 @@ export function parseRecords(bytes: Uint8Array): [number, number][] {
   }
   return out;
 }
-

@@ -15,7 +15,8 @@ const GATHER_TASKS_PER_THREAD = 4;
 function gatherBatches(partitions: number, threads: number): number[][] {
   const size = Math.max(1, Math.ceil(partitions / (threads * GATHER_TASKS_PER_THREAD)));
   const out: number[][] = [];
-  for (let first = 0; first < partitions; first += size) out.push(Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i));
+  for (let first = 0; first < partitions; first += size)
+    out.push(Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i));
   return out;
 }
 
@@ -30,7 +31,12 @@ export interface GatherStats {
  * batches of partitions finish. Its retries are added to `stats.gatherRetried` once every task
  * has settled: before the generator ends, whether it ran to the end, failed or was stopped early.
  */
-export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherTask['reduce'], stats: GatherStats): AsyncGenerator<[number, R]> {
+export async function* gatherPhase<R>(
+  p: Plan,
+  pool: WorkerPool,
+  reduce: GatherTask['reduce'],
+  stats: GatherStats,
+): AsyncGenerator<[number, R]> {
   const results: [number, R][] = [];
   let wake: (() => void) | undefined;
   let failure: unknown;
@@ -42,8 +48,16 @@ export async function* gatherPhase<R>(p: Plan, pool: WorkerPool, reduce: GatherT
   // ("napi_throw"): an abort lets them finish (runtime/pool.ts), and the phase ends only once every
   // task has settled, so the pool is never closed under a running one.
   const tasks = gatherBatches(p.partitions, pool.threads).map((partitions) =>
-    withRetries(p, pool, partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`, retried, (attempt) =>
-      pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, { timeoutMs: p.taskTimeout, graceful: true }),
+    withRetries(
+      p,
+      pool,
+      partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`,
+      retried,
+      (attempt) =>
+        pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, {
+          timeoutMs: p.taskTimeout,
+          graceful: true,
+        }),
     ).then((batch) => {
       for (const r of batch) results.push(r); // one result per partition, whatever the attempts (no spread: a batch may be long)
       done += batch.length;

@@ -62,11 +62,15 @@ export function unsendable(task: GatherTask, results: [number, unknown][]): Erro
   const cannot = 'cannot be sent between threads';
   for (const [partition, value] of results) {
     if (sendable(value)) continue;
-    if (task.reduce.kind === 'module') return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
+    if (task.reduce.kind === 'module')
+      return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
     const { keys, columns } = value as GroupColumns;
     for (const [j, column] of columns.entries()) {
       const i = column.findIndex((v) => !sendable(v));
-      if (i >= 0) return sendError(`partition ${partition}: aggregation "${task.reduce.plan[j]!.name}" gave key ${JSON.stringify(keys[i])} a value that ${cannot} (${whyUnsendable(column[i])})`);
+      if (i >= 0)
+        return sendError(
+          `partition ${partition}: aggregation "${task.reduce.plan[j]!.name}" gave key ${JSON.stringify(keys[i])} a value that ${cannot} (${whyUnsendable(column[i])})`,
+        );
     }
   }
   return sendError(`partitions ${task.partitions.join(', ')}: the results ${cannot}`);

@@ -30,7 +30,12 @@ export interface CustomReducer<S = unknown, R = unknown> {
 
 /** An aggregation ready for workers: custom reducers resolved. */
 export type PlannedAgg =
-  | { name: string; op: Exclude<Aggregation['op'], 'custom'>; field?: string; /** min/max: the values they take (docs/types.md); sum and mean take numbers */ kind?: 'number' | 'string' }
+  | {
+      name: string;
+      op: Exclude<Aggregation['op'], 'custom'>;
+      field?: string;
+      /** min/max: the values they take (docs/types.md); sum and mean take numbers */ kind?: 'number' | 'string';
+    }
   | { name: string; op: 'custom'; field?: string; ref: ResolvedRef; /** it has `merge` */ merges: boolean };
 
 type State = unknown;
@@ -61,23 +66,43 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
   const value = (i: number, r: unknown) => readers[i]!(r);
   const initOne = (a: PlannedAgg, i: number): State => {
     switch (a.op) {
-      case 'count': case 'sum': return 0;
-      case 'mean': return [0, 0];
-      case 'min': case 'max': case 'first': case 'last': return null;
-      case 'collect': return [];
-      case 'custom': return customs[i]!.init();
+      case 'count':
+      case 'sum':
+        return 0;
+      case 'mean':
+        return [0, 0];
+      case 'min':
+      case 'max':
+      case 'first':
+      case 'last':
+        return null;
+      case 'collect':
+        return [];
+      case 'custom':
+        return customs[i]!.init();
     }
   };
   const addOne = (a: PlannedAgg, i: number, s: State, r: unknown, ord: number): State => {
     const v = value(i, r) ?? (a.op === 'custom' ? undefined : null);
     switch (a.op) {
-      case 'count': return (s as number) + 1;
-      case 'sum': return (s as number) + (v as number);
-      case 'mean': { const m = s as [number, number]; m[0] += v as number; m[1]++; return m; }
-      case 'min': return s === null || (v as number) < (s as number) ? v : s;
-      case 'max': return s === null || (v as number) > (s as number) ? v : s;
-      case 'first': return s === null || ord < (s as [number, unknown])[0] ? [ord, v] : s;
-      case 'last': return s === null || ord > (s as [number, unknown])[0] ? [ord, v] : s;
+      case 'count':
+        return (s as number) + 1;
+      case 'sum':
+        return (s as number) + (v as number);
+      case 'mean': {
+        const m = s as [number, number];
+        m[0] += v as number;
+        m[1]++;
+        return m;
+      }
+      case 'min':
+        return s === null || (v as number) < (s as number) ? v : s;
+      case 'max':
+        return s === null || (v as number) > (s as number) ? v : s;
+      case 'first':
+        return s === null || ord < (s as [number, unknown])[0] ? [ord, v] : s;
+      case 'last':
+        return s === null || ord > (s as [number, unknown])[0] ? [ord, v] : s;
       case 'collect': {
         // segments of [ord of first value, values...] in input order; a new segment when order breaks
         const segs = s as [number, unknown[]][];
@@ -86,30 +111,48 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
         else segs.push([ord, [v]]);
         return segs;
       }
-      case 'custom': return customs[i]!.add(s, v, r);
+      case 'custom':
+        return customs[i]!.add(s, v, r);
     }
   };
   const mergeOne = (a: PlannedAgg, i: number, x: State, y: State): State => {
     if (y === null && a.op !== 'custom') return x;
     if (x === null && a.op !== 'custom') return y;
     switch (a.op) {
-      case 'count': case 'sum': return (x as number) + (y as number);
-      case 'mean': return [(x as number[])[0]! + (y as number[])[0]!, (x as number[])[1]! + (y as number[])[1]!];
-      case 'min': return (y as number) < (x as number) ? y : x;
-      case 'max': return (y as number) > (x as number) ? y : x;
-      case 'first': return (y as [number])[0] < (x as [number])[0] ? y : x;
-      case 'last': return (y as [number])[0] > (x as [number])[0] ? y : x;
-      case 'collect': return [...(x as unknown[]), ...(y as unknown[])];
-      case 'custom': return customs[i]!.merge!(x, y);
+      case 'count':
+      case 'sum':
+        return (x as number) + (y as number);
+      case 'mean':
+        return [(x as number[])[0]! + (y as number[])[0]!, (x as number[])[1]! + (y as number[])[1]!];
+      case 'min':
+        return (y as number) < (x as number) ? y : x;
+      case 'max':
+        return (y as number) > (x as number) ? y : x;
+      case 'first':
+        return (y as [number])[0] < (x as [number])[0] ? y : x;
+      case 'last':
+        return (y as [number])[0] > (x as [number])[0] ? y : x;
+      case 'collect':
+        return [...(x as unknown[]), ...(y as unknown[])];
+      case 'custom':
+        return customs[i]!.merge!(x, y);
     }
   };
   const finishOne = (a: PlannedAgg, i: number, s: State): unknown => {
     switch (a.op) {
-      case 'mean': { const [sum, n] = s as [number, number]; return n === 0 ? null : sum / n; }
-      case 'first': case 'last': return s === null ? null : (s as [number, unknown])[1];
-      case 'collect': return (s as [number, unknown[]][]).sort((p, q) => p[0] - q[0]).flatMap(([, vs]) => vs);
-      case 'custom': return customs[i]!.finish ? customs[i]!.finish!(s) : s;
-      default: return s;
+      case 'mean': {
+        const [sum, n] = s as [number, number];
+        return n === 0 ? null : sum / n;
+      }
+      case 'first':
+      case 'last':
+        return s === null ? null : (s as [number, unknown])[1];
+      case 'collect':
+        return (s as [number, unknown[]][]).sort((p, q) => p[0] - q[0]).flatMap(([, vs]) => vs);
+      case 'custom':
+        return customs[i]!.finish ? customs[i]!.finish!(s) : s;
+      default:
+        return s;
     }
   };
   return {
@@ -131,7 +174,13 @@ export async function aggregator(plan: readonly PlannedAgg[]): Promise<Aggregato
 
 /** What a checked aggregation takes: sum and mean numbers, min and max by their kind. */
 const takes = (a: PlannedAgg): 'number' | 'string' | undefined =>
-  a.op === 'sum' || a.op === 'mean' ? 'number' : a.op === 'min' || a.op === 'max' ? (a.kind ?? 'number') : a.op === 'custom' ? undefined : a.kind;
+  a.op === 'sum' || a.op === 'mean'
+    ? 'number'
+    : a.op === 'min' || a.op === 'max'
+      ? (a.kind ?? 'number')
+      : a.op === 'custom'
+        ? undefined
+        : a.kind;
 
 /**
  * A compiled check of the values a record gives the plan's numeric aggregations (docs/types.md):
@@ -153,7 +202,8 @@ export function misfit(a: PlannedAgg, record: unknown): string {
   const kind = takes(a);
   const v = fieldReader(a.field!)(record);
   const got = v === undefined ? 'nothing (the field is missing)' : describe(v);
-  if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'min' && a.op !== 'max') return `field ${JSON.stringify(a.field)}: types declares it a ${kind}, got ${got}`;
+  if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'min' && a.op !== 'max')
+    return `field ${JSON.stringify(a.field)}: types declares it a ${kind}, got ${got}`;
   const hint = kind === 'string' || a.op === 'sum' || a.op === 'mean' ? '' : '; for strings declare the field a string (types)';
   return `field ${JSON.stringify(a.field)}: ${a.op} takes ${kind === 'string' ? 'strings' : 'finite numbers'}, got ${got}${hint}`;
 }

@@ -46,7 +46,10 @@ const factories = new Map<string, (() => Groups) | undefined>();
 
 class GenericGroups implements Groups {
   #groups = new Map<GroupKey, unknown[]>();
-  constructor(readonly agg: Aggregator, readonly width: number) {}
+  constructor(
+    readonly agg: Aggregator,
+    readonly width: number,
+  ) {}
 
   get size(): number {
     return this.#groups.size;
@@ -142,11 +145,13 @@ function compiled(plan: readonly PlannedAgg[]): (() => Groups) | undefined {
   if (codes.some((c) => c === undefined)) return undefined;
   const floats: string[] = [];
   const others: string[] = [];
-  const names = codes.map((c) => Array.from({ length: c!.columns }, () => {
-    const list = c!.floats ? floats : others;
-    list.push(`${c!.floats ? 'f' : 'o'}${list.length}`);
-    return list[list.length - 1]!;
-  }));
+  const names = codes.map((c) =>
+    Array.from({ length: c!.columns }, () => {
+      const list = c!.floats ? floats : others;
+      list.push(`${c!.floats ? 'f' : 'o'}${list.length}`);
+      return list[list.length - 1]!;
+    }),
+  );
   const each = (f: (c: ColumnCode, cols: string[], i: number) => string, sep = '\n') => codes.map((c, i) => f(c!, names[i]!, i)).join(sep);
   const value = (i: number) => fieldExpr(plan[i]!.field ?? '');
   const source = `

@@ -25,7 +25,10 @@ export class Groups extends Map<string | number, GroupRow> {
  * `onStats` is called once, when the scatter phase ends, with the job's counts; the same object
  * then gets the gather phase's retries (`gatherRetried`) before the iteration ends.
  */
-export async function* iterateGroups<T = unknown>(options: GroupByOptions<T>, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow]> {
+export async function* iterateGroups<T = unknown>(
+  options: GroupByOptions<T>,
+  onStats?: (s: ShuffleStats) => void,
+): AsyncGenerator<[string | number, GroupRow]> {
   for await (const rows of partitionRows(options, onStats)) yield* rows;
 }
 
@@ -46,7 +49,12 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
   try {
     const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
+    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(
+      p,
+      pool,
+      { kind: 'groupBy', plan: aggs, combined: combine },
+      stats,
+    )) {
       yield keys.map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {
@@ -75,9 +83,11 @@ export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]
   for (const [name, spec] of Object.entries(aggregate as Record<string, { op?: unknown; field?: unknown; reducer?: ModuleRef }>)) {
     const arg = `aggregate.${name}`;
     if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
-    if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string)) throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
+    if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string))
+      throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
     checkNames(spec, spec.op === 'custom' ? ['op', 'reducer', 'field'] : spec.op === 'count' ? ['op'] : ['op', 'field'], arg);
-    if (spec.field !== undefined && (typeof spec.field !== 'string' || spec.field === '')) throw new TypeError(`${arg}.field: expected a field name, got ${describe(spec.field)}`);
+    if (spec.field !== undefined && (typeof spec.field !== 'string' || spec.field === ''))
+      throw new TypeError(`${arg}.field: expected a field name, got ${describe(spec.field)}`);
     if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ...(await customReducer(spec.reducer, `${arg}.reducer`)) });
     else if (spec.op === 'count') out.push({ name, op: 'count' });
     else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);
@@ -92,6 +102,9 @@ async function customReducer(reducer: unknown, arg: string): Promise<{ ref: Reso
   const ref = await resolveRef(reducer, arg);
   const kinds = await memberKinds(ref);
   const missing = ['init', 'add'].filter((m) => kinds[m] !== 'function');
-  if (missing.length > 0) throw new TypeError(`${arg}: export ${JSON.stringify(ref.export)} of ${ref.url} is not a reducer: ${missing.join(' and ')} must be functions ({ init, add, merge?, finish? })`);
+  if (missing.length > 0)
+    throw new TypeError(
+      `${arg}: export ${JSON.stringify(ref.export)} of ${ref.url} is not a reducer: ${missing.join(' and ')} must be functions ({ init, add, merge?, finish? })`,
+    );
   return { ref, merges: kinds.merge === 'function' };
 }

@@ -25,10 +25,10 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
     let line = 1; // physical line at the scan position
     const scan = { inQuotes: false };
     let target = 0; // the next cut: the first record end at or after this offset (0: the header's end)
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const n = fs.readSync(fd, block, 0, Math.min(blockSize, size - pos), pos);
       const buf = block.subarray(0, n);
-      for (let i = 0; i < n; ) {
+      for (let i = 0; i < n;) {
         const stop = Math.min(n, Math.max(i, target - 1 - pos)); // a record ending at `target` or later
         skipTo(scan, buf, i, stop);
         line += countNewlines(buf.subarray(i, stop));
@@ -38,7 +38,17 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
         i = next;
         const end = pos + i;
         if (header === undefined) header = readHeader(file, fd, end);
-        else out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end, columns: header, types: header.map(() => 'string'), line: splitLine });
+        else
+          out.push({
+            kind: 'csv',
+            index: first + out.length,
+            file,
+            start: splitStart,
+            end,
+            columns: header,
+            types: header.map(() => 'string'),
+            line: splitLine,
+          });
         splitStart = end;
         splitLine = line;
         target = end + per;
@@ -47,7 +57,16 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
     }
     if (header === undefined) header = size > 0 ? readHeader(file, fd, size) : [];
     if (splitStart < size && header.length > 0 && splitLine > 0) {
-      out.push({ kind: 'csv', index: first + out.length, file, start: splitStart, end: size, columns: header, types: header.map(() => 'string'), line: splitLine });
+      out.push({
+        kind: 'csv',
+        index: first + out.length,
+        file,
+        start: splitStart,
+        end: size,
+        columns: header,
+        types: header.map(() => 'string'),
+        line: splitLine,
+      });
     }
     return out;
   } finally {
@@ -94,7 +113,13 @@ export function numericColumns(file: string): Set<string> {
   }
   const cuts = recordCuts(buf, 1);
   const whole = cuts.length > 0 && cuts.at(-1) === buf.length ? buf : buf.subarray(0, cuts.at(-1) ?? 0); // whole records only
-  const rows = csvParse()(whole, { bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, to: SAMPLE_ROWS + 1 }) as string[][];
+  const rows = csvParse()(whole, {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    to: SAMPLE_ROWS + 1,
+  }) as string[][];
   const [header = [], ...sample] = rows;
   const out = new Set<string>();
   header.forEach((name, i) => {

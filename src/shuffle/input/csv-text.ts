@@ -28,7 +28,7 @@ export function skipTo(scan: Scan, buf: Buffer, from: number, to: number): void 
 
 /** The offset just past the first newline at or after `from` that ends a record (one outside quotes), `scan` advanced to it; -1 when `buf` has none (`scan` advanced to its end). */
 export function recordEnd(scan: Scan, buf: Buffer, from: number): number {
-  for (let i = from; ; ) {
+  for (let i = from; ;) {
     const nl = buf.indexOf(0x0a, i);
     if (nl < 0) {
       skipTo(scan, buf, i, buf.length);
@@ -44,7 +44,7 @@ export function recordEnd(scan: Scan, buf: Buffer, from: number): number {
 export function recordCuts(buf: Buffer, every: number): number[] {
   const cuts: number[] = [];
   const scan = { inQuotes: false };
-  for (let last = 0; last + every < buf.length; ) {
+  for (let last = 0; last + every < buf.length;) {
     skipTo(scan, buf, last, last + every);
     const cut = recordEnd(scan, buf, last + every);
     if (cut < 0) break;
@@ -53,7 +53,6 @@ export function recordCuts(buf: Buffer, every: number): number[] {
   }
   return cuts;
 }
-
 
 /**
  * How a column's fields are read (docs/types.md): `string` as they are; `number` from numeric

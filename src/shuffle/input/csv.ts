@@ -79,7 +79,8 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
     raw: true, // to name the line where a record starts (csv-parse's own line count goes by its record delimiter)
     on_record: (({ record, raw }: { record: string[]; raw: string }) => {
       const line = lineOf(findRecord(raw)) + 1;
-      if (record.length !== width) items.push(new BadRecordError(`${at(line)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
+      if (record.length !== width)
+        items.push(new BadRecordError(`${at(line)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
       else items.push(made(row(record), table, at(line)));
       return null;
     }) as never, // csv-parse's types do not know `raw` records
@@ -88,7 +89,7 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
     // line count runs to the block's end); after another bad record, csv-parse's count it is.
     on_skip: (err: { message: string; lines?: number } | undefined) => {
       if (!err) return;
-      const line = afterBad ? err.lines ?? 1 : lineOf(nextRecord()) + 1;
+      const line = afterBad ? (err.lines ?? 1) : lineOf(nextRecord()) + 1;
       afterBad = true;
       items.push(new BadRecordError(`${at(line)}: ${err.message.replace(/ (?:on|at) line \d+/g, '')}`));
     },
@@ -111,7 +112,10 @@ function lineCounter(block: Buffer): (offset: number) => number {
 function made(row: Record<string, unknown> | number, table: Table, where: string): unknown {
   if (typeof row !== 'number') return row;
   const name = table.columns[row]!;
-  const how = table.types[row] === 'inferred' ? ` (its column was inferred to hold numbers from the first ${SAMPLE_ROWS} rows; declare its type, e.g. types: { ${JSON.stringify(name)}: 'string' })` : '';
+  const how =
+    table.types[row] === 'inferred'
+      ? ` (its column was inferred to hold numbers from the first ${SAMPLE_ROWS} rows; declare its type, e.g. types: { ${JSON.stringify(name)}: 'string' })`
+      : '';
   return new BadRecordError(`${where}: column ${JSON.stringify(name)}: expected a number${how}`);
 }
 
@@ -201,7 +205,9 @@ function rowMaker(table: Table): RowMaker {
   const id = JSON.stringify(table);
   let make = rowMakers.get(id);
   if (make === undefined) {
-    const checks = table.types.flatMap((t, i) => (t === 'string' ? [] : [`const v${i} = num(f[${i}], ${JSON.stringify(t)}); if (v${i} === undefined) return ${i};`]));
+    const checks = table.types.flatMap((t, i) =>
+      t === 'string' ? [] : [`const v${i} = num(f[${i}], ${JSON.stringify(t)}); if (v${i} === undefined) return ${i};`],
+    );
     const fields = table.columns.map((c, i) => `[${JSON.stringify(c)}]: ${table.types[i] === 'string' ? `f[${i}]` : `v${i}`}`);
     const body = `return (f) => { ${checks.join(' ')} return { ${fields.join(', ')} }; };`;
     make = (new Function('num', body) as (num: typeof numberOf) => RowMaker)(numberOf);

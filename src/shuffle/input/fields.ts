@@ -8,7 +8,10 @@
 export function fieldExpr(field: string, r = 'r'): string {
   const name = JSON.stringify(field);
   if (!field.includes('.')) return `${r}?.[${name}]`;
-  const path = field.split('.').map((part) => `?.[${JSON.stringify(part)}]`).join('');
+  const path = field
+    .split('.')
+    .map((part) => `?.[${JSON.stringify(part)}]`)
+    .join('');
   return `(${r}?.[${name}] !== undefined ? ${r}[${name}] : ${r}${path})`;
 }
 

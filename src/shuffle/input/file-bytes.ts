@@ -29,7 +29,7 @@ export async function lineOf(file: string, offset: number): Promise<number> {
   const fh = await fs.promises.open(file, 'r');
   try {
     const block = Buffer.allocUnsafe(BLOCK);
-    for (let pos = 0; pos < offset; ) {
+    for (let pos = 0; pos < offset;) {
       const { bytesRead } = await fh.read(block, 0, Math.min(BLOCK, offset - pos), pos);
       if (bytesRead === 0) break;
       line += countNewlines(block.subarray(0, bytesRead));

@@ -45,7 +45,10 @@ const KINDS = 'expected { generate, count }, { make, count }, { ndjson }, { csv 
 /** Throws naming `arg` when `object` has a property not in `known`. */
 export function checkNames(object: object, known: readonly string[], arg: string): void {
   const unknown = Object.keys(object).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new RangeError(`${arg}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known.join(', ')})`);
+  if (unknown.length > 0)
+    throw new RangeError(
+      `${arg}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known.join(', ')})`,
+    );
 }
 
 /** Checks the input and plans its splits. */
@@ -57,12 +60,18 @@ export async function planInput(input: unknown, workers: number, splitCount: num
     checkNames(input, [perIndex ? 'make' : 'generate', 'count'], 'input');
     const { make, generate, count: given } = input as { make?: unknown; generate?: unknown; count?: unknown };
     const ref = await resolveRef(perIndex ? make : generate, perIndex ? 'input.make' : 'input.generate');
-    if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 1) throw new RangeError(`input.count: expected a positive integer, got ${describe(given)}`);
+    if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 1)
+      throw new RangeError(`input.count: expected a positive integer, got ${describe(given)}`);
     // About 16 ranges per worker, handed out one at a time (scatter/phase.ts): a thread that
     // runs slower takes fewer, so the threads end within one small range of each other.
     const n = splitCount ?? Math.ceil(given / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(given / (16 * workers)))));
     const splits = rangeSplits(given, Math.ceil(given / n), ref, perIndex);
-    return { splits, bytesTotal: 0, descriptor: perIndex ? { make: ref, count: given } : { generate: ref, count: given }, stringFields: declared };
+    return {
+      splits,
+      bytesTotal: 0,
+      descriptor: perIndex ? { make: ref, count: given } : { generate: ref, count: given },
+      stringFields: declared,
+    };
   }
   if ('ndjson' in input || 'csv' in input) {
     const csv = 'csv' in input;
@@ -76,7 +85,9 @@ export async function planInput(input: unknown, workers: number, splitCount: num
     }
     const paths = (files as string[]).map((f) => path.resolve(f));
     const bytesTotal = paths.reduce((n, f) => n + fs.statSync(f).size, 0);
-    const per = splitCount ? Math.max(1, Math.ceil(bytesTotal / splitCount)) : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
+    const per = splitCount
+      ? Math.max(1, Math.ceil(bytesTotal / splitCount))
+      : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
     const descriptor = { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) };
     const splits: SplitSpec[] = [];
     if (!csv) {
@@ -90,8 +101,12 @@ export async function planInput(input: unknown, workers: number, splitCount: num
   if ('records' in input) {
     checkNames(input, ['records'], 'input');
     const r = (input as { records: unknown }).records as Record<symbol, unknown> | null;
-    if (!r || (typeof r[Symbol.iterator] !== 'function' && typeof r[Symbol.asyncIterator] !== 'function')) throw new TypeError('input.records: expected an iterable or async iterable');
-    if (splitCount !== undefined) throw new RangeError('splits: a records input is cut into batches as it is read; splits applies to generate, make, ndjson and csv inputs');
+    if (!r || (typeof r[Symbol.iterator] !== 'function' && typeof r[Symbol.asyncIterator] !== 'function'))
+      throw new TypeError('input.records: expected an iterable or async iterable');
+    if (splitCount !== undefined)
+      throw new RangeError(
+        'splits: a records input is cut into batches as it is read; splits applies to generate, make, ndjson and csv inputs',
+      );
     // Never the same input twice: a re-run on a kept store cannot tell its records are the same, so it is not resumed.
     return { splits: [], bytesTotal: 0, descriptor: { records: randomUUID() }, stringFields: declared };
   }
@@ -106,8 +121,14 @@ export async function planInput(input: unknown, workers: number, splitCount: num
 function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => ColumnType[]; stringFields: Set<string> } {
   const headers = new Map(files.map((f) => [f, csvHeader(f)]));
   for (const [file, header] of headers) {
-    for (const [what, name] of [...(reads.key === undefined ? [] : [['key', reads.key]]), ...reads.fields.map((f) => ['aggregate field', f])]) {
-      if (!header.includes(name!)) throw new RangeError(`${what === 'key' ? 'key' : 'aggregate'}: column ${JSON.stringify(name)} is not in the header of ${file} (its columns: ${header.join(', ')})`);
+    for (const [what, name] of [
+      ...(reads.key === undefined ? [] : [['key', reads.key]]),
+      ...reads.fields.map((f) => ['aggregate field', f]),
+    ]) {
+      if (!header.includes(name!))
+        throw new RangeError(
+          `${what === 'key' ? 'key' : 'aggregate'}: column ${JSON.stringify(name)} is not in the header of ${file} (its columns: ${header.join(', ')})`,
+        );
     }
   }
   const inferred = new Map<string, boolean>(); // column name → plain numbers in every file's sample

@@ -19,7 +19,15 @@ export type SplitSpec =
   | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
   | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[]; line: number }
-  | { kind: 'records'; index: number; records: unknown[]; /** Items that could not be sent to a worker (a placeholder stands in their place): position → why. */ unsendable?: [number, string][] };
+  | {
+      kind: 'records';
+      index: number;
+      records: unknown[];
+      /** Items that could not be sent to a worker (a placeholder stands in their place): position → why. */ unsendable?: [
+        number,
+        string,
+      ][];
+    };
 
 /** Records of a `records` input are sent to the workers in batches of this many (batch i: items from i · RECORDS_BATCH). */
 export const RECORDS_BATCH = 10_000;
@@ -52,17 +60,21 @@ export function originOf(split: SplitSpec, position: number, at?: number): Origi
 /** A human description of a split, for errors. */
 export function describeSplit(s: SplitSpec): string {
   switch (s.kind) {
-    case 'range': return `split ${s.index} (records ${s.start}..${s.end})`;
+    case 'range':
+      return `split ${s.index} (records ${s.start}..${s.end})`;
     case 'ndjson':
-    case 'csv': return `split ${s.index} (${s.file} bytes ${s.start}..${s.end})`;
-    case 'records': return `split ${s.index} (a batch of ${s.records.length} records)`;
+    case 'csv':
+      return `split ${s.index} (${s.file} bytes ${s.start}..${s.end})`;
+    case 'records':
+      return `split ${s.index} (a batch of ${s.records.length} records)`;
   }
 }
 
 /** Index ranges of about `per` records; `perIndex`: the generator makes one record per call, `(i) => record`. */
 export function rangeSplits(count: number, per: number, generator: ResolvedRef, perIndex = false): SplitSpec[] {
   const out: SplitSpec[] = [];
-  for (let start = 0; start < count; start += per) out.push({ kind: 'range', index: out.length, start, end: Math.min(count, start + per), generator, perIndex });
+  for (let start = 0; start < count; start += per)
+    out.push({ kind: 'range', index: out.length, start, end: Math.min(count, start + per), generator, perIndex });
   return out;
 }
 
@@ -70,6 +82,7 @@ export function rangeSplits(count: number, per: number, generator: ResolvedRef, 
 export function ndjsonSplits(file: string, per: number, first: number): SplitSpec[] {
   const size = fs.statSync(file).size;
   const out: SplitSpec[] = [];
-  for (let start = 0; start < size; start += per) out.push({ kind: 'ndjson', index: first + out.length, file, start, end: Math.min(size, start + per) });
+  for (let start = 0; start < size; start += per)
+    out.push({ kind: 'ndjson', index: first + out.length, file, start, end: Math.min(size, start + per) });
   return out;
 }

@@ -45,15 +45,31 @@ export function faultsOf(options: object): Fault[] {
   if (faults === undefined) return [];
   if (!Array.isArray(faults)) throw new TypeError(`options[FAULTS]: expected an array of faults, got ${describe(faults)}`);
   return faults.map((f: Fault, i) => {
-    const ok = f !== null && typeof f === 'object' && AT.includes(f.at) && ACTIONS.includes(f.action) && Number.isSafeInteger(f.attempt) && f.attempt >= 1;
+    const ok =
+      f !== null &&
+      typeof f === 'object' &&
+      AT.includes(f.at) &&
+      ACTIONS.includes(f.action) &&
+      Number.isSafeInteger(f.attempt) &&
+      f.attempt >= 1;
     if (!ok) throw new TypeError(`options[FAULTS][${i}]: expected { at, attempt, action, split?, partition?, after? }, got ${describe(f)}`);
     return { ...f };
   });
 }
 
 /** A trigger that fires `fault` when called for the matching count. */
-export function trigger(faults: readonly Fault[] | undefined, at: Fault['at'], where: { split?: number; partition?: number; attempt: number }): (count: number) => void {
-  const mine = (faults ?? []).filter((f) => f.at === at && f.attempt === where.attempt && (f.split === undefined || f.split === where.split) && (f.partition === undefined || f.partition === where.partition));
+export function trigger(
+  faults: readonly Fault[] | undefined,
+  at: Fault['at'],
+  where: { split?: number; partition?: number; attempt: number },
+): (count: number) => void {
+  const mine = (faults ?? []).filter(
+    (f) =>
+      f.at === at &&
+      f.attempt === where.attempt &&
+      (f.split === undefined || f.split === where.split) &&
+      (f.partition === undefined || f.partition === where.partition),
+  );
   if (mine.length === 0) return () => undefined;
   return (count) => {
     for (const f of mine) if ((f.after ?? 0) === count) act(f);

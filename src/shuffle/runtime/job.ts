@@ -88,7 +88,10 @@ const START = procStat('self')?.start;
  * The claims this thread holds, by store path — shared by every copy of this module in the
  * thread. A second job of this thread on a claimed store is refused here, before it opens it.
  */
-const held: Map<string, Owner> = ((globalThis as Record<symbol, unknown>)[Symbol.for('partd.jobClaims')] ??= new Map()) as Map<string, Owner>;
+const held: Map<string, Owner> = ((globalThis as Record<symbol, unknown>)[Symbol.for('partd.jobClaims')] ??= new Map()) as Map<
+  string,
+  Owner
+>;
 
 /** Whether the process of a claim still runs: 'unknown' when it runs elsewhere. */
 function liveness(o: Owner): 'live' | 'gone' | 'unknown' {
@@ -114,7 +117,9 @@ const NOTE = '.partd-job-owner';
 
 function readNote(dir: string): Owner | undefined {
   const o = readOr(() => JSON.parse(fs.readFileSync(path.join(dir, NOTE), 'utf8')) as Owner);
-  return o && typeof o === 'object' && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.session === 'string' ? o : undefined;
+  return o && typeof o === 'object' && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.session === 'string'
+    ? o
+    : undefined;
 }
 
 /**
@@ -145,7 +150,11 @@ function busy(dir: string, o: Owner): StoreBusyError {
     liveness(o) === 'unknown'
       ? `it runs on ${elsewhere}, so partd cannot tell whether it still runs: if it is gone, clear its claim: ${clearHint(dir)}`
       : 'wait for it to end, or use another directory';
-  return new StoreBusyError(`store: ${dir} is in use by another shuffle job: pid ${o.pid} on ${o.host}, since ${o.since}; ${hint}`, { pid: o.pid, host: o.host, since: o.since });
+  return new StoreBusyError(`store: ${dir} is in use by another shuffle job: pid ${o.pid} on ${o.host}, since ${o.since}; ${hint}`, {
+    pid: o.pid,
+    host: o.host,
+    since: o.since,
+  });
 }
 
 /** The claim the owner key holds (its last line), if any. */
@@ -153,7 +162,14 @@ function currentOwner(dir: string, bytes: Uint8Array): Owner | undefined {
   if (bytes.length === 0) return undefined;
   const last = utf8(bytes).trimEnd().split('\n').at(-1)!;
   const o = readOr(() => JSON.parse(last) as Owner);
-  if (!o || typeof o !== 'object' || typeof o.pid !== 'number' || typeof o.host !== 'string' || typeof o.session !== 'string' || typeof o.since !== 'string') {
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    typeof o.pid !== 'number' ||
+    typeof o.host !== 'string' ||
+    typeof o.session !== 'string' ||
+    typeof o.since !== 'string'
+  ) {
     throw new StoreKindError('shuffle', dir, `its owner record is not one partd wrote; if no job runs on it, clear it: ${clearHint(dir)}`);
   }
   return o;
@@ -288,7 +304,9 @@ async function claimJob(store: Lmdb, job: Job, owner: Owner): Promise<SplitSpec[
           if (now.length === 0) return;
           const previous = readJob(store.path, now);
           if (identity(previous) !== identity(job)) {
-            throw new Error(`store: ${store.path} holds another shuffle job (input, key, partitions or aggregations differ); use another directory, or drop that store`);
+            throw new Error(
+              `store: ${store.path} holds another shuffle job (input, key, partitions or aggregations differ); use another directory, or drop that store`,
+            );
           }
           splits = previous.splits;
         } catch (e) {

@@ -40,7 +40,9 @@ export async function resolveRef(ref: unknown, arg: string): Promise<ResolvedRef
   }
   if (kinds[name] === undefined) throw new Error(`${arg}: module ${JSON.stringify(String(module))} has no export ${JSON.stringify(name)}`);
   if (kinds[name] !== 'function' && kinds[name] !== 'object') {
-    throw new TypeError(`${arg}: export ${JSON.stringify(name)} of module ${JSON.stringify(String(module))} is a ${kinds[name]}, not a function or an object`);
+    throw new TypeError(
+      `${arg}: export ${JSON.stringify(name)} of module ${JSON.stringify(String(module))} is a ${kinds[name]}, not a function or an object`,
+    );
   }
   return { url, export: name };
 }

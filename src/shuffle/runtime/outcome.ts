@@ -19,7 +19,11 @@ export function asError(e: unknown): Error {
   const like = e as { name?: unknown; message?: unknown; code?: unknown } | null;
   // error-like objects: a DOMException of another realm, an error a dying thread serialised
   if (like && typeof like === 'object' && typeof like.message === 'string' && like.message !== '') {
-    return errorFromData({ name: typeof like.name === 'string' ? like.name : 'Error', message: like.message, ...(typeof like.code === 'string' ? { code: like.code } : {}) });
+    return errorFromData({
+      name: typeof like.name === 'string' ? like.name : 'Error',
+      message: like.message,
+      ...(typeof like.code === 'string' ? { code: like.code } : {}),
+    });
   }
   return new Error(`a worker threw a value that is not an Error: ${shown(e)}`);
 }
@@ -32,7 +36,8 @@ function shown(value: unknown): string {
   } catch {
     // a cycle or a BigInt: described instead
   }
-  if (json === undefined || (typeof value === 'object' && value !== null && json === '{}' && value.constructor !== Object)) return describeValue(value);
+  if (json === undefined || (typeof value === 'object' && value !== null && json === '{}' && value.constructor !== Object))
+    return describeValue(value);
   return json.length > 200 ? json.slice(0, 200) + '…' : json;
 }
 
@@ -60,7 +65,9 @@ export async function settle<T>(fn: () => Promise<T>, unsendable?: (value: T) =>
   try {
     return serialized(outcome);
   } catch (e) {
-    const why = unsendable?.(outcome.value) ?? sendError(`the task's result cannot be sent between threads (${whyUnsendable(outcome.value) ?? asError(e).message})`);
+    const why =
+      unsendable?.(outcome.value) ??
+      sendError(`the task's result cannot be sent between threads (${whyUnsendable(outcome.value) ?? asError(e).message})`);
     return serialized({ ok: false, ...errorData(why) });
   }
 }
@@ -117,9 +124,17 @@ function culprit(value: unknown, at: string, seen: Set<object>, depth: number): 
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return undefined;
   seen.add(value);
   const children: [string, unknown][] =
-    value instanceof Map ? [...value].flatMap(([k, v], i): [string, unknown][] => [[`<Map key ${i}>`, k], [`.get(${shown(k)})`, v]])
-    : value instanceof Set ? [...value].map((v, i): [string, unknown] => [`<Set item ${i}>`, v])
-    : Object.keys(value).map((k): [string, unknown] => [Array.isArray(value) ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`, (value as Record<string, unknown>)[k]]);
+    value instanceof Map
+      ? [...value].flatMap(([k, v], i): [string, unknown][] => [
+          [`<Map key ${i}>`, k],
+          [`.get(${shown(k)})`, v],
+        ])
+      : value instanceof Set
+        ? [...value].map((v, i): [string, unknown] => [`<Set item ${i}>`, v])
+        : Object.keys(value).map((k): [string, unknown] => [
+            Array.isArray(value) ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`,
+            (value as Record<string, unknown>)[k],
+          ]);
   for (const [step, child] of children) {
     const found = culprit(child, at + step, seen, depth + 1);
     if (found) return found;

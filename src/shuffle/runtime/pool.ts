@@ -25,7 +25,10 @@ const GRACE_MS = 2000;
 function workerError(e: unknown, heapMB: number | undefined, outsideTask = false): Error {
   const err = asError(e);
   if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return new WorkerOutOfMemoryError(`a worker thread ran out of memory (${heapMB === undefined ? "Node's default heap limit" : `workerHeapMB: ${heapMB}`}): ${err.message}`, { cause: err });
+    return new WorkerOutOfMemoryError(
+      `a worker thread ran out of memory (${heapMB === undefined ? "Node's default heap limit" : `workerHeapMB: ${heapMB}`}): ${err.message}`,
+      { cause: err },
+    );
   }
   if (outsideTask) return new WorkerFailedError(`a worker thread failed outside any task: ${err.message}`, { cause: err });
   return err;
@@ -44,7 +47,10 @@ export class WorkerPool {
   /** Errors of threads Piscina was terminating when they failed (their task had been rejected already). */
   readonly #fromTerminated = new Set<unknown>();
 
-  constructor(readonly threads: number, options: { heapMB?: number; signal?: AbortSignal } = {}) {
+  constructor(
+    readonly threads: number,
+    options: { heapMB?: number; signal?: AbortSignal } = {},
+  ) {
     this.#heapMB = options.heapMB;
     this.#pool = new Piscina({
       filename: workerFile(),
@@ -99,7 +105,11 @@ export class WorkerPool {
    * task (one that runs lmdb-js's native code, which a terminated thread turns into a process
    * abort) is left to finish when the job aborts, and terminated only GRACE_MS later.
    */
-  async run<R>(name: 'scatter' | 'gather', task: unknown, options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[]; graceful?: boolean } = {}): Promise<R> {
+  async run<R>(
+    name: 'scatter' | 'gather',
+    task: unknown,
+    options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[]; graceful?: boolean } = {},
+  ): Promise<R> {
     const { timeoutMs } = options;
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const job = options.graceful ? this.#late.signal : this.#abort.signal;

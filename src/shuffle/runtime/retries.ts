@@ -5,7 +5,8 @@ import { asError } from './outcome.js';
 import type { WorkerPool } from './pool.js';
 
 /** Whether `err` would come back on every attempt (ENOSPC: a DiskFullError, or fs's own error). */
-const final = (err: Error) => err instanceof BadRecordError || err instanceof UnsendableError || (err as NodeJS.ErrnoException).code === 'ENOSPC';
+const final = (err: Error) =>
+  err instanceof BadRecordError || err instanceof UnsendableError || (err as NodeJS.ErrnoException).code === 'ENOSPC';
 
 /**
  * The error of a failed attempt, to retry; throws instead when the job cannot go on: it was
@@ -26,13 +27,21 @@ export function retryable(p: Plan, pool: WorkerPool, e: unknown): Error {
 export function giveUp(pool: WorkerPool, what: string, causes: Error[]): never {
   const n = causes.length;
   const list = causes.map((c, i) => `attempt ${i + 1}: ${c.message}`).join('; ');
-  const fatal = new ShuffleError(`${what} failed after ${n} attempt${n > 1 ? 's' : ''} (${list})`, { cause: new AggregateError(causes, list) });
+  const fatal = new ShuffleError(`${what} failed after ${n} attempt${n > 1 ? 's' : ''} (${list})`, {
+    cause: new AggregateError(causes, list),
+  });
   pool.abort(fatal);
   throw fatal;
 }
 
 /** Runs `attempt(n)` for n = 1, 2, … until it succeeds or `p.retries` retries are used (see above). */
-export async function withRetries<R>(p: Plan, pool: WorkerPool, what: string, stats: { retried: number }, attempt: (n: number) => Promise<R>): Promise<R> {
+export async function withRetries<R>(
+  p: Plan,
+  pool: WorkerPool,
+  what: string,
+  stats: { retried: number },
+  attempt: (n: number) => Promise<R>,
+): Promise<R> {
   const causes: Error[] = [];
   for (let n = 1; ; n++) {
     try {

@@ -83,10 +83,14 @@ class Session {
 
   async run(): Promise<void> {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (m: SessionMessage) => (m.type === 'next' ? void this.#next(m.read, port1).catch((e: unknown) => this.#fail(asError(e))) : this.#commit(m)));
+    port1.on('message', (m: SessionMessage) =>
+      m.type === 'next' ? void this.#next(m.read, port1).catch((e: unknown) => this.#fail(asError(e))) : this.#commit(m),
+    );
     const committed = new Promise<void>((resolve) => (this.#allCommitted = resolve));
     // Listened to from the start: a timeout may fire before the last commits are awaited.
-    const failed = new Promise<never>((_, reject) => this.#failed.signal.addEventListener('abort', () => reject(this.error), { once: true }));
+    const failed = new Promise<never>((_, reject) =>
+      this.#failed.signal.addEventListener('abort', () => reject(this.error), { once: true }),
+    );
     failed.catch(() => undefined);
     try {
       const task: ScatterTask = { ...this.phase.task, port: port2 };
@@ -112,7 +116,8 @@ class Session {
   #arm(): void {
     const ms = this.phase.p.taskTimeout;
     clearTimeout(this.#timer);
-    if (ms !== undefined) this.#timer = setTimeout(() => this.#fail(new TaskTimeoutError(`no result within ${ms} ms; the worker was terminated`)), ms);
+    if (ms !== undefined)
+      this.#timer = setTimeout(() => this.#fail(new TaskTimeoutError(`no result within ${ms} ms; the worker was terminated`)), ms);
   }
 
   /** Hands the session its next split (or null: none left). */
@@ -120,7 +125,8 @@ class Session {
     clearTimeout(this.#timer);
     if (read) this.phase.progress.read(this.phase.states.get(read.split)!, read);
     const s = await this.phase.queue.take();
-    if (s && !this.#failed.signal.aborted) await grantLease(this.phase.p.store, s.spec.index, this.#lease).catch((e: Error) => this.#fail(e));
+    if (s && !this.#failed.signal.aborted)
+      await grantLease(this.phase.p.store, s.spec.index, this.#lease).catch((e: Error) => this.#fail(e));
     if (this.#failed.signal.aborted) {
       if (s) this.phase.queue.returnSplits([s]);
       return;
@@ -132,7 +138,14 @@ class Session {
       this.#sinceCommit += weight(s.spec);
       const commit = this.#sinceCommit >= 1;
       if (commit) this.#sinceCommit = 0;
-      assignment = { split: s.spec, lease: this.#lease, attempt: s.causes.length + 1, from: s.committed.at(-1)?.to ?? 0, part: s.committed.length, commit };
+      assignment = {
+        split: s.spec,
+        lease: this.#lease,
+        attempt: s.causes.length + 1,
+        from: s.committed.at(-1)?.to ?? 0,
+        part: s.committed.length,
+        commit,
+      };
     }
     this.#arm();
     post(port, assignment, s);
@@ -200,7 +213,10 @@ function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<
     } catch (e) {
       const err = asError(e);
       records[position] = null;
-      unsendable.push([position, `input.records item ${spec.index * RECORDS_BATCH + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`]);
+      unsendable.push([
+        position,
+        `input.records item ${spec.index * RECORDS_BATCH + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`,
+      ]);
     }
   });
   return { ...spec, records, unsendable };
@@ -213,7 +229,19 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
   const queue = new SplitQueue();
   const input = p.input;
   const records = 'records' in input;
-  const stats: ShuffleStats = { records: 0, badRecords: 0, bytesRead: 0, bytesAppended: 0, splits: 0, partitions: p.partitions, workers: p.workers, retried: 0, gatherRetried: 0, resumed: 0, scatterSeconds: 0 };
+  const stats: ShuffleStats = {
+    records: 0,
+    badRecords: 0,
+    bytesRead: 0,
+    bytesAppended: 0,
+    splits: 0,
+    partitions: p.partitions,
+    workers: p.workers,
+    retried: 0,
+    gatherRetried: 0,
+    resumed: 0,
+    scatterSeconds: 0,
+  };
   const count = (field: 'records' | 'bad' | 'bytes') => [...states.values()].reduce((n, s) => n + committedSum(s, field), 0);
   const progress = new Progress(p, states, !records);
   const add = async (spec: SplitSpec) => {
@@ -227,8 +255,19 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     progress.committed(committedSum(s, 'bytes'));
   };
   const phase: Phase = {
-    p, pool, queue, states, progress,
-    task: { key: p.key, partitions: p.partitions, budget: Math.max(MiB, Math.floor(p.memory / p.workers)), onBadRecord: p.onBadRecord, group, faults: p.faults },
+    p,
+    pool,
+    queue,
+    states,
+    progress,
+    task: {
+      key: p.key,
+      partitions: p.partitions,
+      budget: Math.max(MiB, Math.floor(p.memory / p.workers)),
+      onBadRecord: p.onBadRecord,
+      group,
+      faults: p.faults,
+    },
   };
 
   /** Runs sessions, one after another as they fail, until the queue is empty. */

@@ -18,7 +18,8 @@ export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
   const type = 'field' in spec ? spec.type : undefined;
   if (typeof key === 'string') return type === 'number' ? `${what}: types declares it a number, got ${describe(key)}` : undefined;
   if (typeof key === 'number' && key - key === 0) {
-    if (Math.abs(key) > Number.MAX_SAFE_INTEGER) return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
+    if (Math.abs(key) > Number.MAX_SAFE_INTEGER)
+      return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
     return type === 'string' ? `${what}: types declares it a string, got ${describe(key)}` : undefined;
   }
   const got = key === undefined ? 'nothing (the field is missing)' : describe(key);

@@ -30,7 +30,6 @@ import { aggregator, misfit, ordinal, valueCheck, type Aggregator } from '../gro
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
-
 const CHUNK_RECORDS = 4096;
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
 const RECORD_BYTES = 128;
@@ -71,7 +70,8 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     }
     return { commits: session.end() };
   } catch (e) {
-    if (e instanceof BadRecordError && e.origin && session) e.message = `${await locate(session.splitOf(e.origin), e.origin)}: ${e.message}`;
+    if (e instanceof BadRecordError && e.origin && session)
+      e.message = `${await locate(session.splitOf(e.origin), e.origin)}: ${e.message}`;
     throw e;
   } finally {
     task.port.close();
@@ -227,7 +227,12 @@ class Session {
 
   #part(final: boolean): SplitPart {
     const c = this.#cur;
-    return { split: c.split.index, part: c.part, lease: c.lease, marker: { from: c.from, to: this.#position, records: this.#records, bad: this.#bad, bytes: 0, final } };
+    return {
+      split: c.split.index,
+      part: c.part,
+      lease: c.lease,
+      marker: { from: c.from, to: this.#position, records: this.#records, bad: this.#bad, bytes: 0, final },
+    };
   }
 
   #emitBuffer(p: number): void {

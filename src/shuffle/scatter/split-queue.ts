@@ -64,7 +64,7 @@ export class SplitQueue {
       s = this.#items[this.#head]!;
       this.#items[this.#head++] = undefined;
       // drop the taken slots once they are half the array: O(1) a take, amortised
-      if (this.#head > 1024 && this.#head * 2 > this.#items.length) (this.#items = this.#items.slice(this.#head)), (this.#head = 0);
+      if (this.#head > 1024 && this.#head * 2 > this.#items.length) ((this.#items = this.#items.slice(this.#head)), (this.#head = 0));
     }
     this.#wake(); // room for the input loop
     return s;
@@ -89,7 +89,11 @@ export class Progress {
   bytesAppended = 0;
   splitsDone = 0;
 
-  constructor(readonly p: Plan, readonly states: Map<number, SplitState>, readonly planned: boolean) {}
+  constructor(
+    readonly p: Plan,
+    readonly states: Map<number, SplitState>,
+    readonly planned: boolean,
+  ) {}
 
   /** A split read to its end (again, after a retry: it replaces the earlier report). */
   read(s: SplitState, r: { records: number }): void {
@@ -106,6 +110,14 @@ export class Progress {
 
   emit(): void {
     const { records, bytesRead, bytesAppended, splitsDone } = this;
-    this.p.progress({ phase: 'scatter', records, bytesRead, bytesTotal: this.p.bytesTotal, bytesAppended, splitsDone, splits: this.planned ? this.states.size : undefined });
+    this.p.progress({
+      phase: 'scatter',
+      records,
+      bytesRead,
+      bytesTotal: this.p.bytesTotal,
+      bytesAppended,
+      splitsDone,
+      splits: this.planned ? this.states.size : undefined,
+    });
   }
 }

@@ -33,7 +33,8 @@ export class File extends RawStore {
     // File has no options: an options object passed anyway (as Lmdb takes one) is refused, not ignored
     // eslint-disable-next-line prefer-rest-params -- the signature takes one argument: a second is looked for, not declared
     const extra = (arguments as unknown as unknown[])[1];
-    if (extra !== undefined) throw new TypeError(`options: File takes no options, got ${describe(extra)}; its one argument is the directory`);
+    if (extra !== undefined)
+      throw new TypeError(`options: File takes no options, got ${describe(extra)}; its one argument is the directory`);
     this.#dir = openStoreDir('File', dir, MARKER);
     this.path = this.#dir.path;
     this.#lock = new DirLock(this.path, () => this.#handles.closeAll());
@@ -114,7 +115,8 @@ export class File extends RawStore {
     await this.#locked(() => {
       this.#handles.closeAll();
       for (const name of fs.readdirSync(this.path)) {
-        if (name !== MARKER && name !== '.lock' && name !== JOURNAL) fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
+        if (name !== MARKER && name !== '.lock' && name !== JOURNAL)
+          fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
       }
     });
   }
@@ -141,7 +143,7 @@ export class File extends RawStore {
       throw e;
     }
     try {
-      for (let pos = 0; pos < size; ) {
+      for (let pos = 0; pos < size;) {
         const piece = Buffer.allocUnsafe(Math.min(READ_PIECE, size - pos));
         const { bytesRead } = await handle.read(piece, 0, piece.length, pos);
         if (bytesRead === 0) break;
@@ -161,7 +163,7 @@ export class File extends RawStore {
         if (d.name.startsWith('.') || d.name.endsWith(ID_SUFFIX)) continue;
         const segs = [...rel, d.name];
         if (d.isDirectory()) yield* walk(segs);
-        else if (isHashed(segs)) yield (await fs.promises.readFile(path.join(root, ...segs) + ID_SUFFIX, 'utf8'));
+        else if (isHashed(segs)) yield await fs.promises.readFile(path.join(root, ...segs) + ID_SUFFIX, 'utf8');
         else yield keyId(keyOfPath(segs));
       }
     }
@@ -232,7 +234,7 @@ class Journal {
 
   begin(sizes: ReadonlyMap<string, number>): void {
     const text = Buffer.from(JSON.stringify([...sizes]));
-    for (let off = 0; off < text.length; ) off += fs.writeSync(this.#fd, text, off, text.length - off, off);
+    for (let off = 0; off < text.length;) off += fs.writeSync(this.#fd, text, off, text.length - off, off);
   }
 
   end(): void {

@@ -28,7 +28,13 @@ function segment(part: KeyPart): string {
     const bytes = Buffer.from(part, 'utf8');
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
-      const raw = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x2d || (b === 0x2e && i > 0);
+      const raw =
+        (b >= 0x30 && b <= 0x39) ||
+        (b >= 0x41 && b <= 0x5a) ||
+        (b >= 0x61 && b <= 0x7a) ||
+        b === 0x5f ||
+        b === 0x2d ||
+        (b === 0x2e && i > 0);
       s += raw ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
     }
   }
@@ -65,4 +71,3 @@ export function keyOfPath(segments: readonly string[]): Key {
   const items = dirs[0] === '+' && dirs.length === 1 ? [] : dirs.map((d) => unsegment(d.slice(0, -1)));
   return new Tuple([...items, unsegment(segments[segments.length - 1]!)]);
 }
-

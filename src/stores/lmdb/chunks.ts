@@ -161,7 +161,8 @@ export class Chunks {
 
   /** Puts one chunk as entries `prefix · seq · piece`, from piece number `piece` on; returns the next number. */
   #putChunk(prefix: Buffer, seq: Buffer, piece: number, value: Uint8Array): number {
-    for (let off = 0; off < value.length; off += MAX_PIECE) this.db.putSync(chunkKey(prefix, seq, piece++), asBuffer(value.subarray(off, off + MAX_PIECE)));
+    for (let off = 0; off < value.length; off += MAX_PIECE)
+      this.db.putSync(chunkKey(prefix, seq, piece++), asBuffer(value.subarray(off, off + MAX_PIECE)));
     return piece;
   }
 }

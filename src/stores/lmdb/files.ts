@@ -152,7 +152,8 @@ export class ValueFiles {
   beforeCommit(db: Db): void {
     this.#leftChecked = [...this.#left];
     for (const file of this.#leftChecked) {
-      if (!this.#live.has(file) && db.get(registryKey(file)) === undefined) this.#retired.push(file); // no commit ever pointed into it
+      if (!this.#live.has(file) && db.get(registryKey(file)) === undefined)
+        this.#retired.push(file); // no commit ever pointed into it
       else this.#compactIfSparse(db, file);
     }
     for (const [file, change] of [...this.#live]) if (change < 0 && !this.#isWriter(file)) this.#compactIfSparse(db, file);

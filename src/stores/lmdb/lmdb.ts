@@ -49,7 +49,12 @@ export class Lmdb extends RawStore {
     super();
     const settings = lmdbSettings(dir, options); // before anything is opened or created
     // a readOnly store is never created: it must exist, database file included
-    this.#dir = openStoreDir('Lmdb', dir, MARKER, settings.readOnly ? { existing: 'a readOnly store must already be there', holding: 'data.mdb' } : {});
+    this.#dir = openStoreDir(
+      'Lmdb',
+      dir,
+      MARKER,
+      settings.readOnly ? { existing: 'a readOnly store must already be there', holding: 'data.mdb' } : {},
+    );
     this.path = this.#dir.path;
     ({ readOnly: this.readOnly, noSync: this.noSync } = settings);
     this.#files = new ValueFiles(this.path, !this.noSync, settings.valueFileMax, settings.valueFiles * PREWRITE_FACTOR);
@@ -156,10 +161,12 @@ export class Lmdb extends RawStore {
   }
 
   #get(ids: readonly string[], after?: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    return this.#calls.run(() => this.#reading((files) => {
-      const log = this.#settle();
-      return ids.map((id, i) => this.#chunks.read(id, files, log?.chunk(id), after?.[i]));
-    }));
+    return this.#calls.run(() =>
+      this.#reading((files) => {
+        const log = this.#settle();
+        return ids.map((id, i) => this.#chunks.read(id, files, log?.chunk(id), after?.[i]));
+      }),
+    );
   }
 
   /**
@@ -180,16 +187,20 @@ export class Lmdb extends RawStore {
   }
 
   override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return this.#calls.run(() => this.#transaction('pop', () => {
-      this.#chunks.compact();
-      return this.#reading((files) =>
-        ids.map((id) => {
-          const value = this.#chunks.read(id, files);
-          this.#chunks.remove(id);
-          return value;
-        }),
-      0);
-    }));
+    return this.#calls.run(() =>
+      this.#transaction('pop', () => {
+        this.#chunks.compact();
+        return this.#reading(
+          (files) =>
+            ids.map((id) => {
+              const value = this.#chunks.read(id, files);
+              this.#chunks.remove(id);
+              return value;
+            }),
+          0,
+        );
+      }),
+    );
   }
 
   async setId(id: string, value: Uint8Array): Promise<void> {

@@ -38,10 +38,12 @@ const KNOWN: readonly (keyof LmdbOptions)[] = ['noSync', 'readOnly', 'valueFiles
 
 /** Options with their defaults, checked; throws an error naming a bad or unknown one. */
 export function lmdbSettings(dir: string | undefined, options: LmdbOptions): Required<LmdbOptions> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`options: expected an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`options: expected an object, got ${describe(options)}`);
   // a misspelt option (nosync) would otherwise be ignored, silently
   for (const name of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(name)) throw new RangeError(`options: unknown option ${JSON.stringify(name)} (known: ${KNOWN.join(', ')})`);
+    if (!(KNOWN as readonly string[]).includes(name))
+      throw new RangeError(`options: unknown option ${JSON.stringify(name)} (known: ${KNOWN.join(', ')})`);
   }
   const flag = (name: 'noSync' | 'readOnly'): boolean | undefined => {
     const v = options[name];

@@ -47,7 +47,7 @@ export class OpenFiles {
   /** Reads the value `p` points to into `out` at `at` (a new buffer by default); returns the bytes read. */
   read(p: Pointer, out: Uint8Array = Buffer.allocUnsafe(p.length), at = 0): Uint8Array {
     const fd = this.open(p.file);
-    for (let got = 0; got < p.length; ) {
+    for (let got = 0; got < p.length;) {
       const n = fs.readSync(fd, out, at + got, p.length - got, p.offset + got);
       if (n === 0) throw new Error(`value file ${p.file} ends before offset ${p.offset + p.length}`);
       got += n;
@@ -57,7 +57,8 @@ export class OpenFiles {
 
   /** The value `p` points to, in pieces of at most `max` bytes. */
   *pieces(p: Pointer, max: number): Generator<Uint8Array> {
-    for (let off = 0; off < p.length; off += max) yield this.read({ file: p.file, offset: p.offset + off, length: Math.min(max, p.length - off) });
+    for (let off = 0; off < p.length; off += max)
+      yield this.read({ file: p.file, offset: p.offset + off, length: Math.min(max, p.length - off) });
   }
 
   /** Hands every open file over to `other` (which closes them); this one is left empty. */
