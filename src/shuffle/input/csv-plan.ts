@@ -85,24 +85,18 @@ function readHeader(file: string, fd: number, end: number): string[] {
 /** At most this much of a file is read for the sample. */
 const SAMPLE_BYTES = 4 << 20;
 
-/** The header of a CSV file (a UTF-8 byte-order mark dropped). */
-export function csvHeader(file: string): string[] {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, fs.fstatSync(fd).size));
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const end = recordCuts(buf.subarray(0, n), 1)[0] ?? n;
-    return end === 0 ? [] : readHeader(file, fd, end);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** The start of a CSV file, read once: its header (a UTF-8 byte-order mark dropped) and the type sample. */
+export interface CsvSample {
+  header: string[];
+  /**
+   * The columns that hold plain number text in every non-empty field of the first SAMPLE_ROWS
+   * rows (and at least one): candidates for the `inferred` type.
+   */
+  numeric: Set<string>;
 }
 
-/**
- * Which columns of a file hold plain number text in every non-empty field of its first
- * SAMPLE_ROWS rows (and at least one): candidates for the `inferred` type.
- */
-export function numericColumns(file: string): Set<string> {
+/** Reads the first SAMPLE_BYTES of a CSV file for its header and its type sample. */
+export function csvSample(file: string): CsvSample {
   const fd = fs.openSync(file, 'r');
   let buf: Buffer;
   try {
@@ -112,16 +106,19 @@ export function numericColumns(file: string): Set<string> {
     fs.closeSync(fd);
   }
   const cuts = recordCuts(buf, 1);
+  const headerEnd = cuts[0] ?? buf.length;
+  if (headerEnd === 0) return { header: [], numeric: new Set() };
+  const header = (csvParse()(buf.subarray(0, headerEnd), { to_line: 1, bom: true }) as string[][])[0];
+  if (!header?.length) throw new Error(`${file}: no CSV header row`);
   const whole = cuts.length > 0 && cuts.at(-1) === buf.length ? buf : buf.subarray(0, cuts.at(-1) ?? 0); // whole records only
-  const rows = csvParse()(whole, {
+  const [, ...sample] = csvParse()(whole, {
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
     to: SAMPLE_ROWS + 1,
   }) as string[][];
-  const [header = [], ...sample] = rows;
-  const out = new Set<string>();
+  const numeric = new Set<string>();
   header.forEach((name, i) => {
     let seen = false;
     for (const row of sample) {
@@ -130,7 +127,7 @@ export function numericColumns(file: string): Set<string> {
       if (!isPlainNumber(v)) return;
       seen = true;
     }
-    if (seen) out.add(name);
+    if (seen) numeric.add(name);
   });
-  return out;
+  return { header, numeric };
 }

@@ -15,7 +15,11 @@ export function fieldExpr(field: string, r = 'r'): string {
   return `(${r}?.[${name}] !== undefined ? ${r}[${name}] : ${r}${path})`;
 }
 
-/** A compiled `(record) => value of field`. */
+const readers = new Map<string, (record: unknown) => unknown>();
+
+/** A compiled `(record) => value of field`, compiled once per field and thread (a message for each bad record reads one too). */
 export function fieldReader(field: string): (record: unknown) => unknown {
-  return new Function('r', `return ${fieldExpr(field)};`) as (record: unknown) => unknown;
+  let read = readers.get(field);
+  if (read === undefined) readers.set(field, (read = new Function('r', `return ${fieldExpr(field)};`) as (record: unknown) => unknown));
+  return read;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe } from '../../errors.js';
 import { resolveRef } from '../runtime/modules.js';
-import { csvHeader, csvSplits, numericColumns } from './csv-plan.js';
+import { csvSample, csvSplits } from './csv-plan.js';
 import type { ColumnType } from './csv-text.js';
 import { ndjsonSplits, rangeSplits, type SplitSpec } from './splits.js';
 
@@ -119,7 +119,8 @@ export async function planInput(input: unknown, workers: number, splitCount: num
  * from the first rows of every file that has the column.
  */
 function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => ColumnType[]; stringFields: Set<string> } {
-  const headers = new Map(files.map((f) => [f, csvHeader(f)]));
+  const samples = new Map(files.map((f) => [f, csvSample(f)]));
+  const headers = new Map([...samples].map(([f, s]) => [f, s.header]));
   for (const [file, header] of headers) {
     for (const [what, name] of [
       ...(reads.key === undefined ? [] : [['key', reads.key]]),
@@ -132,8 +133,7 @@ function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => C
     }
   }
   const inferred = new Map<string, boolean>(); // column name → plain numbers in every file's sample
-  for (const [file, header] of headers) {
-    const numeric = header.some((c) => !settled(c, reads)) ? numericColumns(file) : new Set<string>();
+  for (const { header, numeric } of samples.values()) {
     for (const c of header) inferred.set(c, (inferred.get(c) ?? true) && numeric.has(c));
   }
   const typeOf = (c: string): ColumnType => settled(c, reads) ?? (inferred.get(c) ? 'inferred' : 'string');
