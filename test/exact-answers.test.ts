@@ -7,12 +7,12 @@
  * are exact in any order; means within a relative 1e-12).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { groupBy, shuffle } from '../src/index.js';
+import { runNode } from './support/child.js';
 import { excelCsv, lines, ndjson, pandasCsv, plainCsv, pythonJson } from './support/exact-files.js';
 import {
   parseCsv,
@@ -1272,20 +1272,8 @@ interface Run {
   stderr: string;
   out?: string;
 }
-function partd(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI of the build, run in a child process. */
+const partd = (args: string[]): Promise<Run> => runNode(cliPath, args);
 let runs = 0;
 async function runCli(c: Case, w: Written, onBadRecord: 'error' | 'skip'): Promise<Run & { result?: Result }> {
   const args = [
