@@ -11,7 +11,8 @@ import { faultsOf, type Fault } from './runtime/faults.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
 import type { Aggregation, PlannedAgg } from './groupby/aggregations.js';
 import type { KeySpec } from './protocol.js';
-import { checkNames, planInput, type FieldType } from './input/plan.js';
+import { checkNames, positiveInt } from './checks.js';
+import { planInput, type FieldType } from './input/plan.js';
 import type { SplitSpec } from './input/splits.js';
 
 /**
@@ -137,17 +138,6 @@ const OPTION_NAMES = [
   'splits',
   'types',
 ] as const;
-
-function positiveInt(value: unknown, arg: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(
-      `${arg}: expected ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${describe(value)}`,
-    );
-  }
-  if (value > max) throw new RangeError(`${arg}: expected at most ${max.toLocaleString('en-US')}, got ${value}`);
-  return value;
-}
 
 /** Checks every option before any work starts, and opens (or resumes) the job's store. */
 export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {

@@ -5,8 +5,7 @@
  * (split index · 2^32 + position in split). States are plain arrays and numbers, so they
  * cross threads and the store as MessagePack. groupby/groups.ts keeps them per key.
  */
-import { describe } from '../../errors.js';
-import { fieldExpr, fieldReader } from '../input/fields.js';
+import { describeField, fieldExpr, fieldReader } from '../input/fields.js';
 import type { ResolvedRef } from '../runtime/modules.js';
 import { loadRef } from '../runtime/modules.js';
 
@@ -201,7 +200,7 @@ export function valueCheck(plan: readonly PlannedAgg[]): ((record: unknown) => n
 export function misfit(a: PlannedAgg, record: unknown): string {
   const kind = takes(a);
   const v = fieldReader(a.field!)(record);
-  const got = v === undefined ? 'nothing (the field is missing)' : describe(v);
+  const got = describeField(v);
   if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'min' && a.op !== 'max')
     return `field ${JSON.stringify(a.field)}: types declares it a ${kind}, got ${got}`;
   const hint = kind === 'string' || a.op === 'sum' || a.op === 'mean' ? '' : '; for strings declare the field a string (types)';

@@ -5,7 +5,7 @@ import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { describe } from '../../errors.js';
 import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../runtime/modules.js';
 import { plan, type GroupByOptions } from '../options.js';
-import { checkNames } from '../input/plan.js';
+import { checkNames } from '../checks.js';
 import { mergeable, type PlannedAgg } from './aggregations.js';
 import type { GroupColumns } from '../protocol.js';
 

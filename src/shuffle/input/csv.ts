@@ -81,7 +81,7 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
       const line = lineOf(findRecord(raw)) + 1;
       if (record.length !== width)
         items.push(new BadRecordError(`${at(line)}: expected ${width} fields (${table.columns.join(', ')}), got ${record.length}`));
-      else items.push(made(row(record), table, at(line)));
+      else items.push(madeRow(row(record), table, at(line)));
       return null;
     }) as never, // csv-parse's types do not know `raw` records
     // csv-parse names a line within the block ("on line N", "at line N"): the file's line comes first instead.
@@ -109,7 +109,7 @@ function lineCounter(block: Buffer): (offset: number) => number {
 }
 
 /** A made row, or the BadRecordError of the column whose field did not fit its type. */
-function made(row: Record<string, unknown> | number, table: Table, where: string): unknown {
+function madeRow(row: Record<string, unknown> | number, table: Table, where: string): unknown {
   if (typeof row !== 'number') return row;
   const name = table.columns[row]!;
   const how =
@@ -151,13 +151,9 @@ export function splitBlock(text: string, table: Table, where: { file: string; li
     while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf((line += `${newline}${lines[++k]}`)); // a newline inside quotes
     if (fields === undefined || fields === OPEN || fields.length !== width) return undefined;
     const made = row(fields);
-    items.push(typeof made === 'number' ? madeError(made, table, where, first) : made);
+    items.push(typeof made === 'number' ? madeRow(made, table, `${where.file} line ${where.line + first}`) : made);
   }
   return items;
-}
-
-function madeError(column: number, table: Table, where: { file: string; line: number }, line: number): unknown {
-  return made(column, table, `${where.file} line ${where.line + line}`);
 }
 
 /** The fields of one record: undefined for a stray quote or a character after a closing quote, OPEN for an unclosed quote. */

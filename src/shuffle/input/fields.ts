@@ -3,6 +3,7 @@
  * (`user.id`) reads the property of that exact name when the record has one, else the path.
  * The names enter the code as JSON string literals, so V8 reads them as named properties.
  */
+import { describe } from '../../errors.js';
 
 /** A JavaScript expression reading `field` of the record in variable `r` (undefined where missing). */
 export function fieldExpr(field: string, r = 'r'): string {
@@ -23,3 +24,6 @@ export function fieldReader(field: string): (record: unknown) => unknown {
   if (read === undefined) readers.set(field, (read = new Function('r', `return ${fieldExpr(field)};`) as (record: unknown) => unknown));
   return read;
 }
+
+/** A field's value for an error message: what `describe` says, or that the field is missing. */
+export const describeField = (value: unknown): string => (value === undefined ? 'nothing (the field is missing)' : describe(value));

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe } from '../../errors.js';
+import { checkNames, positiveInt } from '../checks.js';
 import { resolveRef } from '../runtime/modules.js';
 import { csvSample, csvSplits } from './csv-plan.js';
 import type { ColumnType } from './csv-text.js';
@@ -42,15 +43,6 @@ const RANGE_SPLIT_MIN = 50_000;
 const RANGE_SPLIT_MAX = 1_000_000;
 const KINDS = 'expected { generate, count }, { make, count }, { ndjson }, { csv } or { records }';
 
-/** Throws naming `arg` when `object` has a property not in `known`. */
-export function checkNames(object: object, known: readonly string[], arg: string): void {
-  const unknown = Object.keys(object).filter((k) => !known.includes(k));
-  if (unknown.length > 0)
-    throw new RangeError(
-      `${arg}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known.join(', ')})`,
-    );
-}
-
 /** Checks the input and plans its splits. */
 export async function planInput(input: unknown, workers: number, splitCount: number | undefined, reads: Reads): Promise<PlannedInput> {
   if (!input || typeof input !== 'object') throw new TypeError(`input: ${KINDS}`);
@@ -58,10 +50,9 @@ export async function planInput(input: unknown, workers: number, splitCount: num
   if ('generate' in input || 'make' in input) {
     const perIndex = 'make' in input;
     checkNames(input, [perIndex ? 'make' : 'generate', 'count'], 'input');
-    const { make, generate, count: given } = input as { make?: unknown; generate?: unknown; count?: unknown };
+    const { make, generate, count } = input as { make?: unknown; generate?: unknown; count?: unknown };
     const ref = await resolveRef(perIndex ? make : generate, perIndex ? 'input.make' : 'input.generate');
-    if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 1)
-      throw new RangeError(`input.count: expected a positive integer, got ${describe(given)}`);
+    const given = positiveInt(count, 'input.count', undefined);
     // About 16 ranges per worker, handed out one at a time (scatter/phase.ts): a thread that
     // runs slower takes fewer, so the threads end within one small range of each other.
     const n = splitCount ?? Math.ceil(given / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(given / (16 * workers)))));

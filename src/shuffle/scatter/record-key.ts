@@ -1,6 +1,6 @@
 /** A record's key, in a scatter worker: how it is read, and when it is not a usable key (docs/types.md). */
 import { describe } from '../../errors.js';
-import { fieldReader } from '../input/fields.js';
+import { describeField, fieldReader } from '../input/fields.js';
 import { loadRef } from '../runtime/modules.js';
 import type { KeySpec } from '../protocol.js';
 
@@ -22,6 +22,6 @@ export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
       return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;
     return type === 'string' ? `${what}: types declares it a string, got ${describe(key)}` : undefined;
   }
-  const got = key === undefined ? 'nothing (the field is missing)' : describe(key);
+  const got = describeField(key);
   return `${'field' in spec ? `record has no usable key: ${what}` : `${what} returned no usable key`}: expected a string or a finite number, got ${got}`;
 }
