@@ -1,17 +1,22 @@
 /**
- * The benchmark harness: `npm run bench -- [w1] [w1-large] [shuffle] [w3] [w4] [--only NAME,...] [--records N] [--rounds R]`.
+ * The benchmark harness:
+ * `npm run bench -- [w1] [w1-large] [shuffle|w2] [w3] [w4] [w5] [w6] [w6-large] [--only NAME,...] [--records N] [--rounds R] [--chart FILE.svg]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
- * with ratios against baselines measured in the same run.
+ * with ratios against baselines and peers measured in the same run (`--chart`: those ratios drawn).
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { Dict, File, Lmdb, LZ4, Spill, type Partd } from '../src/index.js';
-import { median, report, type Row } from './report.js';
+import { writeChart, type Section } from './chart.js';
+import { duckdbInstalled } from './duckdb.js';
+import { median, report, type Result, type Row } from './report.js';
+import { collectGarbage, ratioRows } from './rounds.js';
 import { W1, W1_LARGE, runDiskCeiling, runPythonPartd, runW1, type W1Shape } from './w1.js';
 import { runW2, runW3 } from './w2/shuffle.js';
 import { runW4 } from './w4/index.js';
+import { runW5 } from './w5/index.js';
+import { runW6, runW6Large } from './w6/index.js';
 
 const MB100 = 100e6;
 /** The stores of W1; `durable`: its commits fsync (see `w1` for why that matters to the order). */
@@ -24,12 +29,6 @@ const stores: [string, () => Partd, { durable?: boolean }?][] = [
   ['Spill(Dict, File, 100 MB)', () => new Spill(new Dict(), new File(), MB100)],
   ['LZ4(Lmdb)', () => new LZ4(new Lmdb())],
 ];
-
-/** A full garbage collection (the flag is set at run time, so `node dist/bench/index.js` needs no option). */
-const collectGarbage: () => void = (() => {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-})();
 
 /** W1 rows faster than this are measured in every round (medians); slower ones (the File stores) once. */
 const REPEAT_UNDER_S = 5;
@@ -94,6 +93,16 @@ async function w1(title: string, shape: W1Shape, only: string[] | undefined, rou
   report(title, rows);
 }
 
+/** The record workloads: their title for N records, their default N, how they run. */
+const RECORD_WORKLOADS: Record<string, { title: (n: number) => string; n: number; run: (n: number, rounds: number) => Promise<Result> }> = {
+  w2: { title: (n) => `W2 shuffle + groupBy (${n} records, P = 128)`, n: 10_000_000, run: runW2 },
+  w3: { title: (n) => `W3 (${n} records, P = 128)`, n: 100_000_000, run: (n) => runW3(n) },
+  w4: { title: (n) => `W4 groupby of files (${n} records)`, n: 5_000_000, run: runW4 },
+  w5: { title: (n) => `W5 full shuffle, no combine (${n} records, P = 128)`, n: 10_000_000, run: runW5 },
+  w6: { title: (n) => `W6 many groups (${n} records, 5M keys)`, n: 10_000_000, run: runW6 },
+  'w6-large': { title: (n) => `W6-large (${n} records, 20M keys, streamed to NDJSON)`, n: 100_000_000, run: (n) => runW6Large(n) },
+};
+
 /** Runs the workloads named in `argv` (default: w1, w1-large, shuffle). */
 export async function runBench(argv: string[]): Promise<void> {
   const args = [...argv];
@@ -102,6 +111,7 @@ export async function runBench(argv: string[]): Promise<void> {
     return i >= 0 ? args.splice(i, 2)[1] : undefined;
   };
   const only = option('--only')?.split(',');
+  const chart = option('--chart');
   const roundsArg = option('--rounds');
   const rounds = roundsArg === undefined ? 3 : Number(roundsArg);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`--rounds: expected a positive integer, got ${roundsArg}`);
@@ -110,14 +120,31 @@ export async function runBench(argv: string[]): Promise<void> {
   if (records !== undefined && (!Number.isSafeInteger(records) || records < 1))
     throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
   const todo = args.length ? args : ['w1', 'w1-large', 'shuffle'];
+  const unknown = todo.filter((w) => !['w1', 'w1-large', 'shuffle', ...Object.keys(RECORD_WORKLOADS)].includes(w));
+  if (unknown.length > 0)
+    throw new RangeError(
+      `workload: unknown ${JSON.stringify(unknown[0])}; expected w1, w1-large, shuffle (w2), w3, w4, w5, w6 or w6-large`,
+    );
+  if (!duckdbInstalled() && todo.some((w) => ['shuffle', 'w2', 'w4', 'w5', 'w6'].includes(w)))
+    console.error('(@duckdb/node-api is not installed: no DuckDB rows; `npm install` with the devDependencies adds them)');
+  const sections: Section[] = [];
   for (const w of todo) {
     if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only, rounds);
     else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only, rounds);
-    else if (w === 'shuffle' || w === 'w2')
-      report(`W2 shuffle + groupBy (${records ?? 10_000_000} records, P = 128)`, await runW2(records ?? 10_000_000, rounds));
-    else if (w === 'w3') report(`W3 (${records ?? 100_000_000} records, P = 128)`, await runW3(records ?? 100_000_000));
-    else if (w === 'w4') report(`W4 partd groupby of files (${records ?? 5_000_000} records)`, await runW4(records ?? 5_000_000));
-    else throw new RangeError(`workload: unknown ${JSON.stringify(w)}; expected w1, w1-large, shuffle (w2), w3 or w4`);
+    else {
+      const spec = RECORD_WORKLOADS[w === 'shuffle' ? 'w2' : w]!;
+      const title = spec.title(records ?? spec.n);
+      const { rows, ratios } = await spec.run(records ?? spec.n, rounds);
+      report(title, rows);
+      if (ratios.length > 0) report(`${title}: ratios`, ratioRows(ratios));
+      sections.push({ workload: title, ratios });
+    }
+  }
+  if (chart) {
+    const day = new Date().toISOString().slice(0, 10);
+    const scaled = records === undefined ? '' : `, scaled down: --records ${records} for every workload`;
+    writeChart(chart, `partd bench ${day}, ${os.availableParallelism()} vCPUs, --rounds ${rounds}${scaled}`, sections);
+    console.error(`chart: ${chart}`);
   }
 }
 

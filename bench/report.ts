@@ -1,7 +1,14 @@
 /** Prints benchmark results as a table and as one JSON line each. */
+import type { Ratio } from './rounds.js';
 
 /** One result row: a name and named figures. */
 export type Row = { name: string } & Record<string, string | number | boolean | null>;
+
+/** What a workload gives: its rows, and the ratios it is judged by (the chart draws those). */
+export interface Result {
+  rows: Row[];
+  ratios: Ratio[];
+}
 
 /** Prints rows as an aligned table followed by one JSON line per row. */
 export function report(title: string, rows: Row[]): void {

@@ -1,23 +1,18 @@
 /**
- * B0 of shared/workloads.md — one thread folds W2's records into a Map, no shuffle, no store —
- * and the same fold split over threads at once, which measures how much two busy cores of
- * this machine slow each other down (the ceiling of any 2-worker speedup here).
+ * B0 of shared/workloads.md — one thread folds the records into one Map, no shuffle, no store —
+ * in a fresh worker thread, as the engine's workers run; and the same fold split over threads
+ * at once, which measures how much two busy cores of this machine slow each other down (the
+ * ceiling of any 2-worker speedup here).
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { w2Record } from './records.js';
+import type { Checksum } from '../checksum.js';
+import { inFreshThreads } from '../thread.js';
+import { recordOf } from './records.js';
 
-/** Totals that identify a grouping. */
-export interface Checksum {
-  groups: number;
-  count: number;
-  sum: number;
-}
-
-/** B0 over records [start, end). */
-export function baseline(start: number, end: number): Checksum {
+/** B0 over records [start, end) with `keys` keys (run in a fresh thread by `b0`). */
+export function fold(start: number, end: number, keys: number): Checksum {
   const groups = new Map<string, { count: number; sum: number }>();
   for (let i = start; i < end; i++) {
-    const r = w2Record(i);
+    const r = recordOf(i, keys);
     const g = groups.get(r.key);
     if (g) {
       g.count++;
@@ -30,27 +25,22 @@ export function baseline(start: number, end: number): Checksum {
   return { groups: groups.size, count, sum };
 }
 
-/** B0 over [0, n) cut into `threads` equal ranges, each folded in its own thread at the same time (counts only: groups overlap). */
-export async function baselineThreads(n: number, threads: number): Promise<Checksum> {
+/**
+ * B0 over [0, n) cut into `threads` equal ranges, each folded in a fresh thread of its own, all
+ * at the same time. One thread: the groups; more: counts and sums only (their groups overlap).
+ */
+export async function b0(n: number, keys: number, threads = 1): Promise<Checksum> {
   const per = Math.ceil(n / threads);
-  const parts = await Promise.all(
-    Array.from(
-      { length: threads },
-      (_, t) =>
-        new Promise<Checksum>((resolve, reject) => {
-          const w = new Worker(new URL(import.meta.url), { workerData: [t * per, Math.min(n, (t + 1) * per)] });
-          w.once('message', resolve).once('error', reject);
-        }),
-    ),
+  const parts = await inFreshThreads<Checksum>(
+    Array.from({ length: threads }, (_, t) => ({
+      module: new URL(import.meta.url),
+      export: 'fold',
+      args: [t * per, Math.min(n, (t + 1) * per), keys],
+    })),
   );
   return {
-    groups: Math.max(...parts.map((p) => p.groups)),
+    groups: threads === 1 ? parts[0]!.groups : undefined,
     count: parts.reduce((s, p) => s + p.count, 0),
     sum: parts.reduce((s, p) => s + p.sum, 0),
   };
-}
-
-if (!isMainThread && Array.isArray(workerData)) {
-  const [start, end] = workerData as [number, number];
-  parentPort!.postMessage(baseline(start, end));
 }

@@ -1,149 +1,94 @@
 /**
  * W2 of shared/workloads.md: N generated records, shuffled into 128 partitions by key and
- * grouped (count, sum of amount), against B0 — one thread folding the same records into a
- * Map — in the same run. W3 is W2 with N = 100M.
+ * grouped (count, sum of amount), against B0 — one fresh thread folding the same records into
+ * a Map — its two halves in two threads at once (the ceiling), and DuckDB, in the same run.
+ * W3 is W2 with N = 100M.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { groupBy } from '../../src/index.js';
-import { median, type Row } from '../report.js';
-import { baseline, baselineThreads, type Checksum } from './baseline.js';
+import { expected } from '../checksum.js';
+import { duckdbInstalled, runDuckdb } from '../duckdb.js';
+import { grouped } from '../engine.js';
+import type { Result } from '../report.js';
+import { interleave, measureOnce, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
+import { b0 } from './baseline.js';
+import { W2_KEYS } from './records.js';
 
-const GENERATOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'records.js');
-
-/** Peak RSS of the process (all threads) while `fn` runs, sampled every 20 ms. */
-async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  try {
-    const value = await fn();
-    return [value, Math.max(peak, process.memoryUsage.rss())];
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** How the workers make the records: a generator over their index range, or one call per index. */
-type Form = 'generate' | 'make';
-
-async function shuffled(n: number, workers: number, form: Form = 'generate'): Promise<Checksum> {
-  const groups = await groupBy({
-    input:
-      form === 'make'
-        ? { make: { module: GENERATOR, export: 'w2Record' }, count: n }
-        : { generate: { module: GENERATOR, export: 'range' }, count: n },
-    key: 'key',
-    partitions: 128,
-    workers,
-    aggregate: { count: { op: 'count' }, sum_amount: { op: 'sum', field: 'amount' } },
-  });
-  let count = 0;
-  let sum = 0;
-  for (const g of groups.values()) ((count += g.count as number), (sum += g.sum_amount as number));
-  return { groups: groups.size, count, sum };
-}
-
-/** The published checksum when N is 10M or 100M, else B0's. */
-function expected(n: number, b0: Checksum): Checksum {
-  if (n === 10_000_000) return { groups: 100_000, count: n, sum: 499_500_000 };
-  if (n === 100_000_000) return { groups: 100_000, count: n, sum: 4_995_000_000 };
-  return b0;
-}
-
-const matches = (a: Checksum, b: Checksum) =>
-  a.groups === b.groups && a.count === b.count && Math.abs(a.sum - b.sum) <= 1e-6 * Math.abs(b.sum);
-
-interface Measured {
-  row: Row;
-  seconds: number;
-  sum: Checksum;
-}
-
-async function measure(name: string, n: number, fn: () => Promise<Checksum> | Checksum, want?: Checksum): Promise<Measured> {
-  const t0 = performance.now();
-  const [sum, rss] = await withPeakRss(async () => fn());
-  const seconds = (performance.now() - t0) / 1000;
-  const row: Row = {
+/** W2's rows in `rounds` interleaved rounds, and its ratios. */
+export async function runW2(n: number, rounds = 3): Promise<Result> {
+  const want = expected(n, W2_KEYS);
+  const row = (id: string, name: string, run: Config['run'], against?: string, peer?: string): Config => ({
+    id,
     name,
+    run,
+    against,
+    peer,
     records: n,
-    seconds,
-    records_per_s: Math.round(n / seconds),
-    peak_rss_MiB: Math.round(rss / 2 ** 20),
-    groups: sum.groups,
-    checksum_ok: want ? matches(sum, want) : null,
-  };
-  return { row, seconds, sum };
-}
-
-/**
- * W2 rows: B0, then the shuffle with 1 and 2 workers, in `rounds` interleaved rounds (this
- * VM's speed drifts by tens of percent within minutes). Times are medians over the rounds;
- * ratios are medians of each round's own ratio, so both sides of a ratio ran minutes apart at most.
- */
-export async function runW2(n: number, rounds = 3): Promise<Row[]> {
-  // [name, workers, input form, index of the 1-worker config of the same form]
-  const configs: [string, number, Form, number][] = [
-    ['B0 (1 thread, Map, no shuffle)', 0, 'generate', 0],
-    ['B0 halves in 2 threads at once (the ceiling)', -2, 'generate', 0],
-    ['shuffle+groupBy, 1 worker', 1, 'generate', 2],
-    ['shuffle+groupBy, 2 workers', 2, 'generate', 2],
-    ['same, input make: (i) => record, 1 worker', 1, 'make', 4],
-    ['same, input make: (i) => record, 2 workers', 2, 'make', 4],
-  ];
-  const runs: Measured[][] = configs.map(() => []);
-  let want: Checksum | undefined;
-  for (let round = 0; round < rounds; round++) {
-    for (const [c, [name, workers, form]] of configs.entries()) {
-      const m = await measure(
-        name,
-        n,
-        () => (workers === 0 ? baseline(0, n) : workers < 0 ? baselineThreads(n, -workers) : shuffled(n, workers, form)),
-        workers < 0 ? undefined : want,
-      );
-      if (workers === 0) m.row.checksum_ok = matches(m.sum, (want ??= expected(n, m.sum)));
-      runs[c]!.push(m);
-    }
-    console.error(`W2: round ${round + 1} of ${rounds} done`);
-  }
-  const perRound = (c: number, f: (m: Measured, round: number) => number) => median(runs[c]!.map(f));
-  return configs.map(([, workers, , one], c) => {
-    const ms = runs[c]!;
-    const seconds = perRound(c, (m) => m.seconds);
-    return {
-      ...ms[0]!.row,
-      seconds,
-      min_s: Math.min(...ms.map((m) => m.seconds)),
-      max_s: Math.max(...ms.map((m) => m.seconds)),
-      records_per_s: Math.round(n / seconds),
-      peak_rss_MiB: Math.max(...ms.map((m) => m.row.peak_rss_MiB as number)),
-      checksum_ok: workers < 0 ? null : ms.every((m) => m.row.checksum_ok === true),
-      x_B0_time: perRound(c, (m, r) => m.seconds / runs[0]![r]!.seconds),
-      speedup_vs_1_thread: workers === 0 ? null : perRound(c, (m, r) => runs[one]![r]!.seconds / m.seconds),
-    };
+    want,
   });
+  const configs: Config[] = [
+    row('b0', 'B0 (1 fresh thread, Map, no shuffle)', async () => ({ checksum: await b0(n, W2_KEYS) })),
+    row('ceiling', 'B0 halves in 2 fresh threads at once (the ceiling)', async () => ({ checksum: await b0(n, W2_KEYS, 2) }), 'b0'),
+    row('w1', 'shuffle+groupBy, 1 worker', () => grouped(n, W2_KEYS, 1), 'b0'),
+    row('w2', 'shuffle+groupBy, 2 workers', () => grouped(n, W2_KEYS, 2), 'b0'),
+    row('m1', 'same, input make: (i) => record, 1 worker', () => grouped(n, W2_KEYS, 1, 'make'), 'b0'),
+    row('m2', 'same, input make: (i) => record, 2 workers', () => grouped(n, W2_KEYS, 2, 'make'), 'b0'),
+  ];
+  if (duckdbInstalled())
+    configs.push(
+      row(
+        'duckdb',
+        'DuckDB 2 threads: make (table) + GROUP BY',
+        () => runDuckdb({ kind: 'group', records: n, keys: W2_KEYS }),
+        'w2',
+        'duckdb',
+      ),
+    );
+  const runs = await interleave('W2', configs, rounds);
+  const speedup = (a: string, b: string) => ratioOf(runs, a, b, (x, y) => y.seconds / x.seconds);
+  const ratios: Ratio[] = [
+    { label: 'W2: 2 workers ÷ the ceiling', value: ratioOf(runs, 'w2', 'ceiling')!, target: 1.15 },
+    { label: 'W2: 2 workers ÷ B0', value: ratioOf(runs, 'w2', 'b0')!, target: 0.8 },
+    { label: "W2: 1→2 workers' speedup ÷ the ceiling's", value: speedup('w2', 'w1')! / speedup('ceiling', 'b0')!, better: 'higher' },
+  ];
+  const duck = ratioOf(runs, 'w2', 'duckdb');
+  if (duck !== undefined) ratios.push({ label: 'W2: 2 workers ÷ DuckDB (make + group)', value: duck });
+  return { rows: rowsOf(configs, runs), ratios };
 }
 
 /** W3: W2 at N = 100M with 2 workers, against 10x the W2 time of the same run. */
-export async function runW3(n: number): Promise<Row[]> {
-  const w2 = await measure(
-    'W2 (10M), 2 workers',
-    10_000_000,
-    () => shuffled(10_000_000, 2),
-    expected(10_000_000, { groups: 0, count: 0, sum: 0 }),
-  );
+export async function runW3(n: number): Promise<Result> {
+  const w2 = await measureOnce({
+    id: 'w2',
+    name: 'W2 (10M), 2 workers',
+    records: 10_000_000,
+    run: () => grouped(10_000_000, W2_KEYS, 2),
+    want: expected(10_000_000, W2_KEYS),
+  });
   console.error('W3: W2 reference done');
-  const w3 = await measure(
-    `W3 (${n / 1e6}M), 2 workers`,
-    n,
-    () => shuffled(n, 2),
-    expected(n, { groups: 100_000, count: n, sum: sumOfAmounts(n) }),
-  );
-  return [w2, w3].map((m) => ({ ...m.row, x_10_W2_time: m.seconds / (10 * w2.seconds) }));
-}
-
-/** Σ (i mod 1000)/10 for i < n. */
-function sumOfAmounts(n: number): number {
-  const full = Math.floor(n / 1000);
-  const rest = n % 1000;
-  return (full * 499_500 + (rest * (rest - 1)) / 2) / 10;
+  const w3 = await measureOnce({
+    id: 'w3',
+    name: `W3 (${n / 1e6}M), 2 workers`,
+    records: n,
+    run: () => grouped(n, W2_KEYS, 2),
+    want: expected(n, W2_KEYS),
+  });
+  const rows = [
+    { name: 'W2 (10M), 2 workers', records: 10_000_000, m: w2 },
+    { name: `W3 (${n / 1e6}M), 2 workers`, records: n, m: w3 },
+  ].map(({ name, records, m }) => ({
+    name,
+    records,
+    seconds: m.seconds,
+    records_per_s: Math.round(records / m.seconds),
+    peak_rss_MiB: Math.round(m.peakRss / 2 ** 20),
+    groups: m.outcome.checksum.groups ?? null,
+    checksum_ok: true,
+    x_10_W2_time: m.seconds / (10 * w2.seconds),
+  }));
+  return {
+    rows,
+    ratios: [
+      { label: 'W3: time ÷ 10 × W2', value: w3.seconds / (10 * w2.seconds), target: 1.1 },
+      { label: 'W3: peak RSS ÷ 1.5 GiB', value: w3.peakRss / 1.5 / 2 ** 30, target: 1 },
+    ],
+  };
 }
