@@ -90,7 +90,7 @@ class GenericGroups implements Groups {
  * record's value, `y` the incoming partial state. A state crosses threads as a number, or as
  * `[sum, n]` for mean — the same states as the generic functions make.
  */
-interface ColumnCode {
+export interface ColumnCode {
   floats: boolean;
   columns: number;
   init(c: string[], v: string): string;
@@ -122,7 +122,7 @@ const extreme = (op: '<' | '>'): ColumnCode => ({
   state: ([a]) => at(a!),
   final: ([a]) => at(a!),
 });
-const CODE: Partial<Record<PlannedAgg['op'], ColumnCode>> = {
+export const CODE: Partial<Record<PlannedAgg['op'], ColumnCode>> = {
   count: { ...sumLike, init: ([a]) => `${at(a!)} = 1;`, add: ([a]) => `${at(a!)}++;` },
   sum: sumLike,
   min: extreme('<'),

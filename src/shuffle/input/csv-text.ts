@@ -61,6 +61,12 @@ export function recordCuts(buf: Buffer, every: number): number[] {
  */
 export type ColumnType = 'string' | 'number' | 'inferred';
 
+/** A file's columns and how each is read. */
+export interface Table {
+  columns: string[];
+  types: ColumnType[];
+}
+
 /** Rows of each file read to infer column types. */
 export const SAMPLE_ROWS = 1000;
 const NUMERIC = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;

@@ -4,7 +4,8 @@
  */
 import { BadRecordError } from '../../errors.js';
 import { countNewlines, readRange } from './file-bytes.js';
-import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type ColumnType } from './csv-text.js';
+import { fastShape, keyedRows, scanFast } from './csv-fast.js';
+import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
 import type { RecordSink, SplitSpec } from './splits.js';
 
 type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
@@ -17,24 +18,26 @@ export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ byte
   const buf = await readRange(split);
   const where = { file: split.file, line: split.line }; // the line where the current block starts
   const table = { columns: split.columns, types: split.types };
+  const keyed = sink.keyed;
+  const fast = keyed && fastShape(table, keyed.key, keyed.values);
+  const rows = keyedRows();
   let position = 0;
   let from = 0;
   for (const to of [...recordCuts(buf, CSV_BLOCK), buf.length]) {
     const block = buf.subarray(from, to);
-    for (const item of parseBlock(block, table, where)) {
-      if (item instanceof BadRecordError) sink.bad(item, position++);
-      else sink.record(item, position++);
+    if (fast && scanFast(block, fast, rows)) {
+      keyed.add(position, block, rows);
+      position += rows.count;
+    } else {
+      for (const item of parseBlock(block, table, where)) {
+        if (item instanceof BadRecordError) sink.bad(item, position++);
+        else sink.record(item, position++);
+      }
     }
     where.line += countNewlines(block);
     from = to;
   }
   return { bytes: buf.length };
-}
-
-/** A file's columns and how each is read. */
-export interface Table {
-  columns: string[];
-  types: ColumnType[];
 }
 
 /**

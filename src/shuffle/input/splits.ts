@@ -50,6 +50,24 @@ export interface RecordSink {
   record(record: unknown, position: number, at?: number): void;
   /** An unreadable record; it takes a position too, so retries skip it like any other. */
   bad(error: BadRecordError, position: number): void;
+  /** Set when the sink also takes records as a key's bytes and numbers (a reader's fast path). */
+  readonly keyed?: KeyedSink;
+}
+
+/** Records as a string key's bytes and the numbers of the value fields, in `values` order. */
+export interface KeyedSink {
+  key: string;
+  values: readonly string[];
+  /** Records `position`, `position + 1`, …: the rows of a block (`KeyedRows`: each key's byte range in `bytes`, and the values). */
+  add(position: number, bytes: Uint8Array, rows: KeyedRows): void;
+}
+
+/** Rows of a block as a key's byte range and values: row `r` holds `values[r · width, (r + 1) · width)`, one per value field. */
+export interface KeyedRows {
+  count: number;
+  keyFrom: Int32Array;
+  keyTo: Int32Array;
+  values: Float64Array;
 }
 
 /** The Origin of a record, from what the sink was given. */

@@ -23,12 +23,13 @@ import { csvLineOf } from '../input/csv.js';
 import { trigger } from '../runtime/faults.js';
 import { lineOf } from '../input/file-bytes.js';
 import { groupsOf, type Groups } from '../groupby/groups.js';
+import { byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
 import { partitionOf } from '../partitioner.js';
-import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import type { Assignment, KeySpec, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import { aggregator, misfit, ordinal, valueCheck, type Aggregator } from '../groupby/aggregations.js';
+import { aggregator, misfit, ordinal, valueCheck, type Aggregator, type PlannedAgg } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
-import { describeSplit, originOf, RECORDS_BATCH, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
+import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
 const CHUNK_RECORDS = 4096;
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
@@ -113,12 +114,9 @@ class Session {
   #buffered = 0;
   #commits = 0;
 
-  readonly sink: RecordSink = {
-    record: (record, pos, at) => this.#record(record, pos, at),
-    bad: (error, pos) => {
-      if (pos >= this.#position) this.#refuse(error, pos); // else committed by an earlier attempt
-    },
-  };
+  readonly sink: RecordSink;
+  /** The groups of records a reader handed over as key bytes and numbers (made on the first one). */
+  #byteGroups: ByteGroups | undefined;
 
   private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, agg: Aggregator | undefined) {
     this.#task = task;
@@ -133,6 +131,14 @@ class Session {
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#buffers = Array.from({ length: task.partitions }, () => []);
     this.#ords = Array.from({ length: task.partitions }, () => []);
+    const fields = this.#groups && byteFields(task.key, plan);
+    this.sink = {
+      record: (record, pos, at) => this.#record(record, pos, at),
+      bad: (error, pos) => {
+        if (pos >= this.#position) this.#refuse(error, pos); // else committed by an earlier attempt
+      },
+      keyed: fields && { ...fields, add: (position, bytes, rows) => this.#keyed(position, bytes, rows) },
+    };
   }
 
   /** A session with the task's modules loaded (key function, custom reducers). */
@@ -197,7 +203,7 @@ class Session {
     let due: boolean;
     if (this.#groups) {
       this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
-      due = this.#groups.size >= this.#maxGroups;
+      due = this.#groups.size + (this.#byteGroups?.size ?? 0) >= this.#maxGroups;
     } else {
       const { budget } = this.#task;
       const p = partitionOf(key as string | number, this.#task.partitions);
@@ -210,6 +216,20 @@ class Session {
       due = this.#pendingBytes + this.#buffered * RECORD_BYTES >= budget;
     }
     if (due) this.#commit();
+  }
+
+  /** A block's records as key bytes and values (a reader's fast path: no record object, and nothing to check). */
+  #keyed(position: number, bytes: Uint8Array, rows: KeyedRows): void {
+    const groups = (this.#byteGroups ??= byteGroupsOf(this.#task.group!.plan, this.sink.keyed!.values));
+    for (let r = Math.max(0, this.#position - position); r < rows.count;) {
+      // rows before the session's position were committed by an earlier attempt
+      if (this.#faulty) this.#readFault(position + r);
+      const done = groups.addRows(bytes, rows, r, this.#faulty ? r + 1 : rows.count, this.#maxGroups - this.#groups!.size);
+      this.#records += done - r;
+      this.#position = position + done;
+      r = done;
+      if (groups.size + this.#groups!.size >= this.#maxGroups) this.#commit();
+    }
   }
 
   #badRecord(message: string, pos: number, at?: number): BadRecordError {
@@ -284,14 +304,15 @@ class Session {
 
   #flushBuffers(): void {
     if (this.#groups) {
-      this.#groups.drain(this.#task.partitions).forEach((block, p) => {
-        if (!block) return;
-        try {
-          this.#emit(p, framer.frameOf([block]));
-        } catch (e) {
-          throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
-        }
-      });
+      for (const groups of this.#byteGroups ? [this.#groups, this.#byteGroups] : [this.#groups])
+        groups.drain(this.#task.partitions).forEach((block, p) => {
+          if (!block) return;
+          try {
+            this.#emit(p, framer.frameOf([block]));
+          } catch (e) {
+            throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
+          }
+        });
     } else {
       for (let p = 0; p < this.#buffers.length; p++) if (this.#buffers[p]!.length > 0) this.#emitBuffer(p);
     }
@@ -316,6 +337,19 @@ class Session {
       this.#records = this.#bad = 0;
     }
   }
+}
+
+/**
+ * The key field and value fields (distinct, in plan order) of a groupBy whose records a reader
+ * may hand over as key bytes and numbers: a string key field, and only count, sum, mean and
+ * numeric min and max. Undefined for any other job.
+ */
+function byteFields(key: KeySpec, plan: readonly PlannedAgg[]): { key: string; values: string[] } | undefined {
+  if (!('field' in key) || key.type === 'number') return undefined;
+  const numeric = (a: PlannedAgg) =>
+    a.op === 'count' || a.op === 'sum' || a.op === 'mean' || ((a.op === 'min' || a.op === 'max') && (a.kind ?? 'number') === 'number');
+  if (!plan.every(numeric)) return undefined;
+  return { key: key.field, values: [...new Set(plan.flatMap((a) => (a.field === undefined ? [] : [a.field])))] };
 }
 
 /** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */

@@ -1,0 +1,89 @@
+/**
+ * Groups keyed by bytes, in a scatter worker: the map-side combine of records a reader hands
+ * over as a key's bytes and numbers (input/csv-fast.ts), with the same compiled column code as
+ * groups.ts and the same blocks out, so gather cannot tell them apart. Keys become strings
+ * once per group, when drained.
+ */
+import { partitionOf } from '../partitioner.js';
+import type { PlannedAgg } from './aggregations.js';
+import { ByteKeys, hashBytes } from './byte-keys.js';
+import { CODE } from './groups.js';
+import type { StateBlock } from './groups.js';
+import type { KeyedRows } from '../input/splits.js';
+
+/** Partial states per key of bytes. */
+export interface ByteGroups {
+  /** The number of groups held. */
+  readonly size: number;
+  /**
+   * Adds rows `[from, to)` of a block (keys in `bytes`, values in the order of `fields`), or
+   * those before `room` groups are held; the index after the last row added.
+   */
+  addRows(bytes: Uint8Array, rows: KeyedRows, from: number, to: number, room: number): number;
+  /** The groups as one block per partition (undefined where none), and forgets them. */
+  drain(partitions: number): (StateBlock | undefined)[];
+}
+
+const factories = new Map<string, () => ByteGroups>();
+
+/** Byte-keyed groups for a plan of count, sum, mean, min and max over numbers; `fields`: the value fields, as handed over. */
+export function byteGroupsOf(plan: readonly PlannedAgg[], fields: readonly string[]): ByteGroups {
+  const id = JSON.stringify([plan.map((a) => [a.op, a.field]), fields]);
+  let make = factories.get(id);
+  if (make === undefined) factories.set(id, (make = compiled(plan, fields)));
+  return make();
+}
+
+function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () => ByteGroups {
+  const codes = plan.map((a) => {
+    const code = CODE[a.op];
+    if (code === undefined) throw new Error(`internal: no column code for ${a.op}`);
+    return code;
+  });
+  const columns = codes.map((c, i) => Array.from({ length: c.columns }, (_, j) => `c${i}_${j}`));
+  const all = columns.flat();
+  const each = (f: (i: number) => string, sep = '\n') => codes.map((_, i) => f(i)).join(sep);
+  const value = (i: number) => `v[at + ${fields.indexOf(plan[i]!.field ?? '')}]`;
+  const source = `
+    const keys = new ByteKeys();
+    let cap = 1024, n = 0;
+    ${all.map((c) => `let ${c} = new Float64Array(cap);`).join(' ')}
+    return {
+      get size() { return n; },
+      addRows(bytes, rows, r, last, room) {
+        const starts = rows.keyFrom, ends = rows.keyTo, v = rows.values;
+        for (; r < last && n < room; r++) {
+          const from = starts[r], to = ends[r], at = r * ${fields.length};
+          const k = keys.id(bytes, from, to, hashBytes(bytes, from, to));
+          if (k === n) {
+            if (++n > cap) {
+              cap *= 2;
+              ${all.map((c) => `{ const t = new Float64Array(cap); t.set(${c}); ${c} = t; }`).join(' ')}
+            }
+            ${each((i) => codes[i]!.init(columns[i]!, value(i)))}
+          } else {
+            ${each((i) => codes[i]!.add(columns[i]!, value(i)))}
+          }
+        }
+        return r;
+      },
+      drain(P) {
+        const blocks = new Array(P).fill(undefined);
+        for (let k = 0; k < n; k++) {
+          const key = keys.key(k);
+          const b = blocks[partitionOf(key, P)] ??= [[], ${each(() => '[]', ', ')}];
+          b[0].push(key);
+          ${each((i) => `b[${i + 1}].push(${codes[i]!.state(columns[i]!)});`)}
+        }
+        keys.clear();
+        n = 0;
+        return blocks;
+      },
+    };`;
+  const factory = new Function('ByteKeys', 'hashBytes', 'partitionOf', source) as (
+    b: typeof ByteKeys,
+    h: typeof hashBytes,
+    p: typeof partitionOf,
+  ) => ByteGroups;
+  return () => factory(ByteKeys, hashBytes, partitionOf);
+}

@@ -1,0 +1,104 @@
+/**
+ * Group keys as the bytes of a file, each given a dense id (0, 1, 2, …) on first sight: an
+ * open-addressing table over typed arrays, so a record's key is found without making a string
+ * or touching a `Map` (per record, a `Map` of fresh strings cost most of a CSV groupBy). A key
+ * becomes a string once, when its group is handed over (`key`).
+ */
+
+/** FNV-1a over `bytes[from, to)`, as a signed 32-bit integer. */
+export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h | 0;
+}
+
+const EMPTY = -1;
+
+/** Ints per slot: the key's hash, id, start in the arena and length (one cache line to check a key). */
+const SLOT = 4;
+
+export class ByteKeys {
+  /** A power of two of slots, at most half used. */
+  #slots = new Int32Array(SLOT * 1024).fill(EMPTY);
+  #mask = 1023;
+  #arena = new Uint8Array(1 << 14);
+  #used = 0;
+  /** Slot of key `id`, for `key`. */
+  #slotOf = new Int32Array(512);
+  #size = 0;
+
+  /** The number of keys. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The id of the key `bytes[from, to)` whose `hashBytes` is `hash`, added if new. */
+  id(bytes: Uint8Array, from: number, to: number, hash: number): number {
+    const slots = this.#slots;
+    const arena = this.#arena;
+    const length = to - from;
+    for (let s = hash & this.#mask; ; s = (s + 1) & this.#mask) {
+      const o = SLOT * s;
+      const id = slots[o + 1]!;
+      if (id === EMPTY) return this.#add(bytes, from, to, hash, s);
+      if (slots[o] !== hash || slots[o + 3] !== length) continue;
+      const at = slots[o + 2]!;
+      let i = 0;
+      while (i < length && arena[at + i] === bytes[from + i]) i++;
+      if (i === length) return id;
+    }
+  }
+
+  /** Key `id` as a string (UTF-8; invalid bytes become U+FFFD, as when the file is decoded whole). */
+  key(id: number): string {
+    const o = SLOT * this.#slotOf[id]!;
+    const at = this.#slots[o + 2]!;
+    return Buffer.from(this.#arena.buffer, this.#arena.byteOffset + at, this.#slots[o + 3]!).toString('utf8');
+  }
+
+  /** Forgets every key (ids start again from 0). */
+  clear(): void {
+    this.#slots.fill(EMPTY);
+    this.#size = this.#used = 0;
+  }
+
+  #add(bytes: Uint8Array, from: number, to: number, hash: number, s: number): number {
+    const id = this.#size++;
+    const length = to - from;
+    if (this.#used + length > this.#arena.length) this.#arena = grown(this.#arena, this.#used + length);
+    this.#arena.set(bytes.subarray(from, to), this.#used);
+    if (id === this.#slotOf.length) this.#slotOf = grown(this.#slotOf, id + 1);
+    this.#put(s, hash, id, this.#used, length);
+    this.#used += length;
+    if (2 * this.#size > this.#mask) this.#rehash();
+    return id;
+  }
+
+  #put(s: number, hash: number, id: number, at: number, length: number): void {
+    const o = SLOT * s;
+    this.#slots[o] = hash;
+    this.#slots[o + 1] = id;
+    this.#slots[o + 2] = at;
+    this.#slots[o + 3] = length;
+    this.#slotOf[id] = s;
+  }
+
+  #rehash(): void {
+    const old = this.#slots;
+    this.#mask = 2 * this.#mask + 1;
+    const slots = (this.#slots = new Int32Array(SLOT * (this.#mask + 1)).fill(EMPTY));
+    for (let o = 0; o < old.length; o += SLOT) {
+      if (old[o + 1] === EMPTY) continue;
+      let s = old[o]! & this.#mask;
+      while (slots[SLOT * s + 1] !== EMPTY) s = (s + 1) & this.#mask;
+      this.#put(s, old[o]!, old[o + 1]!, old[o + 2]!, old[o + 3]!);
+    }
+  }
+}
+
+/** A copy of `a` with room for at least `n` elements (doubling). */
+function grown<T extends Int32Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(2 * a.length, n));
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,139 @@
+/**
+ * The CSV fast path, in a worker thread: a block read straight from its bytes for a groupBy that
+ * needs one string key column and numbers — no string, field array or record made per row.
+ * It takes only blocks where that changes nothing: no quote anywhere, every line of the right
+ * width, every typed field a plain decimal that converts exactly (at most 15 digits: the
+ * quotient of two exact doubles is the correctly rounded `Number(text)`). Any other block goes
+ * to the general parser whole, so its records, errors and line numbers are the general path's.
+ */
+import type { Table } from './csv-text.js';
+import type { KeyedRows } from './splits.js';
+
+/** How a table's rows are read on the fast path: the key column, and each typed column's value slot (-1: checked, not kept). */
+export interface FastShape {
+  width: number;
+  key: number;
+  /** Per column: 0 untyped, 1 number, 2 inferred (docs/types.md: plain number text only). */
+  types: Uint8Array;
+  slots: Int32Array;
+  /** Value columns per row. */
+  values: number;
+}
+
+/**
+ * The fast shape of a table for a key column and value columns, or undefined when its rows
+ * need the general path (the key column typed, a value column a string).
+ */
+export function fastShape(table: Table, key: string, values: readonly string[]): FastShape | undefined {
+  const col = (name: string) => table.columns.indexOf(name);
+  const k = col(key);
+  if (k < 0 || table.types[k] !== 'string') return undefined;
+  const width = table.columns.length;
+  const types = new Uint8Array(width);
+  table.types.forEach((t, i) => (types[i] = t === 'string' ? 0 : t === 'number' ? 1 : 2));
+  const slots = new Int32Array(width).fill(-1);
+  for (const [j, name] of values.entries()) {
+    const c = col(name);
+    if (c < 0 || types[c] === 0 || slots[c] !== -1) return undefined; // a column twice: the general path (rare)
+    slots[c] = j;
+  }
+  return { width, key: k, types, slots, values: values.length };
+}
+
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+const QUOTE = 0x22;
+
+/**
+ * Reads a block into `out`; false when the block needs the general path (`out` then holds
+ * nothing of use). `out`'s arrays grow as needed.
+ */
+export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boolean {
+  if (block.indexOf(QUOTE) >= 0) return false;
+  const crlf = block.indexOf(RETURN) >= 0;
+  const { width, key, types, slots } = shape;
+  const n = block.length;
+  let rows = 0;
+  for (let i = 0; i < n;) {
+    let end = block.indexOf(NEWLINE, i);
+    if (end < 0) end = n;
+    let stop = end;
+    if (crlf) {
+      if (end === n || block[end - 1] !== RETURN) return false; // a lone \r, or lines ending both ways
+      stop = end - 1;
+    }
+    if (stop > i) {
+      if (rows === out.keyFrom.length) grow(out, shape.values);
+      const base = rows * shape.values;
+      let col = 0;
+      let from = i;
+      for (let q = i; ; q++) {
+        const c = q === stop ? COMMA : block[q]!;
+        if (c === RETURN) return false;
+        if (c !== COMMA) continue;
+        if (col === width) return false;
+        if (col === key) {
+          out.keyFrom[rows] = from;
+          out.keyTo[rows] = q;
+        } else if (types[col] !== 0) {
+          const v = plainNumber(block, from, q, types[col] === 2);
+          if (v !== v) return false;
+          if (slots[col]! >= 0) out.values[base + slots[col]!] = v;
+        }
+        col++;
+        from = q + 1;
+        if (q === stop) break;
+      }
+      if (col !== width) return false;
+      rows++;
+    }
+    i = end + 1;
+  }
+  out.count = rows;
+  return true;
+}
+
+/**
+ * `block[from, to)` as a number when it is `-?digits(.digits)?` with at most 15 digits (and,
+ * `plain`, no leading zero); NaN otherwise, for the general path to decide.
+ */
+function plainNumber(block: Buffer, from: number, to: number, plain: boolean): number {
+  let q = from;
+  const negative = block[q] === 0x2d;
+  if (negative) q++;
+  if (q === to || to - q > 16) return NaN;
+  if (plain && block[q] === 0x30 && q + 1 < to && block[q + 1] !== 0x2e) return NaN;
+  let m = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; q < to; q++) {
+    const c = block[q]!;
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 0x2e && decimals < 0 && digits > 0) decimals = 0;
+    else return NaN;
+  }
+  if (decimals === 0 || digits > 15) return NaN;
+  const v = decimals > 0 ? m / POW10[decimals]! : m;
+  return negative ? -v : v;
+}
+
+/** Doubles `out`'s row capacity. */
+function grow(out: KeyedRows, values: number): void {
+  const rows = Math.max(1024, 2 * out.keyFrom.length);
+  const widen = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
+    const b = new (a.constructor as new (n: number) => T)(n);
+    b.set(a);
+    return b;
+  };
+  out.keyFrom = widen(out.keyFrom, rows);
+  out.keyTo = widen(out.keyTo, rows);
+  out.values = widen(out.values, rows * values);
+}
+
+/** Empty rows to scan into. */
+export const keyedRows = (): KeyedRows => ({ count: 0, keyFrom: new Int32Array(0), keyTo: new Int32Array(0), values: new Float64Array(0) });

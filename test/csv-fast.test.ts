@@ -1,0 +1,178 @@
+/**
+ * The CSV fast path (input/csv-fast.ts, groupby/byte-keys.ts, groupby/byte-groups.ts): a block it
+ * takes reads exactly as csv-parse reads it, and groupBy over files where some blocks take it
+ * and some do not equals the independent reference of test/support/exact-reference.ts.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { groupBy, type GroupByOptions } from '../src/index.js';
+import { keyedRows, fastShape, scanFast } from '../src/shuffle/input/csv-fast.js';
+import { parseBlock } from '../src/shuffle/input/csv.js';
+import type { ColumnType } from '../src/shuffle/input/csv-text.js';
+import { ByteKeys, hashBytes } from '../src/shuffle/groupby/byte-keys.js';
+import { withFaults } from '../src/shuffle/runtime/faults.js';
+import { reference, sortRows, type Agg, type ColType } from './support/exact-reference.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-csv-fast-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('scanFast', () => {
+  const table = { columns: ['id', 'key', 'amount', 'n'], types: ['string', 'string', 'number', 'inferred'] as ColumnType[] };
+  const shape = fastShape(table, 'key', ['n', 'amount'])!;
+
+  it('reads a block it takes exactly as csv-parse does: keys, numbers (-0 too), rows (fast-check)', () => {
+    const digits = fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), minLength: 1, maxLength: 6 });
+    const number = fc.oneof(
+      {
+        weight: 30,
+        arbitrary: fc.tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.option(digits)).map(([i, d]) => `${i}${d === null ? '' : `.${d}`}`),
+      },
+      { weight: 2, arbitrary: fc.tuple(fc.boolean(), digits, digits).map(([neg, a, b]) => `${neg ? '-' : ''}${a}${b}${b}${a}.${b}`) },
+      { weight: 1, arbitrary: fc.constantFrom('', '+1', '.5', '5.', '1e3', ' 1', '0x10', '-', 'NaN', '1.2.3', '007', '-0', '-0.0') },
+    );
+    const text = fc.string({
+      unit: fc.oneof({ weight: 30, arbitrary: fc.constantFrom('a', 'é', '€', ' ', '1', '\xff') }, fc.constantFrom('"', ',', '\r')),
+      maxLength: 6,
+    });
+    const row = fc.oneof(
+      { weight: 40, arbitrary: fc.tuple(text, text, number, number).map((f) => f.join(',')) },
+      { weight: 1, arbitrary: fc.array(text, { maxLength: 5 }).map((f) => f.join(',')) },
+      { weight: 1, arbitrary: fc.constant('') },
+    );
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 8 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (rows, newline, trailing) => {
+        const block = Buffer.from(rows.join(newline) + (trailing ? newline : ''), 'latin1');
+        const out = keyedRows();
+        if (!scanFast(block, shape, out)) return;
+        taken++;
+        const records = parseBlock(block, table, { file: 'f.csv', line: 1 }, false); // csv-parse's reading
+        expect(records.filter((r) => r instanceof Error)).toEqual([]);
+        expect(out.count).toBe(records.length);
+        records.forEach((record, r) => {
+          const { key, amount, n } = record as Record<string, unknown>;
+          expect(block.subarray(out.keyFrom[r], out.keyTo[r]).toString('utf8')).toBe(key);
+          expect(Object.is(out.values[2 * r], n)).toBe(true);
+          expect(Object.is(out.values[2 * r + 1], amount)).toBe(true);
+        });
+      }),
+      { numRuns: 3000 },
+    );
+    expect(taken).toBeGreaterThan(300); // the property says something about the fast path
+  });
+
+  it('leaves to the general path: quotes, stray or mixed carriage returns, ragged rows, numbers it cannot convert exactly', () => {
+    const takes = (text: string) => scanFast(Buffer.from(text), shape, keyedRows());
+    expect(takes('1,a,2.5,3\n2,b,-4,0\n\n')).toBe(true);
+    expect(takes('1,a,2.5,3\r\n2,b,-4,0\r\n')).toBe(true);
+    for (const text of [
+      '1,"a",2.5,3\n',
+      '1,a,2.5,3\r\n2,b,-4,0\n',
+      '1,a\r,2.5,3\n',
+      '1,a,2.5\n',
+      '1,a,2.5,3,4\n',
+      '1,a,1234567890123456,3\n',
+      '1,a,2.5,007\n',
+      '1,a,,3\n',
+      '1,a,1e3,3\n',
+    ])
+      expect([text, takes(text)]).toEqual([text, false]);
+  });
+
+  it('is not used for a typed key column or a string value column', () => {
+    expect(fastShape({ columns: ['k', 'v'], types: ['number', 'number'] }, 'k', ['v'])).toBeUndefined();
+    expect(fastShape({ columns: ['k', 'v'], types: ['string', 'string'] }, 'k', ['v'])).toBeUndefined();
+    expect(fastShape({ columns: ['k', 'v'], types: ['string', 'number'] }, 'k', ['v'])).toBeDefined();
+  });
+});
+
+describe('ByteKeys', () => {
+  it('gives each distinct byte string one dense id, through growth and clear, as a Map of strings does (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 4 }), { maxLength: 3000 }), (words) => {
+        const keys = new ByteKeys();
+        for (let round = 0; round < 2; round++) {
+          const want = new Map<string, number>();
+          for (const w of words) {
+            const bytes = Buffer.from(`x${w}y`);
+            const id = keys.id(bytes, 1, bytes.length - 1, hashBytes(bytes, 1, bytes.length - 1));
+            if (!want.has(w)) want.set(w, want.size);
+            expect(id).toBe(want.get(w));
+          }
+          expect(keys.size).toBe(want.size);
+          for (const [w, id] of want) expect(keys.key(id)).toBe(w);
+          keys.clear();
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('groupBy over CSV files, blocks on the fast path and off it', () => {
+  /** A file of `rows` rows over `keys` keys, more than one block (1 MiB); `odd(i)` rows are quoted or unconvertible. */
+  function write(name: string, rows: number, keys: number, odd: (i: number) => boolean, crlf = false): string {
+    const file = path.join(dir, name);
+    const nl = crlf ? '\r\n' : '\n';
+    let text = `id,key,amount,tag${nl}`;
+    for (let i = 0; i < rows; i++) {
+      const key = `k${(i * 7919) % keys}é`;
+      const amount = ((i % 2001) - 1000) / 4;
+      if (!odd(i)) text += `${i},${key},${amount},t${i % 3}${nl}`;
+      else if (i % 3 === 0) text += `${i},"${key}",${amount},"t,${i % 3}"${nl}`;
+      else if (i % 3 === 1) text += `${i},${key},${amount}e0,t${nl}`;
+      else text += `${i},${key},x${amount},t${nl}`; // a bad record
+    }
+    fs.writeFileSync(file, text);
+    return file;
+  }
+  const aggs: Agg[] = [
+    { name: 'count', op: 'count' },
+    { name: 'sum_amount', op: 'sum', field: 'amount' },
+    { name: 'mean_amount', op: 'mean', field: 'amount' },
+    { name: 'min_amount', op: 'min', field: 'amount' },
+    { name: 'max_amount', op: 'max', field: 'amount' },
+  ];
+  const aggregate = Object.fromEntries(
+    aggs.map((a) => [a.name, a.field ? { op: a.op, field: a.field } : { op: a.op }]),
+  ) as GroupByOptions['aggregate'];
+  const types: Record<string, ColType> = { amount: 'number' };
+
+  async function check(files: string[], options: Record<string, unknown> = {}): Promise<void> {
+    const want = reference({ format: 'csv', files, key: 'key', aggs, types });
+    if (want.kind !== 'ok') throw new Error('the reference refused the files');
+    const got = await groupBy({ input: { csv: files }, key: 'key', aggregate, types, onBadRecord: 'skip', workers: 2, ...options });
+    expect(got.stats?.badRecords).toBe(want.bad.length);
+    expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
+  }
+
+  it('equals the reference: clean blocks, blocks with quotes or exponents, bad records, CRLF', async () => {
+    const clean = write('clean.csv', 60_000, 5000, () => false);
+    const mixed = write('mixed.csv', 90_000, 20_000, (i) => i > 40_000 && i % 997 === 0);
+    const crlf = write('crlf.csv', 50_000, 3000, (i) => i % 50_000 === 49_999, true);
+    await check([clean, mixed, crlf]);
+  });
+
+  it('equals the reference when the combine fills the memory budget mid-split (many commits)', async () => {
+    await check([write('many.csv', 120_000, 60_000, () => false)], { memory: 1 << 20, workers: 1 });
+  });
+
+  it('equals the reference through worker failures while reading (retried splits resume where their commits end)', async () => {
+    const file = write('faults.csv', 150_000, 40_000, (i) => i % 5003 === 0);
+    const want = reference({ format: 'csv', files: [file], key: 'key', aggs, types });
+    if (want.kind !== 'ok') throw new Error('the reference refused the file');
+    const options = withFaults(
+      { input: { csv: file }, key: 'key', aggregate, types, onBadRecord: 'skip' as const, workers: 2, memory: 1 << 20, splits: 3 },
+      [
+        { at: 'read', split: 0, attempt: 1, after: 70_000, action: 'throw' },
+        { at: 'read', split: 1, attempt: 1, after: 10, action: 'exit' },
+      ],
+    );
+    const got = await groupBy(options);
+    expect(got.stats?.badRecords).toBe(want.bad.length);
+    expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
+  });
+});
