@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Dict, File, LZ4, Lmdb, Spill, StoreKindError, keysToFlush, tuple, type Key } from '../src/index.js';
 import { b } from '../src/extend/conformance.js';
+import { hooksOf } from '../src/partd.js';
 import { fixture, runNode } from './support/child.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
@@ -63,7 +64,7 @@ describe('Spill (partd test_buffer)', () => {
   it('moves chunks of 64 KiB and up to the slow store as they were appended, joins smaller ones', async () => {
     const received: [string, number][] = [];
     class Recording extends Dict {
-      override async appendIds(entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+      protected override async appendIds(entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
         for (const [id, v] of entries) received.push([id, v.length]);
         return super.appendIds(entries);
       }
@@ -83,7 +84,7 @@ describe('Spill (partd test_buffer)', () => {
     for (const c of 'xyz') await q.append({ s: b(c.repeat(400)) });
     expect(received).toEqual([['s', 1200]]);
     expect(str(await q.get('s'))).toBe('x'.repeat(400) + 'y'.repeat(400) + 'z'.repeat(400));
-    expect(await fast.popChunkIds(['none'])).toEqual([[]]);
+    expect(await hooksOf(fast).popChunkIds(['none'])).toEqual([[]]);
     await Promise.all([p.close(), q.close()]);
   });
 
@@ -114,7 +115,7 @@ describe('Spill (partd test_buffer)', () => {
       await store.append({ a: b('a2') }); // a small call: to Lmdb's log
       const want = [`${big('a')}a2+A`, '+M', big('b'), `${big('b')}+C`];
       const tails = [b('+A'), b('+M'), b(''), b('+C')];
-      const got = await store.getIdsWith(['a', 'missing', 'b', 'b'], tails);
+      const got = await hooksOf(store).getIdsWith(['a', 'missing', 'b', 'b'], tails);
       expect(got.map(str)).toEqual(want);
       for (const t of tails) t.fill(0x21); // the tails were copied
       expect(got.map(str)).toEqual(want);
