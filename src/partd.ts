@@ -3,7 +3,8 @@
  *
  * `Partd` does the argument work once — key validation, the shapes `append` accepts,
  * nested `get`, `iset`'s seen-set, the closed state — and hands canonical key ids to a
- * small set of primitives (`appendIds`, `getIds`, …) that each store or layer implements.
+ * small set of protected hooks (`appendIds`, `getIds`, …) that each store or layer implements.
+ * A store or layer that wraps another calls that one's hooks through `hooksOf`.
  */
 import { ClosedError, describe } from './errors.js';
 import { flattenKeys, isMetaId, keyFromId, keyId, unflatten, type Key, type KeyList, type Keys } from './keys.js';
@@ -16,6 +17,31 @@ export type Nested<T> = Array<T | Nested<T>>;
 
 /** A pair of a key id and a value, as the primitives take them. */
 export type Entry<V> = readonly [id: string, value: V];
+
+/**
+ * A store's hooks as a store or layer that wraps it calls them (see `hooksOf`). `closeStore` is
+ * not one: a wrapper closes what it wraps with `close()`.
+ */
+export interface Hooks<In, Out> {
+  appendIds(entries: readonly Entry<In>[]): Promise<void>;
+  getIds(ids: readonly string[]): Promise<Out[]>;
+  setId(id: string, value: In): Promise<void>;
+  deleteIds(ids: readonly string[]): Promise<void>;
+  dropAll(): Promise<void>;
+  iterateId(id: string): AsyncIterable<Out>;
+  listIds(): AsyncIterable<string>;
+  popIds(ids: readonly string[]): Promise<Out[]>;
+  viewIds(ids: readonly string[]): Promise<Out[]>;
+  getIdsWith(this: Hooks<In, Uint8Array>, ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]>;
+  popChunkIds(ids: readonly string[]): Promise<Out[][]>;
+}
+
+/**
+ * The hooks of `store`, each of which first checks that `store` is open (`ClosedError` naming
+ * the hook): the one way code that wraps a store reaches them, so no call skips the closed
+ * check. Internal (not exported by `partd` nor `partd/extend`); a layer uses `Layer.innerHooks`.
+ */
+export let hooksOf: <In, Out>(store: Partd<In, Out>) => Hooks<In, Out>;
 
 /**
  * An appendable key→value store. `In` is what `append` takes per key, `Out` what `get`
@@ -130,23 +156,23 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
   /** Validates (and may normalise) one value for `append`/`iset`; throws naming `arg`. */
   protected abstract checkValue(value: unknown, arg: string): In;
   /** Appends all entries as one atomic step. */
-  abstract appendIds(entries: readonly Entry<In>[]): Promise<void>;
+  protected abstract appendIds(entries: readonly Entry<In>[]): Promise<void>;
   /** Values of the ids, in order; empty values for missing ids. */
-  abstract getIds(ids: readonly string[]): Promise<Out[]>;
+  protected abstract getIds(ids: readonly string[]): Promise<Out[]>;
   /** Replaces the value of one id. */
-  abstract setId(id: string, value: In): Promise<void>;
+  protected abstract setId(id: string, value: In): Promise<void>;
   /** Deletes ids; missing ones are fine. */
-  abstract deleteIds(ids: readonly string[]): Promise<void>;
+  protected abstract deleteIds(ids: readonly string[]): Promise<void>;
   /** Deletes everything. */
-  abstract dropAll(): Promise<void>;
-  /** Releases resources (and wrapped stores). */
-  abstract closeStore(): Promise<void>;
+  protected abstract dropAll(): Promise<void>;
+  /** Releases resources (and wrapped stores, through their `close()`). */
+  protected abstract closeStore(): Promise<void>;
   /** The appended values of one id, in append order. */
-  abstract iterateId(id: string): AsyncIterable<Out>;
+  protected abstract iterateId(id: string): AsyncIterable<Out>;
   /** Ids present, metadata ids included. */
-  abstract listIds(): AsyncIterable<string>;
+  protected abstract listIds(): AsyncIterable<string>;
   /** Get and delete; stores that can do it in one transaction override this. */
-  async popIds(ids: readonly string[]): Promise<Out[]> {
+  protected async popIds(ids: readonly string[]): Promise<Out[]> {
     const values = await this.getIds(ids);
     await this.deleteIds(ids);
     return values;
@@ -156,7 +182,7 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
    * The values of ids as views to read at once and not keep: no copy where the store can avoid
    * one (`Spill` copies its fast store's values straight on); by default `getIds`.
    */
-  async viewIds(ids: readonly string[]): Promise<Out[]> {
+  protected async viewIds(ids: readonly string[]): Promise<Out[]> {
     return this.getIds(ids);
   }
 
@@ -167,7 +193,7 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
    * gigabytes, joining after the read cost more than the read (the copy, and the page faults of
    * a second fresh buffer).
    */
-  async getIdsWith(this: Partd<In, Uint8Array>, ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  protected async getIdsWith(this: Partd<In, Uint8Array>, ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
     return (await this.getIds(ids)).map((value, i) => joinCopy(value, after[i]!));
   }
 
@@ -175,8 +201,43 @@ export abstract class Partd<In = Uint8Array, Out = In> implements AsyncDisposabl
    * `popIds`, each id's value as the chunks it was appended in, when the store keeps them apart
    * (`Dict` does: no copy to join them); by default one chunk per id.
    */
-  async popChunkIds(ids: readonly string[]): Promise<Out[][]> {
+  protected async popChunkIds(ids: readonly string[]): Promise<Out[][]> {
     return (await this.popIds(ids)).map((v) => [v]);
+  }
+
+  static {
+    // Inside the class body, the one place another store's protected hooks can be reached.
+    hooksOf = <I, O>(store: Partd<I, O>): Hooks<I, O> => {
+      // A closed store fails the way the hook itself fails: a rejected promise, or an iteration
+      // that throws when it starts (a generator's body runs then).
+      const call =
+        <A extends unknown[], R>(name: keyof Hooks<I, O>, hook: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          store.assertOpen(name);
+          return hook.apply(store, args);
+        };
+      const iterable =
+        <A extends unknown[], R>(name: keyof Hooks<I, O>, hook: (...args: A) => AsyncIterable<R>) =>
+        (...args: A): AsyncIterable<R> => ({
+          [Symbol.asyncIterator]: () => {
+            store.assertOpen(name);
+            return hook.apply(store, args)[Symbol.asyncIterator]();
+          },
+        });
+      return {
+        appendIds: call('appendIds', store.appendIds),
+        getIds: call('getIds', store.getIds),
+        setId: call('setId', store.setId),
+        deleteIds: call('deleteIds', store.deleteIds),
+        dropAll: call('dropAll', store.dropAll),
+        iterateId: iterable('iterateId', store.iterateId),
+        listIds: iterable('listIds', store.listIds),
+        popIds: call('popIds', store.popIds),
+        viewIds: call('viewIds', store.viewIds),
+        getIdsWith: call('getIdsWith', store.getIdsWith),
+        popChunkIds: call('popChunkIds', store.popChunkIds),
+      };
+    };
   }
 
   async #read(method: string, keys: Keys, read: (ids: string[]) => Promise<Out[]>): Promise<Out | Nested<Out>> {

@@ -3,8 +3,30 @@ import { describe, expect, it, jest } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Dict, File, LZ4, Lmdb, Spill, StoreKindError, keysToFlush, tuple, type Key } from '../src/index.js';
+import {
+  Brotli,
+  ClosedError,
+  Dict,
+  Encode,
+  File,
+  Layer,
+  LZ4,
+  Lmdb,
+  Msgpack,
+  Partd,
+  RawStore,
+  Spill,
+  StoreKindError,
+  Structured,
+  TypedArrays,
+  ZLib,
+  keysToFlush,
+  tuple,
+  type Key,
+} from '../src/index.js';
 import { b } from '../src/extend/conformance.js';
+import { hooksOf, type Hooks } from '../src/partd.js';
+import { grantLease } from '../src/shuffle/runtime/commits.js';
 import { fixture, runNode } from './support/child.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
@@ -63,7 +85,7 @@ describe('Spill (partd test_buffer)', () => {
   it('moves chunks of 64 KiB and up to the slow store as they were appended, joins smaller ones', async () => {
     const received: [string, number][] = [];
     class Recording extends Dict {
-      override async appendIds(entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+      protected override async appendIds(entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
         for (const [id, v] of entries) received.push([id, v.length]);
         return super.appendIds(entries);
       }
@@ -83,7 +105,7 @@ describe('Spill (partd test_buffer)', () => {
     for (const c of 'xyz') await q.append({ s: b(c.repeat(400)) });
     expect(received).toEqual([['s', 1200]]);
     expect(str(await q.get('s'))).toBe('x'.repeat(400) + 'y'.repeat(400) + 'z'.repeat(400));
-    expect(await fast.popChunkIds(['none'])).toEqual([[]]);
+    expect(await hooksOf(fast).popChunkIds(['none'])).toEqual([[]]);
     await Promise.all([p.close(), q.close()]);
   });
 
@@ -114,7 +136,7 @@ describe('Spill (partd test_buffer)', () => {
       await store.append({ a: b('a2') }); // a small call: to Lmdb's log
       const want = [`${big('a')}a2+A`, '+M', big('b'), `${big('b')}+C`];
       const tails = [b('+A'), b('+M'), b(''), b('+C')];
-      const got = await store.getIdsWith(['a', 'missing', 'b', 'b'], tails);
+      const got = await hooksOf(store).getIdsWith(['a', 'missing', 'b', 'b'], tails);
       expect(got.map(str)).toEqual(want);
       for (const t of tails) t.fill(0x21); // the tails were copied
       expect(got.map(str)).toEqual(want);
@@ -123,6 +145,42 @@ describe('Spill (partd test_buffer)', () => {
       await store.drop();
       await store.close();
     }
+  });
+});
+
+describe('the store-implementer hooks', () => {
+  // Type-level: `true` only while no exported store or layer has a hook on its public type
+  // (the build fails otherwise).
+  type HookName = keyof Hooks<Uint8Array, Uint8Array> | 'closeStore';
+  type PublicHooks<T> = T extends unknown ? Extract<keyof T, HookName> : never;
+  type Exported = Partd | RawStore | Dict | File | Lmdb | Spill | Layer<unknown, unknown> | Encode<unknown, unknown>;
+  type ExportedLayers = Msgpack | Structured | ZLib | Brotli | LZ4 | TypedArrays;
+  const none: [PublicHooks<Exported | ExportedLayers>] extends [never] ? true : false = true;
+
+  it('are not on the public type: users go through the validating methods', () => {
+    expect(none).toBe(true);
+    // @ts-expect-error the hooks are protected
+    expect(typeof new Dict().getIds).toBe('function'); // there at run time, for the store's own methods
+  });
+
+  it('of a closed store reject with ClosedError naming the hook, through the one path wrappers use', async () => {
+    const dict = new Dict();
+    await dict.close();
+    await expect(hooksOf(dict).getIds(['a'])).rejects.toThrow(new ClosedError('getIds'));
+    const drain = async (items: AsyncIterable<unknown>) => {
+      for await (const _ of items);
+    };
+    await expect(drain(hooksOf(dict).listIds())).rejects.toThrow(new ClosedError('listIds')); // checked as the iteration starts
+    const inner = new Dict();
+    const layer = new Msgpack(new LZ4(inner));
+    await inner.close();
+    await expect(layer.get('a')).rejects.toThrow(ClosedError);
+    const spill = new Spill(new Dict(), new Dict());
+    await spill.close();
+    await expect(spill.flush()).rejects.toThrow(new ClosedError('flush'));
+    const lmdb = new Lmdb();
+    await lmdb.close();
+    await expect(grantLease(lmdb, 0, 'session')).rejects.toThrow(new ClosedError('setId')); // was LMDB's own error
   });
 });
 

@@ -42,26 +42,26 @@ export class Encode<In, Out> extends Layer<In, Out> {
     return frame(this.encode(value));
   }
 
-  async appendIds(entries: readonly Entry<In>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<In>[]): Promise<void> {
     // Encode everything before writing anything, so a value that fails to encode changes nothing.
-    await this.inner.appendIds(entries.map(([id, v]) => [id, this.frameOf(v)] as const));
+    await this.innerHooks.appendIds(entries.map(([id, v]) => [id, this.frameOf(v)] as const));
   }
 
-  async getIds(ids: readonly string[]): Promise<Out[]> {
-    return (await this.inner.getIds(ids)).map((bytes, i) => this.#decodeAll(bytes, ids[i]!));
+  protected async getIds(ids: readonly string[]): Promise<Out[]> {
+    return (await this.innerHooks.getIds(ids)).map((bytes, i) => this.#decodeAll(bytes, ids[i]!));
   }
 
-  override async popIds(ids: readonly string[]): Promise<Out[]> {
-    return (await this.inner.popIds(ids)).map((bytes, i) => this.#decodeAll(bytes, ids[i]!));
+  protected override async popIds(ids: readonly string[]): Promise<Out[]> {
+    return (await this.innerHooks.popIds(ids)).map((bytes, i) => this.#decodeAll(bytes, ids[i]!));
   }
 
-  async setId(id: string, value: In): Promise<void> {
-    await this.inner.setId(id, this.frameOf(value));
+  protected async setId(id: string, value: In): Promise<void> {
+    await this.innerHooks.setId(id, this.frameOf(value));
   }
 
-  async *iterateId(id: string): AsyncGenerator<Out> {
+  protected async *iterateId(id: string): AsyncGenerator<Out> {
     const reader = new FrameReader(`key ${id}`);
-    for await (const piece of this.inner.iterateId(id)) {
+    for await (const piece of this.innerHooks.iterateId(id)) {
       for (const payload of reader.push(piece)) yield this.#decodeOne(payload, id);
     }
     reader.end();

@@ -41,7 +41,7 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
     throw new TypeError(`${arg}: TypedArrays takes a typed array per key, got ${describe(value)}`);
   }
 
-  async appendIds(entries: readonly Entry<AnyTypedArray>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<AnyTypedArray>[]): Promise<void> {
     return this.#turns.run(() => this.#append(entries));
   }
 
@@ -57,51 +57,51 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
     // Data and new type records go in one inner call, so both land or neither does.
     const writes: Entry<Uint8Array>[] = [...fresh].map(([id, dtype]) => [dtypeId(id), Buffer.from(dtype)]);
     for (const [id, value] of entries) writes.push([id, bytesOf(value)]);
-    await this.inner.appendIds(writes);
+    await this.innerHooks.appendIds(writes);
     for (const [id, dtype] of fresh) this.#dtypes.set(id, dtype);
   }
 
-  async getIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
-    return this.#turns.run(async () => this.#decode(ids, await this.inner.getIds([...ids, ...ids.map(dtypeId)])));
+  protected async getIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
+    return this.#turns.run(async () => this.#decode(ids, await this.innerHooks.getIds([...ids, ...ids.map(dtypeId)])));
   }
 
-  override async popIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
+  protected override async popIds(ids: readonly string[]): Promise<AnyTypedArray[]> {
     return this.#turns.run(async () => {
-      const values = this.#decode(ids, await this.inner.popIds([...ids, ...ids.map(dtypeId)]));
+      const values = this.#decode(ids, await this.innerHooks.popIds([...ids, ...ids.map(dtypeId)]));
       ids.forEach((id) => this.#dtypes.delete(id));
       return values;
     });
   }
 
-  async setId(id: string, value: AnyTypedArray): Promise<void> {
+  protected async setId(id: string, value: AnyTypedArray): Promise<void> {
     return this.#turns.run(async () => {
-      await this.inner.deleteIds([dtypeId(id)]);
+      await this.innerHooks.deleteIds([dtypeId(id)]);
       this.#dtypes.delete(id);
-      await this.inner.setId(id, new Uint8Array(0));
+      await this.innerHooks.setId(id, new Uint8Array(0));
       await this.#append([[id, value]]);
     });
   }
 
-  override async deleteIds(ids: readonly string[]): Promise<void> {
+  protected override async deleteIds(ids: readonly string[]): Promise<void> {
     return this.#turns.run(async () => {
-      await this.inner.deleteIds([...ids, ...ids.map(dtypeId)]);
+      await this.innerHooks.deleteIds([...ids, ...ids.map(dtypeId)]);
       ids.forEach((id) => this.#dtypes.delete(id));
     });
   }
 
-  override async dropAll(): Promise<void> {
+  protected override async dropAll(): Promise<void> {
     return this.#turns.run(async () => {
-      await this.inner.dropAll();
+      await this.innerHooks.dropAll();
       this.#dtypes.clear();
     });
   }
 
-  async *iterateId(id: string): AsyncGenerator<AnyTypedArray> {
+  protected async *iterateId(id: string): AsyncGenerator<AnyTypedArray> {
     const dtype = await this.#turns.run(async () => (await this.#knownDtypes([id])).get(id));
     if (dtype === undefined) return;
     const size = TYPES[dtype].BYTES_PER_ELEMENT;
     let carry: Uint8Array = new Uint8Array(0); // a piece may end inside an element
-    for await (const piece of this.inner.iterateId(id)) {
+    for await (const piece of this.innerHooks.iterateId(id)) {
       const bytes = carry.length ? Buffer.concat([carry, piece]) : piece;
       const whole = bytes.length - (bytes.length % size);
       carry = bytes.subarray(whole);
@@ -113,7 +113,7 @@ export class TypedArrays extends Layer<AnyTypedArray, AnyTypedArray> {
   async #knownDtypes(ids: readonly string[]): Promise<Map<string, Dtype>> {
     const unknown = [...new Set(ids.filter((id) => !this.#dtypes.has(id)))];
     if (unknown.length > 0) {
-      const stored = await this.inner.getIds(unknown.map(dtypeId));
+      const stored = await this.innerHooks.getIds(unknown.map(dtypeId));
       unknown.forEach((id, i) => {
         const dtype = parseDtype(stored[i]!, id);
         if (dtype) this.#dtypes.set(id, dtype);

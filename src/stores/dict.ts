@@ -31,7 +31,7 @@ const EMPTY = new Uint8Array(0);
 export class Dict extends RawStore {
   readonly #slots = new Map<string, Slot>();
 
-  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     for (const [id, value] of entries) {
       if (value.length === 0) continue; // a key exists only while it holds bytes, in every store
       const slot = this.#slots.get(id);
@@ -45,15 +45,15 @@ export class Dict extends RawStore {
     }
   }
 
-  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return ids.map((id) => this.#read(id));
   }
 
-  override async viewIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected override async viewIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return ids.map((id) => this.#view(id));
   }
 
-  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return ids.map((id) => {
       const slot = this.#slots.get(id);
       if (slot === undefined) return EMPTY;
@@ -63,7 +63,7 @@ export class Dict extends RawStore {
     });
   }
 
-  override async popChunkIds(ids: readonly string[]): Promise<Uint8Array[][]> {
+  protected override async popChunkIds(ids: readonly string[]): Promise<Uint8Array[][]> {
     return ids.map((id) => {
       const slot = this.#slots.get(id);
       this.#slots.delete(id);
@@ -73,20 +73,20 @@ export class Dict extends RawStore {
     });
   }
 
-  async setId(id: string, value: Uint8Array): Promise<void> {
+  protected async setId(id: string, value: Uint8Array): Promise<void> {
     this.#slots.delete(id);
     await this.appendIds([[id, value]]);
   }
 
-  async deleteIds(ids: readonly string[]): Promise<void> {
+  protected async deleteIds(ids: readonly string[]): Promise<void> {
     for (const id of ids) this.#slots.delete(id);
   }
 
-  async dropAll(): Promise<void> {
+  protected async dropAll(): Promise<void> {
     this.#slots.clear();
   }
 
-  async closeStore(): Promise<void> {
+  protected async closeStore(): Promise<void> {
     this.#slots.clear();
   }
 
@@ -97,12 +97,12 @@ export class Dict extends RawStore {
     return out;
   }
 
-  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+  protected async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     const value = this.#read(id);
     if (value.length > 0) yield value;
   }
 
-  async *listIds(): AsyncGenerator<string> {
+  protected async *listIds(): AsyncGenerator<string> {
     yield* [...this.#slots.keys()];
   }
 

@@ -2,7 +2,7 @@
 import { describe } from '../errors.js';
 import { Mutex } from '../mutex.js';
 import { Dict } from './dict.js';
-import { Partd, RawStore, concatBytes, type Entry } from '../partd.js';
+import { Partd, RawStore, concatBytes, hooksOf, type Entry, type Hooks } from '../partd.js';
 
 /**
  * Which keys to move out of memory: among the larger half of the keys, the biggest ones
@@ -44,6 +44,8 @@ export class Spill extends RawStore {
   #memoryUsage = 0;
   /** Keeps a flush from running between the two halves of a read. */
   readonly #mutex = new Mutex();
+  readonly #fast: Hooks<Uint8Array, Uint8Array>;
+  readonly #slow: Hooks<Uint8Array, Uint8Array>;
 
   /**
    * @param fast the store appends go to first
@@ -67,6 +69,8 @@ export class Spill extends RawStore {
         `availableMemory: expected a number of bytes >= 0, got ${typeof availableMemory === 'number' ? availableMemory : describe(availableMemory)}`,
       );
     }
+    this.#fast = hooksOf(fast);
+    this.#slow = hooksOf(slow);
   }
 
   /** Bytes held in the fast store. */
@@ -78,95 +82,104 @@ export class Spill extends RawStore {
     return super.closed || this.fast.closed || this.slow.closed;
   }
 
-  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     await this.#mutex.run(async () => {
-      await this.fast.appendIds(entries);
+      await this.#fast.appendIds(entries);
       // Only the total is kept per append; the per-key sizes are asked of the fast store when a
       // flush needs them (a Map update per appended value cost W1 ~10%).
       for (let i = 0; i < entries.length; i++) this.#memoryUsage += entries[i]![1].length;
       while (this.#memoryUsage > this.availableMemory) {
-        await this.#flush(keysToFlush(await byteLengths(this.fast), 0.1, 20));
+        await this.#flush(keysToFlush(await this.#fastLengths(), 0.1, 20));
       }
     });
   }
 
   /** Moves keys (default: all) from the fast store to the slow one. */
   async flush(keys?: readonly string[]): Promise<void> {
-    await this.#mutex.run(async () => this.#flush(keys ?? (await idsOf(this.fast))));
+    this.assertOpen('flush');
+    await this.#mutex.run(async () => this.#flush(keys ?? (await idsOf(this.#fast))));
   }
 
-  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#mutex.run(async () => {
       // The slow store reads each value into one buffer with room for the fast part, which is
       // copied in from a view: one copy of each byte (a join after two reads copied all again).
-      return this.slow.getIdsWith(ids, await this.fast.viewIds(ids));
+      return this.#slow.getIdsWith(ids, await this.#fast.viewIds(ids));
     });
   }
 
-  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#mutex.run(async () => {
-      const older = await this.slow.popIds(ids);
-      const newer = await this.fast.popIds(ids);
+      const older = await this.#slow.popIds(ids);
+      const newer = await this.#fast.popIds(ids);
       for (const v of newer) this.#memoryUsage -= v.length;
       return joinPairs(older, newer);
     });
   }
 
-  async setId(id: string, value: Uint8Array): Promise<void> {
+  protected async setId(id: string, value: Uint8Array): Promise<void> {
     await this.#mutex.run(async () => {
-      await this.slow.deleteIds([id]);
+      await this.#slow.deleteIds([id]);
       await this.#removeFast([id]);
-      await this.fast.setId(id, value);
+      await this.#fast.setId(id, value);
       this.#memoryUsage += value.length;
     });
   }
 
-  async deleteIds(ids: readonly string[]): Promise<void> {
+  protected async deleteIds(ids: readonly string[]): Promise<void> {
     await this.#mutex.run(async () => {
       await this.#removeFast(ids);
-      await this.slow.deleteIds(ids);
+      await this.#slow.deleteIds(ids);
     });
   }
 
-  async dropAll(): Promise<void> {
+  protected async dropAll(): Promise<void> {
     await this.#mutex.run(async () => {
-      await this.fast.dropAll();
-      await this.slow.dropAll();
+      await this.#fast.dropAll();
+      await this.#slow.dropAll();
       this.#memoryUsage = 0;
     });
   }
 
-  async closeStore(): Promise<void> {
+  protected async closeStore(): Promise<void> {
     await this.#mutex.run(async () => {
       await this.fast.close();
       await this.slow.close();
     });
   }
 
-  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+  protected async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     // Move the key's memory part out first, so the slow store's iterator sees it all in order.
     await this.#mutex.run(() => this.#flush([id]));
-    yield* this.slow.iterateId(id);
+    yield* this.#slow.iterateId(id);
   }
 
-  async *listIds(): AsyncGenerator<string> {
+  protected async *listIds(): AsyncGenerator<string> {
     const ids = await this.#mutex.run(async () => {
       const seen = new Set<string>();
-      for await (const id of this.slow.listIds()) seen.add(id);
-      for await (const id of this.fast.listIds()) seen.add(id);
+      for await (const id of this.#slow.listIds()) seen.add(id);
+      for await (const id of this.#fast.listIds()) seen.add(id);
       return seen;
     });
     yield* ids;
   }
 
+  /** Bytes per id in the fast store: `Dict` knows them; any other store's values are read. */
+  async #fastLengths(): Promise<Map<string, number>> {
+    if (this.fast instanceof Dict) return this.fast.byteLengths();
+    const ids = await idsOf(this.#fast);
+    const values = await this.#fast.getIds(ids);
+    return new Map(ids.map((id, i) => [id, values[i]!.length]));
+  }
+
   /** Deletes ids from the fast store, keeping the byte count. */
   async #removeFast(ids: readonly string[]): Promise<void> {
-    for (const chunks of await this.fast.popChunkIds(ids)) for (const c of chunks) this.#memoryUsage -= c.length;
+    for (const chunks of await this.#fast.popChunkIds(ids)) for (const c of chunks) this.#memoryUsage -= c.length;
   }
 
   async #flush(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const chunks = await this.fast.popChunkIds(ids);
+    const chunks = await this.#fast.popChunkIds(ids);
     const entries: Entry<Uint8Array>[] = [];
     let moved = 0;
     ids.forEach((id, i) => {
@@ -180,24 +193,16 @@ export class Spill extends RawStore {
     });
     if (entries.length === 0) return;
     try {
-      await this.slow.appendIds(entries);
+      await this.#slow.appendIds(entries);
     } catch (e) {
-      await this.fast.appendIds(entries); // put them back: nothing is lost
+      await this.#fast.appendIds(entries); // put them back: nothing is lost
       throw e;
     }
     this.#memoryUsage -= moved;
   }
 }
 
-/** Bytes per id in a store: `Dict` knows them; any other store's values are read. */
-async function byteLengths(store: Partd<Uint8Array, Uint8Array>): Promise<Map<string, number>> {
-  if (store instanceof Dict) return store.byteLengths();
-  const ids = await idsOf(store);
-  const values = await store.getIds(ids);
-  return new Map(ids.map((id, i) => [id, values[i]!.length]));
-}
-
-async function idsOf(store: Partd<Uint8Array, Uint8Array>): Promise<string[]> {
+async function idsOf(store: Hooks<Uint8Array, Uint8Array>): Promise<string[]> {
   const ids: string[] = [];
   for await (const id of store.listIds()) ids.push(id);
   return ids;

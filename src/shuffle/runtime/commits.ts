@@ -17,6 +17,7 @@
  */
 import { CommitConflict } from '../../errors.js';
 import { keyId, tuple, type Key } from '../../keys.js';
+import { hooksOf } from '../../partd.js';
 import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 
 /** The marker of one committed part. */
@@ -67,7 +68,10 @@ export function commitGuard(parts: readonly SplitPart[]): (get: (key: Key) => Ui
   };
 }
 
-/** Lets the session holding `lease` (alone) commit for `split`. */
+/**
+ * Lets the session holding `lease` (alone) commit for `split`. A hook, as no public call replaces
+ * a value in one step (`iset` writes once per instance; a delete then an append leaves a gap).
+ */
 export async function grantLease(store: Lmdb, split: number, lease: string): Promise<void> {
-  await store.setId(keyId(leaseKey(split)), Buffer.from(lease));
+  await hooksOf(store).setId(keyId(leaseKey(split)), Buffer.from(lease));
 }

@@ -46,7 +46,7 @@ export class File extends RawStore {
     return path.join(this.path, ...keyPath(key));
   }
 
-  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     await this.#locked(async () => {
       // Each file's values in call order, so a file is opened once per call (a key exists only while it holds bytes).
       const writes = new Map<string, { id: string; values: Uint8Array[] }>();
@@ -74,15 +74,15 @@ export class File extends RawStore {
     });
   }
 
-  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#locked(() => ids.map((id) => readKeyFile(this.#fileOf(id))));
   }
 
-  override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  protected override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
     return this.#locked(() => ids.map((id, i) => readKeyFile(this.#fileOf(id), after[i]!)));
   }
 
-  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#locked(() =>
       ids.map((id) => {
         const file = this.#fileOf(id);
@@ -93,7 +93,7 @@ export class File extends RawStore {
     );
   }
 
-  async setId(id: string, value: Uint8Array): Promise<void> {
+  protected async setId(id: string, value: Uint8Array): Promise<void> {
     await this.#locked(() => {
       const file = this.#fileOf(id);
       if (value.length === 0) return this.#removeKeyFile(file);
@@ -107,11 +107,11 @@ export class File extends RawStore {
     });
   }
 
-  async deleteIds(ids: readonly string[]): Promise<void> {
+  protected async deleteIds(ids: readonly string[]): Promise<void> {
     await this.#locked(() => ids.forEach((id) => this.#removeKeyFile(this.#fileOf(id))));
   }
 
-  async dropAll(): Promise<void> {
+  protected async dropAll(): Promise<void> {
     await this.#locked(() => {
       this.#handles.closeAll();
       for (const name of fs.readdirSync(this.path)) {
@@ -121,14 +121,14 @@ export class File extends RawStore {
     });
   }
 
-  async closeStore(): Promise<void> {
+  protected async closeStore(): Promise<void> {
     await this.#locked(() => undefined); // let calls in flight finish first
     await this.#lock.close();
     this.#journal.close();
     this.#dir.close();
   }
 
-  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+  protected async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     const file = this.#fileOf(id);
     let handle: fs.promises.FileHandle;
     let size: number;
@@ -155,7 +155,7 @@ export class File extends RawStore {
     }
   }
 
-  async *listIds(): AsyncGenerator<string> {
+  protected async *listIds(): AsyncGenerator<string> {
     const root = this.path;
     async function* walk(rel: string[]): AsyncGenerator<string> {
       const dirents = await fs.promises.readdir(path.join(root, ...rel), { withFileTypes: true });

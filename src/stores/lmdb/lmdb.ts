@@ -72,7 +72,7 @@ export class Lmdb extends RawStore {
     this.#chunks = new Chunks(this.#db, this.#files, settings.valueFiles);
   }
 
-  async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+  protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
     this.#writable('append'); // before any value file is written
     const large = this.#chunks.largeValues(entries);
     const write = (placed?: Placement[]) => this.#transaction('append', () => this.#chunks.write(entries, true, placed));
@@ -152,11 +152,11 @@ export class Lmdb extends RawStore {
     return undefined;
   }
 
-  async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#get(ids);
   }
 
-  override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  protected override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
     return this.#get(ids, after);
   }
 
@@ -186,7 +186,7 @@ export class Lmdb extends RawStore {
     }
   }
 
-  override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+  protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
     return this.#calls.run(() =>
       this.#transaction('pop', () => {
         this.#chunks.compact();
@@ -203,7 +203,7 @@ export class Lmdb extends RawStore {
     );
   }
 
-  async setId(id: string, value: Uint8Array): Promise<void> {
+  protected async setId(id: string, value: Uint8Array): Promise<void> {
     return this.#calls.run(() =>
       this.#transaction('iset', () => {
         this.#chunks.compact();
@@ -213,7 +213,7 @@ export class Lmdb extends RawStore {
     );
   }
 
-  async deleteIds(ids: readonly string[]): Promise<void> {
+  protected async deleteIds(ids: readonly string[]): Promise<void> {
     return this.#calls.run(() =>
       this.#transaction('delete', () => {
         this.#chunks.compact();
@@ -222,7 +222,7 @@ export class Lmdb extends RawStore {
     );
   }
 
-  async dropAll(): Promise<void> {
+  protected async dropAll(): Promise<void> {
     return this.#calls.run(() =>
       this.#transaction('drop', () => {
         this.#files.retireAll(this.#db);
@@ -231,14 +231,14 @@ export class Lmdb extends RawStore {
     );
   }
 
-  async closeStore(): Promise<void> {
+  protected async closeStore(): Promise<void> {
     await this.#calls.run(() => undefined); // let calls in flight finish first
     await this.#files.close();
     await this.#env.close();
     this.#dir.close();
   }
 
-  async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+  protected async *iterateId(id: string): AsyncGenerator<Uint8Array> {
     await this.#calls.run(() => undefined); // sees every call made before it
     const files = new OpenFiles(this.#files.dir);
     // Every value file the key points into is opened before anything is yielded: one retired
@@ -258,7 +258,7 @@ export class Lmdb extends RawStore {
     if (logged !== undefined) yield logged;
   }
 
-  async *listIds(): AsyncGenerator<string> {
+  protected async *listIds(): AsyncGenerator<string> {
     await this.#calls.run(() => undefined);
     const log = this.#settle();
     const stored = new Set<string>();
