@@ -33,12 +33,9 @@ export async function inFreshThreads<T>(calls: ThreadCall[]): Promise<T[]> {
   );
 }
 
-// No top-level await: the called module may import this one, which must have finished evaluating by then.
+// No top-level await: the called module may import this one, which must have finished evaluating
+// by then. A failure is an unhandled rejection, which ends the thread with an 'error' event.
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK]) {
   const { module, export: name, args } = workerData as { module: string; export: string; args: unknown[] };
-  void import(module)
-    .then(async (m: Record<string, (...a: unknown[]) => unknown>) => parentPort!.postMessage(await m[name]!(...args)))
-    .catch((e: unknown) => {
-      throw e; // the thread's 'error' event
-    });
+  void import(module).then(async (m: Record<string, (...a: unknown[]) => unknown>) => parentPort!.postMessage(await m[name]!(...args)));
 }
