@@ -16,7 +16,7 @@ export interface Outcome {
   phases?: Record<string, number>;
   /** The row's seconds where it times itself (a child process: without its start); else the wall time of `run`. */
   seconds?: number;
-  /** Peak RSS in bytes where measured elsewhere (a child process); else sampled in this process. */
+  /** Peak RSS in bytes where measured elsewhere (a row in a process of its own); else sampled in this process. */
   peakRss?: number;
 }
 
@@ -34,12 +34,23 @@ export interface Config {
   against?: string;
 }
 
+/** A maker of a workload's rows, all of `records` records and one checksum. */
+export function rowMaker(records: number, want: Checksum) {
+  return (id: string, name: string, run: Config['run'], against?: string, peer?: string): Config => ({
+    id,
+    name,
+    run,
+    against,
+    peer,
+    records,
+    want,
+  });
+}
+
 /** One run of a row. */
 export interface Measured {
   seconds: number;
   peakRss: number;
-  /** RSS of this process when the row started (after the collection): what of the peak was there before. */
-  startRss: number;
   outcome: Outcome;
 }
 
@@ -73,12 +84,11 @@ export async function withPeakRss<T>(fn: () => Promise<T>): Promise<[T, number]>
 /** Runs one row once and checks its checksum. */
 export async function measureOnce(c: Config): Promise<Measured> {
   collectGarbage();
-  const startRss = process.memoryUsage.rss();
   const t0 = performance.now();
   const [outcome, rss] = await withPeakRss(c.run);
   const wall = (performance.now() - t0) / 1000;
   verify(c.name, outcome.checksum, c.want);
-  return { seconds: outcome.seconds ?? wall, peakRss: outcome.peakRss ?? rss, startRss, outcome };
+  return { seconds: outcome.seconds ?? wall, peakRss: outcome.peakRss ?? rss, outcome };
 }
 
 /** The runs of every row, by id, in `rounds` interleaved rounds. */
@@ -123,8 +133,6 @@ export function rowsOf(configs: Config[], runs: Map<string, Measured[]>): Row[] 
         max_s: Math.max(...ms.map((m) => m.seconds)),
         records_per_s: Math.round(c.records / seconds),
         peak_rss_MiB: Math.round(Math.max(...ms.map((m) => m.peakRss)) / 2 ** 20),
-        // a child process's peak is its own; an in-process row's includes the harness's RSS at its start
-        start_rss_MiB: ms[0]!.outcome.peakRss === undefined ? Math.round(Math.min(...ms.map((m) => m.startRss)) / 2 ** 20) : null,
         groups: ms[0]!.outcome.checksum.groups ?? null,
         checksum_ok: true, // measureOnce threw otherwise
         runs: ms.length,

@@ -5,6 +5,7 @@
  * ceiling of any 2-worker speedup here).
  */
 import type { Checksum } from '../checksum.js';
+import type { Outcome } from '../rounds.js';
 import { inFreshThreads } from '../thread.js';
 import { recordOf } from './records.js';
 
@@ -29,7 +30,7 @@ export function fold(start: number, end: number, keys: number): Checksum {
  * B0 over [0, n) cut into `threads` equal ranges, each folded in a fresh thread of its own, all
  * at the same time. One thread: the groups; more: counts and sums only (their groups overlap).
  */
-export async function b0(n: number, keys: number, threads = 1): Promise<Checksum> {
+export async function b0(n: number, keys: number, threads = 1): Promise<Outcome> {
   const per = Math.ceil(n / threads);
   const parts = await inFreshThreads<Checksum>(
     Array.from({ length: threads }, (_, t) => ({
@@ -38,9 +39,10 @@ export async function b0(n: number, keys: number, threads = 1): Promise<Checksum
       args: [t * per, Math.min(n, (t + 1) * per), keys],
     })),
   );
-  return {
+  const checksum = {
     groups: threads === 1 ? parts[0]!.groups : undefined,
     count: parts.reduce((s, p) => s + p.count, 0),
     sum: parts.reduce((s, p) => s + p.sum, 0),
   };
+  return { checksum };
 }

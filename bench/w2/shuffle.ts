@@ -6,31 +6,25 @@
  */
 import { expected } from '../checksum.js';
 import { duckdbInstalled, runDuckdb } from '../duckdb.js';
-import { grouped } from '../engine.js';
+import { isolated } from '../isolated.js';
 import type { Result } from '../report.js';
-import { interleave, measureOnce, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
-import { b0 } from './baseline.js';
+import { rowMaker, interleave, measureOnce, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
 import { W2_KEYS } from './records.js';
+
+const BASELINE = new URL('./baseline.js', import.meta.url);
+const ENGINE = new URL('../engine.js', import.meta.url);
 
 /** W2's rows in `rounds` interleaved rounds, and its ratios. */
 export async function runW2(n: number, rounds = 3): Promise<Result> {
   const want = expected(n, W2_KEYS);
-  const row = (id: string, name: string, run: Config['run'], against?: string, peer?: string): Config => ({
-    id,
-    name,
-    run,
-    against,
-    peer,
-    records: n,
-    want,
-  });
+  const row = rowMaker(n, want);
   const configs: Config[] = [
-    row('b0', 'B0 (1 fresh thread, Map, no shuffle)', async () => ({ checksum: await b0(n, W2_KEYS) })),
-    row('ceiling', 'B0 halves in 2 fresh threads at once (the ceiling)', async () => ({ checksum: await b0(n, W2_KEYS, 2) }), 'b0'),
-    row('w1', 'shuffle+groupBy, 1 worker', () => grouped(n, W2_KEYS, 1), 'b0'),
-    row('w2', 'shuffle+groupBy, 2 workers', () => grouped(n, W2_KEYS, 2), 'b0'),
-    row('m1', 'same, input make: (i) => record, 1 worker', () => grouped(n, W2_KEYS, 1, 'make'), 'b0'),
-    row('m2', 'same, input make: (i) => record, 2 workers', () => grouped(n, W2_KEYS, 2, 'make'), 'b0'),
+    row('b0', 'B0 (1 fresh thread, Map, no shuffle)', isolated(BASELINE, 'b0', n, W2_KEYS)),
+    row('ceiling', 'B0 halves in 2 fresh threads at once (the ceiling)', isolated(BASELINE, 'b0', n, W2_KEYS, 2), 'b0'),
+    row('w1', 'shuffle+groupBy, 1 worker', isolated(ENGINE, 'grouped', n, W2_KEYS, 1), 'b0'),
+    row('w2', 'shuffle+groupBy, 2 workers', isolated(ENGINE, 'grouped', n, W2_KEYS, 2), 'b0'),
+    row('m1', 'same, input make: (i) => record, 1 worker', isolated(ENGINE, 'grouped', n, W2_KEYS, 1, 'make'), 'b0'),
+    row('m2', 'same, input make: (i) => record, 2 workers', isolated(ENGINE, 'grouped', n, W2_KEYS, 2, 'make'), 'b0'),
   ];
   if (duckdbInstalled())
     configs.push(
@@ -60,7 +54,7 @@ export async function runW3(n: number): Promise<Result> {
     id: 'w2',
     name: 'W2 (10M), 2 workers',
     records: 10_000_000,
-    run: () => grouped(10_000_000, W2_KEYS, 2),
+    run: isolated(ENGINE, 'grouped', 10_000_000, W2_KEYS, 2),
     want: expected(10_000_000, W2_KEYS),
   });
   console.error('W3: W2 reference done');
@@ -68,7 +62,7 @@ export async function runW3(n: number): Promise<Result> {
     id: 'w3',
     name: `W3 (${n / 1e6}M), 2 workers`,
     records: n,
-    run: () => grouped(n, W2_KEYS, 2),
+    run: isolated(ENGINE, 'grouped', n, W2_KEYS, 2),
     want: expected(n, W2_KEYS),
   });
   const rows = [

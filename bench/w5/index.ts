@@ -5,69 +5,25 @@
  * partition), its two halves in two fresh threads at once (the ceiling) and DuckDB's
  * partitioned Parquet write, in the same run.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { shuffle } from '../../src/index.js';
 import { expected } from '../checksum.js';
 import { duckdbInstalled, runDuckdb } from '../duckdb.js';
-import { recordsInput } from '../engine.js';
 import type { Result } from '../report.js';
-import { interleave, ratioOf, rowsOf, type Config, type Outcome, type Ratio } from '../rounds.js';
-import { inFreshThreads } from '../thread.js';
+import { isolated } from '../isolated.js';
+import { rowMaker, interleave, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
 import { W2_KEYS } from '../w2/records.js';
-import { checksumOf, type Folded } from './fold.js';
+import { P } from './rows.js';
 
-const P = 128;
-const FOLD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fold.js');
-
-/** The shuffle and the gather, timed apart; the store is removed after the clock stops. */
-async function fullShuffle(n: number, workers: number): Promise<Outcome> {
-  const t0 = performance.now();
-  const h = await shuffle({ input: recordsInput(n, W2_KEYS), key: 'key', partitions: P, workers });
-  const t1 = performance.now();
-  try {
-    const parts = await h.gather<Folded>({ module: FOLD, export: 'foldPartition' });
-    const t2 = performance.now();
-    return { checksum: checksumOf(parts), seconds: (t2 - t0) / 1000, phases: { scatter: (t1 - t0) / 1000, gather: (t2 - t1) / 1000 } };
-  } finally {
-    await h.close(); // a temporary store: removed
-  }
-}
-
-/** B0-partition over [0, n) in `threads` fresh threads at once (halves), the partitions' folds added up. */
-async function b0Partition(n: number, threads: number): Promise<Outcome> {
-  const per = Math.ceil(n / threads);
-  const halves = await inFreshThreads<Folded[]>(
-    Array.from({ length: threads }, (_, t) => ({
-      module: new URL('./fold.js', import.meta.url),
-      export: 'partitionFold',
-      args: [t * per, Math.min(n, (t + 1) * per), W2_KEYS, P],
-    })),
-  );
-  return {
-    checksum: checksumOf(
-      halves[0]!.map((_, p) => ({ count: halves.reduce((s, h) => s + h[p]!.count, 0), sum: halves.reduce((s, h) => s + h[p]!.sum, 0) })),
-    ),
-  };
-}
+const ROWS = new URL('./rows.js', import.meta.url);
 
 /** W5's rows in `rounds` interleaved rounds, and its ratios. */
 export async function runW5(n: number, rounds = 3): Promise<Result> {
   const want = expected(n, W2_KEYS, P);
-  const row = (id: string, name: string, run: Config['run'], against?: string, peer?: string): Config => ({
-    id,
-    name,
-    run,
-    against,
-    peer,
-    records: n,
-    want,
-  });
+  const row = rowMaker(n, want);
   const configs: Config[] = [
-    row('b0', 'B0-partition (1 fresh thread, arrays per partition)', () => b0Partition(n, 1)),
-    row('ceiling', 'B0-partition halves in 2 fresh threads at once (the ceiling)', () => b0Partition(n, 2), 'b0'),
-    row('w1', 'shuffle (no combine) + gather fold, 1 worker', () => fullShuffle(n, 1), 'b0'),
-    row('w2', 'shuffle (no combine) + gather fold, 2 workers', () => fullShuffle(n, 2), 'b0'),
+    row('b0', 'B0-partition (1 fresh thread, arrays per partition)', isolated(ROWS, 'b0Partition', n, 1)),
+    row('ceiling', 'B0-partition halves in 2 fresh threads at once (the ceiling)', isolated(ROWS, 'b0Partition', n, 2), 'b0'),
+    row('w1', 'shuffle (no combine) + gather fold, 1 worker', isolated(ROWS, 'fullShuffle', n, 1), 'b0'),
+    row('w2', 'shuffle (no combine) + gather fold, 2 workers', isolated(ROWS, 'fullShuffle', n, 2), 'b0'),
   ];
   // DuckDB's partitions are by its own hash: its checksum is the totals and the partition count.
   if (duckdbInstalled())
@@ -93,7 +49,7 @@ export async function runW5(n: number, rounds = 3): Promise<Result> {
       target: 0.9,
       better: 'higher',
     },
-    { label: 'W5: peak RSS, 2 workers (the harness process) ÷ 400 MiB', value: peak / (400 * 2 ** 20), target: 1 },
+    { label: 'W5: peak RSS, 2 workers (own process) ÷ 400 MiB', value: peak / (400 * 2 ** 20), target: 1 },
   ];
   const duck = ratioOf(runs, 'w2', 'duckdb');
   if (duck !== undefined) ratios.push({ label: 'W5: 2 workers ÷ DuckDB (make + COPY + read)', value: duck });
