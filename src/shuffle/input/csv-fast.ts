@@ -7,7 +7,7 @@
  * to the general parser whole, so its records, errors and line numbers are the general path's.
  */
 import type { Table } from './csv-text.js';
-import type { KeyedRows } from './splits.js';
+import { growRows, type KeyedRows } from './splits.js';
 
 /** How a table's rows are read on the fast path: the key column, and each typed column's value slot (-1: checked, not kept). */
 export interface FastShape {
@@ -65,7 +65,7 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
       stop = end - 1;
     }
     if (stop > i) {
-      if (rows === out.keyFrom.length) grow(out, shape.values);
+      if (rows === out.keyFrom.length) growRows(out, shape.values);
       const base = rows * shape.values;
       let col = 0;
       let from = i;
@@ -121,19 +121,3 @@ function plainNumber(block: Buffer, from: number, to: number, plain: boolean): n
   const v = decimals > 0 ? m / POW10[decimals]! : m;
   return negative ? -v : v;
 }
-
-/** Doubles `out`'s row capacity. */
-function grow(out: KeyedRows, values: number): void {
-  const rows = Math.max(1024, 2 * out.keyFrom.length);
-  const widen = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
-    const b = new (a.constructor as new (n: number) => T)(n);
-    b.set(a);
-    return b;
-  };
-  out.keyFrom = widen(out.keyFrom, rows);
-  out.keyTo = widen(out.keyTo, rows);
-  out.values = widen(out.values, rows * values);
-}
-
-/** Empty rows to scan into. */
-export const keyedRows = (): KeyedRows => ({ count: 0, keyFrom: new Int32Array(0), keyTo: new Int32Array(0), values: new Float64Array(0) });

@@ -4,9 +4,9 @@
  */
 import { BadRecordError } from '../../errors.js';
 import { countNewlines, readRange } from './file-bytes.js';
-import { fastShape, keyedRows, scanFast } from './csv-fast.js';
+import { fastShape, scanFast } from './csv-fast.js';
 import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
-import type { RecordSink, SplitSpec } from './splits.js';
+import { keyedRows, type RecordSink, type SplitSpec } from './splits.js';
 
 type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
 

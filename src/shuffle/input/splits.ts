@@ -70,6 +70,22 @@ export interface KeyedRows {
   values: Float64Array;
 }
 
+/** Empty rows to read into. */
+export const keyedRows = (): KeyedRows => ({ count: 0, keyFrom: new Int32Array(0), keyTo: new Int32Array(0), values: new Float64Array(0) });
+
+/** Doubles the row capacity of `rows` (`width` values a row). */
+export function growRows(rows: KeyedRows, width: number): void {
+  const n = Math.max(1024, 2 * rows.keyFrom.length);
+  const widen = <T extends Int32Array | Float64Array>(a: T, length: number): T => {
+    const b = new (a.constructor as new (length: number) => T)(length);
+    b.set(a);
+    return b;
+  };
+  rows.keyFrom = widen(rows.keyFrom, n);
+  rows.keyTo = widen(rows.keyTo, n);
+  rows.values = widen(rows.values, n * width);
+}
+
 /** The Origin of a record, from what the sink was given. */
 export function originOf(split: SplitSpec, position: number, at?: number): Origin {
   return split.kind === 'ndjson' ? { position, offset: at } : { position };

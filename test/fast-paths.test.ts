@@ -1,7 +1,8 @@
 /**
- * The CSV fast path (input/csv-fast.ts, groupby/byte-keys.ts, groupby/byte-groups.ts): a block it
- * takes reads exactly as csv-parse reads it, and groupBy over files where some blocks take it
- * and some do not equals the independent reference of test/support/exact-reference.ts.
+ * The fast paths of file input (input/csv-fast.ts, input/ndjson-fast.ts, groupby/byte-keys.ts,
+ * groupby/byte-groups.ts): a CSV block one takes reads exactly as csv-parse reads it, an NDJSON
+ * line exactly as JSON.parse does, and groupBy over files where some blocks or lines take it and
+ * some do not equals the independent reference of test/support/exact-reference.ts.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -9,7 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { groupBy, type GroupByOptions } from '../src/index.js';
-import { keyedRows, fastShape, scanFast } from '../src/shuffle/input/csv-fast.js';
+import { fastShape, scanFast } from '../src/shuffle/input/csv-fast.js';
+import { growRows, keyedRows } from '../src/shuffle/input/splits.js';
+import { jsonShape, scanLine } from '../src/shuffle/input/ndjson-fast.js';
 import { parseBlock } from '../src/shuffle/input/csv.js';
 import type { ColumnType } from '../src/shuffle/input/csv-text.js';
 import { ByteKeys, hashBytes } from '../src/shuffle/groupby/byte-keys.js';
@@ -89,6 +92,88 @@ describe('scanFast', () => {
   });
 });
 
+describe('scanLine (NDJSON)', () => {
+  const shape = jsonShape('key', ['amount', 'n'])!;
+
+  it('reads a line it takes exactly as JSON.parse does, and takes most plain lines (fast-check)', () => {
+    const number = fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: -1e6, max: 1e6 }).map(String) },
+      { weight: 8, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)) },
+      { weight: 1, arbitrary: fc.constantFrom('-0', '1e3', '1E+2', '0.1e-1', '12345678901234567', '"5"', 'null', 'true', '[1]', '{}') },
+    );
+    const text = fc.string({ unit: fc.constantFrom('\x1f', '\x01', 'a', 'é', '\\', '\"', '\\u00e9', '\\n', ' ', '\t'), maxLength: 5 });
+    const other = fc.oneof(
+      number,
+      text.map((t) => `"${t}"`),
+      fc.constant('{"a":[1,{"b":null}],"c":"}"}'),
+      fc.constant('[]'),
+    );
+    const field = fc.oneof(
+      { weight: 6, arbitrary: fc.tuple(fc.constantFrom('key', 'amount', 'n', 'id', 'tag', 'k\\u0065y', ''), other) },
+      {
+        weight: 3,
+        arbitrary: fc.tuple(
+          fc.constant('key'),
+          text.map((t) => `"${t}"`),
+        ),
+      },
+      { weight: 3, arbitrary: fc.tuple(fc.constantFrom('amount', 'n'), number) },
+    );
+    const space = fc.constantFrom('', ' ', '\t', '\r');
+    const line = fc
+      .tuple(fc.array(fc.tuple(field, space), { maxLength: 6 }), space, fc.option(fc.nat(40)), fc.string({ maxLength: 2 }))
+      .map(([fields, sp, cut, junk]) => {
+        const base = `{${sp}${fields.map(([[k, v], s]) => `"${k}"${s}:${s}${v}`).join(`,${sp}`)}}${sp}`;
+        return cut === null ? base : base.slice(0, cut) + junk + base.slice(cut); // damaged now and then
+      });
+    let taken = 0;
+    const cents = fc.integer({ min: -1e9, max: 1e9 }).map((c) => c / 100);
+    const plain = fc
+      .tuple(text, cents, fc.integer(), other)
+      .map(([key, amount, n, tag]) => `{"id":1,"key":"${key}","amount":${amount},"n":${n},"tag":{"x":[${tag}]}}`);
+    fc.assert(
+      fc.property(fc.oneof(line, plain), (text) => {
+        const buf = Buffer.from(`x${text}y`);
+        const rows = keyedRows();
+        growRows(rows, 2);
+        if (!scanLine(buf, 1, buf.length - 1, shape, rows)) return;
+        taken++;
+        const record = JSON.parse(text) as Record<string, unknown>;
+        expect(buf.subarray(rows.keyFrom[0], rows.keyTo[0]).toString('utf8')).toBe(record.key);
+        expect(Object.is(rows.values[0], record.amount)).toBe(true);
+        expect(Object.is(rows.values[1], record.n)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(taken).toBeGreaterThan(300);
+  });
+
+  it('leaves to JSON.parse: bad JSON, missing or repeated fields, escapes in names or the key, exponents, other types', () => {
+    const takes = (text: string) => {
+      const rows = keyedRows();
+      growRows(rows, 2);
+      return scanLine(Buffer.from(text), 0, Buffer.byteLength(text), shape, rows);
+    };
+    expect(takes('{"key":"a","amount":1.5,"n":-0,"x":{"y":[true,false,null,"\\u00e9"]}} ')).toBe(true);
+    for (const text of [
+      '{"key":"a","amount":1.5}',
+      '{"key":"a","amount":1.5,"n":1,"n":2}',
+      '{"k\\u0065y":"a","amount":1.5,"n":1}',
+      '{"key":"a\\nb","amount":1.5,"n":1}',
+      '{"key":"a","amount":1e2,"n":1}',
+      '{"key":"a","amount":12345678901234567,"n":1}',
+      '{"key":5,"amount":1,"n":1}',
+      '{"key":"a","amount":"1","n":1}',
+      '{"key":"a","amount":1,"n":1,}',
+      '{"key":"a","amount":01,"n":1}',
+      '{"key":"a","amount":1,"n":1} x',
+      '{"key":"a","amount":1,"n":1,"z":tru}',
+      '[{"key":"a","amount":1,"n":1}]',
+    ])
+      expect([text, takes(text)]).toEqual([text, false]);
+  });
+});
+
 describe('ByteKeys', () => {
   it('gives each distinct byte string one dense id, through growth and clear, as a Map of strings does (fast-check)', () => {
     fc.assert(
@@ -154,6 +239,29 @@ describe('groupBy over CSV files, blocks on the fast path and off it', () => {
     const mixed = write('mixed.csv', 90_000, 20_000, (i) => i > 40_000 && i % 997 === 0);
     const crlf = write('crlf.csv', 50_000, 3000, (i) => i % 50_000 === 49_999, true);
     await check([clean, mixed, crlf]);
+  });
+
+  it('equals the reference on NDJSON: lines on the fast path and off it (escapes, other types, bad JSON), across blocks and splits', async () => {
+    const file = path.join(dir, 'mixed.ndjson');
+    const lines: string[] = [];
+    for (let i = 0; i < 120_000; i++) {
+      const key = `k${(i * 7919) % 30_000}é`;
+      const amount = ((i % 2001) - 1000) / 4;
+      if (i % 1009 === 1) lines.push(`{"key":"${key}\\u0021","amount":${amount},"tag":"t"}`);
+      else if (i % 1009 === 2)
+        lines.push(`{"key":"${key}","amount":"${amount}"}`); // a bad record
+      else if (i % 1009 === 3) lines.push(`{"key":"${key}","amount":${amount}e0} `);
+      else if (i % 1009 === 4)
+        lines.push(`{"key":"${key}","amount":${amount}`); // not JSON
+      else if (i % 1009 === 5) lines.push('');
+      else lines.push(`{"id":${i},"key":"${key}","amount":${amount},"tag":{"t":[${i % 3},null]}}`);
+    }
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const want = reference({ format: 'ndjson', files: [file], key: 'key', aggs });
+    if (want.kind !== 'ok') throw new Error('the reference refused the file');
+    const got = await groupBy({ input: { ndjson: file }, key: 'key', aggregate, onBadRecord: 'skip', workers: 2, splits: 5 });
+    expect(got.stats?.badRecords).toBe(want.bad.length);
+    expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
   });
 
   it('equals the reference when the combine fills the memory budget mid-split (many commits)', async () => {
