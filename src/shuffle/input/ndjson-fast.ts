@@ -128,7 +128,7 @@ class Scanner {
     let m = 0;
     let digits = 0;
     let decimals = 0;
-    if (buf[i] === 0x30) i++, (digits = 1);
+    if (buf[i] === 0x30) (i++, (digits = 1));
     else for (; i < to && isDigit(buf[i]); i++, digits++) m = m * 10 + (buf[i]! - 0x30);
     if (buf[i] === 0x2e) {
       if (!isDigit(buf[++i])) return -1;
