@@ -31,7 +31,13 @@ import { aggregator, misfit, ordinal, valueCheck, type Aggregator, type PlannedA
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
-const CHUNK_RECORDS = 4096;
+/**
+ * Records are framed in batches of this many per partition, so they die young (buffering
+ * thousands per partition promoted them to the old generation: GC cost more than encoding), and
+ * a partition's frames are joined into entries of about CHUNK_BYTES (LMDB pays per entry).
+ */
+const CHUNK_RECORDS = 256;
+const CHUNK_BYTES = 256 << 10;
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
 const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
@@ -107,6 +113,9 @@ class Session {
   #finished: SplitPart[] = [];
   readonly #specs = new Map<number, SplitSpec>();
   #pending: [string, Uint8Array][] = [];
+  /** Frames of each partition not yet joined into an entry of `#pending`. */
+  readonly #frames: (Uint8Array[] | undefined)[];
+  readonly #frameBytes: Float64Array;
   #pendingBytes = 0;
   /** Records by partition, with their ordinals (to name one that cannot be stored). */
   readonly #buffers: unknown[][];
@@ -131,6 +140,8 @@ class Session {
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#buffers = Array.from({ length: task.partitions }, () => []);
     this.#ords = Array.from({ length: task.partitions }, () => []);
+    this.#frames = new Array<undefined>(task.partitions).fill(undefined);
+    this.#frameBytes = new Float64Array(task.partitions);
     const fields = this.#groups && byteFields(task.key, plan);
     this.sink = {
       record: (record, pos, at) => this.#record(record, pos, at),
@@ -265,8 +276,19 @@ class Session {
   }
 
   #emit(p: number, chunk: Uint8Array): void {
-    this.#pending.push([keyId(p), chunk]);
+    (this.#frames[p] ??= []).push(chunk);
+    this.#frameBytes[p]! += chunk.length;
     this.#pendingBytes += chunk.length;
+    if (this.#frameBytes[p]! >= CHUNK_BYTES) this.#seal(p);
+  }
+
+  /** Joins partition `p`'s frames into one entry to commit. */
+  #seal(p: number): void {
+    const frames = this.#frames[p];
+    if (!frames) return;
+    this.#pending.push([keyId(p), frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#frameBytes[p]!)]);
+    this.#frames[p] = undefined;
+    this.#frameBytes[p] = 0;
   }
 
   /**
@@ -321,6 +343,7 @@ class Session {
   /** Hands the coordinator the chunks and a marker per part read since the last commit. */
   #commit(): void {
     this.#flushBuffers();
+    for (let p = 0; p < this.#frames.length; p++) this.#seal(p);
     const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
     parts[0]!.marker.bytes = this.#pendingBytes; // the commit's chunks serve all its parts: counted once
     const message: SessionMessage = { type: 'commit', entries: this.#pending, parts };
