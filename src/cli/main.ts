@@ -87,11 +87,13 @@ program
 program
   .command('bench')
   .description('run the benchmark harness (the same code as npm run bench; from a clone of the repository)')
-  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4; default w1 w1-large shuffle')
-  .option('--records <N>', 'records for shuffle/w3')
+  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large; default w1 w1-large shuffle')
+  .option('--records <N>', 'records for the record workloads (w2 to w6-large)')
+  .option('--rounds <R>', 'interleaved rounds (rows report medians)')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
-  .addHelpText('after', '\nExamples:\n  partd bench w1\n  partd bench shuffle --records 1000000')
-  .action(async (workloads: string[], o: { records?: string; only?: string }) => {
+  .option('--chart <file.svg>', 'draw the ratios as a bar chart per workload')
+  .addHelpText('after', '\nExamples:\n  partd bench w1\n  partd bench w4 w5 w6 --rounds 3 --chart bench.svg')
+  .action(async (workloads: string[], o: Record<'records' | 'rounds' | 'only' | 'chart', string | undefined>) => {
     // the benchmarks are not in the package: they run from a clone of the repository
     const bench = new URL('../../bench/index.js', import.meta.url);
     if (!fs.existsSync(bench))
@@ -99,7 +101,10 @@ program
         'bench: the benchmarks run from a clone of the repository (npm ci && npm run bench); the installed package does not include them',
       );
     const { runBench } = (await import(bench.href)) as { runBench(argv: string[]): Promise<void> };
-    await runBench([...workloads, ...(o.records ? ['--records', o.records] : []), ...(o.only ? ['--only', o.only] : [])]);
+    const flags = (['records', 'rounds', 'only', 'chart'] as const).flatMap((name) =>
+      o[name] === undefined ? [] : [`--${name}`, o[name]],
+    );
+    await runBench([...workloads, ...flags]);
   });
 
 /** The library names its options (`partitions: …`, `types.amount: …`); on the command line they are flags. */
