@@ -26,7 +26,7 @@ import { groupsOf, type Groups } from '../groupby/groups.js';
 import { partitionOf } from '../partitioner.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import { aggregator, misfit, ordinal, valueCheck, type Aggregator } from '../groupby/aggregations.js';
+import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
@@ -82,7 +82,6 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
 class Session {
   readonly #task: ScatterTask;
   readonly #keyOf: (record: unknown) => unknown;
-  readonly #agg: Aggregator | undefined;
   readonly #check: ((record: unknown) => number) | undefined;
   readonly #keyTyped: boolean;
   readonly #ordered: boolean;
@@ -120,15 +119,14 @@ class Session {
     },
   };
 
-  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, agg: Aggregator | undefined) {
+  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, reducers: (CustomReducer | undefined)[] | undefined) {
     this.#task = task;
     this.#keyOf = keyOf;
-    this.#agg = agg;
     const plan = task.group?.plan ?? [];
-    this.#check = valueCheck(plan);
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
-    this.#ordered = plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect');
-    this.#groups = agg && task.group!.combine ? groupsOf(plan, agg) : undefined;
+    this.#ordered = ordered(plan);
+    this.#groups = reducers ? groupsOf(plan, reducers) : undefined;
+    this.#check = valueCheck(plan);
     this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#buffers = Array.from({ length: task.partitions }, () => []);
@@ -137,7 +135,7 @@ class Session {
 
   /** A session with the task's modules loaded (key function, custom reducers). */
   static async start(task: ScatterTask): Promise<Session> {
-    return new Session(task, await keyFunction(task.key), task.group ? await aggregator(task.group.plan) : undefined);
+    return new Session(task, await keyFunction(task.key), task.group?.combine ? await loadReducers(task.group.plan) : undefined);
   }
 
   /** Split `a` is read to its end: its part is final. */
@@ -202,7 +200,7 @@ class Session {
       const { budget } = this.#task;
       const p = partitionOf(key as string | number, this.#task.partitions);
       const buf = this.#buffers[p]!;
-      buf.push(this.#agg ? [key, ord, record] : record);
+      buf.push(this.#task.group ? [key, ord, record] : record);
       this.#ords[p]!.push(ord);
       this.#buffered++;
       if (buf.length >= CHUNK_RECORDS) this.#emitBuffer(p);
