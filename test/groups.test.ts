@@ -131,4 +131,18 @@ describe('groups', () => {
     g.add('k', { a: 5, t: 'y' }, 1);
     expect(g.drain(1)[0]).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']], [[1, 5]], [[[0, [2, 5]]]]]);
   });
+
+  it('a record whose value does not fit adds nothing and names the first aggregation it misfits', () => {
+    const plan: PlannedAgg[] = [
+      { name: 'n', op: 'count' },
+      ...numeric.slice(1, 3),
+      { name: 'tmin', op: 'min', field: 't', kind: 'string' },
+    ];
+    const g = groupsOf(plan, []);
+    expect(g.add('k', { a: 'x', t: 'x' }, 0)).toBe(1); // sum
+    expect(g.add('k', { a: 1, t: 2 }, 0)).toBe(3); // min of a string field
+    expect(g.size).toBe(0);
+    expect(g.add('k', { a: 1, t: 'x' }, 0)).toBe(-1);
+    expect(g.result()).toEqual({ keys: ['k'], columns: [[1], [1], [1], ['x']] });
+  });
 });

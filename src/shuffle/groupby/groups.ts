@@ -18,8 +18,12 @@ export type StateBlock = [GroupKey[], ...unknown[][]];
 export interface Groups {
   /** The number of groups held. */
   readonly size: number;
-  /** Adds one record of group `key` (`ord`: its ordinal, for first/last/collect). */
-  add(key: GroupKey, record: unknown, ord: number): void;
+  /**
+   * Adds one record of group `key` (`ord`: its ordinal, for first/last/collect), or, when a value
+   * does not fit its aggregation (aggregations.ts `valueCode`), adds nothing and returns that
+   * aggregation's index; else -1.
+   */
+  add(key: GroupKey, record: unknown, ord: number): number;
   /** Merges a block of partial states. */
   merge(block: StateBlock): void;
   /** The groups as one block per partition (undefined where none), and forgets them. */
@@ -50,7 +54,7 @@ const factories = new Map<string, Factory>();
 function compiled(plan: readonly PlannedAgg[]): Factory {
   const floats: string[] = [];
   const others: string[] = [];
-  const { read, values } = valueCode(plan, true);
+  const { read, check, values } = valueCode(plan, true);
   const codes = plan.map((a, i): Code => {
     const columns = specOf(a).columns.map((c) => {
       const list = c === 'f' ? floats : others;
@@ -80,6 +84,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
       get size() { return index.size; },
       add(key, r, ord) {
         ${read}
+        ${check}
         let k = index.get(key);
         if (k === undefined) {
           k = slot(key);
@@ -87,6 +92,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
         } else {
           ${each('add')}
         }
+        return -1;
       },
       merge(block) {
         const keys = block[0];

@@ -82,6 +82,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
 class Session {
   readonly #task: ScatterTask;
   readonly #keyOf: (record: unknown) => unknown;
+  /** Records not combined: their values' check (combined groups check as they add). */
   readonly #check: ((record: unknown) => number) | undefined;
   readonly #keyTyped: boolean;
   readonly #ordered: boolean;
@@ -126,7 +127,7 @@ class Session {
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
     this.#ordered = ordered(plan);
     this.#groups = reducers ? groupsOf(plan, reducers) : undefined;
-    this.#check = valueCheck(plan);
+    this.#check = this.#groups ? undefined : valueCheck(plan);
     this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#buffers = Array.from({ length: task.partitions }, () => []);
@@ -186,17 +187,13 @@ class Session {
       const why = keyMisfit(key, this.#task.key);
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
-    if (this.#check !== undefined) {
-      const failed = this.#check(record);
-      if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
-    }
-    this.#records++;
     const ord = ordinal(this.#cur.split.index, pos);
+    const failed = this.#groups ? this.#groups.add(key as string | number, record, this.#ordered ? ord : 0) : (this.#check?.(record) ?? -1);
+    if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
+    this.#records++;
     let due: boolean;
-    if (this.#groups) {
-      this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
-      due = this.#groups.size >= this.#maxGroups;
-    } else {
+    if (this.#groups) due = this.#groups.size >= this.#maxGroups;
+    else {
       const { budget } = this.#task;
       const p = partitionOf(key as string | number, this.#task.partitions);
       const buf = this.#buffers[p]!;
