@@ -1,12 +1,12 @@
 /**
  * Per-key groups (map-side combine and gather merge): records added per split,
  * handed over in blocks at random points and merged per partition give each group exactly the
- * reference fold — for compiled column plans and for the generic path alike.
+ * reference fold, whatever the plan.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
-import { aggregator, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
+import { loadReducers, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
 
 interface Rec {
   k: string | number;
@@ -25,14 +25,15 @@ const numeric: PlannedAgg[] = [
   { name: 'lo', op: 'min', field: 'a' },
   { name: 'hi', op: 'max', field: 'a' },
   { name: 'avg', op: 'mean', field: 'a' },
-  { name: 'tmin', op: 'min', field: 't' }, // strings order too
-  { name: 'tmax', op: 'max', field: 't' },
+  { name: 'tmin', op: 'min', field: 't', kind: 'string' }, // strings order too (on a string field)
+  { name: 'tmax', op: 'max', field: 't', kind: 'string' },
 ];
 const ordered: PlannedAgg[] = [
   { name: 'first', op: 'first', field: 't' },
+  { name: 'last', op: 'last', field: 'a' },
   { name: 'all', op: 'collect', field: 'a' },
 ];
-/** Random non-empty plans: a subset of the numeric aggregations in random order, some with ordered ones (generic path). */
+/** Random non-empty plans: a subset of the numeric aggregations in random order, some with the ordered ones. */
 const planArb = fc
   .tuple(fc.shuffledSubarray(numeric, { minLength: 1 }), fc.boolean())
   .map(([p, withOrdered]) => (withOrdered ? [...p, ...ordered] : p));
@@ -60,6 +61,8 @@ function fold(plan: PlannedAgg[], records: Rec[]): Map<string | number, unknown[
             return vs.reduce((x, y) => (y > x ? y : x));
           case 'first':
             return vs[0];
+          case 'last':
+            return vs[vs.length - 1];
           case 'collect':
             return vs;
           default:
@@ -80,13 +83,13 @@ describe('groups', () => {
         fc.integer({ min: 1, max: 4 }),
         fc.array(fc.nat(), { maxLength: 8 }),
         async (plan, records, splits, P, cuts) => {
-          const agg = await aggregator(plan);
+          const reducers = await loadReducers(plan);
           const blocks: StateBlock[][] = Array.from({ length: P }, () => []);
           const drainInto = (g: ReturnType<typeof groupsOf>) => g.drain(P).forEach((b, p) => b && blocks[p]!.push(b));
           // splits: contiguous ranges (as the shuffle cuts its input), each with its own groups
           const size = Math.ceil(records.length / splits);
           for (let s = 0; s < splits; s++) {
-            const g = groupsOf(plan, agg);
+            const g = groupsOf(plan, reducers);
             const cutAt = new Set(cuts.map((c) => c % (size + 1)));
             records.slice(s * size, (s + 1) * size).forEach((r, pos) => {
               if (cutAt.has(pos)) drainInto(g);
@@ -97,7 +100,7 @@ describe('groups', () => {
           }
           const got = new Map<string | number, unknown[]>();
           for (let p = 0; p < P; p++) {
-            const g = groupsOf(plan, agg);
+            const g = groupsOf(plan, reducers);
             for (const b of blocks[p]!) g.merge(b);
             const { keys, columns } = g.result();
             keys.forEach((k, i) =>
@@ -122,16 +125,24 @@ describe('groups', () => {
     );
   });
 
-  it('a plan of count, sum, mean, min and max keeps its states in columns; others in arrays per group', async () => {
-    const states = (plan: PlannedAgg[]) =>
-      aggregator(plan).then((agg) => {
-        const g = groupsOf(plan, agg);
-        g.add('k', { a: 2, t: 'x' }, 0);
-        g.add('k', { a: 5, t: 'y' }, 1);
-        return g.drain(1)[0];
-      });
-    // The same partial states cross the shuffle either way: numbers, and [sum, n] for a mean.
-    expect(await states(numeric)).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y']]);
-    expect(await states([...numeric, ordered[0]!])).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']]]);
+  it('the partial states that cross threads: numbers, [sum, n] for a mean, [ordinal, value] for first and last, segments for collect', () => {
+    const g = groupsOf([...numeric, ...ordered], []);
+    g.add('k', { a: 2, t: 'x' }, 0);
+    g.add('k', { a: 5, t: 'y' }, 1);
+    expect(g.drain(1)[0]).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']], [[1, 5]], [[[0, [2, 5]]]]]);
+  });
+
+  it('a record whose value does not fit adds nothing and names the first aggregation it misfits', () => {
+    const plan: PlannedAgg[] = [
+      { name: 'n', op: 'count' },
+      ...numeric.slice(1, 3),
+      { name: 'tmin', op: 'min', field: 't', kind: 'string' },
+    ];
+    const g = groupsOf(plan, []);
+    expect(g.add('k', { a: 'x', t: 'x' }, 0)).toBe(1); // sum
+    expect(g.add('k', { a: 1, t: 2 }, 0)).toBe(3); // min of a string field
+    expect(g.size).toBe(0);
+    expect(g.add('k', { a: 1, t: 'x' }, 0)).toBe(-1);
+    expect(g.result()).toEqual({ keys: ['k'], columns: [[1], [1], [1], ['x']] });
   });
 });

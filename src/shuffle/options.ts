@@ -9,7 +9,8 @@ import { Lmdb } from '../stores/lmdb/lmdb.js';
 import { openJob } from './runtime/job.js';
 import { faultsOf, type Fault } from './runtime/faults.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
-import type { Aggregation, PlannedAgg } from './groupby/aggregations.js';
+import { settleKinds, specOf, type Aggregation, type PlannedAgg } from './groupby/aggregations.js';
+import { opsTaking } from './groupby/ops.js';
 import type { KeySpec } from './protocol.js';
 import { checkNames, positiveInt } from './checks.js';
 import { planInput, type FieldType } from './input/plan.js';
@@ -163,23 +164,21 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
   else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
   const aggs = group?.plan ?? [];
-  const numeric = aggs.filter((a) => a.op === 'sum' || a.op === 'mean').map((a) => a.field!);
+  const numeric = aggs.filter((a) => specOf(a).takes === 'numbers').map((a) => a.field!);
   for (const f of numeric)
     if (types[f] === 'string')
-      throw new RangeError(`types.${f}: sum and mean take numbers, and types declares ${JSON.stringify(f)} a string`);
+      throw new RangeError(
+        `types.${f}: ${opsTaking('numbers').join(' and ')} take numbers, and types declares ${JSON.stringify(f)} a string`,
+      );
   const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
-  const whole = group === undefined || !('field' in key) || aggs.some((a) => a.op === 'custom' && a.field === undefined);
+  const whole = group === undefined || !('field' in key) || aggs.some((a) => specOf(a).field === 'optional' && a.field === undefined);
   const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types, whole };
   const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, asked, splitCount, reads);
   // a thread per split at most: more would start and sit idle (a records input is cut as it is read)
   const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
-  for (const a of aggs) {
-    if (a.op === 'min' || a.op === 'max') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
-    else if (a.op !== 'count' && a.op !== 'custom' && a.field !== undefined && !csv && types[a.field] !== undefined)
-      a.kind = types[a.field];
-  }
+  settleKinds(aggs, types, stringFields, csv);
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }

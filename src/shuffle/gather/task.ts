@@ -1,7 +1,7 @@
 /** The gather task, in a worker thread: reads a batch of partitions and reduces each one. */
 import { loadRef } from '../runtime/modules.js';
 import { groupsOf, type StateBlock } from '../groupby/groups.js';
-import { aggregator, type Aggregator } from '../groupby/aggregations.js';
+import { loadReducers, type CustomReducer } from '../groupby/aggregations.js';
 import { trigger } from '../runtime/faults.js';
 import type { GatherTask, GroupColumns, PartitionReducer } from '../protocol.js';
 import { Msgpack } from '../../layers/values.js';
@@ -31,13 +31,13 @@ async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void)
 
 /** Runs one gather task: each partition's result, in task order (groupBy results are `GroupColumns`). */
 export async function gather(task: GatherTask): Promise<[number, unknown][]> {
-  const agg = task.reduce.kind === 'groupBy' ? await aggregator(task.reduce.plan) : undefined; // once per task, not per partition
+  const reducers = task.reduce.kind === 'groupBy' ? await loadReducers(task.reduce.plan) : undefined; // once per task, not per partition
   const out: [number, unknown][] = [];
-  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, agg)]);
+  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, reducers)]);
   return out;
 }
 
-async function gatherOne(task: GatherTask, partition: number, agg: Aggregator | undefined): Promise<unknown> {
+async function gatherOne(task: GatherTask, partition: number, reducers: (CustomReducer | undefined)[] | undefined): Promise<unknown> {
   const { codec } = openShuffleStore(task.store);
   const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
   fault(0);
@@ -46,7 +46,7 @@ async function gatherOne(task: GatherTask, partition: number, agg: Aggregator | 
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, partition);
   }
-  const groups = groupsOf(task.reduce.plan, agg!);
+  const groups = groupsOf(task.reduce.plan, reducers!);
   for await (const batch of batches) {
     if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);

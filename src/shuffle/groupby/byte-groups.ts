@@ -1,13 +1,13 @@
 /**
  * Groups keyed by bytes, in a scatter worker: the map-side combine of records a reader hands
- * over as a key's bytes and numbers (input/csv-fast.ts), with the same compiled column code as
- * groups.ts and the same blocks out, so gather cannot tell them apart. Keys become strings
+ * over as a key's bytes and numbers (input/csv-fast.ts), with code compiled from the same op snippets
+ * (ops.ts) as groups.ts and the same blocks out, so gather cannot tell them apart. Keys become strings
  * once per group, when drained.
  */
 import { partitionOf } from '../partitioner.js';
-import type { PlannedAgg } from './aggregations.js';
+import { specOf, type PlannedAgg } from './aggregations.js';
+import type { Code, Snippet } from './ops.js';
 import { ByteKeys, hashBytes } from './byte-keys.js';
-import { CODE } from './groups.js';
 import type { StateBlock } from './groups.js';
 import type { KeyedRows } from '../input/splits.js';
 
@@ -35,15 +35,18 @@ export function byteGroupsOf(plan: readonly PlannedAgg[], fields: readonly strin
 }
 
 function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () => ByteGroups {
-  const codes = plan.map((a) => {
-    const code = CODE[a.op];
-    if (code === undefined) throw new Error(`internal: no column code for ${a.op}`);
-    return code;
-  });
-  const columns = codes.map((c, i) => Array.from({ length: c.columns }, (_, j) => `c${i}_${j}`));
+  const specs = plan.map(specOf);
+  // every column a Float64Array: these plans hold numbers only
+  const columns = specs.map((spec, i) => spec.columns.map((_, j) => `c${i}_${j}`));
   const all = columns.flat();
-  const each = (f: (i: number) => string, sep = '\n') => codes.map((_, i) => f(i)).join(sep);
-  const value = (i: number) => `v[at + ${fields.indexOf(plan[i]!.field ?? '')}]`;
+  const codes = plan.map((a, i): Code => ({
+    s: columns[i]!.map((c) => `${c}[k]`),
+    v: `v[at + ${fields.indexOf(a.field ?? '')}]`,
+    y: '',
+    u: '',
+  }));
+  const each = (snippet: Snippet, line = (code: string, _i: number) => code) =>
+    specs.map((spec, i) => line(spec[snippet](codes[i]!), i)).join('\n');
   const source = `
     const keys = new ByteKeys();
     let cap = 1024, n = 0;
@@ -60,9 +63,9 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
               cap *= 2;
               ${all.map((c) => `{ const t = new Float64Array(cap); t.set(${c}); ${c} = t; }`).join(' ')}
             }
-            ${each((i) => codes[i]!.init(columns[i]!, value(i)))}
+            ${each('init')}
           } else {
-            ${each((i) => codes[i]!.add(columns[i]!, value(i)))}
+            ${each('add')}
           }
         }
         return r;
@@ -71,9 +74,9 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
         const blocks = new Array(P).fill(undefined);
         for (let k = 0; k < n; k++) {
           const key = keys.key(k);
-          const b = blocks[partitionOf(key, P)] ??= [[], ${each(() => '[]', ', ')}];
+          const b = blocks[partitionOf(key, P)] ??= [[], ${plan.map(() => '[]').join(', ')}];
           b[0].push(key);
-          ${each((i) => `b[${i + 1}].push(${codes[i]!.state(columns[i]!)});`)}
+          ${each('state', (c, i) => `b[${i + 1}].push(${c});`)}
         }
         keys.clear();
         n = 0;

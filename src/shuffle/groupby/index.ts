@@ -7,6 +7,7 @@ import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../ru
 import { plan, type GroupByOptions } from '../options.js';
 import { checkNames } from '../checks.js';
 import { mergeable, type PlannedAgg } from './aggregations.js';
+import { OPS, type OpName, type OpSpec, type OpsWithField } from './ops.js';
 import type { GroupColumns } from '../protocol.js';
 
 /** One group's row: its key and one column per aggregation. */
@@ -78,20 +79,20 @@ function rowMaker(names: string[]): (key: string | number, columns: unknown[][],
 /** Plans the aggregations: names, ops and fields checked, custom reducers resolved. */
 export async function planAggregations(aggregate: unknown): Promise<PlannedAgg[]> {
   if (!aggregate || typeof aggregate !== 'object') throw new TypeError('aggregate: expected { name: { op, field } }');
-  const ops = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last', 'collect', 'custom'];
   const out: PlannedAgg[] = [];
   for (const [name, spec] of Object.entries(aggregate as Record<string, { op?: unknown; field?: unknown; reducer?: ModuleRef }>)) {
     const arg = `aggregate.${name}`;
     if (name === 'key') throw new RangeError(`${arg}: "key" is the group's key column; choose another name`);
-    if (!spec || typeof spec !== 'object' || !ops.includes(spec.op as string))
-      throw new RangeError(`${arg}.op: expected one of ${ops.join(', ')}, got ${describe(spec?.op)}`);
-    checkNames(spec, spec.op === 'custom' ? ['op', 'reducer', 'field'] : spec.op === 'count' ? ['op'] : ['op', 'field'], arg);
+    if (!spec || typeof spec !== 'object' || !Object.hasOwn(OPS, spec.op as string))
+      throw new RangeError(`${arg}.op: expected one of ${Object.keys(OPS).join(', ')}, got ${describe(spec?.op)}`);
+    const op = OPS[spec.op as OpName] as OpSpec;
+    checkNames(spec, ['op', ...(op.module ? ['reducer'] : []), ...(op.field === 'none' ? [] : ['field'])], arg);
     if (spec.field !== undefined && (typeof spec.field !== 'string' || spec.field === ''))
       throw new TypeError(`${arg}.field: expected a field name, got ${describe(spec.field)}`);
     if (spec.op === 'custom') out.push({ name, op: 'custom', field: spec.field, ...(await customReducer(spec.reducer, `${arg}.reducer`)) });
-    else if (spec.op === 'count') out.push({ name, op: 'count' });
+    else if (op.field === 'none') out.push({ name, op: spec.op as OpsWithField<'none'> });
     else if (typeof spec.field !== 'string') throw new TypeError(`${arg}.field: ${String(spec.op)} needs a field name`);
-    else out.push({ name, op: spec.op as Exclude<PlannedAgg['op'], 'custom' | 'count'>, field: spec.field });
+    else out.push({ name, op: spec.op as Exclude<OpName, 'custom'>, field: spec.field });
   }
   if (out.length === 0) throw new RangeError('aggregate: no aggregations given');
   return out;

@@ -27,7 +27,16 @@ import { byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
 import { partitionOf } from '../partitioner.js';
 import type { Assignment, KeySpec, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import { aggregator, misfit, ordinal, valueCheck, type Aggregator, type PlannedAgg } from '../groupby/aggregations.js';
+import {
+  loadReducers,
+  misfit,
+  ordered,
+  ordinal,
+  specOf,
+  valueCheck,
+  type CustomReducer,
+  type PlannedAgg,
+} from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
@@ -89,7 +98,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
 class Session {
   readonly #task: ScatterTask;
   readonly #keyOf: (record: unknown) => unknown;
-  readonly #agg: Aggregator | undefined;
+  /** Records not combined: their values' check (combined groups check as they add). */
   readonly #check: ((record: unknown) => number) | undefined;
   readonly #keyTyped: boolean;
   readonly #ordered: boolean;
@@ -127,15 +136,14 @@ class Session {
   /** The groups of records a reader handed over as key bytes and numbers (made on the first one). */
   #byteGroups: ByteGroups | undefined;
 
-  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, agg: Aggregator | undefined) {
+  private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, reducers: (CustomReducer | undefined)[] | undefined) {
     this.#task = task;
     this.#keyOf = keyOf;
-    this.#agg = agg;
     const plan = task.group?.plan ?? [];
-    this.#check = valueCheck(plan);
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
-    this.#ordered = plan.some((a) => a.op === 'first' || a.op === 'last' || a.op === 'collect');
-    this.#groups = agg && task.group!.combine ? groupsOf(plan, agg) : undefined;
+    this.#ordered = ordered(plan);
+    this.#groups = reducers ? groupsOf(plan, reducers) : undefined;
+    this.#check = this.#groups ? undefined : valueCheck(plan);
     this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#buffers = Array.from({ length: task.partitions }, () => []);
@@ -154,7 +162,7 @@ class Session {
 
   /** A session with the task's modules loaded (key function, custom reducers). */
   static async start(task: ScatterTask): Promise<Session> {
-    return new Session(task, await keyFunction(task.key), task.group ? await aggregator(task.group.plan) : undefined);
+    return new Session(task, await keyFunction(task.key), task.group?.combine ? await loadReducers(task.group.plan) : undefined);
   }
 
   /** Split `a` is read to its end: its part is final. */
@@ -205,21 +213,17 @@ class Session {
       const why = keyMisfit(key, this.#task.key);
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
-    if (this.#check !== undefined) {
-      const failed = this.#check(record);
-      if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
-    }
-    this.#records++;
     const ord = ordinal(this.#cur.split.index, pos);
+    const failed = this.#groups ? this.#groups.add(key as string | number, record, this.#ordered ? ord : 0) : (this.#check?.(record) ?? -1);
+    if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
+    this.#records++;
     let due: boolean;
-    if (this.#groups) {
-      this.#groups.add(key as string | number, record, this.#ordered ? ord : 0);
-      due = this.#groups.size + (this.#byteGroups?.size ?? 0) >= this.#maxGroups;
-    } else {
+    if (this.#groups) due = this.#groups.size + (this.#byteGroups?.size ?? 0) >= this.#maxGroups;
+    else {
       const { budget } = this.#task;
       const p = partitionOf(key as string | number, this.#task.partitions);
       const buf = this.#buffers[p]!;
-      buf.push(this.#agg ? [key, ord, record] : record);
+      buf.push(this.#task.group ? [key, ord, record] : record);
       this.#ords[p]!.push(ord);
       this.#buffered++;
       if (buf.length >= CHUNK_RECORDS) this.#emitBuffer(p);
@@ -364,13 +368,20 @@ class Session {
 
 /**
  * The key field and value fields (distinct, in plan order) of a groupBy whose records a reader
- * may hand over as key bytes and numbers: a string key field, and only count, sum, mean and
- * numeric min and max. Undefined for any other job.
+ * may hand over as key bytes and numbers: a string key field, and ops that take numbers only
+ * (count, sum, mean, and min and max of a number field). Undefined for any other job.
  */
 function byteFields(key: KeySpec, plan: readonly PlannedAgg[]): { key: string; values: string[] } | undefined {
   if (!('field' in key) || key.type === 'number') return undefined;
-  const numeric = (a: PlannedAgg) =>
-    a.op === 'count' || a.op === 'sum' || a.op === 'mean' || ((a.op === 'min' || a.op === 'max') && (a.kind ?? 'number') === 'number');
+  const numeric = (a: PlannedAgg) => {
+    const spec = specOf(a);
+    if (spec.ordinal || spec.module) return false;
+    return (
+      spec.field === 'none' ||
+      spec.takes === 'numbers' ||
+      (spec.takes === 'ordered' && a.op !== 'custom' && (a.kind ?? 'number') === 'number')
+    );
+  };
   if (!plan.every(numeric)) return undefined;
   return { key: key.field, values: [...new Set(plan.flatMap((a) => (a.field === undefined ? [] : [a.field])))] };
 }

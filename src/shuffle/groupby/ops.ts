@@ -1,0 +1,144 @@
+/**
+ * The aggregation ops: one table that the plan, the value checks and the per-key states all
+ * read (groupby/index.ts, aggregations.ts, groups.ts, options.ts).
+ *
+ * An op's state lives in columns indexed by group number `k` (groups.ts compiles each plan into
+ * straight-line code from the snippets below). A new op is one entry here, giving:
+ * - `field`: whether it reads a field ('none', 'required', or 'optional': then the whole record);
+ * - `takes`: the values it accepts, if it checks them (docs/types.md): 'numbers' (finite
+ *   numbers, and a CSV column it reads is typed a number), 'ordered' (numbers, or strings on a
+ *   string field) or 'declared' (anything, checked against a declared type);
+ * - `ordinal`: it reads records' ordinals (`ord`: input order, see aggregations.ts `ordinal`);
+ * - `module`: its functions come from a user module (`u`), named by the option `reducer`;
+ * - `columns`: its state's columns, 'f' a Float64Array (numbers only), 'o' an array;
+ * - JavaScript snippets over `Code`: `init` a new group from a record, `add` a record, `take` a
+ *   new group from a partial state `y`, `merge` a partial state, `state` the partial state that
+ *   crosses threads (MessagePack), `final` the result.
+ */
+
+/** What a snippet is given: its columns at group `k`, the record's value and partial state, its module. */
+export interface Code {
+  /** Its columns at the group, as assignable expressions (`f0[k]`), in `columns` order. */
+  s: string[];
+  /** The record's value of its field (a local); the record itself without one. */
+  v: string;
+  /** A partial state coming in (take, merge). */
+  y: string;
+  /** Its user module's reducer (`module` ops). */
+  u: string;
+}
+
+/** The snippets of an op. */
+export type Snippet = 'init' | 'add' | 'take' | 'merge' | 'state' | 'final';
+
+export interface OpSpec extends Record<Snippet, (c: Code) => string> {
+  field: 'none' | 'required' | 'optional';
+  takes?: 'numbers' | 'ordered' | 'declared';
+  ordinal?: true;
+  module?: true;
+  columns: readonly ('f' | 'o')[];
+}
+
+/** The partial state of a one-column op is its column. */
+const single = {
+  take: ({ s: [a], y }: Code) => `${a} = ${y};`,
+  state: ({ s: [a] }: Code) => a!,
+  final: ({ s: [a] }: Code) => a!,
+};
+
+/** min and max: the least or greatest value by `<` (numbers, or strings by code units). */
+const extreme = (op: '<' | '>') =>
+  ({
+    field: 'required',
+    takes: 'ordered',
+    columns: ['o'], // strings too
+    init: ({ s: [a], v }) => `${a} = ${v};`,
+    add: ({ s: [a], v }) => `{ const x = ${v}, m = ${a}; if (m === null || x ${op} m) ${a} = x; }`,
+    merge: ({ s: [a], y }) => `{ const x = ${y}, m = ${a}; if (x !== null && (m === null || x ${op} m)) ${a} = x; }`,
+    ...single,
+  }) satisfies OpSpec;
+
+/** first and last: the value of the least or greatest ordinal; the state is `[ord, value]`, a missing value null. */
+const byOrdinal = (op: '<' | '>') =>
+  ({
+    field: 'required',
+    takes: 'declared',
+    ordinal: true,
+    columns: ['f', 'o'],
+    init: ({ s: [o, x], v }) => `${o} = ord; ${x} = ${v} ?? null;`,
+    add: ({ s: [o, x], v }) => `if (ord ${op} ${o}) { ${o} = ord; ${x} = ${v} ?? null; }`,
+    take: ({ s: [o, x], y }) => `{ const m = ${y}; ${o} = m[0]; ${x} = m[1]; }`,
+    merge: ({ s: [o, x], y }) => `{ const m = ${y}; if (m !== null && m[0] ${op} ${o}) { ${o} = m[0]; ${x} = m[1]; } }`,
+    state: ({ s: [o, x] }) => `[${o}, ${x}]`,
+    final: ({ s: [, x] }) => x!,
+  }) satisfies OpSpec;
+
+/** The ops, in the order the option check lists them. */
+export const OPS = {
+  count: {
+    field: 'none',
+    columns: ['f'],
+    init: ({ s: [a] }) => `${a} = 1;`,
+    add: ({ s: [a] }) => `${a}++;`,
+    merge: ({ s: [a], y }) => `${a} += ${y};`,
+    ...single,
+  },
+  sum: {
+    field: 'required',
+    takes: 'numbers',
+    columns: ['f'],
+    init: ({ s: [a], v }) => `${a} = 0 + ${v};`, // 0 + -0 is 0, as a sum from 0
+    add: ({ s: [a], v }) => `${a} += ${v};`,
+    merge: ({ s: [a], y }) => `${a} += ${y};`,
+    ...single,
+  },
+  min: extreme('<'),
+  max: extreme('>'),
+  mean: {
+    field: 'required',
+    takes: 'numbers',
+    columns: ['f', 'f'],
+    init: ({ s: [t, n], v }) => `${t} = 0 + ${v}; ${n} = 1;`,
+    add: ({ s: [t, n], v }) => `${t} += ${v}; ${n}++;`,
+    take: ({ s: [t, n], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; }`,
+    merge: ({ s: [t, n], y }) => `{ const m = ${y}; ${t} += m[0]; ${n} += m[1]; }`,
+    state: ({ s: [t, n] }) => `[${t}, ${n}]`,
+    final: ({ s: [t, n] }) => `(${n} === 0 ? null : ${t} / ${n})`,
+  },
+  first: byOrdinal('<'),
+  last: byOrdinal('>'),
+  collect: {
+    field: 'required',
+    takes: 'declared',
+    ordinal: true,
+    columns: ['o'],
+    // segments of [ord of first value, values...] in input order; a new segment when order breaks
+    init: ({ s: [a], v }) => `${a} = [[ord, [${v} ?? null]]];`,
+    add: ({ s: [a], v }) =>
+      `{ const g = ${a}, l = g[g.length - 1]; if (ord > l[0]) l[1].push(${v} ?? null); else g.push([ord, [${v} ?? null]]); }`,
+    merge: ({ s: [a], y }) => `${a} = ${a}.concat(${y});`,
+    final: ({ s: [a] }) => `${a}.sort((p, q) => p[0] - q[0]).flatMap(([, vs]) => vs)`,
+    take: single.take,
+    state: single.state,
+  },
+  custom: {
+    field: 'optional',
+    module: true,
+    columns: ['o'],
+    // a null field reaches `add` as undefined, as a missing one does
+    init: ({ s: [a], v, u }) => `${a} = ${u}.add(${u}.init(), ${v} ?? undefined, r);`,
+    add: ({ s: [a], v, u }) => `${a} = ${u}.add(${a}, ${v} ?? undefined, r);`,
+    merge: ({ s: [a], y, u }) => `${a} = ${u}.merge(${a}, ${y});`,
+    final: ({ s: [a], u }) => `(${u}.finish ? ${u}.finish(${a}) : ${a})`,
+    take: single.take,
+    state: single.state,
+  },
+} satisfies Record<string, OpSpec>;
+
+export type OpName = keyof typeof OPS;
+
+/** The ops that read a field of this kind. */
+export type OpsWithField<F extends OpSpec['field']> = { [K in OpName]: (typeof OPS)[K]['field'] extends F ? K : never }[OpName];
+
+/** The ops whose `takes` is `t`, in table order. */
+export const opsTaking = (t: OpSpec['takes']): OpName[] => (Object.keys(OPS) as OpName[]).filter((op) => (OPS[op] as OpSpec).takes === t);
