@@ -10,6 +10,7 @@ import type { Code, Snippet } from './ops.js';
 import { ByteKeys, hashBytes } from './byte-keys.js';
 import type { StateBlock } from './groups.js';
 import type { KeyedRows } from '../input/splits.js';
+import type { KeySpec } from '../protocol.js';
 
 /** Partial states per key of bytes. */
 export interface ByteGroups {
@@ -22,6 +23,26 @@ export interface ByteGroups {
   addRows(bytes: Uint8Array, rows: KeyedRows, from: number, to: number, room: number): number;
   /** The groups as one block per partition (undefined where none), and forgets them. */
   drain(partitions: number): (StateBlock | undefined)[];
+}
+
+/**
+ * The key field and value fields (distinct, in plan order) of a groupBy whose records a reader
+ * may hand over as key bytes and numbers: a string key field, and ops that take numbers only
+ * (count, sum, mean, and min and max of a number field). Undefined for any other job.
+ */
+export function byteFields(key: KeySpec, plan: readonly PlannedAgg[]): { key: string; values: string[] } | undefined {
+  if (!('field' in key) || key.type === 'number') return undefined;
+  const numeric = (a: PlannedAgg) => {
+    const spec = specOf(a);
+    if (spec.ordinal || spec.module) return false;
+    return (
+      spec.field === 'none' ||
+      spec.takes === 'numbers' ||
+      (spec.takes === 'ordered' && a.op !== 'custom' && (a.kind ?? 'number') === 'number')
+    );
+  };
+  if (!plan.every(numeric)) return undefined;
+  return { key: key.field, values: [...new Set(plan.flatMap((a) => (a.field === undefined ? [] : [a.field])))] };
 }
 
 const factories = new Map<string, () => ByteGroups>();

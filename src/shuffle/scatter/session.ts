@@ -15,50 +15,25 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { BadRecordError } from '../../errors.js';
-import { Msgpack } from '../../layers/values.js';
-import { keyId } from '../../keys.js';
-import { Dict } from '../../stores/dict.js';
 import type { SplitPart } from '../runtime/commits.js';
 import { csvLineOf } from '../input/csv.js';
 import { trigger } from '../runtime/faults.js';
 import { lineOf } from '../input/file-bytes.js';
 import { groupsOf, type Groups } from '../groupby/groups.js';
-import { byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
+import { byteFields, byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
 import { partitionOf } from '../partitioner.js';
-import type { Assignment, KeySpec, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import {
-  loadReducers,
-  misfit,
-  ordered,
-  ordinal,
-  specOf,
-  valueCheck,
-  type CustomReducer,
-  type PlannedAgg,
-} from '../groupby/aggregations.js';
+import { framer, Outbox } from './outbox.js';
+import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
-/**
- * Records are framed in batches of this many per partition, so they die young (buffering
- * thousands per partition promoted them to the old generation: GC cost more than encoding), and
- * a partition's frames are joined into entries of about CHUNK_BYTES (LMDB pays per entry).
- */
-const CHUNK_RECORDS = 256;
-const CHUNK_BYTES = 256 << 10;
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
 const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
 const ORD = 2 ** 32;
-
-/**
- * Frames chunks as the `Msgpack` layer stores them; it never appends (the coordinator writes).
- * A session opens no store at all: a worker terminated (on an abort) while lmdb-js was
- * opening one aborted the whole process ("napi_throw" during termination).
- */
-const framer = new Msgpack(new Dict());
 
 /** Asks the coordinator for the next split (null: none left). */
 function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
@@ -121,15 +96,7 @@ class Session {
   /** Parts of the splits read to their end since the last commit, and every split read since it. */
   #finished: SplitPart[] = [];
   readonly #specs = new Map<number, SplitSpec>();
-  #pending: [string, Uint8Array][] = [];
-  /** Frames of each partition not yet joined into an entry of `#pending`. */
-  readonly #frames: (Uint8Array[] | undefined)[];
-  readonly #frameBytes: Float64Array;
-  #pendingBytes = 0;
-  /** Records by partition, with their ordinals (to name one that cannot be stored). */
-  readonly #buffers: unknown[][];
-  readonly #ords: number[][];
-  #buffered = 0;
+  readonly #outbox: Outbox;
   #commits = 0;
 
   readonly sink: RecordSink;
@@ -146,10 +113,7 @@ class Session {
     this.#check = this.#groups ? undefined : valueCheck(plan);
     this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
-    this.#buffers = Array.from({ length: task.partitions }, () => []);
-    this.#ords = Array.from({ length: task.partitions }, () => []);
-    this.#frames = new Array<undefined>(task.partitions).fill(undefined);
-    this.#frameBytes = new Float64Array(task.partitions);
+    this.#outbox = new Outbox(task.partitions, (ord, cause) => this.#unstorable(ord, cause));
     const fields = this.#groups && byteFields(task.key, plan);
     this.sink = {
       record: (record, pos, at) => this.#record(record, pos, at),
@@ -221,14 +185,10 @@ class Session {
     if (this.#groups) due = this.#groups.size + (this.#byteGroups?.size ?? 0) >= this.#maxGroups;
     else {
       const { budget } = this.#task;
-      const p = partitionOf(key as string | number, this.#task.partitions);
-      const buf = this.#buffers[p]!;
-      buf.push(this.#task.group ? [key, ord, record] : record);
-      this.#ords[p]!.push(ord);
-      this.#buffered++;
-      if (buf.length >= CHUNK_RECORDS) this.#emitBuffer(p);
-      else if (this.#buffered * RECORD_BYTES >= budget / 2) this.#flushBuffers(); // many partitions, each short of a chunk: encode them all (smaller chunks)
-      due = this.#pendingBytes + this.#buffered * RECORD_BYTES >= budget;
+      const outbox = this.#outbox;
+      outbox.push(partitionOf(key as string | number, this.#task.partitions), this.#task.group ? [key, ord, record] : record, ord);
+      if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
+      due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }
     if (due) this.#commit();
   }
@@ -270,53 +230,6 @@ class Session {
     };
   }
 
-  #emitBuffer(p: number): void {
-    const values = this.#buffers[p]!;
-    this.#buffered -= values.length;
-    const chunk = this.#frame(values, this.#ords[p]!);
-    if (chunk) this.#emit(p, chunk);
-    this.#buffers[p] = [];
-    this.#ords[p] = [];
-  }
-
-  #emit(p: number, chunk: Uint8Array): void {
-    (this.#frames[p] ??= []).push(chunk);
-    this.#frameBytes[p]! += chunk.length;
-    this.#pendingBytes += chunk.length;
-    if (this.#frameBytes[p]! >= CHUNK_BYTES) this.#seal(p);
-  }
-
-  /** Joins partition `p`'s frames into one entry to commit. */
-  #seal(p: number): void {
-    const frames = this.#frames[p];
-    if (!frames) return;
-    this.#pending.push([keyId(p), frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#frameBytes[p]!)]);
-    this.#frames[p] = undefined;
-    this.#frameBytes[p] = 0;
-  }
-
-  /**
-   * A chunk of the values MessagePack can store (a symbol, a BigInt past 64 bits or a cycle
-   * made in user code cannot be): each one that cannot is a bad record, thrown or skipped and
-   * counted. They are tried one by one only once the whole chunk has failed.
-   */
-  #frame(values: unknown[], ords: number[]): Uint8Array | undefined {
-    try {
-      return framer.frameOf(values);
-    } catch {
-      const storable = values.filter((v, i) => {
-        try {
-          framer.frameOf([v]);
-          return true;
-        } catch (e) {
-          this.#unstorable(ords[i]!, e as Error);
-          return false;
-        }
-      });
-      return storable.length > 0 ? framer.frameOf(storable) : undefined;
-    }
-  }
-
   #unstorable(ord: number, cause: Error): void {
     const split = Math.floor(ord / ORD);
     const error = new BadRecordError(`the record cannot be stored (MessagePack: ${cause.message})`);
@@ -328,34 +241,31 @@ class Session {
     else (this.#records--, this.#bad++);
   }
 
-  #flushBuffers(): void {
+  /** Hands the combined groups to the outbox, a block per partition. */
+  #drainGroups(): void {
     if (this.#groups) {
       for (const groups of this.#byteGroups ? [this.#groups, this.#byteGroups] : [this.#groups])
         groups.drain(this.#task.partitions).forEach((block, p) => {
           if (!block) return;
           try {
-            this.#emit(p, framer.frameOf([block]));
+            this.#outbox.add(p, framer.frameOf([block]));
           } catch (e) {
             throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
           }
         });
-    } else {
-      for (let p = 0; p < this.#buffers.length; p++) if (this.#buffers[p]!.length > 0) this.#emitBuffer(p);
     }
   }
 
   /** Hands the coordinator the chunks and a marker per part read since the last commit. */
   #commit(): void {
-    this.#flushBuffers();
-    for (let p = 0; p < this.#frames.length; p++) this.#seal(p);
+    this.#drainGroups();
+    const { entries, bytes } = this.#outbox.take();
     const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
-    parts[0]!.marker.bytes = this.#pendingBytes; // the commit's chunks serve all its parts: counted once
-    const message: SessionMessage = { type: 'commit', entries: this.#pending, parts };
-    this.#task.port.postMessage(message, transferable(this.#pending.map(([, bytes]) => bytes)));
+    parts[0]!.marker.bytes = bytes; // the commit's chunks serve all its parts: counted once
+    const message: SessionMessage = { type: 'commit', entries, parts };
+    this.#task.port.postMessage(message, transferable(entries.map(([, chunk]) => chunk)));
     this.#commits++;
     this.#finished = [];
-    this.#pending = [];
-    this.#pendingBytes = 0;
     this.#specs.clear();
     if (this.#reading) {
       this.#specs.set(this.#cur.split.index, this.#cur.split);
@@ -364,26 +274,6 @@ class Session {
       this.#records = this.#bad = 0;
     }
   }
-}
-
-/**
- * The key field and value fields (distinct, in plan order) of a groupBy whose records a reader
- * may hand over as key bytes and numbers: a string key field, and ops that take numbers only
- * (count, sum, mean, and min and max of a number field). Undefined for any other job.
- */
-function byteFields(key: KeySpec, plan: readonly PlannedAgg[]): { key: string; values: string[] } | undefined {
-  if (!('field' in key) || key.type === 'number') return undefined;
-  const numeric = (a: PlannedAgg) => {
-    const spec = specOf(a);
-    if (spec.ordinal || spec.module) return false;
-    return (
-      spec.field === 'none' ||
-      spec.takes === 'numbers' ||
-      (spec.takes === 'ordered' && a.op !== 'custom' && (a.kind ?? 'number') === 'number')
-    );
-  };
-  if (!plan.every(numeric)) return undefined;
-  return { key: key.field, values: [...new Set(plan.flatMap((a) => (a.field === undefined ? [] : [a.field])))] };
 }
 
 /** The buffers that can move to the coordinator without a copy: each wholly owned by one chunk. */

@@ -1,0 +1,124 @@
+/**
+ * What a scatter session hands the coordinator at its next commit, in a worker thread: records
+ * buffered by partition and framed as the `Msgpack` layer stores them, a few hundred at a time
+ * (so they die young: thousands buffered per partition were promoted to the old generation, and
+ * GC cost more than encoding), and each partition's frames joined into entries of about
+ * ENTRY_BYTES (LMDB pays per entry, not per byte).
+ */
+import { Msgpack } from '../../layers/values.js';
+import { keyId } from '../../keys.js';
+import { Dict } from '../../stores/dict.js';
+
+const FRAME_RECORDS = 256;
+const ENTRY_BYTES = 256 << 10;
+
+/**
+ * Frames values as the `Msgpack` layer stores them; it never appends (the coordinator writes).
+ * A session opens no store at all: a worker terminated (on an abort) while lmdb-js was
+ * opening one aborted the whole process ("napi_throw" during termination).
+ */
+export const framer = new Msgpack(new Dict());
+
+export class Outbox {
+  /** Records by partition, with their ordinals (to name one that cannot be stored). */
+  readonly #records: unknown[][];
+  readonly #ords: number[][];
+  /** Frames of each partition not yet joined into an entry. */
+  readonly #frames: (Uint8Array[] | undefined)[];
+  readonly #frameBytes: Float64Array;
+  #entries: [string, Uint8Array][] = [];
+  #buffered = 0;
+  #bytes = 0;
+
+  /** `unstorable`: called per record MessagePack cannot store (it may throw), which is then left out. */
+  constructor(
+    partitions: number,
+    readonly unstorable: (ord: number, cause: Error) => void,
+  ) {
+    this.#records = Array.from({ length: partitions }, () => []);
+    this.#ords = Array.from({ length: partitions }, () => []);
+    this.#frames = new Array<undefined>(partitions).fill(undefined);
+    this.#frameBytes = new Float64Array(partitions);
+  }
+
+  /** Records buffered, not yet framed. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Bytes framed. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Buffers a record of partition `p`. */
+  push(p: number, record: unknown, ord: number): void {
+    const records = this.#records[p]!;
+    records.push(record);
+    this.#ords[p]!.push(ord);
+    this.#buffered++;
+    if (records.length >= FRAME_RECORDS) this.#framePartition(p);
+  }
+
+  /** Frames every buffered record. */
+  frameAll(): void {
+    for (let p = 0; p < this.#records.length; p++) if (this.#records[p]!.length > 0) this.#framePartition(p);
+  }
+
+  /** Adds a frame (`framer.frameOf(…)`) to partition `p`. */
+  add(p: number, frame: Uint8Array): void {
+    (this.#frames[p] ??= []).push(frame);
+    this.#frameBytes[p]! += frame.length;
+    this.#bytes += frame.length;
+    if (this.#frameBytes[p]! >= ENTRY_BYTES) this.#join(p);
+  }
+
+  /** The entries to commit (every record framed) and their bytes, and an empty outbox. */
+  take(): { entries: [string, Uint8Array][]; bytes: number } {
+    this.frameAll();
+    for (let p = 0; p < this.#frames.length; p++) this.#join(p);
+    const taken = { entries: this.#entries, bytes: this.#bytes };
+    this.#entries = [];
+    this.#bytes = 0;
+    return taken;
+  }
+
+  #framePartition(p: number): void {
+    const records = this.#records[p]!;
+    this.#buffered -= records.length;
+    const frame = this.#frame(records, this.#ords[p]!);
+    if (frame) this.add(p, frame);
+    this.#records[p] = [];
+    this.#ords[p] = [];
+  }
+
+  /** Joins partition `p`'s frames into one entry. */
+  #join(p: number): void {
+    const frames = this.#frames[p];
+    if (!frames) return;
+    this.#entries.push([keyId(p), frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#frameBytes[p]!)]);
+    this.#frames[p] = undefined;
+    this.#frameBytes[p] = 0;
+  }
+
+  /**
+   * A frame of the records MessagePack can store (a symbol, a BigInt past 64 bits or a cycle
+   * made in user code cannot be). They are tried one by one only once the whole frame has failed.
+   */
+  #frame(records: unknown[], ords: number[]): Uint8Array | undefined {
+    try {
+      return framer.frameOf(records);
+    } catch {
+      const storable = records.filter((v, i) => {
+        try {
+          framer.frameOf([v]);
+          return true;
+        } catch (e) {
+          this.unstorable(ords[i]!, e as Error);
+          return false;
+        }
+      });
+      return storable.length > 0 ? framer.frameOf(storable) : undefined;
+    }
+  }
+}
