@@ -3,7 +3,7 @@ import { loadRef } from '../runtime/modules.js';
 import { groupsOf, type StateBlock } from '../groupby/groups.js';
 import { loadReducers, type CustomReducer } from '../groupby/aggregations.js';
 import { trigger } from '../runtime/faults.js';
-import type { GatherTask, GroupColumns, PartitionReducer } from '../protocol.js';
+import { keysOf, packColumns, type GatherTask, type PackedColumns, type PartitionReducer } from '../protocol.js';
 import { Msgpack } from '../../layers/values.js';
 import { Lmdb } from '../../stores/lmdb/lmdb.js';
 import { sendError, sendable, whyUnsendable } from '../runtime/outcome.js';
@@ -29,7 +29,7 @@ async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void)
   }
 }
 
-/** Runs one gather task: each partition's result, in task order (groupBy results are `GroupColumns`). */
+/** Runs one gather task: each partition's result, in task order (groupBy results are `PackedColumns`). */
 export async function gather(task: GatherTask): Promise<[number, unknown][]> {
   const reducers = task.reduce.kind === 'groupBy' ? await loadReducers(task.reduce.plan) : undefined; // once per task, not per partition
   const out: [number, unknown][] = [];
@@ -51,7 +51,7 @@ async function gatherOne(task: GatherTask, partition: number, reducers: (CustomR
     if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
-  return groups.result();
+  return packColumns(groups.result());
 }
 
 /**
@@ -64,8 +64,9 @@ export function unsendable(task: GatherTask, results: [number, unknown][]): Erro
     if (sendable(value)) continue;
     if (task.reduce.kind === 'module')
       return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
-    const { keys, columns } = value as GroupColumns;
-    for (const [j, column] of columns.entries()) {
+    const keys = keysOf(value as PackedColumns);
+    for (const [j, column] of (value as PackedColumns).columns.entries()) {
+      if (!Array.isArray(column)) continue;
       const i = column.findIndex((v) => !sendable(v));
       if (i >= 0)
         return sendError(

@@ -8,7 +8,7 @@ import { plan, type GroupByOptions } from '../options.js';
 import { checkNames } from '../checks.js';
 import { mergeable, type PlannedAgg } from './aggregations.js';
 import { OPS, type OpName, type OpSpec, type OpsWithField } from './ops.js';
-import type { GroupColumns } from '../protocol.js';
+import { keysOf, type PackedColumns } from '../protocol.js';
 
 /** One group's row: its key and one column per aggregation. */
 export type GroupRow = { key: string | number } & Record<string, unknown>;
@@ -26,11 +26,37 @@ export class Groups extends Map<string | number, GroupRow> {
  * `onStats` is called once, when the scatter phase ends, with the job's counts; the same object
  * then gets the gather phase's retries (`gatherRetried`) before the iteration ends.
  */
-export async function* iterateGroups<T = unknown>(
+export function iterateGroups<T = unknown>(
   options: GroupByOptions<T>,
   onStats?: (s: ShuffleStats) => void,
-): AsyncGenerator<[string | number, GroupRow]> {
-  for await (const rows of partitionRows(options, onStats)) yield* rows;
+): AsyncIterableIterator<[string | number, GroupRow]> {
+  return flattened(partitionRows(options, onStats));
+}
+
+/**
+ * The items of `batches`, one by one, as an iterator that resolves each from the batch at hand:
+ * a third of the time of an async generator's `yield*` per item, which on millions of groups
+ * was a core's work. `return` and `throw` reach `batches` (its cleanup runs on an early break).
+ */
+function flattened<T>(batches: AsyncGenerator<T[]>): AsyncIterableIterator<T> {
+  let batch: T[] = [];
+  let i = 0;
+  const done = { value: undefined, done: true } as const;
+  const it: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]: () => it,
+    next: async () => {
+      while (i === batch.length) {
+        const r = await batches.next();
+        if (r.done) return done;
+        batch = r.value;
+        i = 0;
+      }
+      return { value: batch[i++]!, done: false };
+    },
+    return: async () => (await batches.return(undefined), done),
+    throw: async (e: unknown) => (await batches.throw(e), done),
+  };
+  return it;
 }
 
 /** Groups the input by key into a `Map` of rows (see `iterateGroups`). */
@@ -50,13 +76,9 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
   try {
     const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, { keys, columns }] of gatherPhase<GroupColumns>(
-      p,
-      pool,
-      { kind: 'groupBy', plan: aggs, combined: combine },
-      stats,
-    )) {
-      yield keys.map((key, i) => [key, toRow(key, columns, i)]);
+    for await (const [, packed] of gatherPhase<PackedColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
+      const { columns } = packed;
+      yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {
     await pool.close();
@@ -70,7 +92,7 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
 }
 
 /** A compiled `(key, columns, i) => row`: an object literal of one fixed shape, fast to build 100k times. */
-function rowMaker(names: string[]): (key: string | number, columns: unknown[][], i: number) => GroupRow {
+function rowMaker(names: string[]): (key: string | number, columns: PackedColumns['columns'], i: number) => GroupRow {
   // Computed keys define own properties whatever the name (a literal "__proto__": would set the prototype).
   const fields = names.map((n, j) => `[${JSON.stringify(n)}]: c[${j}][i]`);
   return new Function('key', 'c', 'i', `return { key, ${fields.join(', ')} };`) as ReturnType<typeof rowMaker>;
