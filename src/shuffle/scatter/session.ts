@@ -109,7 +109,7 @@ class Session {
     const plan = task.group?.plan ?? [];
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
     this.#ordered = ordered(plan);
-    this.#groups = reducers ? groupsOf(plan, reducers) : undefined;
+    this.#groups = reducers && task.group!.combine ? groupsOf(plan, reducers) : undefined;
     this.#check = this.#groups ? undefined : valueCheck(plan);
     this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
@@ -126,7 +126,7 @@ class Session {
 
   /** A session with the task's modules loaded (key function, custom reducers). */
   static async start(task: ScatterTask): Promise<Session> {
-    return new Session(task, await keyFunction(task.key), task.group?.combine ? await loadReducers(task.group.plan) : undefined);
+    return new Session(task, await keyFunction(task.key), task.group ? await loadReducers(task.group.plan) : undefined);
   }
 
   /** Split `a` is read to its end: its part is final. */
