@@ -55,6 +55,7 @@ describe('scanFast', () => {
         const records = parseBlock(block, table, { file: 'f.csv', line: 1 }, false); // csv-parse's reading
         expect(records.filter((r) => r instanceof Error)).toEqual([]);
         expect(out.count).toBe(records.length);
+        expect(out.lines).toBe(block.toString('latin1').split('\n').length - 1);
         records.forEach((record, r) => {
           const { key, amount, n } = record as Record<string, unknown>;
           expect(block.subarray(out.keyFrom[r], out.keyTo[r]).toString('utf8')).toBe(key);

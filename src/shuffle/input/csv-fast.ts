@@ -48,7 +48,7 @@ const QUOTE = 0x22;
 
 /**
  * Reads a block into `out`; false when the block needs the general path (`out` then holds
- * nothing of use). `out`'s arrays grow as needed.
+ * nothing of use). `out`'s arrays grow as needed; `out.lines` is set to the block's newlines.
  */
 export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boolean {
   if (block.indexOf(QUOTE) >= 0) return false;
@@ -56,9 +56,11 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
   const { width, key, types, slots } = shape;
   const n = block.length;
   let rows = 0;
+  let lines = 0;
   for (let i = 0; i < n;) {
     let end = block.indexOf(NEWLINE, i);
     if (end < 0) end = n;
+    else lines++;
     let stop = end;
     if (crlf) {
       if (end === n || block[end - 1] !== RETURN) return false; // a lone \r, or lines ending both ways
@@ -92,6 +94,7 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
     i = end + 1;
   }
   out.count = rows;
+  out.lines = lines;
   return true;
 }
 

@@ -28,13 +28,14 @@ export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ byte
     if (fast && scanFast(block, fast, rows)) {
       keyed.add(position, block, rows);
       position += rows.count;
+      where.line += rows.lines;
     } else {
       for (const item of parseBlock(block, table, where)) {
         if (item instanceof BadRecordError) sink.bad(item, position++);
         else sink.record(item, position++);
       }
+      where.line += countNewlines(block);
     }
-    where.line += countNewlines(block);
     from = to;
   }
   return { bytes: buf.length };

@@ -65,13 +65,21 @@ export interface KeyedSink {
 /** Rows of a block as a key's byte range and values: row `r` holds `values[r · width, (r + 1) · width)`, one per value field. */
 export interface KeyedRows {
   count: number;
+  /** The newlines the rows were read from (for the line numbers of later blocks). */
+  lines: number;
   keyFrom: Int32Array;
   keyTo: Int32Array;
   values: Float64Array;
 }
 
 /** Empty rows to read into. */
-export const keyedRows = (): KeyedRows => ({ count: 0, keyFrom: new Int32Array(0), keyTo: new Int32Array(0), values: new Float64Array(0) });
+export const keyedRows = (): KeyedRows => ({
+  count: 0,
+  lines: 0,
+  keyFrom: new Int32Array(0),
+  keyTo: new Int32Array(0),
+  values: new Float64Array(0),
+});
 
 /** Doubles the row capacity of `rows` (`width` values a row). */
 export function growRows(rows: KeyedRows, width: number): void {
