@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
+import { emptyBlock, groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
+import { partitionOf } from '../src/shuffle/partitioner.js';
 import { loadReducers, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
 
 interface Rec {
@@ -74,7 +75,7 @@ function fold(plan: PlannedAgg[], records: Rec[]): Map<string | number, unknown[
 }
 
 describe('groups', () => {
-  it('adding the records of each split, draining at random points and merging per partition equals the reference fold', async () => {
+  it('adding the records of each split, draining at random points (or passing them through from one on) and merging per partition equals the reference fold', async () => {
     await fc.assert(
       fc.asyncProperty(
         planArb,
@@ -82,7 +83,8 @@ describe('groups', () => {
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 4 }),
         fc.array(fc.nat(), { maxLength: 8 }),
-        async (plan, records, splits, P, cuts) => {
+        fc.option(fc.nat({ max: 120 })),
+        async (plan, records, splits, P, cuts, passFrom) => {
           const reducers = await loadReducers(plan);
           const blocks: StateBlock[][] = Array.from({ length: P }, () => []);
           const drainInto = (g: ReturnType<typeof groupsOf>) => g.drain(P).forEach((b, p) => b && blocks[p]!.push(b));
@@ -91,10 +93,20 @@ describe('groups', () => {
           for (let s = 0; s < splits; s++) {
             const g = groupsOf(plan, reducers);
             const cutAt = new Set(cuts.map((c) => c % (size + 1)));
+            // from `passFrom` on, records pass through (the session's switch when combining merges little)
+            const passed: (StateBlock | undefined)[] = [];
             records.slice(s * size, (s + 1) * size).forEach((r, pos) => {
+              if (passFrom !== null && pos >= passFrom) {
+                if (pos === passFrom) drainInto(g);
+                const p = partitionOf(r.k, P);
+                expect(g.pass(r.k, r, ordinal(s, pos), (passed[p] ??= emptyBlock(plan.length)))).toBe(-1);
+                expect(g.size).toBe(0);
+                return;
+              }
               if (cutAt.has(pos)) drainInto(g);
               g.add(r.k, r, ordinal(s, pos));
             });
+            passed.forEach((b, p) => b && blocks[p]!.push(b));
             drainInto(g);
             expect(g.size).toBe(0);
           }

@@ -14,6 +14,9 @@ type GroupKey = string | number;
 /** Partial states of several groups: `[keys, column 0, column 1, …]`. */
 export type StateBlock = [GroupKey[], ...unknown[][]];
 
+/** An empty block for a plan of `width` aggregations. */
+export const emptyBlock = (width: number): StateBlock => [[], ...Array.from({ length: width }, () => [])];
+
 /** Partial states per key. */
 export interface Groups {
   /** The number of groups held. */
@@ -24,6 +27,12 @@ export interface Groups {
    * aggregation's index; else -1.
    */
   add(key: GroupKey, record: unknown, ord: number): number;
+  /**
+   * Appends the record's partial state to `block` as a row of its own, keeping no group (the
+   * map-side combine's pass-through, while the groups hold none); the index of the aggregation
+   * whose value does not fit, as `add`, else -1.
+   */
+  pass(key: GroupKey, record: unknown, ord: number, block: StateBlock): number;
   /** Merges a block of partial states. */
   merge(block: StateBlock): void;
   /** The groups as one block per partition (undefined where none), and forgets them. */
@@ -92,6 +101,15 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
         } else {
           ${each('add')}
         }
+        return -1;
+      },
+      pass(key, r, ord, block) {
+        ${read}
+        ${check}
+        const k = 0; // a scratch group: none is held while passing
+        ${each('init')}
+        block[0].push(key);
+        ${each('state', (c, i) => `block[${i + 1}].push(${c});`)}
         return -1;
       },
       merge(block) {

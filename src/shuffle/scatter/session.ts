@@ -19,7 +19,7 @@ import type { SplitPart } from '../runtime/commits.js';
 import { csvLineOf } from '../input/csv.js';
 import { trigger } from '../runtime/faults.js';
 import { lineOf } from '../input/file-bytes.js';
-import { groupsOf, type Groups } from '../groupby/groups.js';
+import { emptyBlock, groupsOf, type Groups, type StateBlock } from '../groupby/groups.js';
 import { byteFields, byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
 import { partitionOf } from '../partitioner.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
@@ -34,6 +34,14 @@ const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
 const ORD = 2 ** 32;
+/**
+ * When the combine fills up having merged fewer than this many records per group, the session
+ * stops combining and passes each record's state straight to its partition (as Spark's and
+ * DuckDB's adaptive partial aggregation do): a large map that merges little costs more than it saves.
+ */
+const MERGE_MIN = 1.5;
+/** Rows of a passed-through block framed at a time. */
+const PASS_ROWS = 256;
 
 /** Asks the coordinator for the next split (null: none left). */
 function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
@@ -102,6 +110,12 @@ class Session {
   readonly sink: RecordSink;
   /** The groups of records a reader handed over as key bytes and numbers (made on the first one). */
   #byteGroups: ByteGroups | undefined;
+  /** Records combined since the groups were last drained; once combining merges little, records pass through. */
+  #combined = 0;
+  #passing = false;
+  readonly #passBlocks: (StateBlock | undefined)[] = [];
+  /** Rows passed through since the last commit: they count as groups towards the next one, as many commits as combining. */
+  #passRows = 0;
 
   private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, reducers: (CustomReducer | undefined)[] | undefined) {
     this.#task = task;
@@ -178,11 +192,13 @@ class Session {
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
     const ord = ordinal(this.#cur.split.index, pos);
-    const failed = this.#groups ? this.#groups.add(key as string | number, record, this.#ordered ? ord : 0) : (this.#check?.(record) ?? -1);
+    const failed = this.#groups ? this.#combine(key as string | number, record, this.#ordered ? ord : 0) : (this.#check?.(record) ?? -1);
     if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
     this.#records++;
     let due: boolean;
-    if (this.#groups) due = this.#groups.size + (this.#byteGroups?.size ?? 0) >= this.#maxGroups;
+    if (this.#groups)
+      due =
+        this.#groups.size + (this.#byteGroups?.size ?? 0) + this.#passRows >= this.#maxGroups || this.#outbox.bytes >= this.#task.budget;
     else {
       const { budget } = this.#task;
       const outbox = this.#outbox;
@@ -191,6 +207,31 @@ class Session {
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }
     if (due) this.#commit();
+  }
+
+  /** Adds a record to the combine, or, passing through, its state to its partition's block; as `Groups.add`. */
+  #combine(key: string | number, record: unknown, ord: number): number {
+    if (!this.#passing) {
+      this.#combined++;
+      return this.#groups!.add(key, record, ord);
+    }
+    const p = partitionOf(key, this.#task.partitions);
+    const block = (this.#passBlocks[p] ??= emptyBlock(this.#task.group!.plan.length));
+    const failed = this.#groups!.pass(key, record, ord, block);
+    if (failed >= 0) return failed;
+    this.#passRows++;
+    if (block[0].length >= PASS_ROWS) this.#frameBlock(p, block);
+    return -1;
+  }
+
+  /** Frames a block of partial states into the outbox. */
+  #frameBlock(p: number, block: StateBlock): void {
+    try {
+      this.#outbox.add(p, framer.frameOf([block]));
+    } catch (e) {
+      throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
+    }
+    if (this.#passBlocks[p] === block) this.#passBlocks[p] = undefined;
   }
 
   /** A block's records as key bytes and values (a reader's fast path: no record object, and nothing to check). */
@@ -243,17 +284,13 @@ class Session {
 
   /** Hands the combined groups to the outbox, a block per partition. */
   #drainGroups(): void {
-    if (this.#groups) {
-      for (const groups of this.#byteGroups ? [this.#groups, this.#byteGroups] : [this.#groups])
-        groups.drain(this.#task.partitions).forEach((block, p) => {
-          if (!block) return;
-          try {
-            this.#outbox.add(p, framer.frameOf([block]));
-          } catch (e) {
-            throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
-          }
-        });
-    }
+    if (!this.#groups) return;
+    const size = this.#groups.size;
+    if (size >= this.#maxGroups && this.#combined < MERGE_MIN * size) this.#passing = true;
+    this.#combined = this.#passRows = 0;
+    for (const groups of this.#byteGroups ? [this.#groups, this.#byteGroups] : [this.#groups])
+      groups.drain(this.#task.partitions).forEach((block, p) => block && this.#frameBlock(p, block));
+    this.#passBlocks.forEach((block, p) => block && this.#frameBlock(p, block));
   }
 
   /** Hands the coordinator the chunks and a marker per part read since the last commit. */
