@@ -151,7 +151,7 @@ describe('Spill (partd test_buffer)', () => {
 describe('the store-implementer hooks', () => {
   // Type-level: `true` only while no exported store or layer has a hook on its public type
   // (the build fails otherwise).
-  type HookName = keyof Hooks<Uint8Array, Uint8Array> | 'closeStore';
+  type HookName = keyof Hooks<Uint8Array, Uint8Array> | 'closeStore' | 'appendEntriesIf';
   type PublicHooks<T> = T extends unknown ? Extract<keyof T, HookName> : never;
   type Exported = Partd | RawStore | Dict | File | Lmdb | Spill | Layer<unknown, unknown> | Encode<unknown, unknown>;
   type ExportedLayers = Msgpack | Structured | ZLib | Brotli | LZ4 | TypedArrays;

@@ -29,7 +29,7 @@ import { threadId } from 'node:worker_threads';
 import { StoreBusyError, StoreKindError } from '../../errors.js';
 import { keyId } from '../../keys.js';
 import type { Entry } from '../../partd.js';
-import { Lmdb } from '../../stores/lmdb/lmdb.js';
+import { appendEntriesIf, Lmdb } from '../../stores/lmdb/lmdb.js';
 import { jobKey, ownerKey, utf8 } from './commits.js';
 import type { SplitSpec } from '../input/splits.js';
 
@@ -295,7 +295,7 @@ async function claimJob(store: Lmdb, job: Job, owner: Owner): Promise<SplitSpec[
     let splits = job.splits;
     let refused: unknown; // thrown as is (the store may wrap what a transaction throws)
     try {
-      store.appendEntriesIf(entries, (get) => {
+      appendEntriesIf(store, entries, (get) => {
         try {
           const holder = currentOwner(store.path, get(ownerKey()));
           if (holder && liveness(holder) !== 'gone') throw busy(store.path, holder);

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { keyId } from '../../keys.js';
+import { appendEntriesIf } from '../../stores/lmdb/lmdb.js';
 import type { Entry } from '../../partd.js';
 import { commitGuard, grantLease, markerKey, readMarkers } from '../runtime/commits.js';
 import { trigger } from '../runtime/faults.js';
@@ -158,7 +159,7 @@ class Session {
     let blamed: SplitState | undefined;
     try {
       const markers: Entry<Uint8Array>[] = m.parts.map((x) => [keyId(markerKey(x.split, x.part)), Buffer.from(JSON.stringify(x.marker))]);
-      p.store.appendEntriesIf([...m.entries, ...markers], commitGuard(m.parts), () => {
+      appendEntriesIf(p.store, [...m.entries, ...markers], commitGuard(m.parts), () => {
         for (const x of m.parts) {
           blamed = states.get(x.split);
           trigger(p.faults, 'commit', { split: x.split, attempt: blamed!.causes.length + 1 })(x.part);

@@ -18,6 +18,17 @@ const MARKER = '.partd-lmdb';
 const PREWRITE_FACTOR = 16;
 
 /**
+ * `appendIf` with entries already validated (key ids and bytes, metadata ids included): the
+ * shuffle's commits and job claims. Internal: exported by neither `partd` nor `partd/extend`.
+ */
+export let appendEntriesIf: (
+  store: Lmdb,
+  entries: readonly Entry<Uint8Array>[],
+  check: (get: (key: Key) => Uint8Array) => void,
+  afterWrites?: () => void,
+) => void;
+
+/**
  * A store on LMDB. Each appended chunk is its own entry under the key
  * `id · 0x00 · seq · piece`, where `seq` counts append calls (one per write transaction),
  * so an append never rewrites what a key holds and `get` is one range read. Append calls of
@@ -94,11 +105,14 @@ export class Lmdb extends RawStore {
    */
   appendIf(data: AppendData<Uint8Array>, check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.assertOpen('appendIf');
-    this.appendEntriesIf(this.entriesOf(data), check, afterWrites);
+    this.#appendEntriesIf(this.entriesOf(data), check, afterWrites);
   }
 
-  /** `appendIf` with entries already validated (key ids and bytes). */
-  appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
+  static {
+    appendEntriesIf = (store, entries, check, afterWrites) => store.#appendEntriesIf(entries, check, afterWrites);
+  }
+
+  #appendEntriesIf(entries: readonly Entry<Uint8Array>[], check: (get: (key: Key) => Uint8Array) => void, afterWrites?: () => void): void {
     this.#transaction('appendIf', () => {
       this.#chunks.compact();
       check((key) => this.#reading((files) => this.#chunks.read(keyId(key, 'key'), files), 0)); // no retry: inside the writer lock, nothing retires a file
