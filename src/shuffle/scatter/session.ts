@@ -19,12 +19,12 @@ import type { SplitPart } from '../runtime/commits.js';
 import { csvLineOf } from '../input/csv.js';
 import { trigger } from '../runtime/faults.js';
 import { lineOf } from '../input/file-bytes.js';
-import { emptyBlock, groupsOf, type Groups, type StateBlock } from '../groupby/groups.js';
-import { byteFields, byteGroupsOf, type ByteGroups } from '../groupby/byte-groups.js';
+import { byteFields } from '../groupby/byte-groups.js';
+import { Combine } from './combine.js';
 import { partitionOf } from '../partitioner.js';
 import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import { framer, Outbox } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
@@ -34,14 +34,6 @@ const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
 const ORD = 2 ** 32;
-/**
- * When the combine fills up having merged fewer than this many records per group, the session
- * stops combining and passes each record's state straight to its partition (as Spark's and
- * DuckDB's adaptive partial aggregation do): a large map that merges little costs more than it saves.
- */
-const MERGE_MIN = 1.5;
-/** Rows of a passed-through block framed at a time. */
-const PASS_ROWS = 256;
 
 /** Asks the coordinator for the next split (null: none left). */
 function assignments(port: MessagePort): (read?: SplitRead) => Promise<Assignment | null> {
@@ -86,8 +78,7 @@ class Session {
   readonly #keyTyped: boolean;
   readonly #ordered: boolean;
   /** Map-side combine: groups' states instead of records. */
-  readonly #groups: Groups | undefined;
-  readonly #maxGroups: number;
+  readonly #combine: Combine | undefined;
   readonly #faulty: boolean;
 
   /** The split being read (while `#reading`); `from`/`part`: its part not yet committed. */
@@ -108,14 +99,6 @@ class Session {
   #commits = 0;
 
   readonly sink: RecordSink;
-  /** The groups of records a reader handed over as key bytes and numbers (made on the first one). */
-  #byteGroups: ByteGroups | undefined;
-  /** Records combined since the groups were last drained; once combining merges little, records pass through. */
-  #combined = 0;
-  #passing = false;
-  readonly #passBlocks: (StateBlock | undefined)[] = [];
-  /** Rows passed through since the last commit: they count as groups towards the next one, as many commits as combining. */
-  #passRows = 0;
 
   private constructor(task: ScatterTask, keyOf: (record: unknown) => unknown, reducers: (CustomReducer | undefined)[] | undefined) {
     this.#task = task;
@@ -123,12 +106,14 @@ class Session {
     const plan = task.group?.plan ?? [];
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
     this.#ordered = ordered(plan);
-    this.#groups = reducers && task.group!.combine ? groupsOf(plan, reducers) : undefined;
-    this.#check = this.#groups ? undefined : valueCheck(plan);
-    this.#maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
-    this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
     this.#outbox = new Outbox(task.partitions, (ord, cause) => this.#unstorable(ord, cause));
-    const fields = this.#groups && byteFields(task.key, plan);
+    const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
+    const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
+    this.#combine =
+      reducers && task.group!.combine ? new Combine(plan, reducers, fields?.values, task.partitions, maxGroups, this.#outbox) : undefined;
+    this.#check = this.#combine ? undefined : valueCheck(plan);
+    this.#faulty = (task.faults ?? []).some((f) => f.at === 'read');
+
     this.sink = {
       record: (record, pos, at) => this.#record(record, pos, at),
       bad: (error, pos) => {
@@ -192,13 +177,13 @@ class Session {
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
     const ord = ordinal(this.#cur.split.index, pos);
-    const failed = this.#groups ? this.#combine(key as string | number, record, this.#ordered ? ord : 0) : (this.#check?.(record) ?? -1);
+    const failed = this.#combine
+      ? this.#combine.add(key as string | number, record, this.#ordered ? ord : 0)
+      : (this.#check?.(record) ?? -1);
     if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
     this.#records++;
     let due: boolean;
-    if (this.#groups)
-      due =
-        this.#groups.size + (this.#byteGroups?.size ?? 0) + this.#passRows >= this.#maxGroups || this.#outbox.bytes >= this.#task.budget;
+    if (this.#combine) due = this.#combine.full || this.#outbox.bytes >= this.#task.budget;
     else {
       const { budget } = this.#task;
       const outbox = this.#outbox;
@@ -209,42 +194,17 @@ class Session {
     if (due) this.#commit();
   }
 
-  /** Adds a record to the combine, or, passing through, its state to its partition's block; as `Groups.add`. */
-  #combine(key: string | number, record: unknown, ord: number): number {
-    if (!this.#passing) {
-      this.#combined++;
-      return this.#groups!.add(key, record, ord);
-    }
-    const p = partitionOf(key, this.#task.partitions);
-    const block = (this.#passBlocks[p] ??= emptyBlock(this.#task.group!.plan.length));
-    const failed = this.#groups!.pass(key, record, ord, block);
-    if (failed >= 0) return failed;
-    this.#passRows++;
-    if (block[0].length >= PASS_ROWS) this.#frameBlock(p, block);
-    return -1;
-  }
-
-  /** Frames a block of partial states into the outbox. */
-  #frameBlock(p: number, block: StateBlock): void {
-    try {
-      this.#outbox.add(p, framer.frameOf([block]));
-    } catch (e) {
-      throw new BadRecordError(`a value kept by first, last or collect cannot be stored (MessagePack: ${(e as Error).message})`);
-    }
-    if (this.#passBlocks[p] === block) this.#passBlocks[p] = undefined;
-  }
-
   /** A block's records as key bytes and values (a reader's fast path: no record object, and nothing to check). */
   #keyed(position: number, bytes: Uint8Array, rows: KeyedRows): void {
-    const groups = (this.#byteGroups ??= byteGroupsOf(this.#task.group!.plan, this.sink.keyed!.values));
+    const combine = this.#combine!;
     for (let r = Math.max(0, this.#position - position); r < rows.count;) {
       // rows before the session's position were committed by an earlier attempt
       if (this.#faulty) this.#readFault(position + r);
-      const done = groups.addRows(bytes, rows, r, this.#faulty ? r + 1 : rows.count, this.#maxGroups - this.#groups!.size);
+      const done = combine.addRows(bytes, rows, r, this.#faulty ? r + 1 : rows.count);
       this.#records += done - r;
       this.#position = position + done;
       r = done;
-      if (groups.size + this.#groups!.size >= this.#maxGroups) this.#commit();
+      if (combine.full) this.#commit();
     }
   }
 
@@ -282,20 +242,9 @@ class Session {
     else (this.#records--, this.#bad++);
   }
 
-  /** Hands the combined groups to the outbox, a block per partition. */
-  #drainGroups(): void {
-    if (!this.#groups) return;
-    const size = this.#groups.size;
-    if (size >= this.#maxGroups && this.#combined < MERGE_MIN * size) this.#passing = true;
-    this.#combined = this.#passRows = 0;
-    for (const groups of this.#byteGroups ? [this.#groups, this.#byteGroups] : [this.#groups])
-      groups.drain(this.#task.partitions).forEach((block, p) => block && this.#frameBlock(p, block));
-    this.#passBlocks.forEach((block, p) => block && this.#frameBlock(p, block));
-  }
-
   /** Hands the coordinator the chunks and a marker per part read since the last commit. */
   #commit(): void {
-    this.#drainGroups();
+    this.#combine?.drain();
     const { entries, bytes } = this.#outbox.take();
     const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
     parts[0]!.marker.bytes = bytes; // the commit's chunks serve all its parts: counted once
