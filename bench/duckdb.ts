@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Checksum } from './checksum.js';
 import { runNode } from './child.js';
-import type { Outcome } from './rounds.js';
+import { ratioOf, type Config, type Measured, type Outcome, type Ratio, type rowMaker } from './rounds.js';
 import { sqlRecords } from './w2/records.js';
 
 /** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), or records made then written as partitioned Parquet and read back (W5). */
@@ -29,6 +29,18 @@ export function duckdbInstalled(): boolean {
   } catch {
     return false;
   }
+}
+
+/** DuckDB's row of a workload of records made and grouped (W2, W6), against partd's 2-worker row `w2`; none when DuckDB is not installed. */
+export function duckdbGroupRows(row: ReturnType<typeof rowMaker>, records: number, keys: number): Config[] {
+  if (!duckdbInstalled()) return [];
+  return [row('duckdb', 'DuckDB 2 threads: make (table) + GROUP BY', () => runDuckdb({ kind: 'group', records, keys }), 'w2', 'duckdb')];
+}
+
+/** The ratio of partd's 2-worker row to DuckDB's row in `runs`, labelled for `workload`; none when DuckDB did not run. */
+export function duckdbGroupRatio(runs: Map<string, Measured[]>, workload: string): Ratio[] {
+  const duck = ratioOf(runs, 'w2', 'duckdb');
+  return duck === undefined ? [] : [{ label: `${workload}: 2 workers ÷ DuckDB (make + group)`, value: duck }];
 }
 
 /** Runs a job in a child process; its phases and checksum, its statements' seconds, the child's peak RSS. */

@@ -5,7 +5,7 @@
  * W3 is W2 with N = 100M.
  */
 import { expected } from '../checksum.js';
-import { duckdbInstalled, runDuckdb } from '../duckdb.js';
+import { duckdbGroupRatio, duckdbGroupRows } from '../duckdb.js';
 import { isolated } from '../isolated.js';
 import type { Result } from '../report.js';
 import { rowMaker, interleave, measureOnce, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
@@ -26,16 +26,7 @@ export async function runW2(n: number, rounds = 3): Promise<Result> {
     row('m1', 'same, input make: (i) => record, 1 worker', isolated(ENGINE, 'grouped', n, W2_KEYS, 1, 'make'), 'b0'),
     row('m2', 'same, input make: (i) => record, 2 workers', isolated(ENGINE, 'grouped', n, W2_KEYS, 2, 'make'), 'b0'),
   ];
-  if (duckdbInstalled())
-    configs.push(
-      row(
-        'duckdb',
-        'DuckDB 2 threads: make (table) + GROUP BY',
-        () => runDuckdb({ kind: 'group', records: n, keys: W2_KEYS }),
-        'w2',
-        'duckdb',
-      ),
-    );
+  configs.push(...duckdbGroupRows(row, n, W2_KEYS));
   const runs = await interleave('W2', configs, rounds);
   const speedup = (a: string, b: string) => ratioOf(runs, a, b, (x, y) => y.seconds / x.seconds);
   const ratios: Ratio[] = [
@@ -43,8 +34,7 @@ export async function runW2(n: number, rounds = 3): Promise<Result> {
     { label: 'W2: 2 workers ÷ B0', value: ratioOf(runs, 'w2', 'b0')!, target: 0.8 },
     { label: "W2: 1→2 workers' speedup ÷ the ceiling's", value: speedup('w2', 'w1')! / speedup('ceiling', 'b0')!, better: 'higher' },
   ];
-  const duck = ratioOf(runs, 'w2', 'duckdb');
-  if (duck !== undefined) ratios.push({ label: 'W2: 2 workers ÷ DuckDB (make + group)', value: duck });
+  ratios.push(...duckdbGroupRatio(runs, 'W2'));
   return { rows: rowsOf(configs, runs), ratios };
 }
 

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expected, verify, type Checksum } from '../checksum.js';
 import { runNode } from '../child.js';
-import { duckdbInstalled, runDuckdb } from '../duckdb.js';
+import { duckdbGroupRatio, duckdbGroupRows } from '../duckdb.js';
 import { isolated } from '../isolated.js';
 import type { Result } from '../report.js';
 import { rowMaker, interleave, measureOnce, ratioOf, rowsOf, type Config, type Ratio } from '../rounds.js';
 import { W6_KEYS, W6_LARGE_KEYS } from '../w2/records.js';
+import { countNewlines } from '../../src/shuffle/input/file-bytes.js';
 
 const BASELINE = new URL('../w2/baseline.js', import.meta.url);
 const ENGINE = new URL('../engine.js', import.meta.url);
@@ -29,20 +30,10 @@ export async function runW6(n: number, rounds = 3): Promise<Result> {
     row('w1', 'iterateGroups, 1 worker', isolated(ENGINE, 'grouped', n, W6_KEYS, 1), 'b0'),
     row('w2', 'iterateGroups, 2 workers', isolated(ENGINE, 'grouped', n, W6_KEYS, 2), 'b0'),
   ];
-  if (duckdbInstalled())
-    configs.push(
-      row(
-        'duckdb',
-        'DuckDB 2 threads: make (table) + GROUP BY',
-        () => runDuckdb({ kind: 'group', records: n, keys: W6_KEYS }),
-        'w2',
-        'duckdb',
-      ),
-    );
+  configs.push(...duckdbGroupRows(row, n, W6_KEYS));
   const runs = await interleave('W6', configs, rounds);
   const ratios: Ratio[] = [{ label: 'W6: 2 workers ÷ B0', value: ratioOf(runs, 'w2', 'b0')!, target: 0.6 }];
-  const duck = ratioOf(runs, 'w2', 'duckdb');
-  if (duck !== undefined) ratios.push({ label: 'W6: 2 workers ÷ DuckDB (make + group)', value: duck });
+  ratios.push(...duckdbGroupRatio(runs, 'W6'));
   return { rows: rowsOf(configs, runs), ratios };
 }
 
@@ -52,8 +43,7 @@ function lineCount(file: string): number {
   const buf = Buffer.alloc(16 << 20);
   let lines = 0;
   try {
-    for (let got; (got = fs.readSync(fd, buf, 0, buf.length, null)) > 0;)
-      for (let i = buf.indexOf(10); i >= 0 && i < got; i = buf.indexOf(10, i + 1)) lines++;
+    for (let got; (got = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) lines += countNewlines(buf.subarray(0, got));
   } finally {
     fs.closeSync(fd);
   }
