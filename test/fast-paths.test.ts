@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { groupBy, type GroupByOptions } from '../src/index.js';
+import { groupBy, type GroupByOptions, type Groups } from '../src/index.js';
 import { fastShape, scanFast } from '../src/shuffle/input/csv-fast.js';
 import { growRows, keyedRows } from '../src/shuffle/input/splits.js';
 import { jsonShape, scanLine } from '../src/shuffle/input/ndjson-fast.js';
@@ -227,19 +227,23 @@ describe('groupBy over CSV files, blocks on the fast path and off it', () => {
   ) as GroupByOptions['aggregate'];
   const types: Record<string, ColType> = { amount: 'number' };
 
-  async function check(files: string[], options: Record<string, unknown> = {}): Promise<void> {
-    const want = reference({ format: 'csv', files, key: 'key', aggs, types });
+  /** groupBy of `files` (CSV with `amount` declared a number, or NDJSON) against the reference, with `options` added. */
+  async function check(format: 'csv' | 'ndjson', files: string[], options: object = {}): Promise<Groups> {
+    const typed = format === 'csv' ? { types } : {};
+    const want = reference({ format, files, key: 'key', aggs, ...typed });
     if (want.kind !== 'ok') throw new Error('the reference refused the files');
-    const got = await groupBy({ input: { csv: files }, key: 'key', aggregate, types, onBadRecord: 'skip', workers: 2, ...options });
+    const input = format === 'csv' ? { csv: files } : { ndjson: files };
+    const got = await groupBy({ input, key: 'key', aggregate, ...typed, onBadRecord: 'skip', workers: 2, ...options });
     expect(got.stats?.badRecords).toBe(want.bad.length);
     expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
+    return got;
   }
 
   it('equals the reference: clean blocks, blocks with quotes or exponents, bad records, CRLF', async () => {
     const clean = write('clean.csv', 60_000, 5000, () => false);
     const mixed = write('mixed.csv', 90_000, 20_000, (i) => i > 40_000 && i % 997 === 0);
     const crlf = write('crlf.csv', 50_000, 3000, (i) => i % 50_000 === 49_999, true);
-    await check([clean, mixed, crlf]);
+    await check('csv', [clean, mixed, crlf]);
   });
 
   it('equals the reference on NDJSON: lines on the fast path and off it (escapes, other types, bad JSON), across blocks and splits', async () => {
@@ -258,30 +262,19 @@ describe('groupBy over CSV files, blocks on the fast path and off it', () => {
       else lines.push(`{"id":${i},"key":"${key}","amount":${amount},"tag":{"t":[${i % 3},null]}}`);
     }
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    const want = reference({ format: 'ndjson', files: [file], key: 'key', aggs });
-    if (want.kind !== 'ok') throw new Error('the reference refused the file');
-    const got = await groupBy({ input: { ndjson: file }, key: 'key', aggregate, onBadRecord: 'skip', workers: 2, splits: 5 });
-    expect(got.stats?.badRecords).toBe(want.bad.length);
-    expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
+    await check('ndjson', [file], { splits: 5 });
   });
 
   it('equals the reference when the combine fills the memory budget mid-split (many commits)', async () => {
-    await check([write('many.csv', 120_000, 60_000, () => false)], { memory: 1 << 20, workers: 1 });
+    await check('csv', [write('many.csv', 120_000, 60_000, () => false)], { memory: 1 << 20, workers: 1 });
   });
 
   it('equals the reference through worker failures while reading (retried splits resume where their commits end)', async () => {
     const file = write('faults.csv', 150_000, 40_000, (i) => i % 5003 === 0);
-    const want = reference({ format: 'csv', files: [file], key: 'key', aggs, types });
-    if (want.kind !== 'ok') throw new Error('the reference refused the file');
-    const options = withFaults(
-      { input: { csv: file }, key: 'key', aggregate, types, onBadRecord: 'skip' as const, workers: 2, memory: 1 << 20, splits: 3 },
-      [
-        { at: 'read', split: 0, attempt: 1, after: 70_000, action: 'throw' },
-        { at: 'read', split: 1, attempt: 1, after: 10, action: 'exit' },
-      ],
-    );
-    const got = await groupBy(options);
-    expect(got.stats?.badRecords).toBe(want.bad.length);
-    expect(sortRows([...got.values()])).toEqual(sortRows(want.rows));
+    const faults = withFaults({ memory: 1 << 20, splits: 3 }, [
+      { at: 'read', split: 0, attempt: 1, after: 30_000, action: 'throw' }, // a split holds 50k records
+      { at: 'read', split: 1, attempt: 1, after: 10, action: 'exit' },
+    ]);
+    expect((await check('csv', [file], faults)).stats?.retried).toBe(2); // both faults fired
   });
 });
