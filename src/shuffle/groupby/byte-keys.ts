@@ -4,6 +4,7 @@
  * or touching a `Map` (per record, a `Map` of fresh strings cost most of a CSV groupBy). A key
  * becomes a string once, when its group is handed over (`key`).
  */
+import { grown } from '../grown.js';
 
 /** FNV-1a over `bytes[from, to)`, as a signed 32-bit integer. */
 export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
@@ -94,11 +95,4 @@ export class ByteKeys {
       this.#put(s, old[o]!, old[o + 1]!, old[o + 2]!, old[o + 3]!);
     }
   }
-}
-
-/** A copy of `a` with room for at least `n` elements (doubling). */
-function grown<T extends Int32Array | Uint8Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(Math.max(2 * a.length, n));
-  b.set(a);
-  return b;
 }

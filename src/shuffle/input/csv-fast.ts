@@ -7,6 +7,7 @@
  * to the general parser whole, so its records, errors and line numbers are the general path's.
  */
 import type { Table } from './csv-text.js';
+import { exactDecimal } from './decimal.js';
 import { growRows, type KeyedRows } from './splits.js';
 
 /** How a table's rows are read on the fast path: the key column, and each typed column's value slot (-1: checked, not kept). */
@@ -40,7 +41,6 @@ export function fastShape(table: Table, key: string, values: readonly string[]):
   return { width, key: k, types, slots, values: values.length };
 }
 
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
@@ -120,7 +120,5 @@ function plainNumber(block: Buffer, from: number, to: number, plain: boolean): n
     } else if (c === 0x2e && decimals < 0 && digits > 0) decimals = 0;
     else return NaN;
   }
-  if (decimals === 0 || digits > 15) return NaN;
-  const v = decimals > 0 ? m / POW10[decimals]! : m;
-  return negative ? -v : v;
+  return decimals === 0 ? NaN : exactDecimal(m, digits, decimals, negative);
 }

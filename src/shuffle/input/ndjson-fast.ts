@@ -7,6 +7,7 @@
  * no field name with an escape. Any other line goes to `JSON.parse`, whose record or error is
  * then the one reported.
  */
+import { exactDecimal } from './decimal.js';
 import type { KeyedRows } from './splits.js';
 
 /** The names of the fields a line is read for: the key, then the values (in `KeyedRows` order). */
@@ -22,7 +23,6 @@ export function jsonShape(key: string, values: readonly string[]): JsonShape | u
 }
 
 const MAX_DEPTH = 64;
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Reads a line into row `rows.count` (the caller grows `rows` and counts the row); false when it needs `JSON.parse`. */
 export function scanLine(buf: Uint8Array, from: number, to: number, shape: JsonShape, rows: KeyedRows): boolean {
@@ -134,15 +134,14 @@ class Scanner {
       if (!isDigit(buf[++i])) return -1;
       for (; i < to && isDigit(buf[i]); i++, digits++, decimals++) m = m * 10 + (buf[i]! - 0x30);
     }
-    let exact = digits <= 15;
+    let exponent = false;
     if (buf[i] === 0x65 || buf[i] === 0x45) {
-      exact = false;
+      exponent = true;
       if (buf[i + 1] === 0x2b || buf[i + 1] === 0x2d) i++;
       if (!isDigit(buf[++i])) return -1;
       while (i < to && isDigit(buf[i])) i++;
     }
-    const v = decimals > 0 ? m / POW10[decimals]! : m;
-    this.value = !exact ? NaN : negative ? -v : v;
+    this.value = exponent ? NaN : exactDecimal(m, digits, decimals, negative);
     return i;
   }
 

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import type { BadRecordError } from '../../errors.js';
 import type { ColumnType } from './csv-text.js';
 import type { ResolvedRef } from '../runtime/modules.js';
+import { grown } from '../grown.js';
 
 /** One split, as sent to a worker (structured-clonable). */
 export type SplitSpec =
@@ -83,15 +84,9 @@ export const keyedRows = (): KeyedRows => ({
 
 /** Doubles the row capacity of `rows` (`width` values a row). */
 export function growRows(rows: KeyedRows, width: number): void {
-  const n = Math.max(1024, 2 * rows.keyFrom.length);
-  const widen = <T extends Int32Array | Float64Array>(a: T, length: number): T => {
-    const b = new (a.constructor as new (length: number) => T)(length);
-    b.set(a);
-    return b;
-  };
-  rows.keyFrom = widen(rows.keyFrom, n);
-  rows.keyTo = widen(rows.keyTo, n);
-  rows.values = widen(rows.values, n * width);
+  rows.keyFrom = grown(rows.keyFrom, 1024);
+  rows.keyTo = grown(rows.keyTo, 1024);
+  rows.values = grown(rows.values, 1024 * width);
 }
 
 /** The Origin of a record, from what the sink was given. */
