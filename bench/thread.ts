@@ -5,6 +5,7 @@
  * as they are in the engine's.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { threadEnv } from '../src/shuffle/runtime/thread-env.js';
 
 /** An export of a module to call in a fresh thread with `args`; it returns (or resolves to) a structured-clonable value. */
 export interface ThreadCall {
@@ -21,7 +22,10 @@ export async function inFreshThreads<T>(calls: ThreadCall[]): Promise<T[]> {
     calls.map(
       (call) =>
         new Promise<T>((resolve, reject) => {
-          const w = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, ...call, module: call.module.href } });
+          const w = new Worker(new URL(import.meta.url), {
+            env: threadEnv(),
+            workerData: { [MARK]: true, ...call, module: call.module.href },
+          });
           let result: { value: T } | undefined;
           w.once('message', (value: T) => (result = { value }));
           w.once('error', reject);

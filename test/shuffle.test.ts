@@ -184,6 +184,25 @@ describe('generator input', () => {
   });
 });
 
+describe('worker threads decode strings in JS', () => {
+  // msgpackr-extract's init rewrites a table all threads share (src/shuffle/runtime/thread-env.ts)
+  it('scatter and gather threads have msgpackr native string extraction off', async () => {
+    const { isNativeAccelerationEnabled } = await import('msgpackr');
+    expect(isNativeAccelerationEnabled).toBe(true); // this process: on, so the check below can fail
+    await using h = await shuffle<{ native: boolean[] }>({
+      input: { generate: { module: mods, export: 'nativeStringRecords' }, count: 4000 },
+      key: 'key',
+      partitions: 4,
+      workers: 2,
+    });
+    const scattered = new Set((await h.get(0)).map((r) => JSON.stringify(r.native)));
+    const gathered = new Set((await h.gather<boolean[]>({ module: mods, export: 'nativeStringsReducer' })).map((r) => JSON.stringify(r)));
+    // one flag per msgpackr copy found (the package's, and lmdb-js's own when it has one): every one off
+    const off = JSON.stringify(JSON.parse([...scattered][0]!).map(() => false));
+    expect({ scattered: [...scattered], gathered: [...gathered] }).toEqual({ scattered: [off], gathered: [off] });
+  });
+});
+
 describe('file inputs', () => {
   const N = 60_000; // about 6 MB of NDJSON: several 1 MiB splits, so lines cross split boundaries
   // Some records in the middle hold multi-byte characters: those blocks are decoded line by line, the others at once.

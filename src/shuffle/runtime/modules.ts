@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { threadEnv } from './thread-env.js';
 
 /** A function exported by a module. */
 export interface ModuleRef {
@@ -71,7 +72,7 @@ async function exportKinds(url: string, member?: string): Promise<Record<string,
   const code = `const { parentPort } = require('node:worker_threads');
 import(${JSON.stringify(url)}).then((m) => parentPort.postMessage((${kindsOf.toString()})(m, ${JSON.stringify(member)})));`;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true });
+    const worker = new Worker(code, { eval: true, env: threadEnv() });
     worker.once('message', (m: Record<string, string>) => void worker.terminate().then(() => resolve(m)));
     worker.once('error', reject);
   });

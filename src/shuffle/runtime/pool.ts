@@ -7,6 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { TaskTimeoutError, WorkerFailedError, WorkerOutOfMemoryError } from '../../errors.js';
 import { asError, unwrap } from './outcome.js';
+import { threadEnv } from './thread-env.js';
 
 /** The compiled worker file (Piscina loads it itself, outside any TypeScript loader). */
 function workerFile(): string {
@@ -58,6 +59,7 @@ export class WorkerPool {
       maxThreads: threads,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
+      env: threadEnv(), // see thread-env.ts
       resourceLimits: options.heapMB ? { maxOldGenerationSizeMb: options.heapMB } : undefined,
     });
     // Piscina emits 'error' for a thread that fails while it runs no task (unlistened, that
