@@ -18,7 +18,7 @@ import { TaskTimeoutError } from '../../errors.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import { asError } from '../runtime/outcome.js';
 import { giveUp, retryable } from '../runtime/retries.js';
-import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
 import { describeSplit, RECORDS_BATCH, type SplitSpec } from '../input/splits.js';
 import { Progress, SplitQueue, committedSum, fileBytes, final, type SplitState } from './split-queue.js';
 
@@ -267,6 +267,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       budget: Math.max(MiB, Math.floor(p.memory / p.workers)),
       onBadRecord: p.onBadRecord,
       group,
+      join: p.join,
       faults: p.faults,
     },
   };
@@ -295,7 +296,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     if (records) {
       // Batches from the calling thread; at most 2 per worker wait (backpressure).
       let batch: unknown[] = [];
-      let index = 0;
+      let index = p.join?.side === 1 ? RIGHT_SPLITS : 0; // a join's right input: its own split numbers
       const send = async () => {
         await add({ kind: 'records', index: index++, records: batch });
         batch = [];
