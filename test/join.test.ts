@@ -18,6 +18,7 @@ import {
   type JoinHow,
   type JoinOptions,
   type JoinStats,
+  type Progress,
 } from '../src/index.js';
 import { RIGHT_SPLITS } from '../src/shuffle/protocol.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
@@ -85,8 +86,8 @@ describe('join against the nested loop', () => {
     }
   });
 
-  it.each(HOWS)('one side much larger: 40,000 generated records against 58 of 60 keys (%s)', async (how) => {
-    const N = 40_000;
+  it.each(HOWS)('one side much larger: 20,000 generated records against 58 of 60 keys (%s)', async (how) => {
+    const N = 20_000;
     const dims = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, name: `n${i}` })).filter((d) => d.key !== 'k7' && d.key !== 'k8');
     const { rows, stats } = await run({
       left: { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: N },
@@ -223,6 +224,32 @@ describe('inputs and keys', () => {
     await expect(joinToFile({ left: { records: left }, right: { records: right }, on: 7 } as never, out)).rejects.toThrow(/^on: /);
     expect(fs.readdirSync(dir)).toEqual(['rows.ndjson']);
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('progress', () => {
+  it("one scatter count over both sides (the right's after the left's), then gather units up to their total", async () => {
+    const events: Progress[] = [];
+    const left = { generate: { module: mods, export: 'ids' }, count: 30_000 };
+    const right = { generate: { module: mods, export: 'shifted' }, count: 30_000 };
+    const { stats } = await run({
+      left,
+      right,
+      on: 'id',
+      how: 'outer',
+      partitions: 8,
+      workers: 2,
+      splits: 3,
+      progress: (e) => events.push(e),
+    });
+    const scatter = events.filter((e) => e.phase === 'scatter');
+    const gather = events.filter((e) => e.phase === 'gather');
+    expect(events.indexOf(gather[0]!)).toBeGreaterThan(events.indexOf(scatter.at(-1)!)); // the gather follows both scatters
+    expect(scatter.map((e) => e.records)).toEqual([...scatter.map((e) => e.records)].sort((a, b) => a - b));
+    expect(scatter.at(-1)).toMatchObject({ records: 60_000, splitsDone: 6, splits: 6 });
+    expect(gather.map((e) => e.partitionsDone)).toEqual(gather.map((_, i) => i + 1));
+    expect(gather.every((e) => e.partitions === gather.length)).toBe(true);
+    expect(stats.rows).toBe(50_000); // ids 0..29,999 and 20,000..49,999: 10,000 meet, 20,000 alone on each side
   });
 });
 
