@@ -16,7 +16,7 @@ import { keeps, type Side } from '../protocol.js';
 import { emitAlone, hashJoin, type JoinContext, type Rows } from './hash.js';
 
 /** Re-splits of one partition at most (a fan-out of up to 64 each: 16M sub-partitions). */
-export const MAX_DEPTH = 4;
+const MAX_DEPTH = 4;
 const MAX_FAN = 64;
 /** Records buffered across the sub-partitions before they are appended to the spill store. */
 const FLUSH_ROWS = 8192;
