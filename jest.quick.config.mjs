@@ -8,6 +8,8 @@ import base from './jest.config.mjs';
 
 const slow = [
   'faults',
+  'join-faults',
+  'join-cli',
   'crash',
   'exact-answers',
   'cli',

@@ -12,12 +12,14 @@ import type { Checksum } from './checksum.js';
 import { runNode } from './child.js';
 import { ratioOf, type Config, type Measured, type Outcome, type Ratio, type rowMaker } from './rounds.js';
 import { sqlRecords } from './w2/records.js';
+import { sqlDims } from './join/records.js';
 
-/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), or records made then written as partitioned Parquet and read back (W5). */
+/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), records made then written as partitioned Parquet and read back (W5), or records made then joined (J1, J2). */
 export type DuckJob =
   | { kind: 'group'; records: number; keys: number }
   | { kind: 'file'; file: string; format: 'csv' | 'ndjson' }
-  | { kind: 'partition'; records: number; keys: number; partitions: number };
+  | { kind: 'partition'; records: number; keys: number; partitions: number }
+  | { kind: 'join'; records: number; keys: number; workload: 'j1' | 'j2' };
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -82,6 +84,15 @@ async function main(job: DuckJob): Promise<void> {
       const read = job.format === 'csv' ? `read_csv(${quote(job.file)})` : `read_json(${quote(job.file)}, format = 'newline_delimited')`;
       await timed('group', GROUP(read));
       checksum = await sums(SUMS);
+    } else if (job.kind === 'join') {
+      // the joined rows go into a table (not to JavaScript); the checksum is read from it afterwards
+      await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);
+      if (job.workload === 'j1') {
+        await timed('make_dims', `CREATE TABLE d AS ${sqlDims}`);
+        await timed('join', 'CREATE TABLE j AS SELECT r.key, r.amount + d.weight AS s FROM r JOIN d ON r.key = d.key');
+      } else await timed('join', 'CREATE TABLE j AS SELECT a.id, a.amount + b.amount AS s FROM r a JOIN r b ON a.id = b.id');
+      checksum = await sums('SELECT NULL AS groups, count(*) AS count, sum(s) AS sum FROM j');
+      checksum.groups = undefined;
     } else {
       const dir = path.join(tmp, 'parquet');
       await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);

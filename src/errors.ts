@@ -115,6 +115,15 @@ export class WorkerFailedError extends PartdError {
   readonly code = 'ERR_WORKER_FAILED';
 }
 
+/**
+ * A join partition that stays larger than a task's memory share after every re-split (grace
+ * hash join): a key with that many rows on both sides. Deterministic: never retried.
+ */
+export class JoinMemoryError extends PartdError {
+  override name = 'JoinMemoryError';
+  readonly code = 'ERR_JOIN_MEMORY';
+}
+
 /** The CLI's bad usage: exit status 2. */
 export class UsageError extends PartdError {
   override name = 'UsageError';
@@ -158,6 +167,7 @@ const classes = new Map<string, new (...args: never[]) => Error>(
     UnsendableError,
     WorkerOutOfMemoryError,
     WorkerFailedError,
+    JoinMemoryError,
     UsageError,
     PathError,
     StdoutClosedError,

@@ -5,37 +5,9 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cli, partd } from './support/cli.js';
 
-const cli = path.resolve('dist/src/cli/main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-cli-'));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `during` may act on the running child (write stdin, send a signal). */
-function partd(
-  args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv; during?: (child: ReturnType<typeof spawn>) => void } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (opts.during) opts.during(child);
-    else child.stdin.end(opts.input ?? '');
-  });
-}
 
 const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, key: `k${i % 7}`, amount: i % 10, tag: i % 2 ? 'odd' : 'even' }));
 function reference() {

@@ -26,6 +26,7 @@ const codes: Record<string, string> = {
   UnsendableError: 'ERR_PARTD_UNSENDABLE',
   WorkerOutOfMemoryError: 'ERR_WORKER_OUT_OF_MEMORY',
   WorkerFailedError: 'ERR_WORKER_FAILED',
+  JoinMemoryError: 'ERR_JOIN_MEMORY',
   // the CLI's, not exported by the package
   UsageError: 'ERR_USAGE',
   PathError: 'ERR_PATH',

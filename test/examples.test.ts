@@ -42,6 +42,16 @@ it.each([
       'orders.ndjson line 1501: not JSON',
     ],
   ],
+  // 1000 orders, user i % 7 but none for every 100th: u0..u4 in the table have 707, u5 and u6 283, 10 have no user field.
+  [
+    'join',
+    [
+      'left join: 707 orders with their user, 283 of a user not in the table, 10 without a user field',
+      'outer join: users without orders: u9',
+      'inner join: 707 rows of 1000 orders and 6 users written to NDJSON',
+      '707 lines, each an order with its user: true',
+    ],
+  ],
   // Killed halfway, then run again: some records were committed by the first run, and each is counted once.
   [
     'resume',

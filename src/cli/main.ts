@@ -1,20 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `partd` command line: groupby and shuffle of NDJSON/CSV files, get from a kept store,
- * and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack too with
+ * The `partd` command line: groupby, shuffle and join of NDJSON/CSV files, get from a kept
+ * store, and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack too with
  * --verbose). Exit status: see `exitStatus` below.
  */
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { StdoutClosedError, UsageError } from '../errors.js';
 import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
+import { defineJoin } from './join.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** The options of every job's command. */
 function common(cmd: Command): Command {
   return cmd
-    .requiredOption('--key <field>', 'the field to partition (and group) by')
     .option('--partitions <P>', 'number of partitions', undefined)
     .option('--workers <W>', 'worker threads (default: available parallelism)')
     .option('--memory <size>', 'memory for scatter buffers of all workers, e.g. 256MiB')
@@ -51,7 +52,10 @@ const program = new Command('partd')
   .configureOutput({ outputError: () => undefined })
   .addHelpText('after', exitStatus);
 
-common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+/** The options of a command that partitions by --key. */
+const keyed = (cmd: Command) => common(cmd.requiredOption('--key <field>', 'the field to partition (and group) by'));
+
+keyed(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('group records by a field: one NDJSON line per group {key, count, sum_F, ...}')
   .option('--count', 'count records per group (the default when no aggregation is given)')
   .option('--sum <field>', 'sum of a field (repeatable)', collect, [])
@@ -66,7 +70,7 @@ common(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => groupbyCommand(files, o));
 
-common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+keyed(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('partition records by a field: one NDJSON file per partition in --out DIR')
   .requiredOption('--out <dir>', 'directory for part-00000.ndjson, part-00001.ndjson, ...')
   .addHelpText(
@@ -75,6 +79,8 @@ common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .
   )
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => shuffleCommand(files, o));
+
+defineJoin(program, common, exitStatus);
 
 program
   .command('get')
@@ -87,7 +93,7 @@ program
 program
   .command('bench')
   .description('run the benchmark harness (the same code as npm run bench; from a clone of the repository)')
-  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large; default w1 w1-large shuffle')
+  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, j1, j2, join (j1 and j2); default w1 w1-large shuffle')
   .option('--records <N>', 'records for the record workloads (w2 to w6-large)')
   .option('--rounds <R>', 'interleaved rounds (rows report medians)')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
@@ -110,7 +116,7 @@ program
 /** The library names its options (`partitions: …`, `types.amount: …`); on the command line they are flags. */
 function flagNames(message: string): string {
   return message.replace(
-    /^(partitions|workers|memory|key|store|types)(?:\.([^:\s]+))?:/,
+    /^(partitions|workers|memory|key|store|types|on|how)(?:\.([^:\s]+))?:/,
     (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`,
   );
 }

@@ -11,7 +11,7 @@ import { faultsOf, type Fault } from './runtime/faults.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
 import { settleKinds, specOf, type Aggregation, type PlannedAgg } from './groupby/aggregations.js';
 import { opsTaking } from './groupby/ops.js';
-import type { KeySpec } from './protocol.js';
+import type { JoinScatter, KeySpec } from './protocol.js';
 import { checkNames, positiveInt } from './checks.js';
 import { planInput, type FieldType } from './input/plan.js';
 import type { SplitSpec } from './input/splits.js';
@@ -114,6 +114,8 @@ export interface Plan {
   /** Ends the job's claim on its store (before the store is closed); again is a no-op. */
   release: () => Promise<void>;
   bytesTotal: number;
+  /** A join's scatter of one side (join/index.ts). */
+  join?: JoinScatter;
 }
 
 const MiB = 1 << 20;
@@ -140,13 +142,26 @@ const OPTION_NAMES = [
   'types',
 ] as const;
 
-/** Checks every option before any work starts, and opens (or resumes) the job's store. */
-export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
-  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options'); // string keys: the internal FAULTS option is a symbol
+/** The options every job takes alike (shuffle, groupBy, join), checked; `workers` as asked. */
+export interface RunOptions {
+  faults: Fault[];
+  partitions: number;
+  workers: number;
+  memory: number;
+  retries: number;
+  taskTimeout?: number;
+  workerHeapMB?: number;
+  onBadRecord: 'error' | 'skip';
+  signal?: AbortSignal;
+  progress: (p: Progress) => void;
+  types: Record<string, FieldType>;
+}
+
+/** Checks the options every job takes alike (the caller checks the names). */
+export function checkRun(options: Omit<ShuffleOptions, 'input' | 'key'>): RunOptions {
   const faults = faultsOf(options); // tests only (runtime/faults.ts)
   const partitions = positiveInt(options.partitions, 'partitions', 128, 1, MAX_PARTITIONS);
-  const asked = positiveInt(options.workers, 'workers', os.availableParallelism(), 1, MAX_WORKERS);
+  const workers = positiveInt(options.workers, 'workers', os.availableParallelism(), 1, MAX_WORKERS);
   const memory = positiveInt(options.memory, 'memory', 256 * MiB);
   const retries = positiveInt(options.retries, 'retries', 2, 0);
   const taskTimeout = options.taskTimeout === undefined ? undefined : positiveInt(options.taskTimeout, 'taskTimeout', 0);
@@ -158,11 +173,25 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   options.signal?.throwIfAborted();
   if (options.progress !== undefined && typeof options.progress !== 'function') throw new TypeError('progress: expected a function');
   const types = checkTypes(options.types);
-  let key: KeySpec;
-  if (typeof options.key === 'string' && options.key !== '')
-    key = types[options.key] ? { field: options.key, type: types[options.key] } : { field: options.key };
-  else if (options.key && typeof options.key === 'object') key = await resolveRef(options.key, 'key');
-  else throw new TypeError(`key: expected a field name or { module, export }, got ${describe(options.key)}`);
+  const onBadRecord = options.onBadRecord ?? 'error';
+  const progress = options.progress ?? (() => undefined);
+  return { faults, partitions, workers, memory, retries, taskTimeout, workerHeapMB, onBadRecord, signal: options.signal, progress, types };
+}
+
+/** A key option (`arg` names it): a field name, with its declared type if any, or `{ module, export }`. */
+export async function keySpec(key: unknown, types: Record<string, FieldType>, arg: string): Promise<KeySpec> {
+  if (typeof key === 'string' && key !== '') return types[key] ? { field: key, type: types[key] } : { field: key };
+  if (key && typeof key === 'object') return resolveRef(key, arg);
+  throw new TypeError(`${arg}: expected a field name or { module, export }, got ${describe(key)}`);
+}
+
+/** Checks every option before any work starts, and opens (or resumes) the job's store. */
+export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
+  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options'); // string keys: the internal FAULTS option is a symbol
+  const run = checkRun(options);
+  const { faults, partitions, workers: asked, memory, retries, taskTimeout, workerHeapMB, types } = run;
+  const key = await keySpec(options.key, types, 'key');
   const aggs = group?.plan ?? [];
   const numeric = aggs.filter((a) => specOf(a).takes === 'numbers').map((a) => a.field!);
   for (const f of numeric)
@@ -179,9 +208,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   settleKinds(aggs, types, stringFields, csv);
-  if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
-    throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
-  }
+  checkStore(options.store);
   const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, splits };
   const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
@@ -189,20 +216,27 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
     workers,
     memory,
     key,
-    onBadRecord: options.onBadRecord ?? 'error',
+    onBadRecord: run.onBadRecord,
     store,
     ownsStore,
-    progress: options.progress ?? (() => undefined),
+    progress: run.progress,
     input: options.input as ShuffleInput,
     retries,
     taskTimeout,
-    signal: options.signal,
+    signal: run.signal,
     workerHeapMB,
     faults,
     splits: planned,
     release,
     bytesTotal,
   };
+}
+
+/** The `store` option: an Lmdb, a directory, or none (a temporary store). */
+export function checkStore(store: unknown): asserts store is string | Lmdb | undefined {
+  if (store !== undefined && typeof store !== 'string' && !(store instanceof Lmdb)) {
+    throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(store)}`);
+  }
 }
 
 /** The `types` option: field → 'string' | 'number'. */

@@ -25,9 +25,26 @@ export interface ScatterTask {
   group?: { plan: PlannedAgg[]; combine: boolean };
   /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
   port: MessagePort;
+  /** A join's session: which input it reads (join/index.ts). */
+  join?: JoinScatter;
   /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
 }
+
+/** A join's input: 0 the left, 1 the right. */
+export type Side = 0 | 1;
+
+/**
+ * A join's scatter session reads one side: its partition p goes under store key side · P + p,
+ * a record without a key (null or missing) is kept, spread over the partitions (it matches
+ * nothing), and each commit also appends the bytes it adds to each partition (join/sizes.ts).
+ */
+export interface JoinScatter {
+  side: Side;
+}
+
+/** The first split number of a join's right input (the left's count from 0), so both sides' markers share one store. */
+export const RIGHT_SPLITS = 2 ** 20;
 
 /** A split handed to a session (null instead: no more splits). */
 export interface Assignment {
@@ -65,10 +82,51 @@ export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable
 export interface GatherTask {
   store: string;
   partitions: number[];
-  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef };
+  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef } | JoinReduce;
   attempt: number;
   /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
+}
+
+/** Which unmatched rows a join keeps: none (inner), the left's, the right's, or both (outer). */
+export type JoinHow = 'inner' | 'left' | 'right' | 'outer';
+
+/** Whether `how` keeps the unmatched rows of `side` (with null for the other side). */
+export const keeps = (how: JoinHow, side: Side): boolean => how === 'outer' || how === (side === 0 ? 'left' : 'right');
+
+/**
+ * A unit of a join's gather (join/units.ts): partitions joined whole (with each side's stored
+ * bytes), one slice of a skewed partition's larger side (its frames i, i + of, …) against the
+ * whole of its build side, or the build rows no slice of a sliced partition matched.
+ */
+export type JoinUnit =
+  | { kind: 'whole'; parts: [partition: number, left: number, right: number][] }
+  | { kind: 'slice'; partition: number; build: Side; slice: number; of: number }
+  | { kind: 'unmatched'; partition: number; build: Side; matched: Uint8Array };
+
+/** A join's gather: `GatherTask.partitions` are indexes into `units`. */
+export interface JoinReduce {
+  kind: 'join';
+  how: JoinHow;
+  keys: [KeySpec, KeySpec];
+  /** P: side s's partition p is store key s · P + p. */
+  partitions: number;
+  units: JoinUnit[];
+  /** Where each attempt writes its rows (a file of its own) and its grace spill stores; the rows' form. */
+  dir: string;
+  format: 'msgpack' | 'ndjson';
+  /** Stored bytes of one build side a task may hold in memory; a larger partition is split again (grace). */
+  limit: number;
+}
+
+/** What a join unit's attempt returns: its rows' file (none when it made no rows), and which build rows a slice matched. */
+export interface JoinUnitResult {
+  file: string | undefined;
+  rows: number;
+  /** Re-splits of partitions over the memory share (grace), sub-partitions included. */
+  resplits: number;
+  /** A slice's build rows matched, one bit each in read order. */
+  matched?: Uint8Array;
 }
 
 /**

@@ -20,6 +20,12 @@ function gatherBatches(partitions: number, threads: number): number[][] {
   return out;
 }
 
+/** A gather task's ids (`GatherTask.partitions`) and how errors name them. */
+export interface GatherBatch {
+  ids: number[];
+  what: string;
+}
+
 /** What a gather phase counts. */
 export interface GatherStats {
   /** Gather attempts that failed and were retried. */
@@ -30,12 +36,14 @@ export interface GatherStats {
  * Runs gather tasks over every partition on `pool` (retrying failures), yielding results as
  * batches of partitions finish. Its retries are added to `stats.gatherRetried` once every task
  * has settled: before the generator ends, whether it ran to the end, failed or was stopped early.
+ * `batches` replaces the batches of partitions (a join's units, join/units.ts).
  */
 export async function* gatherPhase<R>(
   p: Plan,
   pool: WorkerPool,
   reduce: GatherTask['reduce'],
   stats: GatherStats,
+  batches?: GatherBatch[],
 ): AsyncGenerator<[number, R]> {
   const results: [number, R][] = [];
   let wake: (() => void) | undefined;
@@ -47,17 +55,13 @@ export async function* gatherPhase<R>(
   // Gather tasks read LMDB in native code, where a terminated worker takes the process down
   // ("napi_throw"): an abort lets them finish (runtime/pool.ts), and the phase ends only once every
   // task has settled, so the pool is never closed under a running one.
-  const tasks = gatherBatches(p.partitions, pool.threads).map((partitions) =>
-    withRetries(
-      p,
-      pool,
-      partitions.length === 1 ? `partition ${partitions[0]}` : `partitions ${partitions[0]}..${partitions.at(-1)}`,
-      retried,
-      (attempt) =>
-        pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, {
-          timeoutMs: p.taskTimeout,
-          graceful: true,
-        }),
+  const named = (ids: number[]) => ({ ids, what: ids.length === 1 ? `partition ${ids[0]}` : `partitions ${ids[0]}..${ids.at(-1)}` });
+  const tasks = (batches ?? gatherBatches(p.partitions, pool.threads).map(named)).map(({ ids: partitions, what }) =>
+    withRetries(p, pool, what, retried, (attempt) =>
+      pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, {
+        timeoutMs: p.taskTimeout,
+        graceful: true,
+      }),
     ).then((batch) => {
       for (const r of batch) results.push(r); // one result per partition, whatever the attempts (no spread: a batch may be long)
       done += batch.length;

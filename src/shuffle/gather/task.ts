@@ -7,6 +7,7 @@ import { keysOf, packColumns, type GatherTask, type PackedColumns, type Partitio
 import { Msgpack } from '../../layers/values.js';
 import { Lmdb } from '../../stores/lmdb/lmdb.js';
 import { sendError, sendable, whyUnsendable } from '../runtime/outcome.js';
+import { joinTask } from '../join/task.js';
 
 const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
 /** The store at `path`, opened once per thread. */
@@ -29,8 +30,9 @@ async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void)
   }
 }
 
-/** Runs one gather task: each partition's result, in task order (groupBy results are `PackedColumns`). */
+/** Runs one gather task: each partition's result, in task order (groupBy results are `PackedColumns`; a join's, `JoinUnitResult`s). */
 export async function gather(task: GatherTask): Promise<[number, unknown][]> {
+  if (task.reduce.kind === 'join') return joinTask(task, openShuffleStore(task.store));
   const reducers = task.reduce.kind === 'groupBy' ? await loadReducers(task.reduce.plan) : undefined; // once per task, not per partition
   const out: [number, unknown][] = [];
   for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, reducers)]);
@@ -46,9 +48,10 @@ async function gatherOne(task: GatherTask, partition: number, reducers: (CustomR
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, partition);
   }
-  const groups = groupsOf(task.reduce.plan, reducers!);
+  const { plan, combined } = task.reduce as Extract<GatherTask['reduce'], { kind: 'groupBy' }>; // a join's task is joinTask()
+  const groups = groupsOf(plan, reducers!);
   for await (const batch of batches) {
-    if (task.reduce.combined) for (const block of batch as StateBlock[]) groups.merge(block);
+    if (combined) for (const block of batch as StateBlock[]) groups.merge(block);
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
   return packColumns(groups.result());
@@ -61,7 +64,7 @@ async function gatherOne(task: GatherTask, partition: number, reducers: (CustomR
 export function unsendable(task: GatherTask, results: [number, unknown][]): Error {
   const cannot = 'cannot be sent between threads';
   for (const [partition, value] of results) {
-    if (sendable(value)) continue;
+    if (sendable(value) || task.reduce.kind === 'join') continue; // a join's results are file names and counts
     if (task.reduce.kind === 'module')
       return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
     const keys = keysOf(value as PackedColumns);

@@ -1,12 +1,15 @@
 /** What the coordinator does with a failed attempt (a scatter session's split, a gather task). */
-import { BadRecordError, ShuffleError, UnsendableError } from '../../errors.js';
+import { BadRecordError, JoinMemoryError, ShuffleError, UnsendableError } from '../../errors.js';
 import type { Plan } from '../options.js';
 import { asError } from './outcome.js';
 import type { WorkerPool } from './pool.js';
 
 /** Whether `err` would come back on every attempt (ENOSPC: a DiskFullError, or fs's own error). */
 const final = (err: Error) =>
-  err instanceof BadRecordError || err instanceof UnsendableError || (err as NodeJS.ErrnoException).code === 'ENOSPC';
+  err instanceof BadRecordError ||
+  err instanceof UnsendableError ||
+  err instanceof JoinMemoryError ||
+  (err as NodeJS.ErrnoException).code === 'ENOSPC';
 
 /**
  * The error of a failed attempt, to retry; throws instead when the job cannot go on: it was

@@ -18,7 +18,7 @@ import { TaskTimeoutError } from '../../errors.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import { asError } from '../runtime/outcome.js';
 import { giveUp, retryable } from '../runtime/retries.js';
-import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
 import { describeSplit, RECORDS_BATCH, type SplitSpec } from '../input/splits.js';
 import { Progress, SplitQueue, committedSum, fileBytes, final, type SplitState } from './split-queue.js';
 
@@ -149,7 +149,7 @@ class Session {
       };
     }
     this.#arm();
-    post(port, assignment, s);
+    post(port, assignment, s, this.phase.p.join?.side);
   }
 
   /** Commits a session's parts as one guarded transaction; the first failure stops the session. */
@@ -192,20 +192,21 @@ class Session {
  * unsendable, which the worker reports as bad records; its split keeps that form for retries.
  * The items are looked for only once sending failed: nothing per record otherwise.
  */
-function post(port: MessagePort, assignment: Assignment | null, s: SplitState | null): void {
+function post(port: MessagePort, assignment: Assignment | null, s: SplitState | null, side?: 0 | 1): void {
   try {
     return port.postMessage(assignment);
   } catch (e) {
     if (assignment === null || s === null || s.spec.kind !== 'records') throw e;
-    const marked = markUnsendable(s.spec);
+    const marked = markUnsendable(s.spec, side);
     if (marked.unsendable!.length === (s.spec.unsendable?.length ?? 0)) throw e; // no item fails alone: not an item's fault
     s.spec = assignment.split = marked;
   }
   port.postMessage(assignment);
 }
 
-/** The batch with each item that cannot be cloned replaced by null and listed in `unsendable`, numbered over the whole input. */
-function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<SplitSpec, { kind: 'records' }> {
+/** The batch with each item that cannot be cloned replaced by null and listed in `unsendable`, numbered over the whole input (a join's: over its side). */
+function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>, side?: 0 | 1): Extract<SplitSpec, { kind: 'records' }> {
+  const [input, first] = side === undefined ? ['input', 0] : side === 0 ? ['left', 0] : ['right', RIGHT_SPLITS];
   const records = spec.records.slice();
   const unsendable: [number, string][] = [...(spec.unsendable ?? [])];
   records.forEach((record, position) => {
@@ -216,7 +217,7 @@ function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<
       records[position] = null;
       unsendable.push([
         position,
-        `input.records item ${spec.index * RECORDS_BATCH + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`,
+        `${input}.records item ${(spec.index - first) * RECORDS_BATCH + position}: cannot be sent to a worker thread (${err.name}: ${err.message})`,
       ]);
     }
   });
@@ -267,6 +268,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       budget: Math.max(MiB, Math.floor(p.memory / p.workers)),
       onBadRecord: p.onBadRecord,
       group,
+      join: p.join,
       faults: p.faults,
     },
   };
@@ -295,7 +297,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     if (records) {
       // Batches from the calling thread; at most 2 per worker wait (backpressure).
       let batch: unknown[] = [];
-      let index = 0;
+      let index = p.join?.side === 1 ? RIGHT_SPLITS : 0; // a join's right input: its own split numbers
       const send = async () => {
         await add({ kind: 'records', index: index++, records: batch });
         batch = [];

@@ -22,9 +22,10 @@ import { lineOf } from '../input/file-bytes.js';
 import { byteFields } from '../groupby/byte-groups.js';
 import { Combine } from './combine.js';
 import { partitionOf } from '../partitioner.js';
-import type { Assignment, ScatterResult, ScatterTask, SessionMessage, SplitRead } from '../protocol.js';
+import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
 import { keyFunction, keyMisfit } from './record-key.js';
-import { Outbox } from './outbox.js';
+import { framer, Outbox } from './outbox.js';
+import { sizesEntry } from '../join/sizes.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
@@ -62,7 +63,7 @@ export async function scatter(task: ScatterTask): Promise<ScatterResult> {
     return { commits: session.end() };
   } catch (e) {
     if (e instanceof BadRecordError && e.origin && session)
-      e.message = `${await locate(session.splitOf(e.origin), e.origin)}: ${e.message}`;
+      e.message = `${await locate(session.splitOf(e.origin), e.origin, task.join?.side)}: ${e.message}`;
     throw e;
   } finally {
     task.port.close();
@@ -80,6 +81,9 @@ class Session {
   /** Map-side combine: groups' states instead of records. */
   readonly #combine: Combine | undefined;
   readonly #faulty: boolean;
+  /** A join's side: its partitions' store keys start at `#base`; a record without a key is kept. */
+  readonly #join: ScatterTask['join'];
+  readonly #base: number;
 
   /** The split being read (while `#reading`); `from`/`part`: its part not yet committed. */
   #cur!: Assignment;
@@ -106,7 +110,9 @@ class Session {
     const plan = task.group?.plan ?? [];
     this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
     this.#ordered = ordered(plan);
-    this.#outbox = new Outbox(task.partitions, (ord, cause) => this.#unstorable(ord, cause));
+    this.#join = task.join;
+    this.#base = task.join ? task.join.side * task.partitions : 0;
+    this.#outbox = new Outbox(this.#base + task.partitions, (ord, cause) => this.#unstorable(ord, cause));
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
     const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#combine =
@@ -174,7 +180,8 @@ class Session {
     }
     if (typeof key !== 'string' || this.#keyTyped) {
       const why = keyMisfit(key, this.#task.key);
-      if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
+      // a join keeps a record without a key (SQL's NULL): it matches nothing, and reaches an outer side's rows alone
+      if (why !== undefined && !(this.#join && key == null)) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
     const ord = ordinal(this.#cur.split.index, pos);
     const failed = this.#combine
@@ -185,9 +192,10 @@ class Session {
     let due: boolean;
     if (this.#combine) due = this.#combine.full || this.#outbox.bytes >= this.#task.budget;
     else {
-      const { budget } = this.#task;
+      const { budget, partitions } = this.#task;
       const outbox = this.#outbox;
-      outbox.push(partitionOf(key as string | number, this.#task.partitions), this.#task.group ? [key, ord, record] : record, ord);
+      const p = key == null ? pos % partitions : partitionOf(key as string | number, partitions); // a join's keyless records, spread
+      outbox.push(this.#base + p, this.#task.group ? [key, ord, record] : record, ord);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }
@@ -246,6 +254,8 @@ class Session {
   #commit(): void {
     this.#combine?.drain();
     const { entries, bytes } = this.#outbox.take();
+    if (this.#join && entries.length > 0)
+      entries.push(sizesEntry(this.#join.side, this.#task.partitions, entries, (v) => framer.frameOf(v)));
     const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
     parts[0]!.marker.bytes = bytes; // the commit's chunks serve all its parts: counted once
     const message: SessionMessage = { type: 'commit', entries, parts };
@@ -268,10 +278,12 @@ function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
   return [...new Set(owned)].length === owned.length ? owned : [];
 }
 
-/** Where a record is, for an error: file and line when there is a file. */
-async function locate(split: SplitSpec, o: Origin): Promise<string> {
+/** Where a record is, for an error: file and line when there is a file; a join's side by its option. */
+async function locate(split: SplitSpec, o: Origin, side?: 0 | 1): Promise<string> {
   if (split.kind === 'csv') return `${split.file} line ${await csvLineOf(split, o.position)}`;
   if (split.kind === 'ndjson') return `${split.file} line ${await lineOf(split.file, o.offset!)}`;
-  if (split.kind === 'records') return `input.records item ${split.index * RECORDS_BATCH + o.position}`;
-  return `${describeSplit(split)} record ${o.position}`;
+  const local = side === 1 ? { ...split, index: split.index - RIGHT_SPLITS } : split; // numbered within its input
+  const input = side === undefined ? 'input' : side === 0 ? 'left' : 'right';
+  if (local.kind === 'records') return `${input}.records item ${local.index * RECORDS_BATCH + o.position}`;
+  return `${side === undefined ? '' : `${input}: `}${describeSplit(local)} record ${o.position}`;
 }

@@ -1,0 +1,190 @@
+/**
+ * `join`, in the calling thread: a hash join of two inputs on the shuffle engine. Both sides
+ * are scattered into one store by the same partitioner (the left's partition p under key p,
+ * the right's under P + p: two scatter phases on one pool, one job), then gather tasks join
+ * partition p of both sides in the workers (join/task.ts), planned from the sizes the scatter
+ * committed (join/units.ts). Each task writes its rows to a file of its own, which is read
+ * here once the task has succeeded: rows in batches for `join`, NDJSON for `joinToFile`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { makeTempDir, removeTempDir } from '../../stores/temp.js';
+import { gatherPhase, type GatherBatch, type GatherStats } from '../gather/phase.js';
+import { flattened } from '../groupby/index.js';
+import type { Progress } from '../options.js';
+import type { JoinReduce, JoinUnit, JoinUnitResult } from '../protocol.js';
+import { poolFor } from '../runtime/pool.js';
+import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
+import { planJoin, type JoinOptions } from './options.js';
+import { partBytes, partRows } from './parts.js';
+import { readSizes } from './sizes.js';
+import { buildLimit, noteSlice, planUnits, unmatchedUnits } from './units.js';
+
+export type { JoinKey, JoinOptions } from './options.js';
+export type { JoinHow } from '../protocol.js';
+
+/** A joined row: the key, and each side's record, `null` on a side without a match (`key` is null for a keyless record's row). */
+export interface JoinRow<L = unknown, R = unknown> {
+  key: string | number | null;
+  left: L | null;
+  right: R | null;
+}
+
+/** Counts of a join. */
+export interface JoinStats {
+  /** Each side's scatter phase (records, bad records, bytes, retries, resumed records). */
+  left: ShuffleStats;
+  right: ShuffleStats;
+  /** Joined rows made (by the end of the gather). */
+  rows: number;
+  partitions: number;
+  workers: number;
+  /** Skewed partitions whose larger side was cut into slices, and the slices. */
+  skewed: number;
+  slices: number;
+  /** Partitions (and sub-partitions) split again because their smaller side was over a task's memory share (grace). */
+  resplits: number;
+  /** Gather attempts that failed and were retried. */
+  gatherRetried: number;
+  scatterSeconds: number;
+  gatherSeconds: number;
+}
+
+/**
+ * The files of the joined rows, as gather tasks finish (each read before the next is asked
+ * for). `onStats` gets the stats once both sides are scattered; the same object is complete
+ * when the generator ends.
+ */
+async function* partFiles(options: JoinOptions, format: JoinReduce['format'], onStats?: (s: JoinStats) => void): AsyncGenerator<string> {
+  const j = await planJoin(options);
+  const [lp, rp] = j.sides;
+  const user = j.run.progress;
+  const pool = poolFor(j.run, j.threads); // both phases of both sides: threads start once
+  const dir = makeTempDir('join'); // rows and grace spill stores; removed at the end, and at exit
+  const gathered: GatherStats = { gatherRetried: 0 };
+  let stats: JoinStats | undefined;
+  const t0 = performance.now();
+  try {
+    // One scatter bar for both sides: the right's counts follow the left's.
+    const bytesTotal = lp.bytesTotal + rp.bytesTotal;
+    const splits = 'records' in lp.input || 'records' in rp.input ? undefined : lp.splits.length + rp.splits.length;
+    let before = { records: 0, bytesRead: 0, bytesAppended: 0, splitsDone: 0 };
+    let seen = before;
+    const scattering = (e: Progress) => {
+      if (e.phase !== 'scatter') return user(e);
+      seen = {
+        records: before.records + e.records,
+        bytesRead: before.bytesRead + e.bytesRead,
+        bytesAppended: before.bytesAppended + e.bytesAppended,
+        splitsDone: before.splitsDone + e.splitsDone,
+      };
+      user({ phase: 'scatter', ...seen, bytesTotal, splits });
+    };
+    const left = await scatterPhase({ ...lp, progress: scattering }, pool);
+    before = seen;
+    const right = await scatterPhase({ ...rp, progress: scattering }, pool);
+    const P = lp.partitions;
+    const limit = buildLimit(j.run.memory, pool.threads);
+    const plan = planUnits(await readSizes(lp.store, P), j.how, pool.threads, limit);
+    stats = {
+      left,
+      right,
+      rows: 0,
+      partitions: P,
+      workers: pool.threads,
+      skewed: plan.skewed,
+      slices: plan.slices,
+      resplits: 0,
+      gatherRetried: 0,
+      scatterSeconds: (performance.now() - t0) / 1000,
+      gatherSeconds: 0,
+    };
+    onStats?.(stats);
+    const total = plan.batches.length + plan.pending.size;
+    let done = 0;
+    const round = async function* (units: JoinUnit[], batches: GatherBatch[]): AsyncGenerator<[JoinUnit, JoinUnitResult]> {
+      const first = done;
+      const progress = (e: Progress) =>
+        e.phase === 'gather' ? user({ phase: 'gather', partitionsDone: (done = first + e.partitionsDone), partitions: total }) : user(e);
+      const reduce: JoinReduce = { kind: 'join', how: j.how, keys: j.keys, partitions: P, units, dir, format, limit };
+      for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, batches)) yield [units[id]!, r];
+    };
+    const second = async function* () {
+      const { units, batches } = unmatchedUnits(plan); // once every slice has marked its matches
+      yield* round(units, batches);
+    };
+    for (const results of [round(plan.units, plan.batches), second()]) {
+      for await (const [unit, r] of results) {
+        noteSlice(plan, unit, r);
+        stats.rows += r.rows;
+        stats.resplits += r.resplits;
+        if (r.file !== undefined) yield r.file;
+      }
+    }
+  } finally {
+    if (stats)
+      Object.assign(stats, {
+        gatherRetried: gathered.gatherRetried,
+        gatherSeconds: (performance.now() - t0) / 1000 - stats.scatterSeconds,
+      });
+    await pool.close();
+    await lp.release();
+    // A temporary store goes; a store the caller named stays, and a re-run resumes its scatter.
+    if (lp.ownsStore && !lp.store.closed) {
+      if (j.temporary) await lp.store.drop();
+      await lp.store.close();
+    }
+    removeTempDir(dir);
+  }
+}
+
+/**
+ * Joins two inputs on a key, as an async iterable of `{ key, left, right }` rows (in no
+ * particular order), partition by partition as the gather tasks finish: every pair of
+ * records whose keys are equal, and with `how` 'left', 'right' or 'outer' each record of
+ * those sides that matches none, with `null` for the other side. `null` or missing keys match
+ * nothing; `1` and `"1"` are different keys. `onStats` is called once both sides are
+ * scattered; the same object is complete by the end of the iteration (docs/join.md).
+ */
+export function join<L = unknown, R = unknown>(
+  options: JoinOptions<L, R>,
+  onStats?: (s: JoinStats) => void,
+): AsyncIterableIterator<JoinRow<L, R>> {
+  return flattened(rowBatches<L, R>(options as JoinOptions, onStats));
+}
+
+async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<JoinRow<L, R>[]> {
+  for await (const file of partFiles(options, 'msgpack', onStats)) yield* partRows<JoinRow<L, R>>(file);
+}
+
+/** The joined rows as NDJSON, one `{"key","left","right"}` line each, made in the workers; for writers (the CLI, `joinToFile`). */
+export async function* joinNdjson(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<Uint8Array> {
+  for await (const file of partFiles(options, 'ndjson', onStats)) yield* partBytes(file);
+}
+
+/**
+ * Joins as `join` does and writes the rows to `file` as NDJSON (one JSON object a line, made
+ * in the worker threads): written aside and renamed into place once the join has succeeded.
+ * Resolves to the join's stats.
+ */
+export async function joinToFile(options: JoinOptions, file: string): Promise<JoinStats> {
+  if (typeof file !== 'string' || file === '') throw new TypeError(`file: expected a file path, got ${JSON.stringify(file)}`);
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`file: directory ${JSON.stringify(dir)} does not exist`);
+  const aside = path.join(dir, `.${path.basename(target)}.partd-${randomUUID()}`);
+  const out = await fs.promises.open(aside, 'w');
+  let stats: JoinStats | undefined;
+  try {
+    for await (const piece of joinNdjson(options, (s) => (stats = s)))
+      for (let off = 0; off < piece.length;) off += (await out.write(piece, off)).bytesWritten;
+    await out.close();
+    await fs.promises.rename(aside, target);
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await fs.promises.rm(aside, { force: true });
+    throw e;
+  }
+  return stats!;
+}
