@@ -1,0 +1,283 @@
+/** `Redis`: a store on a Redis server or a Redis Cluster (ioredis). Runs in any thread. */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipelined } from '../../mutex.js';
+import { asBuffer, RawStore, type Entry } from '../../partd.js';
+import { Connection } from './connection.js';
+import { removeAtExit } from './exit-cleanup.js';
+import { isConnectionFailure, storeError, type FailureContext } from './failures.js';
+import { Layout } from './layout.js';
+import { checkServer, describeServer, redisSettings, secretsOf, type RedisServer, type RedisSettings, type RedisStoreOptions } from './options.js';
+import { expireKeys, removeKeys, scanKeys } from './scan.js';
+import { WRITE_SCRIPT, writeGroups, type WriteGroup } from './writes.js';
+
+export type { RedisServer, RedisClusterServer, RedisStoreOptions } from './options.js';
+
+const EMPTY = new Uint8Array(0);
+/** A read that lost its connection is sent again this many times, after 100, 200, 400 ms. */
+const READ_RETRIES = 3;
+/** `iterate` reads a key this many list elements at a time at first, doubling while they are small. */
+const ITERATE_FIRST = 16;
+const ITERATE_BYTES = 4 << 20;
+
+/**
+ * A store on Redis: each key a Redis list of its appended bytes (segments of at most
+ * `segmentBytes`), so an append never rewrites what a key holds and a key may hold more than
+ * Redis' 512 MiB per string. On a single server, and on a Cluster with `hashTag`, one call is
+ * one Lua script or MULTI/EXEC: atomic, and all or nothing (a key of another type or `maxmemory`
+ * refuses the whole call). On a Cluster without `hashTag`, each key's part of a call is atomic
+ * on its own. Calls of one instance take effect in call order; a call's commands are pipelined,
+ * and calls made without awaiting the previous ones are too. A read that loses its connection
+ * is retried; a write that does is reported (`RedisConnectionLostError`), never sent twice.
+ * Without `name`, a temporary store: its keys are removed by `drop`, `close` and at exit, and
+ * expire after `ttl` without an open instance.
+ */
+export class Redis extends RawStore {
+  /** The store's name (a temporary store's is made up): its keys start with `partd:<name>:`. */
+  readonly name: string;
+  /** True for a store made without a name. */
+  readonly temporary: boolean;
+  /** The server, without user name or password: `redis://host:port`, `redis cluster host:port,…`. */
+  readonly server: string;
+  /** True when every key of the store is in one hash slot. */
+  readonly hashTag: boolean;
+  /** The keys' TTL in milliseconds, 0 for none. */
+  readonly ttl: number;
+  readonly #settings: RedisSettings;
+  readonly #conn: Connection;
+  readonly #layout: Layout;
+  readonly #secrets: string[];
+  readonly #order = new Pipelined();
+  /** One call per key: a Cluster without a hash tag, where keys of a call may be on different shards. */
+  readonly #perKey: boolean;
+  #refresh: NodeJS.Timeout | undefined;
+  #refreshing = false;
+  #keepAtExit: (() => void) | undefined;
+
+  /**
+   * Opens the store named `options.name` on `server` (a `redis://` or `rediss://` URL, ioredis
+   * options, or `{ cluster: nodes, …ClusterOptions }`); without a name, a temporary store.
+   */
+  constructor(server: RedisServer, options: RedisStoreOptions = {}) {
+    super();
+    checkServer(server);
+    this.#settings = redisSettings(options, () => `tmp-${process.pid}-${randomBytes(9).toString('base64url')}`);
+    ({ name: this.name, temporary: this.temporary, hashTag: this.hashTag, ttl: this.ttl } = this.#settings);
+    this.server = describeServer(server);
+    this.#secrets = secretsOf(server);
+    this.#layout = new Layout(this.name, this.hashTag);
+    this.#conn = new Connection(server);
+    this.#perKey = this.#conn.cluster && !this.hashTag;
+    if (this.temporary) this.#keepAtExit = removeAtExit({ server, pattern: this.#layout.all });
+    if (this.ttl > 0) {
+      this.#refresh = setInterval(() => void this.#refreshTtl(), Math.max(1, Math.floor(this.ttl / 3)));
+      this.#refresh.unref();
+    }
+  }
+
+  protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
+    return this.#order.run(() => this.#write('append', writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined), false));
+  }
+
+  protected async setId(id: string, value: Uint8Array): Promise<void> {
+    // one group even when the value is empty: the script then only removes what the key held
+    const [group = { ids: [id], counts: [0], segments: [] }] = writeGroups([[id, value]], this.#settings.segmentBytes);
+    return this.#order.run(() => this.#write('iset', [group], true));
+  }
+
+  protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return (await this.#order.run(() => this.#read('get', ids))).map(join);
+  }
+
+  protected override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return (await this.#order.run(() => this.#read('get', ids))).map((parts, i) => join(after[i]!.length ? [...parts, after[i]!] : parts));
+  }
+
+  protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
+    return (await this.#order.run(() => this.#pop(ids))).map(join);
+  }
+
+  protected override async popChunkIds(ids: readonly string[]): Promise<Uint8Array[][]> {
+    return this.#order.run(() => this.#pop(ids));
+  }
+
+  protected async deleteIds(ids: readonly string[]): Promise<void> {
+    const keys = ids.map((id) => this.#layout.key(id));
+    await this.#order.run(() =>
+      this.#sent('delete', true, () => (this.#perKey ? keys.map((k) => this.#conn.client.unlink(k)) : [this.#conn.client.unlink(keys)])),
+    );
+  }
+
+  protected async dropAll(): Promise<void> {
+    await this.#order.runAlone(() => this.#failing('drop', true, () => removeKeys(this.#conn, this.#layout.all)));
+  }
+
+  protected async closeStore(): Promise<void> {
+    await this.#order.runAlone(async () => {
+      clearInterval(this.#refresh);
+      try {
+        if (this.temporary) await this.#failing('close', true, () => removeKeys(this.#conn, this.#layout.all));
+      } finally {
+        this.#keepAtExit?.(); // removed, or the TTL will: either way no longer the exit's to do
+        await this.#conn.close();
+      }
+    });
+  }
+
+  protected async *iterateId(id: string): AsyncGenerator<Uint8Array> {
+    const key = this.#layout.key(id);
+    await this.#order.runAlone(async () => undefined); // after every earlier call
+    let count = ITERATE_FIRST;
+    for (let at = 0; ; at += count) {
+      const parts = await this.#retrying('iterate', () => this.#conn.client.lrangeBuffer(key, at, at + count - 1));
+      for (const part of parts) yield part;
+      if (parts.length < count) return;
+      if (parts.reduce((n, p) => n + p.length, 0) < ITERATE_BYTES) count = Math.min(count * 2, 4096);
+    }
+  }
+
+  protected async *listIds(): AsyncGenerator<string> {
+    await this.#order.runAlone(async () => undefined);
+    const seen = new Set<string>(); // SCAN may return a key twice
+    await this.#failing('keys', false, () => this.#conn.ready());
+    for (const client of this.#conn.primaries()) {
+      const pages = scanKeys(client, this.#layout.data);
+      for (;;) {
+        const page = await this.#failing('keys', false, () => pages.next());
+        if (page.done) break;
+        for (const key of page.value) {
+          const id = this.#layout.id(key);
+          if (id !== undefined && !seen.has(id)) {
+            seen.add(id);
+            yield id;
+          }
+        }
+      }
+    }
+  }
+
+  /** Writes the groups, one script each; on a Cluster without a hash tag, plain RPUSHes (each atomic). */
+  async #write(method: string, groups: WriteGroup[], replace: boolean): Promise<void> {
+    if (groups.length === 0) return;
+    const client = this.#conn.client;
+    const ttl = String(this.ttl);
+    const ids = groups.flatMap((g) => g.ids);
+    await this.#sent(
+      method,
+      true,
+      () =>
+        groups.map((g) => {
+          const keys = g.ids.map((id) => this.#layout.key(id));
+          const segments = g.segments.map(asBuffer);
+          if (this.#perKey && !replace) {
+            const pushed = client.call('rpush', [keys[0]!, ...segments]);
+            return this.ttl > 0 ? Promise.all([pushed, client.pexpire(keys[0]!, this.ttl)]) : pushed;
+          }
+          return client.call('eval', [WRITE_SCRIPT, keys.length, ...keys, ttl, replace ? '1' : '0', g.counts.join(' '), ...segments]);
+        }),
+      ids,
+    );
+  }
+
+  /** The list elements of each id: in one MULTI (a snapshot) where the keys share a slot, else one LRANGE per key. */
+  #read(method: string, ids: readonly string[]): Promise<Buffer[][]> {
+    const client = this.#conn.client;
+    const keys = ids.map((id) => this.#layout.key(id));
+    if (this.#perKey || keys.length === 1) return this.#retrying(method, () => Promise.all(keys.map((k) => this.#conn.guard(client.lrangeBuffer(k, 0, -1)))));
+    return this.#retrying(method, async () => {
+      const tx = client.multi();
+      for (const k of keys) tx.lrangeBuffer(k, 0, -1);
+      return replies(await this.#conn.guard(tx.exec())) as Buffer[][];
+    });
+  }
+
+  /** Reads and removes the ids, in one MULTI per slot group (the whole call, or each key). */
+  async #pop(ids: readonly string[]): Promise<Buffer[][]> {
+    const client = this.#conn.client;
+    const keys = ids.map((id) => this.#layout.key(id));
+    const groups = this.#perKey ? keys.map((k) => [k]) : [keys];
+    const results = await this.#sent('pop', true, () =>
+      groups.map(async (group) => {
+        const tx = client.multi();
+        for (const k of group) tx.lrangeBuffer(k, 0, -1).unlink(k);
+        return (replies(await tx.exec()) as (Buffer[] | number)[]).filter((r): r is Buffer[] => Array.isArray(r));
+      }),
+    );
+    return results.flat();
+  }
+
+  /**
+   * Awaits the promises `issue` returns, all sent at once, in order; a failure is the store's
+   * error. Where a call has several (a Cluster without a hash tag) the message says how many
+   * keys of the call were applied.
+   */
+  async #sent<T>(method: string, writes: boolean, issue: () => Promise<T>[], ids?: readonly string[]): Promise<T[]> {
+    let sent: Promise<T>[];
+    try {
+      sent = issue().map((p) => this.#conn.guard(p));
+    } catch (e) {
+      throw this.#error(e, method, writes);
+    }
+    const settled = await Promise.allSettled(sent);
+    const at = settled.findIndex((s) => s.status === 'rejected');
+    if (at < 0) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+    if (settled.length === 1) throw this.#error((settled[0] as PromiseRejectedResult).reason, method, writes, ids);
+    // one promise per key: the failed one names its key
+    const done = settled.filter((s) => s.status === 'fulfilled').length;
+    const landed = writes ? `on a Cluster without hashTag each key lands on its own: ${done} of ${settled.length} keys of the call were applied` : undefined;
+    throw this.#error((settled[at] as PromiseRejectedResult).reason, method, writes, ids && [ids[at]!], landed);
+  }
+
+  /** Runs `fn` (whose failure is the store's error), sent again after a lost connection. */
+  async #retrying<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= READ_RETRIES || !isConnectionFailure(e)) throw this.#error(e, method, false);
+        await sleep(100 << attempt);
+      }
+    }
+  }
+
+  async #failing<T>(method: string, writes: boolean, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.#error(e, method, writes);
+    }
+  }
+
+  #error(e: unknown, method: string, writes: boolean, ids?: readonly string[], landed?: string): Error {
+    const ctx: FailureContext = { method, server: this.server, secrets: this.#secrets, writes, lastError: this.#conn.lastError, ids, landed };
+    return storeError(e, ctx);
+  }
+
+  /** Sets every key's TTL again (a timer, every third of it); a failure waits for the next turn. */
+  async #refreshTtl(): Promise<void> {
+    if (this.#refreshing || this.closed) return;
+    this.#refreshing = true;
+    try {
+      await expireKeys(this.#conn, this.#layout.all, this.ttl);
+    } catch {
+      /* the server is away: the next turn tries again, and each write sets the TTL of its keys */
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+}
+
+/** A MULTI's replies; throws the first command's error (WRONGTYPE…) or the transaction's. */
+function replies(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new Error('the transaction was aborted');
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+/** A key's elements as one value (the single element itself: ioredis made it for this call). */
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 0) return EMPTY;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
