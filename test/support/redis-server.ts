@@ -59,9 +59,13 @@ export class RedisProcess {
 
   /** Starts the server and waits until it answers. */
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     this.#child = child;
     running.add(child);
     child.once('exit', () => running.delete(child));
@@ -100,7 +104,11 @@ export class RedisProcess {
 export async function startRedis(...args: string[]): Promise<RedisProcess> {
   requireRedis();
   const [port] = await freePorts(1);
-  const server = new RedisProcess(port!, fs.mkdtempSync(path.join(os.tmpdir(), 'partd-redis-')), ['--enable-debug-command', 'local', ...args]);
+  const server = new RedisProcess(port!, fs.mkdtempSync(path.join(os.tmpdir(), 'partd-redis-')), [
+    '--enable-debug-command',
+    'local',
+    ...args,
+  ]);
   await server.start();
   return server;
 }
@@ -122,11 +130,37 @@ export class RedisCluster {
     return this.nodes.filter((n) => n.pid !== undefined && /role:master/.test(n.cli('info', 'replication')));
   }
 
-  /** Waits until every running node says the cluster is ok. */
+  /**
+   * Waits until every running node says the cluster is ok and sees every slot served by a
+   * running primary (after a kill: until the replica took over).
+   */
   async waitOk(): Promise<void> {
+    const up = () => this.nodes.filter((n) => n.pid !== undefined);
+    await waitFor(() => {
+      const ports = new Set(up().map((n) => String(n.port)));
+      return up().every((n) => {
+        if (!/cluster_state:ok/.test(n.cli('cluster', 'info'))) return false;
+        const serving = n
+          .cli('cluster', 'nodes')
+          .split('\n')
+          .map((line) => line.split(' '))
+          .filter((f) => f.length > 8 && /master/.test(f[2]!)); // primaries holding slots
+        return serving.every((f) => !/fail/.test(f[2]!) && ports.has(/:(\d+)@/.exec(f[1]!)?.[1] ?? ''));
+      });
+    }, 'every node of the cluster to see every slot served by a running primary');
+  }
+
+  /** Waits until every replica has every write its primary has (their replication offsets are equal). */
+  async replicated(): Promise<void> {
     await waitFor(
-      async () => this.nodes.every((n) => n.pid === undefined || /cluster_state:ok/.test(n.cli('cluster', 'info'))),
-      'every node of the cluster to say cluster_state:ok',
+      () =>
+        this.primaries().every((p) => {
+          const info = p.cli('info', 'replication');
+          const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+          const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => m[1]);
+          return replicas.length > 0 && replicas.every((o) => o === offset);
+        }),
+      'every replica to catch up with its primary',
     );
   }
 
@@ -149,14 +183,25 @@ export async function startCluster(options: { primaries?: number; replicas?: num
   const nodes = ports.map((port) => {
     const dir = path.join(root, String(port));
     fs.mkdirSync(dir);
-    return new RedisProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)]);
+    return new RedisProcess(port, dir, [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(nodeTimeout),
+    ]);
   });
   const cluster = new RedisCluster(nodes, root);
   try {
     await Promise.all(nodes.map((n) => n.start()));
-    execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await cluster.waitOk();
   } catch (e) {
     await cluster.stop();

@@ -40,7 +40,12 @@ function cleanupAll(): void {
   } catch {
     return; // options that cannot cross (a TLS SecureContext…): the TTL expires the keys
   }
-  spawnSync(process.execPath, [script], { input, timeout: EXIT_TIMEOUT_MS, stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' } });
+  spawnSync(process.execPath, [script], {
+    input,
+    timeout: EXIT_TIMEOUT_MS,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
 }
 
 /** Removes `spec`'s keys at exit unless the returned function is called first. */

@@ -26,7 +26,7 @@ export interface FailureContext {
   server: string;
   /** Secrets no message may carry. */
   secrets: readonly string[];
-  /** True for a call that writes: a lost connection leaves its outcome unknown. */
+  /** True for a write that was sent: a lost connection leaves its outcome unknown. */
   writes: boolean;
   /** The last connection error ioredis reported, if any. */
   lastError?: string | undefined;
@@ -40,7 +40,9 @@ export interface FailureContext {
 export function isConnectionFailure(e: unknown): boolean {
   if (e === LOST) return true;
   const m = messageOf(e);
-  return m === CONNECTION_CLOSED || /^(MaxRetriesPerRequestError|CLUSTERDOWN|TRYAGAIN)/.test(m) || /Reached the max retries per request/.test(m);
+  return (
+    m === CONNECTION_CLOSED || /^(MaxRetriesPerRequestError|CLUSTERDOWN|TRYAGAIN)/.test(m) || /Reached the max retries per request/.test(m)
+  );
 }
 
 /** The store's error for `e` (an ioredis error, a Redis reply, or `LOST`), or a scrubbed `Error`. */
@@ -51,11 +53,18 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
   const named = (Class: new (message: string) => PartdError, text: string) => new Class(scrub(text + landed));
   if (e === LOST || messageOf(e) === CONNECTION_CLOSED) {
     return ctx.writes
-      ? named(RedisConnectionLostError, `${at}: the connection was lost before the reply; the write may or may not have been applied, so it was not sent again`)
-      : named(RedisUnreachableError, `${at}: the connection was lost, and the read failed again after reconnecting`);
+      ? named(
+          RedisConnectionLostError,
+          `${at}: the connection was lost before the reply; the write may or may not have been applied, so it was not sent again`,
+        )
+      : named(
+          RedisUnreachableError,
+          `${at} is unreachable: the connection was lost and not made again${ctx.lastError ? ` (${ctx.lastError})` : ''}`,
+        );
   }
   const m = messageOf(e);
-  if (/^OOM /.test(m)) return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); nothing of the call was applied`);
+  if (/^OOM /.test(m))
+    return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); nothing of the call was applied`);
   if (/^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|AUTH.*without any password/i.test(m)) {
     const what = /^NOPERM/.test(m) ? 'refused the call to this user (ACL)' : 'refused the credentials';
     return named(RedisAuthError, `${at} ${what}: ${firstSentence(m)}`);
@@ -63,7 +72,10 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
   if (/^WRONGTYPE/.test(m)) {
     const [, index, type] = /^WRONGTYPE (\d+) (\w+)$/.exec(m) ?? [];
     const id = index !== undefined ? ctx.ids?.[Number(index) - 1] : ctx.ids?.length === 1 ? ctx.ids[0] : undefined;
-    const which = id !== undefined ? `key ${String(keyFromId(id))} is held in Redis as ${type ? `a ${type}` : 'another type'}, not a list` : 'a key of the call is held in Redis as another type than a list';
+    const which =
+      id !== undefined
+        ? `key ${String(keyFromId(id))} is held in Redis as ${type ? `a ${type}` : 'another type'}, not a list`
+        : 'a key of the call is held in Redis as another type than a list';
     return named(RedisWrongTypeError, `${at}: ${which}; nothing of the call was applied`);
   }
   if (isUnreachable(e, m)) {
@@ -78,7 +90,9 @@ function isUnreachable(e: unknown, m: string): boolean {
   return (
     (e instanceof Error && (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError')) ||
     (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|EAI_AGAIN)$/.test(code)) ||
-    /max retries per request|None of startup nodes|Cluster isn't ready|Failed to refresh slots cache|Cluster is ended|Connection is closed|CLUSTERDOWN/i.test(m)
+    /max retries per request|None of startup nodes|Cluster isn't ready|Failed to refresh slots cache|Cluster is ended|Connection is closed|CLUSTERDOWN/i.test(
+      m,
+    )
   );
 }
 

@@ -70,7 +70,10 @@ export function redisSettings(options: RedisStoreOptions, temporaryName: () => s
       throw new RangeError(`options: unknown option ${JSON.stringify(key)} (known: ${KNOWN.join(', ')})`);
   }
   const { name, hashTag = false, ttl, segmentBytes = 16 << 20 } = options;
-  if (name !== undefined && (typeof name !== 'string' || name === '' || name.length > 200 || /[{}*?[\]\\]/.test(name) || !name.isWellFormed()))
+  if (
+    name !== undefined &&
+    (typeof name !== 'string' || name === '' || name.length > 200 || /[{}*?[\]\\]/.test(name) || !name.isWellFormed())
+  )
     throw new TypeError(`name: expected a non-empty string of at most 200 characters without { } * ? [ ] \\, got ${describe(name)}`);
   if (typeof hashTag !== 'boolean') throw new TypeError(`hashTag: expected a boolean, got ${describe(hashTag)}`);
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1000))
@@ -95,7 +98,8 @@ export function isClusterServer(server: RedisServer): server is RedisClusterServ
 /** Checks the shape of `server` (ioredis checks the rest); throws a TypeError naming it. */
 export function checkServer(server: unknown): asserts server is RedisServer {
   if (typeof server === 'string') {
-    if (!/^rediss?:\/\//.test(server)) throw new TypeError(`server: expected a redis:// or rediss:// URL, got ${describe(redactUrl(server))}`);
+    if (!/^rediss?:\/\//.test(server))
+      throw new TypeError(`server: expected a redis:// or rediss:// URL, got ${describe(redactUrl(server))}`);
     return;
   }
   if (server === null || typeof server !== 'object' || Array.isArray(server))

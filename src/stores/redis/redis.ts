@@ -7,7 +7,15 @@ import { Connection } from './connection.js';
 import { removeAtExit } from './exit-cleanup.js';
 import { isConnectionFailure, storeError, type FailureContext } from './failures.js';
 import { Layout } from './layout.js';
-import { checkServer, describeServer, redisSettings, secretsOf, type RedisServer, type RedisSettings, type RedisStoreOptions } from './options.js';
+import {
+  checkServer,
+  describeServer,
+  redisSettings,
+  secretsOf,
+  type RedisServer,
+  type RedisSettings,
+  type RedisStoreOptions,
+} from './options.js';
 import { expireKeys, removeKeys, scanKeys } from './scan.js';
 import { WRITE_SCRIPT, writeGroups, type WriteGroup } from './writes.js';
 
@@ -76,34 +84,39 @@ export class Redis extends RawStore {
   }
 
   protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    return this.#order.run(() => this.#write('append', writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined), false));
+    return this.#run(() =>
+      this.#write('append', writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined), false),
+    );
   }
 
   protected async setId(id: string, value: Uint8Array): Promise<void> {
     // one group even when the value is empty: the script then only removes what the key held
     const [group = { ids: [id], counts: [0], segments: [] }] = writeGroups([[id, value]], this.#settings.segmentBytes);
-    return this.#order.run(() => this.#write('iset', [group], true));
+    return this.#run(() => this.#write('iset', [group], true));
   }
 
   protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return (await this.#order.run(() => this.#read('get', ids))).map(join);
+    return (await this.#run(() => this.#read('get', ids))).map(join);
   }
 
   protected override async getIdsWith(ids: readonly string[], after: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    return (await this.#order.run(() => this.#read('get', ids))).map((parts, i) => join(after[i]!.length ? [...parts, after[i]!] : parts));
+    // a copy of after[i] always, even alone: it is the caller's (Spill's fast store's) own bytes
+    return (await this.#run(() => this.#read('get', ids))).map((parts, i) =>
+      after[i]!.length ? Buffer.concat([...parts, after[i]!]) : join(parts),
+    );
   }
 
   protected override async popIds(ids: readonly string[]): Promise<Uint8Array[]> {
-    return (await this.#order.run(() => this.#pop(ids))).map(join);
+    return (await this.#run(() => this.#pop(ids))).map(join);
   }
 
   protected override async popChunkIds(ids: readonly string[]): Promise<Uint8Array[][]> {
-    return this.#order.run(() => this.#pop(ids));
+    return this.#run(() => this.#pop(ids));
   }
 
   protected async deleteIds(ids: readonly string[]): Promise<void> {
     const keys = ids.map((id) => this.#layout.key(id));
-    await this.#order.run(() =>
+    await this.#run(() =>
       this.#sent('delete', true, () => (this.#perKey ? keys.map((k) => this.#conn.client.unlink(k)) : [this.#conn.client.unlink(keys)])),
     );
   }
@@ -128,10 +141,12 @@ export class Redis extends RawStore {
     const key = this.#layout.key(id);
     await this.#order.runAlone(async () => undefined); // after every earlier call
     let count = ITERATE_FIRST;
-    for (let at = 0; ; at += count) {
-      const parts = await this.#retrying('iterate', () => this.#conn.client.lrangeBuffer(key, at, at + count - 1));
+    for (let at = 0; ;) {
+      const from = at;
+      const parts = await this.#retrying('iterate', () => this.#conn.client.lrangeBuffer(key, from, from + count - 1));
       for (const part of parts) yield part;
       if (parts.length < count) return;
+      at += parts.length;
       if (parts.reduce((n, p) => n + p.length, 0) < ITERATE_BYTES) count = Math.min(count * 2, 4096);
     }
   }
@@ -154,6 +169,18 @@ export class Redis extends RawStore {
         }
       }
     }
+  }
+
+  /**
+   * Runs a call that issues its commands at once (see `Pipelined`). A Cluster that is not ready
+   * yet holds a MULTI back until it is, behind plain commands issued later: so calls wait for it.
+   */
+  #run<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.#conn.cluster || this.#conn.client.status === 'ready') return this.#order.run(fn);
+    return this.#order.runAlone(async () => {
+      await this.#conn.ready().catch(() => undefined); // the call itself then fails, naming why
+      return fn();
+    });
   }
 
   /** Writes the groups, one script each; on a Cluster without a hash tag, plain RPUSHes (each atomic). */
@@ -183,7 +210,8 @@ export class Redis extends RawStore {
   #read(method: string, ids: readonly string[]): Promise<Buffer[][]> {
     const client = this.#conn.client;
     const keys = ids.map((id) => this.#layout.key(id));
-    if (this.#perKey || keys.length === 1) return this.#retrying(method, () => Promise.all(keys.map((k) => this.#conn.guard(client.lrangeBuffer(k, 0, -1)))));
+    if (this.#perKey || keys.length === 1)
+      return this.#retrying(method, () => Promise.all(keys.map((k) => this.#conn.guard(client.lrangeBuffer(k, 0, -1)))));
     return this.#retrying(method, async () => {
       const tx = client.multi();
       for (const k of keys) tx.lrangeBuffer(k, 0, -1);
@@ -213,19 +241,22 @@ export class Redis extends RawStore {
    */
   async #sent<T>(method: string, writes: boolean, issue: () => Promise<T>[], ids?: readonly string[]): Promise<T[]> {
     let sent: Promise<T>[];
+    const down = this.#conn.client.status !== 'ready'; // then queued, not sent: a failure is no lost write
     try {
       sent = issue().map((p) => this.#conn.guard(p));
     } catch (e) {
-      throw this.#error(e, method, writes);
+      throw this.#error(e, method, writes && !down);
     }
     const settled = await Promise.allSettled(sent);
     const at = settled.findIndex((s) => s.status === 'rejected');
     if (at < 0) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
-    if (settled.length === 1) throw this.#error((settled[0] as PromiseRejectedResult).reason, method, writes, ids);
+    if (settled.length === 1) throw this.#error((settled[0] as PromiseRejectedResult).reason, method, writes && !down, ids);
     // one promise per key: the failed one names its key
     const done = settled.filter((s) => s.status === 'fulfilled').length;
-    const landed = writes ? `on a Cluster without hashTag each key lands on its own: ${done} of ${settled.length} keys of the call were applied` : undefined;
-    throw this.#error((settled[at] as PromiseRejectedResult).reason, method, writes, ids && [ids[at]!], landed);
+    const landed = writes
+      ? `on a Cluster without hashTag each key lands on its own: ${done} of ${settled.length} keys of the call were applied`
+      : undefined;
+    throw this.#error((settled[at] as PromiseRejectedResult).reason, method, writes && !down, ids && [ids[at]!], landed);
   }
 
   /** Runs `fn` (whose failure is the store's error), sent again after a lost connection. */
@@ -249,7 +280,15 @@ export class Redis extends RawStore {
   }
 
   #error(e: unknown, method: string, writes: boolean, ids?: readonly string[], landed?: string): Error {
-    const ctx: FailureContext = { method, server: this.server, secrets: this.#secrets, writes, lastError: this.#conn.lastError, ids, landed };
+    const ctx: FailureContext = {
+      method,
+      server: this.server,
+      secrets: this.#secrets,
+      writes,
+      lastError: this.#conn.lastError,
+      ids,
+      landed,
+    };
     return storeError(e, ctx);
   }
 
