@@ -36,13 +36,13 @@ export interface FailureContext {
   landed?: string;
 }
 
-/** True when `e` means the connection was lost or never there (a read may try again). */
-export function isConnectionFailure(e: unknown): boolean {
-  if (e === LOST) return true;
-  const m = messageOf(e);
-  return (
-    m === CONNECTION_CLOSED || /^(MaxRetriesPerRequestError|CLUSTERDOWN|TRYAGAIN)/.test(m) || /Reached the max retries per request/.test(m)
-  );
+/**
+ * True when `e` means a command was on its way when its connection was lost (or a Cluster was
+ * failing over): a read may be sent again. Not ioredis' MaxRetriesPerRequestError: that one
+ * already waited through the reconnect attempts.
+ */
+export function isLost(e: unknown): boolean {
+  return e === LOST || /^(Connection is closed\.|CLUSTERDOWN|TRYAGAIN)/.test(messageOf(e));
 }
 
 /** The store's error for `e` (an ioredis error, a Redis reply, or `LOST`), or a scrubbed `Error`. */

@@ -5,7 +5,7 @@ import { Pipelined } from '../../mutex.js';
 import { asBuffer, RawStore, type Entry } from '../../partd.js';
 import { Connection } from './connection.js';
 import { removeAtExit } from './exit-cleanup.js';
-import { isConnectionFailure, storeError, type FailureContext } from './failures.js';
+import { isLost, storeError, type FailureContext } from './failures.js';
 import { Layout } from './layout.js';
 import {
   checkServer,
@@ -17,7 +17,7 @@ import {
   type RedisStoreOptions,
 } from './options.js';
 import { expireKeys, removeKeys, scanKeys } from './scan.js';
-import { WRITE_SCRIPT, writeGroups, type WriteGroup } from './writes.js';
+import { POP_SCRIPT, WRITE_SCRIPT, writeGroups, type WriteGroup } from './writes.js';
 
 export type { RedisServer, RedisClusterServer, RedisStoreOptions } from './options.js';
 
@@ -219,17 +219,19 @@ export class Redis extends RawStore {
     });
   }
 
-  /** Reads and removes the ids, in one MULTI per slot group (the whole call, or each key). */
+  /** Reads and removes the ids, in one script per slot group (the whole call, or each key). */
   async #pop(ids: readonly string[]): Promise<Buffer[][]> {
     const client = this.#conn.client;
-    const keys = ids.map((id) => this.#layout.key(id));
-    const groups = this.#perKey ? keys.map((k) => [k]) : [keys];
-    const results = await this.#sent('pop', true, () =>
-      groups.map(async (group) => {
-        const tx = client.multi();
-        for (const k of group) tx.lrangeBuffer(k, 0, -1).unlink(k);
-        return (replies(await tx.exec()) as (Buffer[] | number)[]).filter((r): r is Buffer[] => Array.isArray(r));
-      }),
+    const groups = this.#perKey ? ids.map((id) => [id]) : [ids];
+    const results = await this.#sent(
+      'pop',
+      true,
+      () =>
+        groups.map(
+          (group) =>
+            client.callBuffer('eval', [POP_SCRIPT, group.length, ...group.map((id) => this.#layout.key(id))]) as Promise<Buffer[][]>,
+        ),
+      ids,
     );
     return results.flat();
   }
@@ -265,7 +267,7 @@ export class Redis extends RawStore {
       try {
         return await fn();
       } catch (e) {
-        if (attempt >= READ_RETRIES || !isConnectionFailure(e)) throw this.#error(e, method, false);
+        if (attempt >= READ_RETRIES || !isLost(e)) throw this.#error(e, method, false);
         await sleep(100 << attempt);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * How the `Redis` store writes: one Lua script per atomic group of keys (the whole call on a
+ * How the `Redis` store writes and pops: one Lua script per atomic group of keys (the whole call on a
  * single server or with a hash tag; one key on a Cluster without), whose arguments are the
  * segments in append order. Runs in any thread.
  *
@@ -37,6 +37,23 @@ for n in string.gmatch(ARGV[3], '%d+') do
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
 end
 return i
+`;
+
+/**
+ * `pop`: KEYS: the keys (a key named twice is empty the second time). Their lists, each removed;
+ * nothing read nor removed when one is not a list. Allowed at maxmemory: it only frees.
+ */
+export const POP_SCRIPT = `#!lua flags=allow-oom
+for i = 1, #KEYS do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'list' and t ~= 'none' then return redis.error_reply('WRONGTYPE ' .. i .. ' ' .. t) end
+end
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('LRANGE', KEYS[i], 0, -1)
+  redis.call('UNLINK', KEYS[i])
+end
+return out
 `;
 
 /** One script call: its keys, each key's segment count, and the segments. */
