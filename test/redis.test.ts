@@ -228,6 +228,43 @@ describe('what one append call is atomic over', () => {
   });
 });
 
+describe('calls of 8 MiB and more (WATCH, then MULTI/EXEC: no copy into Lua)', () => {
+  it.each([
+    ['a single server', () => single.url, {}],
+    ['a Cluster with hashTag', () => ({ cluster: cluster.startNodes }), { hashTag: true }],
+  ] as const)(
+    'on %s: in order with the calls around them, iset replaces, a key of another type stops the whole call',
+    async (_, server, options) => {
+      const store = new Redis(server(), named(options));
+      const raw = rawClient(server());
+      const big = Buffer.alloc(9 << 20).map((_, i) => (i * 31) % 253);
+      try {
+        const calls = [
+          store.append({ s: b('<') }),
+          store.append({ s: big, t: b('t') }),
+          store.append({ s: b('>') }),
+          store.get(['s', 't']),
+        ];
+        const got = (await Promise.all(calls))[3] as Uint8Array[];
+        expect(Buffer.compare(Buffer.from(got[0]!), Buffer.concat([b('<'), big, b('>')]))).toBe(0);
+        expect(String(got[1])).toBe('t');
+        await store.iset('s', big);
+        expect(Buffer.compare(Buffer.from(await store.get('s')), big)).toBe(0);
+        const stringKey = `partd:${store.hashTag ? `{${store.name}}` : store.name}:d:str`;
+        await raw.set(stringKey, 'a string');
+        await expect(store.append({ t: big, str: b('x') })).rejects.toThrow(
+          /key str is held in Redis as a string, not a list; nothing of the call was applied/,
+        );
+        expect(String(await store.get('t'))).toBe('t');
+      } finally {
+        await store.drop();
+        await store.close();
+        raw.disconnect();
+      }
+    },
+  );
+});
+
 describe('the Cluster helpers (for fault tests)', () => {
   it('a primary killed: its replica takes over, the store reads what was replicated; restarted, the node rejoins', async () => {
     const store = onCluster(named());

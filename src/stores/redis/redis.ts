@@ -17,7 +17,7 @@ import {
   type RedisStoreOptions,
 } from './options.js';
 import { expireKeys, removeKeys, scanKeys } from './scan.js';
-import { POP_SCRIPT, WRITE_SCRIPT, writeGroups, type WriteGroup } from './writes.js';
+import { POP_SCRIPT, WATCHED_BYTES, WRITE_SCRIPT, writeGroups, writeWatched, type WriteGroup } from './writes.js';
 
 export type { RedisServer, RedisClusterServer, RedisStoreOptions } from './options.js';
 
@@ -84,15 +84,24 @@ export class Redis extends RawStore {
   }
 
   protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    return this.#run(() =>
-      this.#write('append', writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined), false),
-    );
+    const groups = writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined);
+    const [only] = groups;
+    if (!this.#perKey && only && bytesOf(only) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('append', only, false));
+    return this.#run(() => this.#write('append', groups, false));
   }
 
   protected async setId(id: string, value: Uint8Array): Promise<void> {
     // one group even when the value is empty: the script then only removes what the key held
     const [group = { ids: [id], counts: [0], segments: [] }] = writeGroups([[id, value]], this.#settings.segmentBytes);
+    if (bytesOf(group) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('iset', group, true));
     return this.#run(() => this.#write('iset', [group], true));
+  }
+
+  /** A large call, alone on the connection (see `writeWatched`). */
+  async #watched(method: string, group: WriteGroup, replace: boolean): Promise<void> {
+    await this.#conn.ready().catch(() => undefined); // a Cluster routes WATCH by its key once it knows the slots
+    const keys = group.ids.map((id) => this.#layout.key(id));
+    await this.#sent(method, true, () => [writeWatched(this.#conn.client, keys, group, this.ttl, replace)], group.ids);
   }
 
   protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
@@ -315,6 +324,10 @@ function replies(results: [Error | null, unknown][] | null): unknown[] {
     if (err) throw err;
     return value;
   });
+}
+
+function bytesOf(group: WriteGroup): number {
+  return group.segments.reduce((n, s) => n + s.length, 0);
 }
 
 /** A key's elements as one value (the single element itself: ioredis made it for this call). */

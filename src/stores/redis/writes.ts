@@ -9,7 +9,10 @@
  * halfway. Sent as EVAL (Redis caches it by its SHA): EVALSHA's NOSCRIPT fallback would send the
  * script again after later calls, out of call order.
  */
-import type { Entry } from '../../partd.js';
+import type { Cluster, Redis as IORedis } from 'ioredis';
+import { asBuffer, type Entry } from '../../partd.js';
+
+type Client = IORedis | Cluster;
 
 /**
  * KEYS: the keys, each once. ARGV[1]: TTL in ms ("0": none); ARGV[2]: "1" to replace what the
@@ -87,4 +90,39 @@ export function writeGroups(entries: readonly Entry<Uint8Array>[], segmentBytes:
     for (const p of parts) group.segments.push(p);
   }
   return [...groups.values()];
+}
+
+/** A call of at least this many bytes goes as a watched MULTI (`writeWatched`) rather than a script. */
+export const WATCHED_BYTES = 8 << 20;
+
+/**
+ * One group as WATCH, TYPE of each key, then MULTI/EXEC of the RPUSHes: all or nothing like the
+ * script, without its copies (Redis copies a script's arguments into Lua strings, and RPUSH
+ * copies them again: 513 MiB took 11 s as a script, 1 s so). A key changed between WATCH and
+ * EXEC aborts the EXEC: then it starts again. The caller runs it alone on its connection (WATCH
+ * is the connection's, and a later call of its own must not slip in between).
+ */
+export async function writeWatched(client: Client, keys: string[], group: WriteGroup, ttl: number, replace: boolean): Promise<void> {
+  for (;;) {
+    await client.watch(keys);
+    const types = await Promise.all(keys.map((k) => client.type(k)));
+    const wrong = types.findIndex((t) => t !== 'list' && t !== 'none');
+    if (wrong >= 0) {
+      await client.unwatch();
+      throw new Error(`WRONGTYPE ${wrong + 1} ${types[wrong]}`); // as the script says it
+    }
+    const tx = client.multi();
+    let at = 0;
+    keys.forEach((key, i) => {
+      if (replace) tx.unlink(key);
+      const n = group.counts[i]!;
+      if (n > 0) tx.rpush(key, ...group.segments.slice(at, at + n).map(asBuffer));
+      at += n;
+      if (ttl > 0) tx.pexpire(key, ttl);
+    });
+    const results = await tx.exec();
+    if (results === null) continue; // a watched key changed: again
+    for (const [err] of results) if (err) throw err;
+    return;
+  }
 }
