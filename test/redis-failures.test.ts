@@ -5,6 +5,10 @@
  * for a process killed outright, by their TTL.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { inspect } from 'node:util';
 import { Redis as IORedis } from 'ioredis';
 import {
@@ -17,7 +21,7 @@ import {
   PartdError,
 } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
-import { startRedis, type RedisProcess } from './support/redis-server.js';
+import { freePorts, startRedis, type RedisProcess } from './support/redis-server.js';
 
 const PASSWORD = 'pa55-Secret-w0rd';
 let plain: RedisProcess;
@@ -280,12 +284,12 @@ describe('temporary stores', () => {
   });
 
   it('refresh the TTL of their keys while open', async () => {
-    const store = new Redis(plain.url, { ttl: 1000 });
+    const store = new Redis(plain.url, { ttl: 1500 });
     try {
       await store.append({ a: b('1') });
       await store.iset('s', b('set'));
       // past twice the TTL with no write: the refresh (every third of it) kept the keys
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await new Promise((resolve) => setTimeout(resolve, 3200));
       expect((await store.get(['a', 's'])).map(String)).toEqual(['1', 'set']);
     } finally {
       await store.close();
@@ -323,5 +327,64 @@ describe('temporary stores', () => {
     expect(result.stdout + result.stderr).not.toContain('wrong-secret');
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     expect(result.code).toBe(0);
+  });
+});
+
+describe('TLS', () => {
+  it('ioredis options with tls and a rediss:// URL go to ioredis as given', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-tls-'));
+    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const [tlsPort] = await freePorts(1);
+    const server = await startRedis(
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      cert,
+      '--tls-key-file',
+      key,
+      '--tls-ca-cert-file',
+      cert,
+      '--tls-auth-clients',
+      'no',
+    );
+    const trusted = new Redis({ host: '127.0.0.1', port: tlsPort, tls: { ca: [fs.readFileSync(cert)] } }, { name: 'tls' });
+    const untrusted = new Redis(`rediss://127.0.0.1:${tlsPort}`, { name: 'tls' });
+    try {
+      expect(trusted.server).toBe(`rediss://127.0.0.1:${tlsPort}`);
+      await trusted.append({ k: b('over TLS') });
+      expect(String(await trusted.get('k'))).toBe('over TLS');
+      // the URL made a TLS connection, which refuses the certificate no CA given vouches for
+      await expect(untrusted.get('k')).rejects.toThrow(
+        /^get: Redis at rediss:\/\/127\.0\.0\.1:\d+ is unreachable \(self[- ]signed certificate/,
+      );
+      await trusted.drop();
+    } finally {
+      await Promise.all([trusted.close(), untrusted.close()]);
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -211,7 +211,7 @@ export async function startCluster(options: { primaries?: number; replicas?: num
 }
 
 /** Loopback ports nothing listens on; with `bus`, port + 10000 too (a Cluster node's bus). */
-async function freePorts(count: number, bus = false): Promise<number[]> {
+export async function freePorts(count: number, bus = false): Promise<number[]> {
   const out: number[] = [];
   while (out.length < count) {
     const port = 20000 + Math.floor(Math.random() * 35000);
