@@ -16,8 +16,8 @@ import {
   type RedisSettings,
   type RedisStoreOptions,
 } from './options.js';
-import { expireKeys, removeKeys, scanKeys } from './scan.js';
-import { POP_SCRIPT, WATCHED_BYTES, WRITE_SCRIPT, writeGroups, writeWatched, type WriteGroup } from './writes.js';
+import { refreshTtl, removeKeys, scanKeys } from './scan.js';
+import { bytesOf, POP_SCRIPT, WATCHED_BYTES, WRITE_SCRIPT, writeGroups, writeWatched, type WriteGroup } from './writes.js';
 
 export type { RedisServer, RedisClusterServer, RedisStoreOptions } from './options.js';
 
@@ -58,8 +58,7 @@ export class Redis extends RawStore {
   readonly #order = new Pipelined();
   /** One call per key: a Cluster without a hash tag, where keys of a call may be on different shards. */
   readonly #perKey: boolean;
-  #refresh: NodeJS.Timeout | undefined;
-  #refreshing = false;
+  #stopRefresh: (() => void) | undefined;
   #keepAtExit: (() => void) | undefined;
 
   /**
@@ -77,10 +76,7 @@ export class Redis extends RawStore {
     this.#conn = new Connection(server);
     this.#perKey = this.#conn.cluster && !this.hashTag;
     if (this.temporary) this.#keepAtExit = removeAtExit({ server, pattern: this.#layout.all });
-    if (this.ttl > 0) {
-      this.#refresh = setInterval(() => void this.#refreshTtl(), Math.max(1, Math.floor(this.ttl / 3)));
-      this.#refresh.unref();
-    }
+    if (this.ttl > 0) this.#stopRefresh = refreshTtl(this.#conn, this.#layout.all, this.ttl);
   }
 
   protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
@@ -131,14 +127,15 @@ export class Redis extends RawStore {
   }
 
   protected async dropAll(): Promise<void> {
-    await this.#order.runAlone(() => this.#failing('drop', true, () => removeKeys(this.#conn, this.#layout.all)));
+    // idempotent, and alone on the connection: sent again after a lost connection, as a read is
+    await this.#order.runAlone(() => this.#retrying('drop', () => removeKeys(this.#conn, this.#layout.all)));
   }
 
   protected async closeStore(): Promise<void> {
     await this.#order.runAlone(async () => {
-      clearInterval(this.#refresh);
+      this.#stopRefresh?.();
       try {
-        if (this.temporary) await this.#failing('close', true, () => removeKeys(this.#conn, this.#layout.all));
+        if (this.temporary) await this.#retrying('close', () => removeKeys(this.#conn, this.#layout.all));
       } finally {
         this.#keepAtExit?.(); // removed, or the TTL will: either way no longer the exit's to do
         await this.#conn.close();
@@ -270,7 +267,7 @@ export class Redis extends RawStore {
     throw this.#error((settled[at] as PromiseRejectedResult).reason, method, writes && !down, ids && [ids[at]!], landed);
   }
 
-  /** Runs `fn` (whose failure is the store's error), sent again after a lost connection. */
+  /** Runs `fn` (whose failure is the store's error), sent again after a lost connection: reads, and removals run alone. */
   async #retrying<T>(method: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -302,19 +299,6 @@ export class Redis extends RawStore {
     };
     return storeError(e, ctx);
   }
-
-  /** Sets every key's TTL again (a timer, every third of it); a failure waits for the next turn. */
-  async #refreshTtl(): Promise<void> {
-    if (this.#refreshing || this.closed) return;
-    this.#refreshing = true;
-    try {
-      await expireKeys(this.#conn, this.#layout.all, this.ttl);
-    } catch {
-      /* the server is away: the next turn tries again, and each write sets the TTL of its keys */
-    } finally {
-      this.#refreshing = false;
-    }
-  }
 }
 
 /** A MULTI's replies; throws the first command's error (WRONGTYPE…) or the transaction's. */
@@ -324,10 +308,6 @@ function replies(results: [Error | null, unknown][] | null): unknown[] {
     if (err) throw err;
     return value;
   });
-}
-
-function bytesOf(group: WriteGroup): number {
-  return group.segments.reduce((n, s) => n + s.length, 0);
 }
 
 /** A key's elements as one value (the single element itself: ioredis made it for this call). */

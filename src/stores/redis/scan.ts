@@ -1,6 +1,7 @@
 /**
  * The `Redis` store's walks over all its keys, on every primary: listing them, removing them
- * (drop, close of a temporary store, the exit cleanup), refreshing their TTL. Runs in any thread.
+ * (drop, close of a temporary store, the exit cleanup), refreshing their TTL (on a timer while
+ * the store is open). Runs in any thread.
  *
  * SCAN may return a key twice and misses none that exists for the whole walk; a Cluster's node
  * holds keys of many slots, so a batch is sent as one command per key (pipelined) there, and as
@@ -42,7 +43,7 @@ export async function removeKeys(conn: Connection, pattern: string): Promise<voi
 }
 
 /** Sets the TTL of every key matching `pattern` to `ttl` ms. */
-export async function expireKeys(conn: Connection, pattern: string, ttl: number): Promise<void> {
+async function expireKeys(conn: Connection, pattern: string, ttl: number): Promise<void> {
   await forEachPage(conn, pattern, (client, keys) => {
     const p = client.pipeline();
     for (const key of keys) p.pexpire(key, ttl);
@@ -53,4 +54,25 @@ export async function expireKeys(conn: Connection, pattern: string, ttl: number)
 /** A pipeline's replies; throws the first command's error. */
 async function execPipeline(p: ReturnType<IORedis['pipeline']>): Promise<void> {
   for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+}
+
+/**
+ * Sets the TTL of the keys matching `pattern` again every third of `ttl`, while the process
+ * runs on (the timer does not keep it alive); returns the function that stops it. A turn that
+ * fails (the server away) waits for the next; each write sets the TTL of its keys meanwhile.
+ */
+export function refreshTtl(conn: Connection, pattern: string, ttl: number): () => void {
+  let running = false;
+  const timer = setInterval(
+    () => {
+      if (running) return;
+      running = true;
+      expireKeys(conn, pattern, ttl)
+        .catch(() => undefined)
+        .finally(() => (running = false));
+    },
+    Math.max(1, Math.floor(ttl / 3)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -92,6 +92,11 @@ export function writeGroups(entries: readonly Entry<Uint8Array>[], segmentBytes:
   return [...groups.values()];
 }
 
+/** The bytes of a group's segments. */
+export function bytesOf(group: WriteGroup): number {
+  return group.segments.reduce((n, s) => n + s.length, 0);
+}
+
 /** A call of at least this many bytes goes as a watched MULTI (`writeWatched`) rather than a script. */
 export const WATCHED_BYTES = 8 << 20;
 
