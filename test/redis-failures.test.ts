@@ -21,7 +21,7 @@ import {
   PartdError,
 } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
-import { freePorts, startRedis, type RedisProcess } from './support/redis-server.js';
+import { freePorts, redisMissing, startRedis, type RedisProcess } from './support/redis-server.js';
 
 const PASSWORD = 'pa55-Secret-w0rd';
 let plain: RedisProcess;
@@ -386,5 +386,20 @@ describe('TLS', () => {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the test helper', () => {
+  it('says in one line how to get redis-server when it is not on PATH', () => {
+    const saved = process.env.PATH;
+    try {
+      process.env.PATH = '/nonexistent';
+      expect(redisMissing()).toBe(
+        'redis-server is not on PATH: install Redis to run the Redis tests (Debian/Ubuntu: apt-get install -y redis-server)',
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(redisMissing()).toBeUndefined();
   });
 });
