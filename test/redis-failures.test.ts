@@ -391,15 +391,9 @@ describe('TLS', () => {
 
 describe('the test helper', () => {
   it('says in one line how to get redis-server when it is not on PATH', () => {
-    const saved = process.env.PATH;
-    try {
-      process.env.PATH = '/nonexistent';
-      expect(redisMissing()).toBe(
-        'redis-server is not on PATH: install Redis to run the Redis tests (Debian/Ubuntu: apt-get install -y redis-server)',
-      );
-    } finally {
-      process.env.PATH = saved;
-    }
+    expect(redisMissing('/nonexistent:/also-not')).toBe(
+      'redis-server is not on PATH: install Redis to run the Redis tests (Debian/Ubuntu: apt-get install -y redis-server)',
+    );
     expect(redisMissing()).toBeUndefined();
   });
 });

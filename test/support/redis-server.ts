@@ -4,17 +4,17 @@
  * `redis-cli --cluster create`. Stopped by PID (`stop()`, and at exit should a test file forget);
  * `kill()` and `restart()` take one node down and up again, for fault tests.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The one line a test prints when redis-server is missing, or undefined when it is there. */
-export function redisMissing(): string | undefined {
+/** The one line a test prints when redis-server is missing from `PATH`, or undefined when it is there. */
+export function redisMissing(PATH = process.env.PATH ?? ''): string | undefined {
   for (const tool of ['redis-server', 'redis-cli']) {
-    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error)
+    if (!PATH.split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, tool))))
       return `${tool} is not on PATH: install Redis to run the Redis tests (Debian/Ubuntu: apt-get install -y redis-server)`;
   }
   return undefined;
