@@ -2,7 +2,8 @@
  * `npm run test:quick`: the in-process suites, under a minute on two cores. Left to `npm test`:
  * the suites that run child processes by the dozen (the CLI, the examples, the bad-input
  * catalogue, processes appending to one store, job claims across processes, npm pack), big
- * inputs (exact answers), and the fault, crash, worker-failure and full-disk loops.
+ * inputs (exact answers, a 513 MiB Redis value), and the fault, crash, worker-failure, full-disk
+ * and Redis-failure loops (servers killed and restarted, processes ending with temporary stores).
  */
 import base from './jest.config.mjs';
 
@@ -20,6 +21,8 @@ const slow = [
   'job-claim',
   'enospc',
   'package',
+  'redis-failures',
+  'redis-large',
 ];
 
 /** @type {import('jest').Config} */

@@ -124,6 +124,43 @@ export class JoinMemoryError extends PartdError {
   readonly code = 'ERR_JOIN_MEMORY';
 }
 
+/**
+ * A Redis server (or every node of a Cluster) that cannot be reached: refused, timed out, not
+ * found, or still down after the reconnect attempts (`maxRetriesPerRequest`). Nothing of the call
+ * was sent, so nothing of it was applied. Names the server without credentials.
+ */
+export class RedisUnreachableError extends PartdError {
+  override name = 'RedisUnreachableError';
+  readonly code = 'ERR_REDIS_UNREACHABLE';
+}
+
+/** A write refused by Redis at its `maxmemory` (policy `noeviction`): nothing of the call was applied. */
+export class RedisOutOfMemoryError extends PartdError {
+  override name = 'RedisOutOfMemoryError';
+  readonly code = 'ERR_REDIS_OOM';
+}
+
+/** A Redis server that refused the credentials (AUTH), or an ACL user without the permission a call needs. */
+export class RedisAuthError extends PartdError {
+  override name = 'RedisAuthError';
+  readonly code = 'ERR_REDIS_AUTH';
+}
+
+/** A Redis key of the store's that holds another type than the store writes (a string, a hash…): nothing of the call was applied. */
+export class RedisWrongTypeError extends PartdError {
+  override name = 'RedisWrongTypeError';
+  readonly code = 'ERR_REDIS_WRONGTYPE';
+}
+
+/**
+ * The connection to Redis lost while a write was on its way, before its reply: the write may or
+ * may not have been applied, so it is reported rather than sent again. (Reads are retried.)
+ */
+export class RedisConnectionLostError extends PartdError {
+  override name = 'RedisConnectionLostError';
+  readonly code = 'ERR_REDIS_CONNECTION_LOST';
+}
+
 /** The CLI's bad usage: exit status 2. */
 export class UsageError extends PartdError {
   override name = 'UsageError';
@@ -168,6 +205,11 @@ const classes = new Map<string, new (...args: never[]) => Error>(
     WorkerOutOfMemoryError,
     WorkerFailedError,
     JoinMemoryError,
+    RedisUnreachableError,
+    RedisOutOfMemoryError,
+    RedisAuthError,
+    RedisWrongTypeError,
+    RedisConnectionLostError,
     UsageError,
     PathError,
     StdoutClosedError,

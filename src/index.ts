@@ -1,7 +1,7 @@
 /**
  * partd for Node: an appendable key→bytes store for shuffles, after Python's partd.
  *
- * Stores: `Lmdb` (the default), `File`, `Dict`, `Spill`. Layers nest around any store:
+ * Stores: `Lmdb` (the default), `File`, `Dict`, `Spill`, `Redis`. Layers nest around any store:
  * `new Msgpack(new LZ4(new Lmdb()))`.
  */
 export { Partd, RawStore, type AppendData, type Nested } from './partd.js';
@@ -18,10 +18,16 @@ export {
 } from './errors.js';
 export { TaskTimeoutError, CommitConflict, DiskFullError, UnsendableError, WorkerOutOfMemoryError, WorkerFailedError } from './errors.js';
 export { JoinMemoryError } from './errors.js';
+export { RedisUnreachableError, RedisOutOfMemoryError, RedisAuthError, RedisWrongTypeError, RedisConnectionLostError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file/file.js';
 export { Lmdb, type LmdbOptions } from './stores/lmdb/lmdb.js';
 export { Spill, keysToFlush } from './stores/spill.js';
+/**
+ * `Redis`: a store on a Redis server or Cluster (ioredis), shared by processes on many machines;
+ * `new Redis('redis://host:6379', { name })` keeps its keys, without a name it is temporary.
+ */
+export { Redis, type RedisServer, type RedisClusterServer, type RedisStoreOptions } from './stores/redis/redis.js';
 export { Layer } from './layers/layer.js';
 export { Encode } from './layers/encode.js';
 export { Msgpack, Structured } from './layers/values.js';

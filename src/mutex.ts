@@ -42,3 +42,50 @@ export class InOrder {
     return p;
   }
 }
+
+/**
+ * Call order for a store whose calls are commands on ordered connections: a call that issues all
+ * its commands at once (`run`) starts at once — its commands then reach the server after those
+ * of earlier calls, so it needs not wait for their replies; a call of several steps (`runAlone`)
+ * waits for every earlier call to settle, and holds back later calls until it has settled.
+ */
+export class Pipelined {
+  #all: Promise<void> = Promise.resolve(); // settles when every call made so far has
+  #gate: Promise<void> | undefined; // settles when the last runAlone call has
+
+  /** Runs `fn` now, or after the last `runAlone` call still running. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#track(this.#gate ? this.#gate.then(fn) : call(fn));
+  }
+
+  /** Runs `fn` after every earlier call has settled; later calls wait for it. */
+  runAlone<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#all.then(fn);
+    const gate = settled(p);
+    this.#gate = gate;
+    void gate.then(() => {
+      if (this.#gate === gate) this.#gate = undefined;
+    });
+    return this.#track(p);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#all = Promise.all([this.#all, settled(p)]).then(() => undefined);
+    return p;
+  }
+}
+
+function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function settled(p: Promise<unknown>): Promise<void> {
+  return p.then(
+    () => undefined,
+    () => undefined,
+  );
+}

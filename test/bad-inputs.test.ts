@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Dict, Encode, File, Lmdb, Msgpack, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
+import { Dict, Encode, File, Lmdb, Msgpack, Redis, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
 import { fixture } from './support/child.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-bad-'));
@@ -245,6 +245,46 @@ export const catalogue: [string, () => unknown, RegExp][] = [
     'an object as the Spill budget',
     () => new Spill(new Dict(), new Dict(), { availableMemory: 5 } as never),
     /availableMemory: expected a number of bytes >= 0, got an object \(Object\)/,
+  ],
+  [
+    'a number as the Redis server',
+    () => new Redis(42 as never),
+    /^server: expected a redis:\/\/ URL, ioredis options or \{ cluster: nodes \}, got number 42$/,
+  ],
+  [
+    'an http:// URL as the Redis server',
+    () => new Redis('http://user:hunter2@x'),
+    /^server: expected a redis:\/\/ or rediss:\/\/ URL, got the string "http:\/\/x"$/, // without the credentials
+  ],
+  [
+    'a Redis Cluster of no nodes',
+    () => new Redis({ cluster: [] }),
+    /^server\.cluster: expected a non-empty array of nodes \("host:port" or \{ host, port \}\), got an array of length 0$/,
+  ],
+  [
+    'an unknown Redis option',
+    () => new Redis('redis://x', { nmae: 'x' } as never),
+    /^options: unknown option "nmae" \(known: name, hashTag, ttl, segmentBytes\)$/,
+  ],
+  [
+    'a Redis store name with a brace',
+    () => new Redis('redis://x', { name: 'a{b}' }),
+    /^name: expected a non-empty string of at most 200 characters without \{ \} \* \? \[ \] \\, got the string "a\{b\}"$/,
+  ],
+  [
+    'a Redis TTL under a second',
+    () => new Redis('redis://x', { ttl: 5 }),
+    /^ttl: expected an integer number of milliseconds >= 1000, got number 5$/,
+  ],
+  [
+    'Redis segments of 0 bytes',
+    () => new Redis('redis://x', { segmentBytes: 0 }),
+    /^segmentBytes: expected an integer from 1 to 536870912, got number 0$/,
+  ],
+  [
+    'a Redis hashTag that is not a boolean',
+    () => new Redis('redis://x', { hashTag: 'yes' as never }),
+    /^hashTag: expected a boolean, got the string "yes"$/,
   ],
   [
     'a record holding a function',

@@ -1,11 +1,7 @@
 /** Every store, and every layer over Dict and Lmdb, runs the one conformance suite. */
 import { Dict, File, Lmdb, Spill, Msgpack, Structured, ZLib, Brotli, LZ4, TypedArrays, Encode, type Partd } from '../src/index.js';
-import { describe, expect, it } from '@jest/globals';
-import { bytesAdapter, concatBytes, conformance as suite, type Adapter } from '../src/extend.js';
-
-/** The exported suite, on jest. */
-const conformance = <In, Out>(...args: [string, () => Partd<In, Out> | Promise<Partd<In, Out>>, Adapter<In, Out>]) =>
-  suite({ describe, it, expect: expect as never }, ...args);
+import { bytesAdapter, concatBytes } from '../src/extend.js';
+import { arrays, conformance, typed } from './support/adapters.js';
 
 type Raw = Partd<Uint8Array, Uint8Array>;
 const raws: [string, () => Raw][] = [
@@ -23,17 +19,6 @@ const raws: [string, () => Raw][] = [
   ['Spill(LZ4(Dict), Lmdb, 10)', () => new Spill(new LZ4(new Dict()), new Lmdb(), 10)], // a fast store that is not a Dict
 ];
 for (const [name, make] of raws) conformance(name, make, bytesAdapter);
-
-const arrays: Adapter<readonly unknown[], unknown[]> = {
-  in: (b) => Array.from(b),
-  out: (a) => Uint8Array.from(a as number[]),
-  badValues: ['abc', 42, null, undefined, { length: 1 }, new Uint8Array(2)],
-};
-const typed: Adapter<Uint8Array, Uint8Array> = {
-  in: (b) => new Uint8Array(b),
-  out: (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
-  badValues: ['abc', [1, 2], 42, null, undefined, new DataView(new ArrayBuffer(2))],
-};
 
 for (const [innerName, inner] of [
   ['Dict', () => new Dict()],

@@ -27,6 +27,11 @@ const codes: Record<string, string> = {
   WorkerOutOfMemoryError: 'ERR_WORKER_OUT_OF_MEMORY',
   WorkerFailedError: 'ERR_WORKER_FAILED',
   JoinMemoryError: 'ERR_JOIN_MEMORY',
+  RedisUnreachableError: 'ERR_REDIS_UNREACHABLE',
+  RedisOutOfMemoryError: 'ERR_REDIS_OOM',
+  RedisAuthError: 'ERR_REDIS_AUTH',
+  RedisWrongTypeError: 'ERR_REDIS_WRONGTYPE',
+  RedisConnectionLostError: 'ERR_REDIS_CONNECTION_LOST',
   // the CLI's, not exported by the package
   UsageError: 'ERR_USAGE',
   PathError: 'ERR_PATH',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { partitionOf } from '../src/index.js';
 import { runNode } from './support/child.js';
+import { startRedis } from './support/redis-server.js';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'examples');
 
@@ -62,4 +63,18 @@ it.each([
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   for (const line of lines) expect(r.stdout).toContain(line);
+});
+
+it('examples/redis, on a server started for it', async () => {
+  const server = await startRedis();
+  try {
+    const r = await runNode(path.join(dist, 'redis.js'), [server.url]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('the other instance reads: Hello world! 123456');
+    expect(r.stdout).toContain("eu: [ { user: 'ann', amount: 3 }, { user: 'dee', amount: 2 } ]");
+    expect(server.cli('dbsize').trim()).toBe('0'); // the named store dropped, the temporary one removed
+  } finally {
+    await server.stop();
+  }
 });
