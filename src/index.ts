@@ -29,6 +29,7 @@ export { TypedArrays, type AnyTypedArray, type Dtype } from './layers/typed-arra
 export { shuffle, ShuffleHandle, type ShuffleStats } from './shuffle/index.js';
 export { type ShuffleOptions, type ShuffleInput, type Progress, type GroupByOptions } from './shuffle/options.js';
 export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/groupby/index.js';
+export { sort, sortToFile, type SortOptions, type SortStats } from './shuffle/sort/index.js';
 export { partitionOf } from './shuffle/partitioner.js';
 export { type Aggregation, type CustomReducer } from './shuffle/groupby/aggregations.js';
 export { type ModuleRef } from './shuffle/runtime/modules.js';

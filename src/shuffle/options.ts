@@ -42,7 +42,9 @@ export type Progress =
       splitsDone: number;
       splits: number | undefined;
     }
-  | { phase: 'gather'; partitionsDone: number; partitions: number };
+  | { phase: 'gather'; partitionsDone: number; partitions: number }
+  /** A sort's sample of the splits, before the scatter (sort/splitters.ts). */
+  | { phase: 'sample'; splitsDone: number; splits: number };
 
 /** Options of `shuffle` and `groupBy`. */
 export interface ShuffleOptions<T = unknown> {
@@ -140,10 +142,23 @@ const OPTION_NAMES = [
   'types',
 ] as const;
 
+/** What an operation built on this engine (sort) adds to a job: its option names, and what tells its job record apart. */
+export interface PlanExtension {
+  names: readonly string[];
+  job: Record<string, unknown>;
+  /** A CSV key column is typed as the other columns are (declared or inferred), not read as text. */
+  typedKey?: boolean;
+}
+
 /** Checks every option before any work starts, and opens (or resumes) the job's store. */
-export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
+export async function plan(
+  options: ShuffleOptions,
+  group?: { plan: PlannedAgg[]; combine: boolean },
+  extension?: PlanExtension,
+): Promise<Plan> {
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
-  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options'); // string keys: the internal FAULTS option is a symbol
+  const names = [...OPTION_NAMES, ...(group ? ['aggregate'] : []), ...(extension?.names ?? [])];
+  checkNames(options, names, 'options'); // string keys: the internal FAULTS option is a symbol
   const faults = faultsOf(options); // tests only (runtime/faults.ts)
   const partitions = positiveInt(options.partitions, 'partitions', 128, 1, MAX_PARTITIONS);
   const asked = positiveInt(options.workers, 'workers', os.availableParallelism(), 1, MAX_WORKERS);
@@ -173,7 +188,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const whole = group === undefined || !('field' in key) || aggs.some((a) => specOf(a).field === 'optional' && a.field === undefined);
-  const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types, whole };
+  const reads = { key: 'field' in key ? key.field : undefined, typedKey: extension?.typedKey, numeric, fields, types, whole };
   const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, asked, splitCount, reads);
   // a thread per split at most: more would start and sit idle (a records input is cut as it is read)
   const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
@@ -182,7 +197,7 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   if (options.store !== undefined && typeof options.store !== 'string' && !(options.store instanceof Lmdb)) {
     throw new TypeError(`store: expected an Lmdb store or a directory path, got ${describe(options.store)}`);
   }
-  const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, splits };
+  const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, ...extension?.job, splits };
   const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
     partitions,

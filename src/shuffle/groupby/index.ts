@@ -38,7 +38,7 @@ export function iterateGroups<T = unknown>(
  * a third of the time of an async generator's `yield*` per item, which on millions of groups
  * was a core's work. `return` and `throw` reach `batches` (its cleanup runs on an early break).
  */
-function flattened<T>(batches: AsyncGenerator<T[]>): AsyncIterableIterator<T> {
+export function flattened<T>(batches: AsyncGenerator<T[]>): AsyncIterableIterator<T> {
   let batch: T[] = [];
   let i = 0;
   const done = { value: undefined, done: true } as const;

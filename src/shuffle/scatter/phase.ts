@@ -223,8 +223,13 @@ function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>): Extract<
   return { ...spec, records, unsendable };
 }
 
-/** Runs the scatter phase on `pool`; on failure an owned store is removed. */
-export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTask['group']): Promise<ShuffleStats> {
+/** Runs the scatter phase on `pool` (`range`: a sort's range partitioning); on failure an owned store is removed. */
+export async function scatterPhase(
+  p: Plan,
+  pool: WorkerPool,
+  group?: ScatterTask['group'],
+  range?: ScatterTask['range'],
+): Promise<ShuffleStats> {
   const t0 = performance.now();
   const states = new Map<number, SplitState>();
   const queue = new SplitQueue();
@@ -267,6 +272,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       budget: Math.max(MiB, Math.floor(p.memory / p.workers)),
       onBadRecord: p.onBadRecord,
       group,
+      range,
       faults: p.faults,
     },
   };

@@ -27,6 +27,8 @@ import { keyFunction, keyMisfit } from './record-key.js';
 import { Outbox } from './outbox.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
+import { rangePartitioner, type SortKey } from '../sort/order.js';
+import { sortKeyMisfit } from '../sort/sort-key.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
@@ -75,7 +77,11 @@ class Session {
   readonly #keyOf: (record: unknown) => unknown;
   /** Records not combined: their values' check (combined groups check as they add). */
   readonly #check: ((record: unknown) => number) | undefined;
-  readonly #keyTyped: boolean;
+  /** Whether string keys are checked too (a declared key type; a sort's well-formed text). */
+  readonly #checkStrings: boolean;
+  readonly #misfit: typeof keyMisfit;
+  /** A sort's range partitioner (records go tagged with key and ordinal); else partitionOf. */
+  readonly #range: ((key: SortKey, ord: number) => number) | undefined;
   readonly #ordered: boolean;
   /** Map-side combine: groups' states instead of records. */
   readonly #combine: Combine | undefined;
@@ -104,7 +110,9 @@ class Session {
     this.#task = task;
     this.#keyOf = keyOf;
     const plan = task.group?.plan ?? [];
-    this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
+    this.#range = task.range && rangePartitioner(task.range.splitters, task.range.descending);
+    this.#checkStrings = ('field' in task.key && task.key.type !== undefined) || this.#range !== undefined;
+    this.#misfit = this.#range ? sortKeyMisfit : keyMisfit;
     this.#ordered = ordered(plan);
     this.#outbox = new Outbox(task.partitions, (ord, cause) => this.#unstorable(ord, cause));
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
@@ -172,8 +180,8 @@ class Session {
     } catch (e) {
       return this.#refuse(this.#badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
     }
-    if (typeof key !== 'string' || this.#keyTyped) {
-      const why = keyMisfit(key, this.#task.key);
+    if (typeof key !== 'string' || this.#checkStrings) {
+      const why = this.#misfit(key, this.#task.key);
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
     const ord = ordinal(this.#cur.split.index, pos);
@@ -187,7 +195,8 @@ class Session {
     else {
       const { budget } = this.#task;
       const outbox = this.#outbox;
-      outbox.push(partitionOf(key as string | number, this.#task.partitions), this.#task.group ? [key, ord, record] : record, ord);
+      const p = this.#range ? this.#range(key as SortKey, ord) : partitionOf(key as string | number, this.#task.partitions);
+      outbox.push(p, this.#task.group || this.#range ? [key, ord, record] : record, ord);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }
