@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { groupBy, iterateGroups, shuffle, type Aggregation, type ShuffleStats } from '../src/index.js';
 import { FAULTS, withFaults, type Fault } from '../src/shuffle/runtime/faults.js';
 import { fixture } from './support/child.js';
+import { randomFaults } from './support/faults.js';
 
 const N = 200_000;
 const P = 16;
@@ -34,48 +35,11 @@ function reference() {
 }
 const expected = reference();
 
-/** mulberry32: a small seeded PRNG, so every fault point can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * A random fault point: where (read, commit, gather), which split/partition, at what count; in
- * about 30% of the runs the same split or partition fails its second attempt too. Each fault
- * fires, so the run retries exactly once per fault: a first attempt reaches every record, part
- * and batch; a second one resumes where the split's committed parts end, which is before the
- * first fault's record (so its own, no earlier, is reached) or at the first fault's part (a
- * commit that failed committed nothing, and the retry commits that part again).
- */
-function randomFaults(seed: number, action: Fault['action']): Fault[] {
-  const r = prng(seed);
-  const pick = (n: number) => Math.floor(r() * n);
-  const at = (['read', 'commit', 'gather'] as const)[pick(3)]!;
-  const attempts = r() < 0.3 ? [1, 2] : [1];
-  if (at === 'gather') {
-    const partition = pick(P);
-    return attempts.map((attempt) => ({ at, partition, attempt, after: pick(2), action }));
-  }
-  const split = pick(4);
-  // commit faults fire inside the coordinator's transaction, where the failure is an exception
-  if (at === 'commit') {
-    const part = pick(3);
-    return attempts.map((attempt) => ({ at, split, attempt, after: part, action: 'throw' }));
-  }
-  let after = 1 + pick(N / 4 - 1); // a record of the split (N / 4 records): the first at 1, the second at or after the first's
-  return attempts.map((attempt) => ({ at, split, attempt, after: attempt === 1 ? after : (after += pick(N / 4 - after)), action }));
-}
-
 describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action) => {
   it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))(
     'seed %i: groupBy equals the reference',
     async (seed) => {
-      const faults = randomFaults(seed, action);
+      const faults = randomFaults(seed, action, { records: N, partitions: P });
       // A small memory share makes each split commit several parts, so faults land between parts too.
       const groups = await groupBy(
         withFaults(

@@ -5,7 +5,7 @@ import { keyMisfit } from '../scatter/record-key.js';
 import type { KeySpec } from '../protocol.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const unpaired = (s: string) => `the string ${describe(s)} holds an unpaired surrogate (not Unicode text: it has no code point order)`;
+const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not Unicode text: it has no code point order)`;
 
 /**
  * Why `key` is not a usable sort key, or undefined: a key as `keyMisfit` takes it (a finite,

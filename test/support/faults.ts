@@ -1,0 +1,45 @@
+/** The seeded fault points of the fault-injection suites (test/faults.test.ts, test/sort-faults.test.ts). */
+import type { Fault } from '../../src/shuffle/runtime/faults.js';
+
+/** mulberry32: a small seeded PRNG, so every fault point can be replayed. */
+export function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The job the faults are drawn for: `records` cut into 4 splits of `records / 4`, in `partitions` partitions. */
+export interface FaultShape {
+  records: number;
+  partitions: number;
+}
+
+/**
+ * A random fault point: where (read, commit, gather), which split/partition, at what count; in
+ * about 30% of the runs the same split or partition fails its second attempt too. Each fault
+ * fires, so the run retries exactly once per fault: a first attempt reaches every record, part
+ * and batch; a second one resumes where the split's committed parts end, which is before the
+ * first fault's record (so its own, no earlier, is reached) or at the first fault's part (a
+ * commit that failed committed nothing, and the retry commits that part again).
+ */
+export function randomFaults(seed: number, action: Fault['action'], { records: N, partitions: P }: FaultShape): Fault[] {
+  const r = prng(seed);
+  const pick = (n: number) => Math.floor(r() * n);
+  const at = (['read', 'commit', 'gather'] as const)[pick(3)]!;
+  const attempts = r() < 0.3 ? [1, 2] : [1];
+  if (at === 'gather') {
+    const partition = pick(P);
+    return attempts.map((attempt) => ({ at, partition, attempt, after: pick(2), action }));
+  }
+  const split = pick(4);
+  // commit faults fire inside the coordinator's transaction, where the failure is an exception
+  if (at === 'commit') {
+    const part = pick(3);
+    return attempts.map((attempt) => ({ at, split, attempt, after: part, action: 'throw' }));
+  }
+  let after = 1 + pick(N / 4 - 1); // a record of the split (N / 4 records): the first at 1, the second at or after the first's
+  return attempts.map((attempt) => ({ at, split, attempt, after: attempt === 1 ? after : (after += pick(N / 4 - after)), action }));
+}
