@@ -8,6 +8,7 @@ import base from './jest.config.mjs';
 
 const slow = [
   'faults',
+  'sort-faults',
   'crash',
   'exact-answers',
   'cli',
