@@ -12,6 +12,7 @@ const slow = [
   'crash',
   'exact-answers',
   'cli',
+  'sort-cli',
   'bad-inputs',
   'examples',
   'failures',

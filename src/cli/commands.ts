@@ -44,8 +44,8 @@ interface Inputs {
   stdin: boolean;
 }
 
-/** Checks what both commands share (before any work, and before stdin is read) and builds the shuffle options, all but the input. */
-function jobOptions(
+/** Checks what the commands share (before any work, and before stdin is read) and builds the shuffle options, all but the input. */
+export function jobOptions(
   files: string[],
   o: CommonOptions,
   bars: Bars,
@@ -94,7 +94,7 @@ function jobOptions(
  * it `<stdin>`. The copy goes when `job` calls `done` (its input is read), or at the end, or
  * at exit (Ctrl-C included: stores/temp.ts).
  */
-async function withInput<R>(inputs: Inputs, job: (input: ShuffleInput, done: () => void) => Promise<R>): Promise<R> {
+export async function withInput<R>(inputs: Inputs, job: (input: ShuffleInput, done: () => void) => Promise<R>): Promise<R> {
   const { files, format } = inputs;
   if (!inputs.stdin) return job(format === 'csv' ? { csv: files } : { ndjson: files }, () => undefined);
   const dir = makeTempDir('stdin');
@@ -131,7 +131,7 @@ function namedStdin(e: unknown, paths: string[]): unknown {
  * Lines to a stream, its errors turned into rejections of the calls (unlisted, a write error
  * is an "Unhandled 'error' event" crash); a closed stdout becomes a StdoutClosedError.
  */
-class Output {
+export class Output {
   #error: Error | undefined;
 
   constructor(
@@ -143,8 +143,13 @@ class Output {
 
   /** Writes a line, waiting while the stream is full. */
   async line(text: string): Promise<void> {
+    return this.write(text + '\n');
+  }
+
+  /** Writes text or bytes (whole lines), waiting while the stream is full. */
+  async write(chunk: string | Uint8Array): Promise<void> {
     this.#check();
-    if (!this.stream.write(text + '\n'))
+    if (!this.stream.write(chunk))
       await new Promise<void>((resolve) => {
         // 'drain' never comes once the stream has failed: its error ends the wait too.
         const end = () => (this.stream.off('drain', end).off('error', end), resolve());
@@ -170,7 +175,7 @@ class Output {
 }
 
 /** Checks `--out FILE` before any work: its directory must exist, and it must not be a directory itself. */
-function outputFile(out: string): Output {
+export function outputFile(out: string): Output {
   const dir = path.dirname(out);
   if (!fs.existsSync(dir)) throw new PathError(`--out: directory ${JSON.stringify(dir)} does not exist`);
   if (!fs.statSync(dir).isDirectory()) throw new PathError(`--out: ${JSON.stringify(dir)} is not a directory`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `partd` command line: groupby and shuffle of NDJSON/CSV files, get from a kept store,
+ * The `partd` command line: groupby, sort and shuffle of NDJSON/CSV files, get from a kept store,
  * and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack too with
  * --verbose). Exit status: see `exitStatus` below.
  */
@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { StdoutClosedError, UsageError } from '../errors.js';
 import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
+import { sortCommand } from './sort.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -44,7 +45,7 @@ Exit status:
   130  interrupted (Ctrl-C: the workers stop and a temporary store is removed)`;
 
 const program = new Command('partd')
-  .description('Parallel shuffles and groupBy of NDJSON and CSV files on an LMDB store')
+  .description('Parallel shuffles, groupBy and sort of NDJSON and CSV files on an LMDB store')
   .version(version)
   .exitOverride()
   // commander's message is printed below, as one `partd: …` line like every other error
@@ -75,6 +76,17 @@ common(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .
   )
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => shuffleCommand(files, o));
+
+common(program.command('sort').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+  .description('sort records by a field: one NDJSON line per record, in key order (ties keep input order)')
+  .option('--desc', 'largest key first (ties still in input order)')
+  .option('--out <file>', 'output file, or - for stdout', '-')
+  .addHelpText(
+    'after',
+    '\nKeys: numbers before strings, strings by code point; a CSV column is a number when its first rows are (or --types).\n\nExamples:\n  partd sort events.ndjson --key time > sorted.ndjson\n  partd sort sales.csv --key amount --desc --out top.ndjson\n  partd sort big.ndjson --key user --memory 64MiB --store kept',
+  )
+  .addHelpText('after', exitStatus)
+  .action((files: string[], o) => sortCommand(files, o));
 
 program
   .command('get')
