@@ -13,11 +13,12 @@ import { runNode } from './child.js';
 import { ratioOf, type Config, type Measured, type Outcome, type Ratio, type rowMaker } from './rounds.js';
 import { sqlRecords } from './w2/records.js';
 
-/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), or records made then written as partitioned Parquet and read back (W5). */
+/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), records made then written as partitioned Parquet and read back (W5), or records made then sorted (S1). */
 export type DuckJob =
   | { kind: 'group'; records: number; keys: number }
   | { kind: 'file'; file: string; format: 'csv' | 'ndjson' }
-  | { kind: 'partition'; records: number; keys: number; partitions: number };
+  | { kind: 'partition'; records: number; keys: number; partitions: number }
+  | { kind: 'sort'; records: number; keys: number };
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -82,6 +83,11 @@ async function main(job: DuckJob): Promise<void> {
       const read = job.format === 'csv' ? `read_csv(${quote(job.file)})` : `read_json(${quote(job.file)}, format = 'newline_delimited')`;
       await timed('group', GROUP(read));
       checksum = await sums(SUMS);
+    } else if (job.kind === 'sort') {
+      await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);
+      await timed('sort', 'CREATE TABLE s AS SELECT * FROM r ORDER BY amount, id');
+      const { count, sum } = await sums('SELECT 0 AS groups, count(*) AS count, sum(amount) AS sum FROM s');
+      checksum = { count, sum }; // the rows stay in DuckDB: no order hash
     } else {
       const dir = path.join(tmp, 'parquet');
       await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);

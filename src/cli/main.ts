@@ -99,7 +99,7 @@ program
 program
   .command('bench')
   .description('run the benchmark harness (the same code as npm run bench; from a clone of the repository)')
-  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large; default w1 w1-large shuffle')
+  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, sort (s1), s1-large; default w1 w1-large shuffle')
   .option('--records <N>', 'records for the record workloads (w2 to w6-large)')
   .option('--rounds <R>', 'interleaved rounds (rows report medians)')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
