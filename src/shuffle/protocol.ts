@@ -83,6 +83,8 @@ export interface RangeSpec {
 /** A sort's gather: each partition sorted within `budget` bytes (runs spilled to `spill` beyond), out as MessagePack frames of records or NDJSON. */
 export interface SortReduce {
   kind: 'sort';
+  /** A field key is read again from each record (entries `[ord, record]`); a key function's keys are stored (`[key, ord, record]`). */
+  key: KeySpec;
   descending: boolean;
   /** Bytes of memory a partition's sort may use in its worker. */
   budget: number;

@@ -82,6 +82,7 @@ class Session {
   readonly #misfit: typeof keyMisfit;
   /** A sort's range partitioner (records go tagged with key and ordinal); else partitionOf. */
   readonly #range: ((key: SortKey, ord: number) => number) | undefined;
+  readonly #tag: (key: unknown, ord: number, record: unknown) => unknown[];
   readonly #ordered: boolean;
   /** Map-side combine: groups' states instead of records. */
   readonly #combine: Combine | undefined;
@@ -113,6 +114,8 @@ class Session {
     this.#range = task.range && rangePartitioner(task.range.splitters, task.range.descending);
     this.#checkStrings = ('field' in task.key && task.key.type !== undefined) || this.#range !== undefined;
     this.#misfit = this.#range ? sortKeyMisfit : keyMisfit;
+    // a sort's gather reads a field key again from the record (it is stored exactly); a key function's result goes with it
+    this.#tag = 'field' in task.key ? (_, ord, record) => [ord, record] : (key, ord, record) => [key, ord, record];
     this.#ordered = ordered(plan);
     this.#outbox = new Outbox(task.partitions, (ord, cause) => this.#unstorable(ord, cause));
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
@@ -196,7 +199,7 @@ class Session {
       const { budget } = this.#task;
       const outbox = this.#outbox;
       const p = this.#range ? this.#range(key as SortKey, ord) : partitionOf(key as string | number, this.#task.partitions);
-      outbox.push(p, this.#task.group || this.#range ? [key, ord, record] : record, ord);
+      outbox.push(p, this.#task.group ? [key, ord, record] : this.#range ? this.#tag(key, ord, record) : record, ord);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }

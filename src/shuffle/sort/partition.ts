@@ -11,6 +11,7 @@ import { FrameReader } from '../../layers/frames.js';
 import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 import type { SortedPartition, SortReduce } from '../protocol.js';
 import { framer } from '../scatter/outbox.js';
+import { fieldReader } from '../input/fields.js';
 import { PartitionOutput } from './output.js';
 import { MemoryRun, RunReader, merge, writeRun, type Entry } from './runs.js';
 
@@ -33,7 +34,7 @@ export async function sortPartition(
   const budget = Math.max(MIN_RUN_BYTES, Math.floor(reduce.budget / EXPANSION));
   let files = 0;
   const fileName = (what: string) => path.join(reduce.spill, `p${partition}-a${attempt}-${what}${files++}`);
-  const run = new MemoryRun();
+  const run = new MemoryRun('field' in reduce.key ? fieldReader(reduce.key.field) : undefined);
   const runs: string[] = [];
   const spill = (entries: Iterable<Entry>) => {
     const file = fileName('run');
@@ -47,18 +48,18 @@ export async function sortPartition(
     let n = 0;
     for await (const piece of raw.iterate(partition)) {
       for (const payload of frames.push(piece)) {
-        run.add(framer.decode(payload) as Entry[], payload.length);
+        run.add(framer.decode(payload) as unknown[], payload.length);
         fault(++n);
-        if (run.bytes >= budget) spill(run.take(dir));
+        if (run.bytes >= budget) spill(run.take(dir).entries());
       }
     }
     frames.end();
     if (runs.length === 0) {
-      for (const e of run.take(dir)) out.push(e[2]);
+      for (const record of run.take(dir).records) out.push(record);
       done = true;
       return out.finish(0);
     }
-    if (run.entries.length > 0) spill(run.take(dir));
+    if (run.size > 0) spill(run.take(dir).entries());
     const spilled = runs.length;
     while (runs.length > FAN_IN) {
       const group = runs.splice(0, FAN_IN);

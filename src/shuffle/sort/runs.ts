@@ -48,26 +48,57 @@ function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: numbe
   return (i, j) => compareKeys(keys[i]!, keys[j]!) * dir || ords[i]! - ords[j]!;
 }
 
-/** Entries gathered in memory, then sorted. */
+/**
+ * Entries gathered in memory, then sorted. With `keyOf` (a field key), the store holds
+ * `[ord, record]` and the key is read again here; else `[key, ord, record]`.
+ */
 export class MemoryRun {
-  entries: Entry[] = [];
+  #keys: SortKey[] = [];
+  #ords: number[] = [];
+  #records: unknown[] = [];
   /** Encoded bytes of the entries: what a run is measured by. */
   bytes = 0;
 
-  add(entries: Entry[], bytes: number): void {
-    for (const e of entries) this.entries.push(e);
+  constructor(readonly keyOf?: (record: unknown) => unknown) {}
+
+  get size(): number {
+    return this.#records.length;
+  }
+
+  /** Adds a frame of entries as the store holds them. */
+  add(frame: unknown[], bytes: number): void {
+    const keyOf = this.keyOf;
+    if (keyOf)
+      for (const [ord, record] of frame as [number, unknown][]) {
+        this.#keys.push(keyOf(record) as SortKey);
+        this.#ords.push(ord);
+        this.#records.push(record);
+      }
+    else
+      for (const [key, ord, record] of frame as Entry[]) {
+        this.#keys.push(key);
+        this.#ords.push(ord);
+        this.#records.push(record);
+      }
     this.bytes += bytes;
   }
 
-  /** The entries in order (the run is emptied). */
-  take(dir: 1 | -1): Entry[] {
-    const entries = this.entries;
-    const keys = entries.map((e) => collated(e[0]));
-    const ords = Float64Array.from(entries, (e) => e[1]);
-    const order = Array.from({ length: entries.length }, (_, i) => i).sort(comparator(keys, ords, dir));
-    this.entries = [];
+  /** The records in order, and their entries in order (to spill them); the run is emptied. */
+  take(dir: 1 | -1): { records: unknown[]; entries: () => Generator<Entry> } {
+    const keys = this.#keys;
+    const ords = Float64Array.from(this.#ords);
+    const records = this.#records;
+    const order = Array.from({ length: records.length }, (_, i) => i).sort(comparator(keys.map(collated), ords, dir));
+    this.#keys = [];
+    this.#ords = [];
+    this.#records = [];
     this.bytes = 0;
-    return order.map((i) => entries[i]!);
+    return {
+      records: order.map((i) => records[i]),
+      entries: function* () {
+        for (const i of order) yield [keys[i]!, ords[i]!, records[i]];
+      },
+    };
   }
 }
 
