@@ -13,6 +13,7 @@ import path from 'node:path';
 import { BadRecordError, Lmdb, Msgpack, sort, sortToFile, type SortOptions, type SortStats } from '../src/index.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
 import { FAN_IN } from '../src/shuffle/sort/partition.js';
+import { liveTempDirs } from '../src/stores/temp.js';
 import { mixedRecord, SORT_RECORDS, typeThenId } from './support/sort-records.js';
 
 type Key = number | string | (number | string)[];
@@ -231,6 +232,31 @@ describe('a kept store', () => {
         (r) => r.k,
       ),
     );
+  });
+});
+
+describe('stopping', () => {
+  const input = { generate: { module: SORT_RECORDS, export: 'mixed' }, count: 50_000 };
+  const sortDirs = () => liveTempDirs().filter((d) => path.basename(d).startsWith('partd-sort-'));
+
+  it('a consumer that stops early leaves no spill directory or temporary store behind', async () => {
+    const before = liveTempDirs().length;
+    let seen = 0;
+    for await (const _ of sort({ input, key: 'k', partitions: 16, workers: 2, memory: 1 })) if (++seen === 10) break;
+    expect(seen).toBe(10);
+    expect(sortDirs()).toEqual([]);
+    expect(liveTempDirs()).toHaveLength(before);
+  });
+
+  it('an abort rejects with the AbortError and cleans up the same', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const run = async () => {
+      for await (const _ of sort({ input, key: 'k', partitions: 16, workers: 2, signal: controller.signal }))
+        if (++seen === 5) controller.abort();
+    };
+    await expect(run()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(sortDirs()).toEqual([]);
   });
 });
 
