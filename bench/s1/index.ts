@@ -20,6 +20,7 @@ export async function runS1(n: number, rounds = 3): Promise<Result> {
     row('b0', 'B0-sort (1 fresh thread: make the records, Array.sort by amount then id)', isolated(ROWS, 'b0Sort', n)),
     row('w1', 'sort by (amount, id), P = 128, 1 worker', isolated(ROWS, 'engineSort', n, 1), 'b0'),
     row('w2', 'sort by (amount, id), P = 128, 2 workers', isolated(ROWS, 'engineSort', n, 2), 'b0'),
+    row('f2', 'same order: sort by the field amount (stable), 2 workers', isolated(ROWS, 'engineSort', n, 2, 'amount'), 'b0'),
   ];
   // DuckDB's rows stay in DuckDB (CREATE TABLE … ORDER BY): its checksum is the totals.
   if (duckdbInstalled())
