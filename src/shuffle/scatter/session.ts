@@ -3,7 +3,8 @@
  * (so a thread that runs slower simply reads fewer: the threads end together), partitions
  * their records by key, and appends them to the store in large MessagePack chunks (LMDB pays
  * per entry, not per byte). A groupBy's per-key states carry across the session's splits, so
- * its key count costs once per session, not once per split.
+ * its key count costs once per session, not once per split. A sort's records go by key range
+ * instead of by hash (sort/order.ts), tagged with their ordinal.
  *
  * Each *commit* — when the memory budget fills, when the coordinator asks for one after a
  * split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not

@@ -62,7 +62,13 @@ export async function sample(task: SampleTask): Promise<SampleResult> {
   return { points: reservoir, records: seen };
 }
 
-/** A range split read at `samples` positions drawn uniformly (distinct, in order). */
+/** Calls of a generator per split at most: a generator may cost much to start (open a cursor, say), so it reads windows of records. */
+const MAX_WINDOWS = 64;
+
+/**
+ * A range split read at `samples` positions drawn uniformly: one `make(i)` call each, or, for a
+ * generator, up to MAX_WINDOWS windows of consecutive records (distinct slots drawn uniformly).
+ */
 async function sampleRange(
   split: Extract<SplitSpec, { kind: 'range' }>,
   samples: number,
@@ -70,7 +76,6 @@ async function sampleRange(
   pointOf: (record: unknown, position: number) => SortPoint | undefined,
 ): Promise<SampleResult> {
   const n = split.end - split.start;
-  const positions = drawPositions(n, samples, random);
   const points: SortPoint[] = [];
   const take = (record: unknown, position: number) => {
     const point = pointOf(record, position);
@@ -78,15 +83,15 @@ async function sampleRange(
   };
   if (split.perIndex) {
     const make = await loadRef<(i: number) => unknown>(split.generator);
-    for (const p of positions) take(make(split.start + p), p);
-  } else {
-    const gen = await loadRef<(start: number, end: number) => Iterable<unknown>>(split.generator);
-    for (const p of positions) {
-      for (const record of gen(split.start + p, split.start + p + 1)) {
-        take(record, p); // the record of index start + p: the first its generator yields
-        break;
-      }
-    }
+    for (const p of drawPositions(n, samples, random)) take(make(split.start + p), p);
+    return { points, records: n };
+  }
+  const gen = await loadRef<(start: number, end: number) => Iterable<unknown>>(split.generator);
+  if (n === 0 || samples === 0) return { points, records: n };
+  const width = samples >= n ? n : Math.ceil(samples / MAX_WINDOWS); // the whole split in one call when it is all drawn
+  for (const slot of drawPositions(Math.floor(n / width), Math.ceil(samples / width), random)) {
+    let p = slot * width;
+    for (const record of gen(split.start + p, split.start + p + width)) take(record, p++);
   }
   return { points, records: n };
 }
