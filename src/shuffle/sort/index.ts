@@ -19,7 +19,10 @@ import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { ndjsonPieces, recordBatches } from './results.js';
 import { keepSplitters, keptSplitters, sampleSplitters, type Splitters } from './splitters.js';
 
-/** Options of `sort`: a shuffle's (`key`: a field, or a module returning a number, a string or an array of them), and the direction. */
+/**
+ * Options of `sort`: a shuffle's (`key`: a field, or a module returning a number, a string or an
+ * array of them; `memory` also bounds each partition's sort in the gather, docs/sort.md), and the direction.
+ */
 export interface SortOptions<T = unknown> extends ShuffleOptions<T> {
   /** Largest key first (ties still in input order). Default false. */
   descending?: boolean;
