@@ -2,7 +2,7 @@
  * The seeded fault runs of test/faults.test.ts (test/support/faults.ts: workers that throw, exit
  * or hang in scatter, inside a commit transaction, or in gather) applied to sort: W2's records
  * sorted by amount, every run exact — each record once, in (amount, input order) — with the
- * retries its faults caused.
+ * retries its faults caused. And a sort's own tasks, the samples, failing once or every time.
  */
 import { describe, expect, it } from '@jest/globals';
 import { sort, type SortStats } from '../src/index.js';
@@ -64,4 +64,30 @@ describe.each([
       });
     },
   );
+});
+
+describe('sample tasks', () => {
+  it.each(['throw', 'exit'] as const)('a sample task that fails (%s) is retried; the sort is exact, the retry counted', async (action) => {
+    const faults = [{ at: 'sample', split: 2, attempt: 1, action } as const];
+    let stats: SortStats | undefined;
+    const ids: number[] = [];
+    for await (const r of sort<{ id: number }>(
+      withFaults({ input: gen, splits: 4, key: 'amount', partitions: P, workers: 2 }, faults),
+      (s) => (stats = s),
+    ))
+      ids.push(r.id);
+    const want = expectedIds(false);
+    expect({ records: ids.length, firstOutOfPlace: ids.findIndex((id, i) => id !== want[i]) }).toEqual({ records: N, firstOutOfPlace: -1 });
+    expect(stats).toMatchObject({ sampleRetried: 1, retried: 0, gatherRetried: 0 });
+  });
+
+  it('a sample task that fails every attempt fails the sort, naming the split', async () => {
+    const faults = [1, 2, 3].map((attempt) => ({ at: 'sample', split: 1, attempt, action: 'throw' }) as const);
+    const run = async () => {
+      for await (const _ of sort(withFaults({ input: gen, splits: 4, key: 'amount', partitions: P, workers: 2 }, faults)));
+    };
+    await expect(run()).rejects.toThrow(
+      /^the sample of split 1 \(records 50000\.\.100000\) failed after 3 attempts \(attempt 1: injected fault/,
+    );
+  });
 });

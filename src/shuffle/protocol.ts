@@ -109,6 +109,9 @@ export interface SampleTask {
   samples: number;
   /** A records batch's draws: `split.records` are the records at these positions of a batch of `of`. */
   drawn?: { positions: number[]; of: number };
+  attempt: number;
+  /** Test-only fault injection (runtime/faults.ts). */
+  faults?: Fault[];
 }
 
 /** The points drawn, and how many records with a usable key the split holds (or an estimate). */

@@ -17,9 +17,11 @@ import { keyFunction } from '../scatter/record-key.js';
 import type { SortKey, SortPoint } from './order.js';
 import { sortKeyMisfit } from './sort-key.js';
 import { drawPositions, splitRandom } from './draw.js';
+import { trigger } from '../runtime/faults.js';
 
 /** Draws the sample of one split. */
 export async function sample(task: SampleTask): Promise<SampleResult> {
+  trigger(task.faults, 'sample', { split: task.split.index, attempt: task.attempt })(0); // fault injection (tests)
   const keyOf = await keyFunction(task.key);
   const random = splitRandom(task.split.index);
   const index = task.split.index;

@@ -68,8 +68,8 @@ export async function sampleSplitters(
     splits.map((split) => {
       const samples = total === 0 ? 0 : Math.ceil((wanted * weight(split)) / total);
       const task = sampleTask(split, p.key, samples);
-      return withRetries(p, pool, `the sample of ${describeSplit(split)}`, stats, () =>
-        pool.run<SampleResult>('sample', task, { timeoutMs: p.taskTimeout }),
+      return withRetries(p, pool, `the sample of ${describeSplit(split)}`, stats, (attempt) =>
+        pool.run<SampleResult>('sample', { ...task, attempt, faults: p.faults } satisfies SampleTask, { timeoutMs: p.taskTimeout }),
       ).then((r) => (onSplit(++done), r));
     }),
   );
@@ -77,7 +77,7 @@ export async function sampleSplitters(
 }
 
 /** A split's sample task; a records batch is drawn from here, and only the records drawn (those that can be sent) go. */
-function sampleTask(split: SplitSpec, key: KeySpec, samples: number): SampleTask {
+function sampleTask(split: SplitSpec, key: KeySpec, samples: number): Omit<SampleTask, 'attempt'> {
   if (split.kind !== 'records') return { split, key, samples };
   const positions = drawPositions(split.records.length, samples, splitRandom(split.index)).filter((i) => sendable(split.records[i]));
   const records = positions.map((i) => split.records[i]);
