@@ -124,7 +124,10 @@ async function splittersOf(
   let splits = p.splits;
   if ('records' in p.input) {
     const records: unknown[] = [];
-    for await (const r of p.input.records) (p.signal?.throwIfAborted(), records.push(r));
+    for await (const r of p.input.records) {
+      p.signal?.throwIfAborted();
+      records.push(r);
+    }
     splits = [];
     for (let i = 0; i * RECORDS_BATCH < records.length; i++)
       splits.push({ kind: 'records', index: i, records: records.slice(i * RECORDS_BATCH, (i + 1) * RECORDS_BATCH) } satisfies SplitSpec);
