@@ -85,7 +85,7 @@ describe('sort equals a stable Array.prototype.sort (fast-check)', () => {
         expect(out).toEqual(reference(records, (r) => r.k, descending));
         expect(stats.records).toBe(records.length);
       }),
-      { numRuns: 6 },
+      { numRuns: 4 },
     );
   });
 
@@ -99,7 +99,7 @@ describe('sort equals a stable Array.prototype.sort (fast-check)', () => {
         const { out } = await sorted<Rec>({ input: { ndjson: file }, key: 'k', partitions, workers: 2, splits: 3, descending });
         expect(ids(out)).toEqual(ids(reference(records, (r) => r.k, descending)));
       }),
-      { numRuns: 5 },
+      { numRuns: 4 },
     );
   });
 
@@ -118,7 +118,7 @@ describe('sort equals a stable Array.prototype.sort (fast-check)', () => {
         const { out } = await sorted<Rec>({ input, key: 'k', types: { k: type }, partitions, workers: 2, splits: 3, descending });
         expect(ids(out)).toEqual(ids(reference(records, (r) => r.k, descending)));
       }),
-      { numRuns: 4 },
+      { numRuns: 3 },
     );
   });
 });
@@ -190,20 +190,29 @@ describe('balanced partitions', () => {
 });
 
 describe('data over the memory budget: runs spilled and merged', () => {
-  const N = 100_000;
-  const all = Array.from({ length: N }, (_, i) => mixedRecord(i));
-  const input = { generate: { module: SORT_RECORDS, export: 'mixed' }, count: N };
-
-  it.each([1, 7])('memory: 1, P = %i: the partitions sort in runs (more than the merge fan-in for P = 1), exactly', async (partitions) => {
-    const { out, stats } = await sorted<Rec>({ input, key: 'k', partitions, workers: 2, splits: 4, memory: 1 });
-    expectSame(
-      out,
-      reference(all, (r) => r.k),
-    );
-    expect(stats.runs).toBeGreaterThan(partitions === 1 ? FAN_IN : partitions);
+  const made = (n: number) => ({
+    input: { generate: { module: SORT_RECORDS, export: 'mixed' }, count: n },
+    all: Array.from({ length: n }, (_, i) => mixedRecord(i)),
   });
 
+  it.each([
+    [1, 100_000],
+    [7, 50_000],
+  ])(
+    'memory: 1, P = %i, %i records: each partition sorts in runs (more than the merge fan-in for P = 1), exactly',
+    async (partitions, n) => {
+      const { input, all } = made(n);
+      const { out, stats } = await sorted<Rec>({ input, key: 'k', partitions, workers: 2, splits: 4, memory: 1 });
+      expectSame(
+        out,
+        reference(all, (r) => r.k),
+      );
+      expect(stats.runs).toBeGreaterThan(partitions === 1 ? FAN_IN : 2 * partitions - 1);
+    },
+  );
+
   it('sortToFile writes the same order as NDJSON lines, from files the workers wrote', async () => {
+    const { input, all } = made(30_000);
     const file = path.join(tmp(), 'sorted.ndjson');
     const stats = await sortToFile({ input, key: 'k', partitions: 3, workers: 2, memory: 1, descending: true }, file);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -212,7 +221,7 @@ describe('data over the memory budget: runs spilled and merged', () => {
       lines,
       reference(all, (r) => r.k, true).map((r) => JSON.stringify(r)),
     );
-    expect(stats.records).toBe(N);
+    expect(stats.records).toBe(all.length);
     expect(stats.runs).toBeGreaterThan(3);
   });
 });
