@@ -14,7 +14,7 @@ import { PathError, StdoutClosedError, UsageError } from '../errors.js';
 import { inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
 import { Bars, summary } from './progress.js';
 
-/** Options shared by `groupby` and `shuffle`. */
+/** Options shared by the job commands (`join` takes --on instead of --key). */
 export interface CommonOptions {
   key: string;
   partitions?: string;
@@ -146,7 +146,7 @@ export class Output {
     return this.write(text + '\n');
   }
 
-  /** Writes text or bytes, waiting while the stream is full. */
+  /** Writes text or bytes (whole lines), waiting while the stream is full. */
   async write(chunk: string | Uint8Array): Promise<void> {
     this.#check();
     if (!this.stream.write(chunk))

@@ -74,7 +74,7 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
   const pool = poolFor(p); // one pool for both phases: threads start once
   const toRow = rowMaker(aggs.map((a) => a.name));
   try {
-    const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
+    const stats = await scatterPhase(p, pool, { group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
     for await (const [, packed] of gatherPhase<PackedColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
       const { columns } = packed;

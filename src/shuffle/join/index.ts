@@ -81,9 +81,9 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
       };
       user({ phase: 'scatter', ...seen, bytesTotal, splits });
     };
-    const left = await scatterPhase({ ...lp, progress: scattering }, pool);
+    const left = await scatterPhase({ ...lp, progress: scattering }, pool, { join: { side: 0 } });
     before = seen;
-    const right = await scatterPhase({ ...rp, progress: scattering }, pool);
+    const right = await scatterPhase({ ...rp, progress: scattering }, pool, { join: { side: 1 } });
     const P = lp.partitions;
     const limit = buildLimit(j.run.memory, pool.threads);
     const plan = planUnits(await readSizes(lp.store, P), j.how, pool.threads, limit);
@@ -108,7 +108,8 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
       const progress = (e: Progress) =>
         e.phase === 'gather' ? user({ phase: 'gather', partitionsDone: (done = first + e.partitionsDone), partitions: total }) : user(e);
       const reduce: JoinReduce = { kind: 'join', how: j.how, keys: j.keys, partitions: P, units, dir, format, limit };
-      for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, batches)) yield [units[id]!, r];
+      for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, { batches }))
+        yield [units[id]!, r];
     };
     const second = async function* () {
       const { units, batches } = unmatchedUnits(plan); // once every slice has marked its matches
