@@ -211,7 +211,7 @@ describe('data over the memory budget: runs spilled and merged', () => {
     },
   );
 
-  it('sortToFile writes the same order as NDJSON lines, from files the workers wrote', async () => {
+  it('sortToFile writes the same order as NDJSON lines, from files the workers wrote; only once the sort has succeeded', async () => {
     const { input, all } = made(30_000);
     const file = path.join(tmp(), 'sorted.ndjson');
     const stats = await sortToFile({ input, key: 'k', partitions: 3, workers: 2, memory: 1, descending: true }, file);
@@ -223,6 +223,13 @@ describe('data over the memory budget: runs spilled and merged', () => {
     );
     expect(stats.records).toBe(all.length);
     expect(stats.runs).toBeGreaterThan(3);
+    // a sort that fails in its last partition's gather leaves the file as it was, and nothing beside it
+    const before = fs.readFileSync(file);
+    const fault = { at: 'gather', partition: 2, attempt: 1, after: 0, action: 'throw' } as const;
+    const failing = withFaults({ input, key: 'k', partitions: 3, workers: 2, memory: 1, retries: 0 }, [fault]);
+    await expect(sortToFile(failing, file)).rejects.toThrow(/partition 2/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['sorted.ndjson']);
   });
 });
 

@@ -6,7 +6,6 @@
  * phase sorts each partition in the workers (sort/partition.ts: in memory, or in runs merged
  * from disk), handing the partitions on in order (gather/phase.ts `inOrder`).
  */
-import fs from 'node:fs';
 import { describe } from '../../errors.js';
 import { makeTempDir, removeTempDir } from '../../stores/temp.js';
 import { gatherPhase } from '../gather/phase.js';
@@ -18,6 +17,7 @@ import { poolFor, type WorkerPool } from '../runtime/pool.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { ndjsonPieces, recordBatches } from './results.js';
 import { keepSplitters, keptSplitters, sampleSplitters, type Splitters } from './splitters.js';
+import { toFile } from '../to-file.js';
 
 /**
  * Options of `sort`: a shuffle's (`key`: a field, or a module returning a number, a string or an
@@ -47,21 +47,12 @@ export function sort<T = unknown>(options: SortOptions<T>, onStats?: (s: SortSta
   return flattened(sorted(options as SortOptions, 'msgpack', onStats) as AsyncGenerator<T[]>);
 }
 
-/** Sorts the input (as `sort`) into an NDJSON file, one record a line; resolves to the job's counts. */
+/**
+ * Sorts the input (as `sort`) into an NDJSON file, one record a line: written aside and renamed
+ * into place once the sort has succeeded. Resolves to the job's counts.
+ */
 export async function sortToFile(options: SortOptions, file: string): Promise<SortStats> {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`file: expected a file path, got ${describe(file)}`);
-  let stats: SortStats | undefined;
-  const out = fs.createWriteStream(file, { fd: fs.openSync(file, 'w') }); // opened now: a path that cannot be written fails before any work
-  const failed = new Promise<never>((_, reject) => out.once('error', reject));
-  failed.catch(() => undefined);
-  try {
-    for await (const piece of sortedNdjson(options, (s) => (stats = s))) {
-      if (!out.write(piece)) await Promise.race([new Promise<void>((resolve) => out.once('drain', () => resolve())), failed]);
-    }
-  } finally {
-    await Promise.race([new Promise<void>((resolve) => out.end(() => resolve())), failed]);
-  }
-  return stats!;
+  return toFile(file, (onStats: (s: SortStats) => void) => sortedNdjson(options, onStats));
 }
 
 /** The sorted records as NDJSON bytes, made in the workers (the CLI writes them as they come). */
