@@ -1,6 +1,7 @@
 /** `partd sort`: the records of NDJSON or CSV files in key order, as NDJSON (the lines are made in the workers). */
 import { sortedNdjson, type SortStats } from '../shuffle/sort/index.js';
-import { jobOptions, Output, outputFile, withInput, type CommonOptions } from './commands.js';
+import { jobOptions, withInput, type CommonOptions } from './commands.js';
+import { outputOf } from './output.js';
 import { Bars, summary } from './progress.js';
 
 /** Options of `sort`. */
@@ -14,20 +15,13 @@ export async function sortCommand(files: string[], o: SortCommandOptions): Promi
   const bars = new Bars(!o.quiet && process.stderr.isTTY === true);
   const abort = new AbortController();
   const { inputs, options } = jobOptions(files, o, bars, abort.signal);
-  const out = o.out === undefined || o.out === '-' ? new Output(process.stdout, 'stdout') : outputFile(o.out);
+  const out = outputOf(o.out);
   const t0 = performance.now();
   let stats: SortStats | undefined;
   try {
     await withInput(inputs, async (input, done) => {
       const onStats = (s: SortStats) => ((stats = s), done()); // scattered: the gather reads the store only
-      for await (const piece of sortedNdjson({ ...options, input, descending: o.desc === true }, onStats)) {
-        try {
-          await out.write(piece);
-        } catch (e) {
-          abort.abort(e); // stops the gather tasks still queued, rather than waiting for them
-          throw e;
-        }
-      }
+      await out.writeAll(sortedNdjson({ ...options, input, descending: o.desc === true }, onStats), abort);
     });
   } finally {
     bars.stop();
