@@ -1,6 +1,7 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
 import { gatherPhase } from '../gather/phase.js';
 import { poolFor } from '../runtime/pool.js';
+import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { describe } from '../../errors.js';
 import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../runtime/modules.js';
@@ -81,13 +82,7 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
       yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {
-    await pool.close();
-    await p.release();
-    // A temporary store goes; a store the caller named stays for inspection.
-    if (p.ownsStore && !p.store.closed) {
-      if (options.store === undefined) await p.store.drop();
-      await p.store.close();
-    }
+    await endJob(p, pool, options.store === undefined);
   }
 }
 

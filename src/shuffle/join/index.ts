@@ -13,6 +13,7 @@ import { flattened } from '../groupby/index.js';
 import type { Progress } from '../options.js';
 import type { JoinReduce, JoinUnit, JoinUnitResult } from '../protocol.js';
 import { poolFor } from '../runtime/pool.js';
+import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { planJoin, type JoinOptions } from './options.js';
 import { readSizes } from './sizes.js';
@@ -127,13 +128,7 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
         gatherRetried: gathered.gatherRetried,
         gatherSeconds: (performance.now() - t0) / 1000 - stats.scatterSeconds,
       });
-    await pool.close();
-    await lp.release();
-    // A temporary store goes; a store the caller named stays, and a re-run resumes its scatter.
-    if (lp.ownsStore && !lp.store.closed) {
-      if (j.temporary) await lp.store.drop();
-      await lp.store.close();
-    }
+    await endJob(lp, pool, j.temporary); // a store the caller named stays: a re-run resumes its scatter
     removeTempDir(dir);
   }
 }

@@ -14,6 +14,7 @@ import { RECORDS_BATCH, type SplitSpec } from '../input/splits.js';
 import { plan, type Plan, type ShuffleOptions } from '../options.js';
 import type { SortedPartition, SortReduce } from '../protocol.js';
 import { poolFor, type WorkerPool } from '../runtime/pool.js';
+import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { ndjsonPieces, recordBatches } from './results.js';
 import { keepSplitters, keptSplitters, sampleSplitters, type Splitters } from './splitters.js';
@@ -86,14 +87,8 @@ async function* sorted(
       else yield* recordBatches(part, partition);
     }
   } finally {
-    await pool.close();
-    await p.release();
     removeTempDir(spill);
-    // A temporary store goes; a store the caller named stays for inspection (and to resume).
-    if (p.ownsStore && !p.store.closed) {
-      if (options.store === undefined) await p.store.drop();
-      await p.store.close();
-    }
+    await endJob(p, pool, options.store === undefined);
   }
 }
 
