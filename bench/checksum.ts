@@ -14,6 +14,8 @@ export interface Checksum {
   sum: number;
   /** Records in each partition, in order. */
   parts?: number[];
+  /** A sort's order: the ids folded in output order (`orderStep`). */
+  order?: number;
 }
 
 /** The figures shared/workloads.md publishes [records, keys, groups, sum]: `expected` must give them (a check of the formulas). */
@@ -53,6 +55,17 @@ export function expected(n: number, keys: number, partitions?: number): Checksum
   return sums;
 }
 
+/** Folds ids in output order into a hash: another order gives another hash. */
+export const orderStep = (h: number, id: number) => (Math.imul(h, 31) + id) >>> 0;
+
+/** The checksum of records [0, n) sorted by amount then id: amount is (i mod 1000) / 10, so by i mod 1000, then i. */
+export function expectedSorted(n: number): Checksum {
+  let sum = 0;
+  let order = 0;
+  for (let r = 0; r < 1000; r++) for (let i = r; i < n; i += 1000) ((sum += amountOf(i)), (order = orderStep(order, i)));
+  return { count: n, sum, order };
+}
+
 /** Throws unless `got` matches `want`: groups, count and parts exactly (where both have them), sums within 1e-6 relative. */
 export function verify(name: string, got: Checksum, want: Checksum): void {
   const bad: string[] = [];
@@ -60,6 +73,8 @@ export function verify(name: string, got: Checksum, want: Checksum): void {
     bad.push(`groups ${got.groups} ≠ ${want.groups}`);
   if (got.count !== want.count) bad.push(`count ${got.count} ≠ ${want.count}`);
   if (!(Math.abs(got.sum - want.sum) <= 1e-6 * Math.abs(want.sum))) bad.push(`sum ${got.sum} ≠ ${want.sum}`);
+  if (got.order !== undefined && want.order !== undefined && got.order !== want.order)
+    bad.push(`order hash ${got.order} ≠ ${want.order} (the records came in another order)`);
   if (got.parts && want.parts) {
     const p = got.parts.findIndex((c, i) => c !== want.parts![i]);
     if (p >= 0 || got.parts.length !== want.parts.length)

@@ -14,11 +14,12 @@ import { ratioOf, type Config, type Measured, type Outcome, type Ratio, type row
 import { sqlRecords } from './w2/records.js';
 import { sqlDims } from './join/records.js';
 
-/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), records made then written as partitioned Parquet and read back (W5), or records made then joined (J1, J2). */
+/** What DuckDB runs: records made in SQL then grouped (W2, W6), a file grouped (W4), records made then written as partitioned Parquet and read back (W5), sorted (S1) or joined (J1, J2). */
 export type DuckJob =
   | { kind: 'group'; records: number; keys: number }
   | { kind: 'file'; file: string; format: 'csv' | 'ndjson' }
   | { kind: 'partition'; records: number; keys: number; partitions: number }
+  | { kind: 'sort'; records: number; keys: number }
   | { kind: 'join'; records: number; keys: number; workload: 'j1' | 'j2' };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -71,7 +72,8 @@ async function main(job: DuckJob): Promise<void> {
   };
   const sums = async (sql: string): Promise<Checksum> => {
     const [row] = (await c.runAndReadAll(sql)).getRowObjectsJS();
-    return { groups: Number(row!.groups), count: Number(row!.count), sum: Number(row!.sum) };
+    // a query without groups (a join's, a sort's) selects NULL AS groups
+    return { groups: row!.groups == null ? undefined : Number(row!.groups), count: Number(row!.count), sum: Number(row!.sum) };
   };
   try {
     await c.run('SET threads = 2');
@@ -92,7 +94,10 @@ async function main(job: DuckJob): Promise<void> {
         await timed('join', 'CREATE TABLE j AS SELECT r.key, r.amount + d.weight AS s FROM r JOIN d ON r.key = d.key');
       } else await timed('join', 'CREATE TABLE j AS SELECT a.id, a.amount + b.amount AS s FROM r a JOIN r b ON a.id = b.id');
       checksum = await sums('SELECT NULL AS groups, count(*) AS count, sum(s) AS sum FROM j');
-      checksum.groups = undefined;
+    } else if (job.kind === 'sort') {
+      await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);
+      await timed('sort', 'CREATE TABLE s AS SELECT * FROM r ORDER BY amount, id');
+      checksum = await sums('SELECT NULL AS groups, count(*) AS count, sum(amount) AS sum FROM s'); // the rows stay in DuckDB: no order hash
     } else {
       const dir = path.join(tmp, 'parquet');
       await timed('make', `CREATE TABLE r AS ${sqlRecords(job.records, job.keys)}`);

@@ -1,6 +1,6 @@
 /**
  * The benchmark harness:
- * `npm run bench -- [w1] [w1-large] [shuffle|w2] [w3] [w4] [w5] [w6] [w6-large] [join|j1 j2] [--only NAME,...] [--records N] [--rounds R] [--chart FILE.svg]`.
+ * `npm run bench -- [w1] [w1-large] [shuffle|w2] [w3] [w4] [w5] [w6] [w6-large] [sort|s1] [s1-large] [join|j1 j2] [--only NAME,...] [--records N] [--rounds R] [--chart FILE.svg]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines and peers measured in the same run (`--chart`: those ratios drawn).
  */
@@ -17,6 +17,7 @@ import { runW2, runW3 } from './w2/shuffle.js';
 import { runW4 } from './w4/index.js';
 import { runW5 } from './w5/index.js';
 import { runW6, runW6Large } from './w6/index.js';
+import { runS1, runS1Large } from './s1/index.js';
 import { runJ1, runJ2 } from './join/index.js';
 
 const MB100 = 100e6;
@@ -102,11 +103,13 @@ const RECORD_WORKLOADS: Record<string, { title: (n: number) => string; n: number
   w5: { title: (n) => `W5 full shuffle, no combine (${n} records, P = 128)`, n: 10_000_000, run: runW5 },
   w6: { title: (n) => `W6 many groups (${n} records, 5M keys)`, n: 10_000_000, run: runW6 },
   'w6-large': { title: (n) => `W6-large (${n} records, 20M keys, streamed to NDJSON)`, n: 100_000_000, run: (n) => runW6Large(n) },
+  s1: { title: (n) => `S1 sort by amount then id (${n} records, P = 128)`, n: 10_000_000, run: runS1 },
+  's1-large': { title: (n) => `S1-large sort (${n} records, P = 128, peak RSS)`, n: 100_000_000, run: (n) => runS1Large(n) },
   j1: { title: (n) => `J1 join (${n} records ⋈ 100k-row dimension table on key, inner)`, n: 10_000_000, run: runJ1 },
   j2: { title: (n) => `J2 self-join (${n} ⋈ ${n} records on id, inner)`, n: 10_000_000, run: runJ2 },
 };
 /** Names that stand for several workloads. */
-const ALIASES: Record<string, string[]> = { join: ['j1', 'j2'] };
+const ALIASES: Record<string, string[]> = { shuffle: ['w2'], sort: ['s1'], join: ['j1', 'j2'] };
 
 /** Runs the workloads named in `argv` (default: w1, w1-large, shuffle). */
 export async function runBench(argv: string[]): Promise<void> {
@@ -125,19 +128,19 @@ export async function runBench(argv: string[]): Promise<void> {
   if (records !== undefined && (!Number.isSafeInteger(records) || records < 1))
     throw new RangeError(`--records: expected a positive integer, got ${recordsArg}`);
   const todo = (args.length ? args : ['w1', 'w1-large', 'shuffle']).flatMap((w) => ALIASES[w] ?? [w]);
-  const unknown = todo.filter((w) => !['w1', 'w1-large', 'shuffle', ...Object.keys(RECORD_WORKLOADS)].includes(w));
+  const unknown = todo.filter((w) => !['w1', 'w1-large', ...Object.keys(RECORD_WORKLOADS)].includes(w));
   if (unknown.length > 0)
     throw new RangeError(
-      `workload: unknown ${JSON.stringify(unknown[0])}; expected w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, j1, j2 or join (j1 and j2)`,
+      `workload: unknown ${JSON.stringify(unknown[0])}; expected w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, sort (s1), s1-large, j1, j2 or join (j1 and j2)`,
     );
-  if (!duckdbInstalled() && todo.some((w) => ['shuffle', 'w2', 'w4', 'w5', 'w6', 'j1', 'j2'].includes(w)))
+  if (!duckdbInstalled() && todo.some((w) => ['w2', 'w4', 'w5', 'w6', 's1', 'j1', 'j2'].includes(w)))
     console.error('(@duckdb/node-api is not installed: no DuckDB rows; `npm install` with the devDependencies adds them)');
   const sections: Section[] = [];
   for (const w of todo) {
     if (w === 'w1') await w1('W1 (1000 keys x 100 B x 2000 rounds)', W1, only, rounds);
     else if (w === 'w1-large') await w1('W1-large (100 keys x 100 kB x 200 rounds)', W1_LARGE, only, rounds);
     else {
-      const spec = RECORD_WORKLOADS[w === 'shuffle' ? 'w2' : w]!;
+      const spec = RECORD_WORKLOADS[w]!;
       const title = spec.title(records ?? spec.n);
       const { rows, ratios } = await spec.run(records ?? spec.n, rounds);
       report(title, rows);

@@ -36,6 +36,7 @@ export { TypedArrays, type AnyTypedArray, type Dtype } from './layers/typed-arra
 export { shuffle, ShuffleHandle, type ShuffleStats } from './shuffle/index.js';
 export { type ShuffleOptions, type ShuffleInput, type Progress, type GroupByOptions } from './shuffle/options.js';
 export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/groupby/index.js';
+export { sort, sortToFile, type SortOptions, type SortStats } from './shuffle/sort/index.js';
 export { join, joinToFile, type JoinRow, type JoinStats, type JoinOptions, type JoinKey, type JoinHow } from './shuffle/join/index.js';
 export { partitionOf } from './shuffle/partitioner.js';
 export { type Aggregation, type CustomReducer } from './shuffle/groupby/aggregations.js';

@@ -33,6 +33,17 @@ it.each([
       '1000000 records in 20 splits on 2 workers',
     ],
   ],
+  // Region east (i % 4 = 2) comes first; its amounts (37 i mod 1000) / 10 are even tenths, 99.8 the
+  // largest, held by i = 54 + 1000 k, in input order (a stable sort). The last: west's smallest.
+  [
+    'sort',
+    [
+      '#1: order 54, east, 99.8',
+      '#2: order 1054, east, 99.8',
+      '#200000: order 199919, west, 0.3',
+      '200000 orders sorted in 8 partitions on 2 workers',
+    ],
+  ],
   // 3000 orders, shop i % 3, amount (i % 50) + 1: each shop has every amount 20 times, 20 × 1275.
   [
     'files',

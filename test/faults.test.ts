@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { groupBy, iterateGroups, shuffle, type Aggregation, type ShuffleStats } from '../src/index.js';
 import { FAULTS, withFaults, type Fault } from '../src/shuffle/runtime/faults.js';
 import { fixture } from './support/child.js';
-import { randomFaults } from './support/faults.js';
+import { fourSplits, randomFaults } from './support/faults.js';
 
 const N = 200_000;
 const P = 16;
@@ -39,7 +39,7 @@ describe.each(['throw', 'exit', 'hang'] as const)('20 seeded %s faults', (action
   it.each(Array.from({ length: 20 }, (_, i) => 1000 * (['throw', 'exit', 'hang'].indexOf(action) + 1) + i))(
     'seed %i: groupBy equals the reference',
     async (seed) => {
-      const faults = randomFaults(seed, action, { splits: [0, 1, 2, 3], perSplit: N / 4, parts: 3, partitions: P });
+      const faults = randomFaults(seed, action, fourSplits(N, P));
       // A small memory share makes each split commit several parts, so faults land between parts too.
       const groups = await groupBy(
         withFaults(

@@ -4,7 +4,7 @@
  * error) under jest's --experimental-vm-modules. This entry imports the ES module instead.
  */
 import type { ScatterTask } from '../src/shuffle/protocol.js';
-import type { GatherTask } from '../src/shuffle/protocol.js';
+import type { GatherTask, SampleTask } from '../src/shuffle/protocol.js';
 
 const tasks = import('./shuffle.js');
 
@@ -14,4 +14,8 @@ export async function scatter(task: ScatterTask): Promise<unknown> {
 
 export async function gather(task: GatherTask): Promise<unknown> {
   return (await tasks).gather(task);
+}
+
+export async function sample(task: SampleTask): Promise<unknown> {
+  return (await tasks).sample(task);
 }

@@ -4,13 +4,13 @@
  * code and message across the thread hop, and a result that cannot cross threads is an
  * error naming it; the bytes move to the coordinator, not copied.
  *
- * Each kind loads its module on its first task: scatter sessions never load lmdb-js. A worker
+ * Each kind loads its module on its first task: scatter sessions and a sort's samples never load lmdb-js. A worker
  * terminated (an abort) while lmdb-js's native code ran — loading, or opening a store — took
  * the whole process down ("napi_throw" in node-addon-api), and scatter is where jobs abort.
  */
 import { move } from 'piscina';
 import type { ScatterTask } from '../src/shuffle/protocol.js';
-import type { GatherTask } from '../src/shuffle/protocol.js';
+import type { GatherTask, SampleTask } from '../src/shuffle/protocol.js';
 import { settle } from '../src/shuffle/runtime/outcome.js';
 
 export const scatter = async (task: ScatterTask): Promise<unknown> =>
@@ -25,3 +25,7 @@ export async function gather(task: GatherTask): Promise<unknown> {
     ),
   );
 }
+
+/** A sort's sample of one split (src/shuffle/sort/sample.ts): reads the input only, like a scatter session. */
+export const sample = async (task: SampleTask): Promise<unknown> =>
+  move(await settle(async () => (await import('../src/shuffle/sort/sample.js')).sample(task)));

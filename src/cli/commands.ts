@@ -1,20 +1,20 @@
-/** The commands of the `partd` CLI. */
+/** The commands of the `partd` CLI (calling thread): groupby, shuffle and get, and what the job commands share (options, input files or stdin). */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 import { Msgpack } from '../layers/values.js';
 import { Lmdb } from '../stores/lmdb/lmdb.js';
 import { makeTempDir, removeTempDir } from '../stores/temp.js';
 import type { Aggregation } from '../shuffle/groupby/aggregations.js';
 import { iterateGroups } from '../shuffle/groupby/index.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/index.js';
-import { PathError, StdoutClosedError, UsageError } from '../errors.js';
+import { PathError, UsageError } from '../errors.js';
 import { inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
+import { Output, outputDir, outputOf } from './output.js';
 import { Bars, summary } from './progress.js';
 
-/** Options shared by `groupby` and `shuffle`. */
+/** Options shared by the job commands (`join` takes --on instead of --key). */
 export interface CommonOptions {
   key: string;
   partitions?: string;
@@ -38,7 +38,7 @@ export interface GroupbyOptions extends CommonOptions {
 }
 
 /** Where a job reads from: the input files, or stdin (`-`), which is spooled to a file first. */
-export interface Inputs {
+interface Inputs {
   files: string[];
   format: Format;
   stdin: boolean;
@@ -127,74 +127,6 @@ function namedStdin(e: unknown, paths: string[]): unknown {
   return e;
 }
 
-/**
- * Lines to a stream, its errors turned into rejections of the calls (unlisted, a write error
- * is an "Unhandled 'error' event" crash); a closed stdout becomes a StdoutClosedError.
- */
-export class Output {
-  #error: Error | undefined;
-
-  constructor(
-    readonly stream: Writable,
-    readonly name: string,
-  ) {
-    stream.on('error', (e) => (this.#error ??= e));
-  }
-
-  /** Writes a line, waiting while the stream is full. */
-  async line(text: string): Promise<void> {
-    return this.write(text + '\n');
-  }
-
-  /** Writes text or bytes, waiting while the stream is full. */
-  async write(chunk: string | Uint8Array): Promise<void> {
-    this.#check();
-    if (!this.stream.write(chunk))
-      await new Promise<void>((resolve) => {
-        // 'drain' never comes once the stream has failed: its error ends the wait too.
-        const end = () => (this.stream.off('drain', end).off('error', end), resolve());
-        this.stream.on('drain', end).on('error', end);
-      });
-    this.#check();
-  }
-
-  /** Ends a file, or waits until stdout has taken every line (so a late error is seen here). */
-  async close(): Promise<void> {
-    this.#check();
-    if (this.stream === process.stdout) await new Promise<void>((resolve) => this.stream.write('', () => resolve()));
-    else await new Promise<void>((resolve) => this.stream.end(() => resolve()).once('error', () => resolve()));
-    this.#check();
-  }
-
-  #check(): void {
-    const e = this.#error as NodeJS.ErrnoException | undefined;
-    if (!e) return;
-    if (this.stream === process.stdout && e.code === 'EPIPE') throw new StdoutClosedError('stdout was closed');
-    throw new Error(`${this.name}: ${e.message}`);
-  }
-}
-
-/** Checks `--out FILE` before any work: its directory must exist, and it must not be a directory itself. */
-export function outputFile(out: string): Output {
-  const dir = path.dirname(out);
-  if (!fs.existsSync(dir)) throw new PathError(`--out: directory ${JSON.stringify(dir)} does not exist`);
-  if (!fs.statSync(dir).isDirectory()) throw new PathError(`--out: ${JSON.stringify(dir)} is not a directory`);
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory())
-    throw new PathError(`--out: ${JSON.stringify(out)} is a directory; give a file`);
-  return new Output(fs.createWriteStream(out), `--out ${out}`);
-}
-
-/** Makes `--out DIR` (and its parents) before any work; a path that is a file is refused. */
-function outputDir(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
-    throw new PathError(`--out: ${JSON.stringify(out)} is a file, not a directory`);
-  try {
-    fs.mkdirSync(out, { recursive: true });
-  } catch (e) {
-    throw new PathError(`--out: cannot make directory ${JSON.stringify(out)}: ${(e as Error).message}`);
-  }
-}
-
 /** `partd groupby FILE… --key F [--count] [--sum F]…`: one NDJSON line per group. */
 export async function groupbyCommand(files: string[], o: GroupbyOptions): Promise<void> {
   const aggregate: Record<string, Aggregation> = {};
@@ -203,22 +135,20 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
   const bars = new Bars(!o.quiet && process.stderr.isTTY === true);
   const abort = new AbortController();
   const { inputs, options } = jobOptions(files, o, bars, abort.signal);
-  const out = o.out === undefined || o.out === '-' ? new Output(process.stdout, 'stdout') : outputFile(o.out);
+  const out = outputOf(o.out);
   const t0 = performance.now();
   let stats: ShuffleStats | undefined;
   let groups = 0;
   try {
     await withInput(inputs, async (input, done) => {
       const onStats = (s: ShuffleStats) => ((stats = s), done()); // scattered: gather reads the store only
-      for await (const [, row] of iterateGroups({ ...options, input, aggregate }, onStats)) {
-        try {
-          await out.line(JSON.stringify(row));
-        } catch (e) {
-          abort.abort(e); // stops the gather tasks still queued, rather than waiting for them
-          throw e;
+      const lines = async function* () {
+        for await (const [, row] of iterateGroups({ ...options, input, aggregate }, onStats)) {
+          groups++;
+          yield JSON.stringify(row) + '\n';
         }
-        groups++;
-      }
+      };
+      await out.writeAll(lines(), abort);
     });
   } finally {
     bars.stop();

@@ -6,7 +6,8 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { joinNdjson, type JoinHow, type JoinStats } from '../shuffle/join/index.js';
-import { jobOptions, Output, outputFile, withInput, type CommonOptions } from './commands.js';
+import { jobOptions, withInput, type CommonOptions } from './commands.js';
+import { outputOf } from './output.js';
 import { Bars, summary } from './progress.js';
 
 /** Options of `join`. */
@@ -53,7 +54,7 @@ export async function joinCommand(leftFile: string, rightFile: string, o: JoinCo
   const format = (file: string) => (file !== '-' && /\.(ndjson|jsonl|csv)$/i.test(file) ? undefined : o.format);
   const left = jobOptions([leftFile], { ...o, key: o.on, format: format(leftFile) }, bars, abort.signal);
   const right = jobOptions([rightFile], { ...o, key: o.rightOn ?? o.on, format: format(rightFile) }, bars, abort.signal);
-  const out = o.out === undefined || o.out === '-' ? new Output(process.stdout, 'stdout') : outputFile(o.out);
+  const out = outputOf(o.out);
   const { key: _key, ...shared } = left.options;
   const on = o.rightOn === undefined ? o.on : { left: o.on, right: o.rightOn };
   const t0 = performance.now();
@@ -62,15 +63,7 @@ export async function joinCommand(leftFile: string, rightFile: string, o: JoinCo
     await withInput(left.inputs, (leftInput, leftRead) =>
       withInput(right.inputs, async (rightInput, rightRead) => {
         const onStats = (s: JoinStats) => ((stats = s), leftRead(), rightRead()); // scattered: the gather reads the store only
-        const rows = joinNdjson({ ...shared, left: leftInput, right: rightInput, on, how: o.how as JoinHow }, onStats);
-        for await (const piece of rows) {
-          try {
-            await out.write(piece);
-          } catch (e) {
-            abort.abort(e); // stops the gather tasks still queued, rather than waiting for them
-            throw e;
-          }
-        }
+        await out.writeAll(joinNdjson({ ...shared, left: leftInput, right: rightInput, on, how: o.how as JoinHow }, onStats), abort);
       }),
     );
   } catch (e) {

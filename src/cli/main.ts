@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `partd` command line: groupby, shuffle and join of NDJSON/CSV files, get from a kept
- * store, and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack too with
- * --verbose). Exit status: see `exitStatus` below.
+ * The `partd` command line: groupby, shuffle, sort and join of NDJSON/CSV files, get from a
+ * kept store, and the benchmark harness. Errors are one line on stderr, `partd: …` (the stack
+ * too with --verbose). Exit status: see `exitStatus` below.
  */
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { StdoutClosedError, UsageError } from '../errors.js';
 import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
 import { defineJoin } from './join.js';
+import { sortCommand } from './sort.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -45,15 +46,15 @@ Exit status:
   130  interrupted (Ctrl-C: the workers stop and a temporary store is removed)`;
 
 const program = new Command('partd')
-  .description('Parallel shuffles and groupBy of NDJSON and CSV files on an LMDB store')
+  .description('Parallel shuffles, groupBy, sort and join of NDJSON and CSV files on an LMDB store')
   .version(version)
   .exitOverride()
   // commander's message is printed below, as one `partd: …` line like every other error
   .configureOutput({ outputError: () => undefined })
   .addHelpText('after', exitStatus);
 
-/** The options of a command that partitions by --key. */
-const keyed = (cmd: Command) => common(cmd.requiredOption('--key <field>', 'the field to partition (and group) by'));
+/** The options of a command that partitions by --key (`what` says what the key does). */
+const keyed = (cmd: Command, what = 'the field to partition (and group) by') => common(cmd.requiredOption('--key <field>', what));
 
 keyed(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
   .description('group records by a field: one NDJSON line per group {key, count, sum_F, ...}')
@@ -80,6 +81,17 @@ keyed(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .j
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => shuffleCommand(files, o));
 
+keyed(program.command('sort').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'), 'the field to sort by')
+  .description('sort records by a field: one NDJSON line per record, in key order (ties keep input order)')
+  .option('--desc', 'largest key first (ties still in input order)')
+  .option('--out <file>', 'output file, or - for stdout', '-')
+  .addHelpText(
+    'after',
+    '\nKeys: numbers before strings, strings by code point; a CSV column is a number when its first rows are (or --types).\n\nExamples:\n  partd sort events.ndjson --key time > sorted.ndjson\n  partd sort sales.csv --key amount --desc --out top.ndjson\n  partd sort big.ndjson --key user --memory 64MiB --store kept',
+  )
+  .addHelpText('after', exitStatus)
+  .action((files: string[], o) => sortCommand(files, o));
+
 defineJoin(program, common, exitStatus);
 
 program
@@ -93,8 +105,11 @@ program
 program
   .command('bench')
   .description('run the benchmark harness (the same code as npm run bench; from a clone of the repository)')
-  .argument('[WORKLOAD...]', 'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, j1, j2, join (j1 and j2); default w1 w1-large shuffle')
-  .option('--records <N>', 'records for the record workloads (w2 to w6-large)')
+  .argument(
+    '[WORKLOAD...]',
+    'w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, sort (s1), s1-large, j1, j2, join (j1 and j2); default w1 w1-large shuffle',
+  )
+  .option('--records <N>', 'records for the record workloads (w2 to w6-large, s1, s1-large, j1, j2)')
   .option('--rounds <R>', 'interleaved rounds (rows report medians)')
   .option('--only <names>', 'only the stores whose names contain these (comma-separated)')
   .option('--chart <file.svg>', 'draw the ratios as a bar chart per workload')

@@ -4,11 +4,12 @@ import type { Progress } from '../shuffle/index.js';
 
 const MB = 1e6;
 
-/** Draws the scatter and gather phases; a no-op when `enabled` is false. */
+/** Draws the phases (a sort's sample, scatter, gather); a no-op when `enabled` is false. */
 export class Bars {
   readonly #multi?: cliProgress.MultiBar;
   #scatter?: cliProgress.SingleBar;
   #gather?: cliProgress.SingleBar;
+  #sample?: cliProgress.SingleBar;
   readonly #t0 = performance.now();
 
   constructor(enabled: boolean) {
@@ -36,6 +37,10 @@ export class Bars {
       this.#scatter ??= this.#multi.create(total, 0, { phase: 'scatter', detail });
       this.#scatter.setTotal(total);
       this.#scatter.update(value, { detail });
+    } else if (p.phase === 'sample') {
+      const detail = `${p.splitsDone}/${p.splits} splits`;
+      this.#sample ??= this.#multi.create(p.splits, 0, { phase: 'sample ', detail });
+      this.#sample.update(p.splitsDone, { detail });
     } else {
       const detail = `${p.partitionsDone}/${p.partitions} partitions`;
       this.#gather ??= this.#multi.create(p.partitions, 0, { phase: 'gather ', detail });

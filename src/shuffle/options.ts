@@ -1,7 +1,8 @@
 /**
- * The options of `shuffle` and `groupBy`, checked before any work, and the job they describe:
- * its splits are planned once and kept in the store (runtime/commits.ts), so a re-run on a kept store
- * resumes the same splits whatever the worker count.
+ * The options of `shuffle`, `groupBy` and `sort` (PlanExtension), checked before any work, and
+ * the job they describe (`join` plans its two inputs with the same checks: join/options.ts):
+ * its splits are planned once and kept in the store (runtime/commits.ts), so a re-run on a kept
+ * store resumes the same splits whatever the worker count.
  */
 import os from 'node:os';
 import { describe } from '../errors.js';
@@ -11,7 +12,7 @@ import { faultsOf, type Fault } from './runtime/faults.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
 import { settleKinds, specOf, type Aggregation, type PlannedAgg } from './groupby/aggregations.js';
 import { opsTaking } from './groupby/ops.js';
-import type { JoinScatter, KeySpec } from './protocol.js';
+import type { KeySpec } from './protocol.js';
 import { checkNames, positiveInt } from './checks.js';
 import { planInput, type FieldType } from './input/plan.js';
 import type { SplitSpec } from './input/splits.js';
@@ -42,7 +43,9 @@ export type Progress =
       splitsDone: number;
       splits: number | undefined;
     }
-  | { phase: 'gather'; partitionsDone: number; partitions: number };
+  | { phase: 'gather'; partitionsDone: number; partitions: number }
+  /** A sort's sample of the splits, before the scatter (sort/splitters.ts). */
+  | { phase: 'sample'; splitsDone: number; splits: number };
 
 /** Options of `shuffle` and `groupBy`. */
 export interface ShuffleOptions<T = unknown> {
@@ -114,8 +117,6 @@ export interface Plan {
   /** Ends the job's claim on its store (before the store is closed); again is a no-op. */
   release: () => Promise<void>;
   bytesTotal: number;
-  /** A join's scatter of one side (join/index.ts). */
-  join?: JoinScatter;
 }
 
 const MiB = 1 << 20;
@@ -142,7 +143,7 @@ const OPTION_NAMES = [
   'types',
 ] as const;
 
-/** The options every job takes alike (shuffle, groupBy, join), checked; `workers` as asked. */
+/** The options every job takes alike (shuffle, groupBy, sort, join), checked; `workers` as asked. */
 export interface RunOptions {
   faults: Fault[];
   partitions: number;
@@ -185,10 +186,23 @@ export async function keySpec(key: unknown, types: Record<string, FieldType>, ar
   throw new TypeError(`${arg}: expected a field name or { module, export }, got ${describe(key)}`);
 }
 
+/** What an operation built on this engine (sort) adds to a job: its option names, and what tells its job record apart. */
+export interface PlanExtension {
+  names: readonly string[];
+  job: Record<string, unknown>;
+  /** A CSV key column is typed as the other columns are (declared or inferred), not read as text. */
+  typedKey?: boolean;
+}
+
 /** Checks every option before any work starts, and opens (or resumes) the job's store. */
-export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Plan> {
+export async function plan(
+  options: ShuffleOptions,
+  group?: { plan: PlannedAgg[]; combine: boolean },
+  extension?: PlanExtension,
+): Promise<Plan> {
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
-  checkNames(options, group ? [...OPTION_NAMES, 'aggregate'] : OPTION_NAMES, 'options'); // string keys: the internal FAULTS option is a symbol
+  const names = [...OPTION_NAMES, ...(group ? ['aggregate'] : []), ...(extension?.names ?? [])];
+  checkNames(options, names, 'options'); // string keys: the internal FAULTS option is a symbol
   const run = checkRun(options);
   const { faults, partitions, workers: asked, memory, retries, taskTimeout, workerHeapMB, types } = run;
   const key = await keySpec(options.key, types, 'key');
@@ -202,14 +216,14 @@ export async function plan(options: ShuffleOptions, group?: { plan: PlannedAgg[]
   const fields = aggs.flatMap((a) => (a.field === undefined ? [] : [a.field]));
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const whole = group === undefined || !('field' in key) || aggs.some((a) => specOf(a).field === 'optional' && a.field === undefined);
-  const reads = { key: 'field' in key ? key.field : undefined, numeric, fields, types, whole };
+  const reads = { key: 'field' in key ? key.field : undefined, typedKey: extension?.typedKey, numeric, fields, types, whole };
   const { splits, bytesTotal, descriptor, stringFields } = await planInput(options.input, asked, splitCount, reads);
   // a thread per split at most: more would start and sit idle (a records input is cut as it is read)
   const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   settleKinds(aggs, types, stringFields, csv);
   checkStore(options.store);
-  const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, splits };
+  const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, ...extension?.job, splits };
   const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
   return {
     partitions,

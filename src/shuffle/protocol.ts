@@ -10,23 +10,33 @@ import type { Fault } from './runtime/faults.js';
 import type { ResolvedRef } from './runtime/modules.js';
 import type { PlannedAgg } from './groupby/aggregations.js';
 import type { SplitSpec } from './input/splits.js';
+import type { SortPoint } from './sort/order.js';
 
 /** How a record's key is found: a field name (with its declared type, if any), or a function module. */
 export type KeySpec = { field: string; type?: 'string' | 'number' } | ResolvedRef;
 
+/**
+ * What a scatter session does besides a shuffle's (whole records, by the key's hash): at most
+ * one of these (scatter/placement.ts).
+ */
+export interface ScatterMode {
+  /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
+  group?: { plan: PlannedAgg[]; combine: boolean };
+  /** sort: partition by key range (records tagged with their ordinal) instead of by hash. */
+  range?: RangeSpec;
+  /** join: which input the session reads. */
+  join?: JoinScatter;
+}
+
 /** One scatter session: the task a worker thread runs. */
-export interface ScatterTask {
+export interface ScatterTask extends ScatterMode {
   key: KeySpec;
   partitions: number;
   /** Encoded bytes to buffer before committing. */
   budget: number;
   onBadRecord: 'error' | 'skip';
-  /** groupBy: aggregate per key before the shuffle (states must be mergeable), or tag records with their ordinal. */
-  group?: { plan: PlannedAgg[]; combine: boolean };
   /** The line to the coordinator: `SessionMessage`s out, `Assignment | null` in. */
   port: MessagePort;
-  /** A join's session: which input it reads (join/index.ts). */
-  join?: JoinScatter;
   /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
 }
@@ -82,7 +92,7 @@ export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable
 export interface GatherTask {
   store: string;
   partitions: number[];
-  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef } | JoinReduce;
+  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef } | JoinReduce | SortReduce;
   attempt: number;
   /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
@@ -127,6 +137,52 @@ export interface JoinUnitResult {
   resplits: number;
   /** A slice's build rows matched, one bit each in read order. */
   matched?: Uint8Array;
+}
+
+/** A sort's range partitioning (sort/order.ts): P − 1 splitters in order, and the direction. */
+export interface RangeSpec {
+  splitters: SortPoint[];
+  descending: boolean;
+}
+
+/** A sort's gather: each partition sorted within `budget` bytes (runs spilled to `spill` beyond), out as MessagePack frames of records or NDJSON. */
+export interface SortReduce {
+  kind: 'sort';
+  /** A field key is read again from each record (entries `[ord, record]`); a key function's keys are stored (`[key, ord, record]`). */
+  key: KeySpec;
+  descending: boolean;
+  /** Bytes of memory a partition's sort may use in its worker. */
+  budget: number;
+  /** The directory for spilled runs and outputs too large to return. */
+  spill: string;
+  format: 'msgpack' | 'ndjson';
+}
+
+/** A sorted partition: its records in order, as chunks (returned) or in a file of `spill` (the reader deletes it). */
+export interface SortedPartition {
+  count: number;
+  /** Runs spilled to disk (0: sorted in memory). */
+  runs: number;
+  chunks: Uint8Array[];
+  file?: string;
+}
+
+/** A sort's sample of one split: `samples` points drawn uniformly from its records (sort/sample.ts). */
+export interface SampleTask {
+  split: SplitSpec;
+  key: KeySpec;
+  samples: number;
+  /** A records batch's draws: `split.records` are the records at these positions of a batch of `of`. */
+  drawn?: { positions: number[]; of: number };
+  attempt: number;
+  /** Test-only fault injection (runtime/faults.ts). */
+  faults?: Fault[];
+}
+
+/** The points drawn, and how many records with a usable key the split holds (or an estimate). */
+export interface SampleResult {
+  points: SortPoint[];
+  records: number;
 }
 
 /**

@@ -14,17 +14,19 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives. */
+/** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives; `input` is written to its stdin. */
 export function runNode(
   script: string,
   args: string[],
   onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
+  input?: string,
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     let partial = '';

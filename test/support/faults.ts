@@ -1,4 +1,4 @@
-/** Seeded random fault points for the fault-injection suites (test/faults.test.ts, test/join-faults.test.ts). */
+/** Seeded random fault points for the fault-injection suites (test/faults.test.ts, test/sort-faults.test.ts, test/join-faults.test.ts). */
 import type { Fault } from '../../src/shuffle/runtime/faults.js';
 
 /** mulberry32: a small seeded PRNG, so every fault point can be replayed. */
@@ -45,4 +45,9 @@ export function randomFaults(seed: number, action: Fault['action'], shape: Fault
   const n = shape.perSplit;
   let after = 1 + pick(n - 1); // a record of the split: the first at 1, the second at or after the first's
   return attempts.map((attempt) => ({ at, split, attempt, after: attempt === 1 ? after : (after += pick(n - after)), action }));
+}
+
+/** The W2-shaped runs' faults (test/faults.test.ts, test/sort-faults.test.ts): `records` in splits 0..3, each committing at least 3 parts. */
+export function fourSplits(records: number, partitions: number): FaultShape {
+  return { splits: [0, 1, 2, 3], perSplit: records / 4, parts: 3, partitions };
 }

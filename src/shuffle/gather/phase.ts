@@ -11,12 +11,13 @@ import { withRetries } from '../runtime/retries.js';
 /** Gather tasks per thread: enough to balance the threads, few enough that round trips stay cheap. */
 const GATHER_TASKS_PER_THREAD = 4;
 
-/** Partitions 0..P-1 cut into consecutive batches, one gather task each. */
-function gatherBatches(partitions: number, threads: number): number[][] {
-  const size = Math.max(1, Math.ceil(partitions / (threads * GATHER_TASKS_PER_THREAD)));
-  const out: number[][] = [];
-  for (let first = 0; first < partitions; first += size)
-    out.push(Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i));
+/** Partitions 0..P-1 cut into consecutive batches of `size`, one gather task each. */
+function gatherBatches(partitions: number, size: number): GatherBatch[] {
+  const out: GatherBatch[] = [];
+  for (let first = 0; first < partitions; first += size) {
+    const ids = Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i);
+    out.push({ ids, what: ids.length === 1 ? `partition ${first}` : `partitions ${first}..${ids.at(-1)}` });
+  }
   return out;
 }
 
@@ -33,58 +34,99 @@ export interface GatherStats {
 }
 
 /**
+ * What a gather phase runs, and how it hands the results out. `batches`: the tasks (a join's
+ * units, join/units.ts); by default, batches of consecutive partitions, about
+ * GATHER_TASKS_PER_THREAD a thread. Results are yielded as tasks finish; with `inOrder` (a
+ * sort's), one partition a task by default, yielded in task order, and at most `ahead` tasks
+ * started beyond the last one yielded, so the results waiting for a slow consumer (or for an
+ * earlier partition) stay few whatever the partition count.
+ */
+export interface GatherOptions {
+  batches?: GatherBatch[];
+  inOrder?: { ahead: number };
+}
+
+/**
  * Runs gather tasks over every partition on `pool` (retrying failures), yielding results as
- * batches of partitions finish. Its retries are added to `stats.gatherRetried` once every task
- * has settled: before the generator ends, whether it ran to the end, failed or was stopped early.
- * `batches` replaces the batches of partitions (a join's units, join/units.ts).
+ * tasks finish (see GatherOptions). Its retries are added to `stats.gatherRetried` once every
+ * task has settled: before the generator ends, whether it ran to the end, failed or was
+ * stopped early.
  */
 export async function* gatherPhase<R>(
   p: Plan,
   pool: WorkerPool,
   reduce: GatherTask['reduce'],
   stats: GatherStats,
-  batches?: GatherBatch[],
+  options: GatherOptions = {},
 ): AsyncGenerator<[number, R]> {
-  const results: [number, R][] = [];
+  const ahead = options.inOrder?.ahead;
+  const size = ahead === undefined ? Math.max(1, Math.ceil(p.partitions / (pool.threads * GATHER_TASKS_PER_THREAD))) : 1;
+  const batches = options.batches ?? gatherBatches(p.partitions, size);
+  const results: [number, R][] = []; // finished, in any order (by default)
+  const inOrder = new Map<number, [number, R][]>(); // finished, by batch (inOrder)
   let wake: (() => void) | undefined;
   let failure: unknown;
-  let finished = false;
+  let started = 0;
+  let settledTasks = 0;
+  let yielded = 0; // batches yielded (inOrder)
+  let stopped = false;
   let done = 0;
   const retried = { retried: 0 };
+  const tasks: Promise<void>[] = [];
   p.signal?.throwIfAborted();
   // Gather tasks read LMDB in native code, where a terminated worker takes the process down
   // ("napi_throw"): an abort lets them finish (runtime/pool.ts), and the phase ends only once every
   // task has settled, so the pool is never closed under a running one.
-  const named = (ids: number[]) => ({ ids, what: ids.length === 1 ? `partition ${ids[0]}` : `partitions ${ids[0]}..${ids.at(-1)}` });
-  const tasks = (batches ?? gatherBatches(p.partitions, pool.threads).map(named)).map(({ ids: partitions, what }) =>
-    withRetries(p, pool, what, retried, (attempt) =>
+  const run = (i: number) => {
+    const { ids: partitions, what } = batches[i]!;
+    return withRetries(p, pool, what, retried, (attempt) =>
       pool.run<[number, R][]>('gather', { store: p.store.path, partitions, reduce, attempt, faults: p.faults } satisfies GatherTask, {
         timeoutMs: p.taskTimeout,
         graceful: true,
       }),
-    ).then((batch) => {
-      for (const r of batch) results.push(r); // one result per partition, whatever the attempts (no spread: a batch may be long)
-      done += batch.length;
-      p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
-      wake?.();
-    }),
-  );
-  const settled = Promise.allSettled(tasks).then((all) => {
-    stats.gatherRetried += retried.retried;
-    const rejected = all.find((r) => r.status === 'rejected');
-    if (rejected) failure = rejected.reason;
-    else if (pool.aborted) failure = p.signal?.aborted ? p.signal.reason : pool.reason; // every task done, yet the job was ended (a thread failed outside any task)
-    finished = true;
-    wake?.();
-  });
+    ).then(
+      (batch) => {
+        if (ahead === undefined)
+          for (const r of batch) results.push(r); // one result per partition, whatever the attempts (no spread: a batch may be long)
+        else inOrder.set(i, batch);
+        done += batch.length;
+        p.progress({ phase: 'gather', partitionsDone: done, partitions: p.partitions });
+      },
+      (e: unknown) => void (failure ??= e),
+    );
+  };
+  /** Starts the tasks that may run now: all of them by default, up to `ahead` beyond the last yielded in order. */
+  const launch = () => {
+    while (!stopped && failure === undefined && started < batches.length && (ahead === undefined || started < yielded + ahead)) {
+      tasks.push(
+        run(started++).finally(() => {
+          settledTasks++;
+          wake?.();
+        }),
+      );
+    }
+  };
   try {
+    launch();
     while (true) {
-      while (results.length > 0) yield* results.splice(0); // not shift() per result: O(P²) over many partitions
-      if (finished) break;
+      if (ahead === undefined)
+        while (results.length > 0) yield* results.splice(0); // not shift() per result: O(P²) over many partitions
+      else
+        for (let b = inOrder.get(yielded); b !== undefined; b = inOrder.get(yielded)) {
+          inOrder.delete(yielded++);
+          launch();
+          yield* b;
+        }
+      if (failure !== undefined || (started === batches.length && settledTasks === started && results.length === 0 && inOrder.size === 0))
+        break;
       await new Promise<void>((r) => (wake = r));
     }
+    // every task done, yet the job was ended (a thread failed outside any task)
+    if (failure === undefined && pool.aborted) failure = p.signal?.aborted ? p.signal.reason : pool.reason;
     if (failure !== undefined) throw p.signal?.aborted ? p.signal.reason : failure;
   } finally {
-    await settled; // also when the consumer stops early
+    stopped = true;
+    await Promise.allSettled(tasks); // also when the consumer stops early
+    stats.gatherRetried += retried.retried;
   }
 }

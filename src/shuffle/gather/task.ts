@@ -1,4 +1,4 @@
-/** The gather task, in a worker thread: reads a batch of partitions and reduces each one. */
+/** The gather task, in a worker thread: reads a batch of partitions and reduces each one (a sort's: sort/partition.ts; a join's units: join/task.ts). */
 import { loadRef } from '../runtime/modules.js';
 import { groupsOf, type StateBlock } from '../groupby/groups.js';
 import { loadReducers, type CustomReducer } from '../groupby/aggregations.js';
@@ -8,6 +8,7 @@ import { Msgpack } from '../../layers/values.js';
 import { Lmdb } from '../../stores/lmdb/lmdb.js';
 import { sendError, sendable, whyUnsendable } from '../runtime/outcome.js';
 import { joinTask } from '../join/task.js';
+import { sortPartition } from '../sort/partition.js';
 
 const stores = new Map<string, { raw: Lmdb; codec: Msgpack }>();
 /** The store at `path`, opened once per thread. */
@@ -40,9 +41,10 @@ export async function gather(task: GatherTask): Promise<[number, unknown][]> {
 }
 
 async function gatherOne(task: GatherTask, partition: number, reducers: (CustomReducer | undefined)[] | undefined): Promise<unknown> {
-  const { codec } = openShuffleStore(task.store);
+  const { raw, codec } = openShuffleStore(task.store);
   const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
   fault(0);
+  if (task.reduce.kind === 'sort') return sortPartition(raw, partition, task.reduce, task.attempt, fault);
   const batches = counted(codec.iterate(partition), fault);
   if (task.reduce.kind === 'module') {
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
@@ -64,8 +66,8 @@ async function gatherOne(task: GatherTask, partition: number, reducers: (CustomR
 export function unsendable(task: GatherTask, results: [number, unknown][]): Error {
   const cannot = 'cannot be sent between threads';
   for (const [partition, value] of results) {
-    if (sendable(value) || task.reduce.kind === 'join') continue; // a join's results are file names and counts
-    if (task.reduce.kind === 'module')
+    if (sendable(value)) continue;
+    if (task.reduce.kind !== 'groupBy')
       return sendError(`partition ${partition}: the gather reducer returned a value that ${cannot} (${whyUnsendable(value)})`);
     const keys = keysOf(value as PackedColumns);
     for (const [j, column] of (value as PackedColumns).columns.entries()) {

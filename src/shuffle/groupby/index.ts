@@ -1,6 +1,7 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
 import { gatherPhase } from '../gather/phase.js';
 import { poolFor } from '../runtime/pool.js';
+import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { describe } from '../../errors.js';
 import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../runtime/modules.js';
@@ -74,20 +75,14 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
   const pool = poolFor(p); // one pool for both phases: threads start once
   const toRow = rowMaker(aggs.map((a) => a.name));
   try {
-    const stats = await scatterPhase(p, pool, { plan: aggs, combine }); // not inside `onStats?.(…)`: that would skip it
+    const stats = await scatterPhase(p, pool, { group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
     for await (const [, packed] of gatherPhase<PackedColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
       const { columns } = packed;
       yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {
-    await pool.close();
-    await p.release();
-    // A temporary store goes; a store the caller named stays for inspection.
-    if (p.ownsStore && !p.store.closed) {
-      if (options.store === undefined) await p.store.drop();
-      await p.store.close();
-    }
+    await endJob(p, pool, options.store === undefined);
   }
 }
 

@@ -19,6 +19,8 @@ export type FieldType = 'string' | 'number';
 export interface Reads {
   /** The key field (none for a key module). */
   key?: string;
+  /** The key column is typed as other columns are (a sort's), not read as text. */
+  typedKey?: boolean;
   /** Fields read by sum or mean: numbers. */
   numeric: string[];
   /** Every aggregated field. */
@@ -136,7 +138,7 @@ function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => C
 /** A column's type when it does not depend on its values. */
 function settled(column: string, reads: Reads): ColumnType | undefined {
   if (reads.types[column] !== undefined) return reads.types[column];
-  if (column === reads.key) return 'string';
+  if (column === reads.key && !reads.typedKey) return 'string';
   if (reads.numeric.includes(column)) return 'number';
   if (!reads.whole && !reads.fields.includes(column)) return 'string'; // never read: left as text, never a bad record
   return undefined;

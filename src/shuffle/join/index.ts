@@ -6,20 +6,19 @@
  * committed (join/units.ts). Each task writes its rows to a file of its own, which is read
  * here once the task has succeeded: rows in batches for `join`, NDJSON for `joinToFile`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { makeTempDir, removeTempDir } from '../../stores/temp.js';
 import { gatherPhase, type GatherBatch, type GatherStats } from '../gather/phase.js';
+import { filePieces, frameBatches } from '../gather/spooled.js';
 import { flattened } from '../groupby/index.js';
 import type { Progress } from '../options.js';
 import type { JoinReduce, JoinUnit, JoinUnitResult } from '../protocol.js';
 import { poolFor } from '../runtime/pool.js';
+import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { planJoin, type JoinOptions } from './options.js';
-import { partBytes, partRows } from './parts.js';
 import { readSizes } from './sizes.js';
 import { buildLimit, noteSlice, planUnits, unmatchedUnits } from './units.js';
+import { toFile } from '../to-file.js';
 
 export type { JoinKey, JoinOptions } from './options.js';
 export type { JoinHow } from '../protocol.js';
@@ -81,9 +80,9 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
       };
       user({ phase: 'scatter', ...seen, bytesTotal, splits });
     };
-    const left = await scatterPhase({ ...lp, progress: scattering }, pool);
+    const left = await scatterPhase({ ...lp, progress: scattering }, pool, { join: { side: 0 } });
     before = seen;
-    const right = await scatterPhase({ ...rp, progress: scattering }, pool);
+    const right = await scatterPhase({ ...rp, progress: scattering }, pool, { join: { side: 1 } });
     const P = lp.partitions;
     const limit = buildLimit(j.run.memory, pool.threads);
     const plan = planUnits(await readSizes(lp.store, P), j.how, pool.threads, limit);
@@ -108,7 +107,8 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
       const progress = (e: Progress) =>
         e.phase === 'gather' ? user({ phase: 'gather', partitionsDone: (done = first + e.partitionsDone), partitions: total }) : user(e);
       const reduce: JoinReduce = { kind: 'join', how: j.how, keys: j.keys, partitions: P, units, dir, format, limit };
-      for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, batches)) yield [units[id]!, r];
+      for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, { batches }))
+        yield [units[id]!, r];
     };
     const second = async function* () {
       const { units, batches } = unmatchedUnits(plan); // once every slice has marked its matches
@@ -128,13 +128,7 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], on
         gatherRetried: gathered.gatherRetried,
         gatherSeconds: (performance.now() - t0) / 1000 - stats.scatterSeconds,
       });
-    await pool.close();
-    await lp.release();
-    // A temporary store goes; a store the caller named stays, and a re-run resumes its scatter.
-    if (lp.ownsStore && !lp.store.closed) {
-      if (j.temporary) await lp.store.drop();
-      await lp.store.close();
-    }
+    await endJob(lp, pool, j.temporary); // a store the caller named stays: a re-run resumes its scatter
     removeTempDir(dir);
   }
 }
@@ -155,12 +149,12 @@ export function join<L = unknown, R = unknown>(
 }
 
 async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<JoinRow<L, R>[]> {
-  for await (const file of partFiles(options, 'msgpack', onStats)) yield* partRows<JoinRow<L, R>>(file);
+  for await (const file of partFiles(options, 'msgpack', onStats)) yield* frameBatches<JoinRow<L, R>>(filePieces(file), file);
 }
 
 /** The joined rows as NDJSON, one `{"key","left","right"}` line each, made in the workers; for writers (the CLI, `joinToFile`). */
 export async function* joinNdjson(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<Uint8Array> {
-  for await (const file of partFiles(options, 'ndjson', onStats)) yield* partBytes(file);
+  for await (const file of partFiles(options, 'ndjson', onStats)) yield* filePieces(file);
 }
 
 /**
@@ -169,22 +163,5 @@ export async function* joinNdjson(options: JoinOptions, onStats?: (s: JoinStats)
  * Resolves to the join's stats.
  */
 export async function joinToFile(options: JoinOptions, file: string): Promise<JoinStats> {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`file: expected a file path, got ${JSON.stringify(file)}`);
-  const target = path.resolve(file);
-  const dir = path.dirname(target);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`file: directory ${JSON.stringify(dir)} does not exist`);
-  const aside = path.join(dir, `.${path.basename(target)}.partd-${randomUUID()}`);
-  const out = await fs.promises.open(aside, 'w');
-  let stats: JoinStats | undefined;
-  try {
-    for await (const piece of joinNdjson(options, (s) => (stats = s)))
-      for (let off = 0; off < piece.length;) off += (await out.write(piece, off)).bytesWritten;
-    await out.close();
-    await fs.promises.rename(aside, target);
-  } catch (e) {
-    await out.close().catch(() => undefined);
-    await fs.promises.rm(aside, { force: true });
-    throw e;
-  }
-  return stats!;
+  return toFile(file, (onStats: (s: JoinStats) => void) => joinNdjson(options, onStats));
 }

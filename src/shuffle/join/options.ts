@@ -121,7 +121,6 @@ export async function planJoin(options: JoinOptions): Promise<JoinPlan> {
       splits: mine,
       release: claim.release,
       bytesTotal: planned[side]!.bytesTotal,
-      join: { side },
     };
   };
   return { how, keys, sides: [sidePlan(0), sidePlan(1)], run, threads, temporary: options.store === undefined };

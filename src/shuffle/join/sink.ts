@@ -1,7 +1,7 @@
 /**
  * Where a join gather task puts its rows, in a worker thread: a file of the attempt's own in
  * the job's directory, which the coordinator reads once the attempt has succeeded
- * (join/parts.ts) and no other attempt's. MessagePack frames of rows for `join()`, NDJSON
+ * (gather/spooled.ts) and no other attempt's. MessagePack frames of rows for `join()`, NDJSON
  * lines for `joinToFile` and the CLI (the lines made here, in parallel, not in the
  * coordinator). Plain file writes: a worker terminated mid-write leaves a file nobody reads.
  */

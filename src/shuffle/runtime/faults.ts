@@ -9,7 +9,8 @@
  * `at`: `read` (in a scatter worker, as it reads the split's record at position `after`),
  * `commit` (in the coordinator, inside the transaction committing the split's part `after`,
  * after its writes, before it commits: only `throw` makes sense there), `gather` (partition
- * `partition`, after `after` batches). `attempt` counts the split's (or partition's) failures
+ * `partition`, after `after` batches), `sample` (a sort's sample task of the split, before it
+ * reads). `attempt` counts the split's (or partition's) failures
  * plus one. `action`: `throw`, `exit` (the worker thread exits), `hang` (spins until
  * terminated, e.g. by `taskTimeout`), `oom` (allocates until the worker's `resourceLimits` kill it).
  */
@@ -17,7 +18,7 @@ import { describe } from '../../errors.js';
 
 /** One injected fault. */
 export interface Fault {
-  at: 'read' | 'commit' | 'gather';
+  at: 'read' | 'commit' | 'gather' | 'sample';
   split?: number;
   partition?: number;
   attempt: number;
@@ -36,7 +37,7 @@ export function withFaults<O extends object>(options: O, faults: readonly Fault[
   return { ...options, [FAULTS]: faults };
 }
 
-const AT = ['read', 'commit', 'gather'];
+const AT = ['read', 'commit', 'gather', 'sample'];
 const ACTIONS = ['throw', 'exit', 'hang', 'oom'];
 
 /** The faults of a job's options (none unless `options[FAULTS]` is set), checked. */

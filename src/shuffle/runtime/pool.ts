@@ -108,7 +108,7 @@ export class WorkerPool {
    * abort) is left to finish when the job aborts, and terminated only GRACE_MS later.
    */
   async run<R>(
-    name: 'scatter' | 'gather',
+    name: 'scatter' | 'gather' | 'sample',
     task: unknown,
     options: { timeoutMs?: number; signal?: AbortSignal; transferList?: unknown[]; graceful?: boolean } = {},
   ): Promise<R> {

@@ -19,6 +19,7 @@ import type { WorkerPool } from '../runtime/pool.js';
 import { asError } from '../runtime/outcome.js';
 import { giveUp, retryable } from '../runtime/retries.js';
 import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
+import type { ScatterMode } from '../protocol.js';
 import { describeSplit, RECORDS_BATCH, type SplitSpec } from '../input/splits.js';
 import { Progress, SplitQueue, committedSum, fileBytes, final, type SplitState } from './split-queue.js';
 
@@ -149,7 +150,7 @@ class Session {
       };
     }
     this.#arm();
-    post(port, assignment, s, this.phase.p.join?.side);
+    post(port, assignment, s, this.phase.task.join?.side);
   }
 
   /** Commits a session's parts as one guarded transaction; the first failure stops the session. */
@@ -224,8 +225,8 @@ function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>, side?: 0 
   return { ...spec, records, unsendable };
 }
 
-/** Runs the scatter phase on `pool`; on failure an owned store is removed. */
-export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTask['group']): Promise<ShuffleStats> {
+/** Runs the scatter phase on `pool` (`mode`: a groupBy's, a sort's or a join side's sessions); on failure an owned store is removed. */
+export async function scatterPhase(p: Plan, pool: WorkerPool, mode: ScatterMode = {}): Promise<ShuffleStats> {
   const t0 = performance.now();
   const states = new Map<number, SplitState>();
   const queue = new SplitQueue();
@@ -267,8 +268,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
       partitions: p.partitions,
       budget: Math.max(MiB, Math.floor(p.memory / p.workers)),
       onBadRecord: p.onBadRecord,
-      group,
-      join: p.join,
+      ...mode,
       faults: p.faults,
     },
   };
@@ -297,7 +297,7 @@ export async function scatterPhase(p: Plan, pool: WorkerPool, group?: ScatterTas
     if (records) {
       // Batches from the calling thread; at most 2 per worker wait (backpressure).
       let batch: unknown[] = [];
-      let index = p.join?.side === 1 ? RIGHT_SPLITS : 0; // a join's right input: its own split numbers
+      let index = mode.join?.side === 1 ? RIGHT_SPLITS : 0; // a join's right input: its own split numbers
       const send = async () => {
         await add({ kind: 'records', index: index++, records: batch });
         batch = [];

@@ -3,7 +3,9 @@
  * (so a thread that runs slower simply reads fewer: the threads end together), partitions
  * their records by key, and appends them to the store in large MessagePack chunks (LMDB pays
  * per entry, not per byte). A groupBy's per-key states carry across the session's splits, so
- * its key count costs once per session, not once per split.
+ * its key count costs once per session, not once per split. Which partition a record goes to,
+ * and in what form, is the session's placement (scatter/placement.ts: by hash, or a sort's by
+ * key range).
  *
  * Each *commit* — when the memory budget fills, when the coordinator asks for one after a
  * split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not
@@ -21,11 +23,10 @@ import { trigger } from '../runtime/faults.js';
 import { lineOf } from '../input/file-bytes.js';
 import { byteFields } from '../groupby/byte-groups.js';
 import { Combine } from './combine.js';
-import { partitionOf } from '../partitioner.js';
 import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
-import { keyFunction, keyMisfit } from './record-key.js';
-import { framer, Outbox } from './outbox.js';
-import { sizesEntry } from '../join/sizes.js';
+import { keyFunction } from './record-key.js';
+import { Outbox } from './outbox.js';
+import { placement, type Placement } from './placement.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
 import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
@@ -76,14 +77,11 @@ class Session {
   readonly #keyOf: (record: unknown) => unknown;
   /** Records not combined: their values' check (combined groups check as they add). */
   readonly #check: ((record: unknown) => number) | undefined;
-  readonly #keyTyped: boolean;
+  readonly #place: Placement;
   readonly #ordered: boolean;
   /** Map-side combine: groups' states instead of records. */
   readonly #combine: Combine | undefined;
   readonly #faulty: boolean;
-  /** A join's side: its partitions' store keys start at `#base`; a record without a key is kept. */
-  readonly #join: ScatterTask['join'];
-  readonly #base: number;
 
   /** The split being read (while `#reading`); `from`/`part`: its part not yet committed. */
   #cur!: Assignment;
@@ -108,11 +106,9 @@ class Session {
     this.#task = task;
     this.#keyOf = keyOf;
     const plan = task.group?.plan ?? [];
-    this.#keyTyped = 'field' in task.key && task.key.type !== undefined;
+    this.#place = placement(task);
     this.#ordered = ordered(plan);
-    this.#join = task.join;
-    this.#base = task.join ? task.join.side * task.partitions : 0;
-    this.#outbox = new Outbox(this.#base + task.partitions, (ord, cause) => this.#unstorable(ord, cause));
+    this.#outbox = new Outbox(this.#place.stores, (ord, cause) => this.#unstorable(ord, cause));
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
     const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#combine =
@@ -178,10 +174,10 @@ class Session {
     } catch (e) {
       return this.#refuse(this.#badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
     }
-    if (typeof key !== 'string' || this.#keyTyped) {
-      const why = keyMisfit(key, this.#task.key);
-      // a join keeps a record without a key (SQL's NULL): it matches nothing, and reaches an outer side's rows alone
-      if (why !== undefined && !(this.#join && key == null)) return this.#refuse(this.#badRecord(why, pos, at), pos);
+    const place = this.#place;
+    if (typeof key !== 'string' || place.checkStrings) {
+      const why = place.misfit(key);
+      if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
     const ord = ordinal(this.#cur.split.index, pos);
     const failed = this.#combine
@@ -192,10 +188,9 @@ class Session {
     let due: boolean;
     if (this.#combine) due = this.#combine.full || this.#outbox.bytes >= this.#task.budget;
     else {
-      const { budget, partitions } = this.#task;
+      const { budget } = this.#task;
       const outbox = this.#outbox;
-      const p = key == null ? pos % partitions : partitionOf(key as string | number, partitions); // a join's keyless records, spread
-      outbox.push(this.#base + p, this.#task.group ? [key, ord, record] : record, ord);
+      outbox.push(place.partition(key, ord, pos), place.entry(key, ord, record), ord);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }
@@ -254,8 +249,7 @@ class Session {
   #commit(): void {
     this.#combine?.drain();
     const { entries, bytes } = this.#outbox.take();
-    if (this.#join && entries.length > 0)
-      entries.push(sizesEntry(this.#join.side, this.#task.partitions, entries, (v) => framer.frameOf(v)));
+    if (this.#place.alongside && entries.length > 0) entries.push(this.#place.alongside(entries));
     const parts = this.#reading ? [...this.#finished, this.#part(false)] : this.#finished;
     parts[0]!.marker.bytes = bytes; // the commit's chunks serve all its parts: counted once
     const message: SessionMessage = { type: 'commit', entries, parts };

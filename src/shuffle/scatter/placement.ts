@@ -1,0 +1,70 @@
+/**
+ * Where a scatter session puts a record, in a scatter worker thread: which keys it refuses,
+ * the store key of the record's partition, and the entry stored there (scatter/session.ts).
+ * A shuffle's and a groupBy's go by the key's hash; a join side's too, under its own store
+ * keys (side · P + p), and a keyless record is kept; a sort's go by key range (sort/order.ts).
+ * One placement per session, made once: the per-record calls stay monomorphic.
+ */
+import { sizesEntry } from '../join/sizes.js';
+import { partitionOf } from '../partitioner.js';
+import type { ScatterTask } from '../protocol.js';
+import { rangePartitioner, type SortKey } from '../sort/order.js';
+import { sortKeyMisfit } from '../sort/sort-key.js';
+import { framer } from './outbox.js';
+import { keyMisfit } from './record-key.js';
+
+/** How a session places its records (a groupBy's combined states are placed by scatter/combine.ts). */
+export interface Placement {
+  /** Store keys the session writes under: 0..stores-1. */
+  stores: number;
+  /** Whether a string key is checked too (else strings pass unchecked: the common case costs nothing). */
+  checkStrings: boolean;
+  /** Why `key` makes the record a bad one, or undefined. */
+  misfit(key: unknown): string | undefined;
+  /** The store key of the record's partition (`pos`: its position in its split). */
+  partition(key: unknown, ord: number, pos: number): number;
+  /** What the store holds for the record. */
+  entry(key: unknown, ord: number, record: unknown): unknown;
+  /** An entry each commit adds beside its chunks (a join's partition sizes). */
+  alongside?(entries: readonly [string, Uint8Array][]): [string, Uint8Array];
+}
+
+/** The placement of a session's task. */
+export function placement(task: ScatterTask): Placement {
+  const { key: spec, partitions: P } = task;
+  const typed = 'field' in spec && spec.type !== undefined;
+  if (task.range) {
+    const range = rangePartitioner(task.range.splitters, task.range.descending);
+    return {
+      stores: P,
+      checkStrings: true, // a sort's strings must be well-formed Unicode
+      misfit: (key) => sortKeyMisfit(key, spec),
+      partition: (key, ord) => range(key as SortKey, ord),
+      // the gather reads a field key again from the record (stored exactly); a key function's result goes with it
+      entry: 'field' in spec ? (_, ord, record) => [ord, record] : (key, ord, record) => [key, ord, record],
+    };
+  }
+  const entry = task.group
+    ? (key: unknown, ord: number, record: unknown) => [key, ord, record]
+    : (_: unknown, __: number, record: unknown) => record;
+  if (task.join) {
+    const { side } = task.join;
+    const base = side * P;
+    return {
+      stores: base + P,
+      checkStrings: typed,
+      // a join keeps a record without a key (SQL's NULL): it matches nothing, and reaches an outer side's rows alone
+      misfit: (key) => (key == null ? undefined : keyMisfit(key, spec)),
+      partition: (key, _, pos) => base + (key == null ? pos % P : partitionOf(key as string | number, P)), // keyless records spread
+      entry,
+      alongside: (entries) => sizesEntry(side, P, entries, (v) => framer.frameOf(v)),
+    };
+  }
+  return {
+    stores: P,
+    checkStrings: typed,
+    misfit: (key) => keyMisfit(key, spec),
+    partition: (key) => partitionOf(key as string | number, P),
+    entry,
+  };
+}

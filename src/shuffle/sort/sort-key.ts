@@ -1,0 +1,35 @@
+/** A record's sort key, in a scatter or sample worker: when it is not a usable one (docs/sort.md). */
+import { describe } from '../../errors.js';
+import { describeField } from '../input/fields.js';
+import { keyMisfit } from '../scatter/record-key.js';
+import type { KeySpec } from '../protocol.js';
+
+const MAX = Number.MAX_SAFE_INTEGER;
+const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not Unicode text: it has no code point order)`;
+
+/**
+ * Why `key` is not a usable sort key, or undefined: a key as `keyMisfit` takes it (a finite,
+ * exact number or a string, of the declared type), or a non-empty array of such numbers and
+ * strings. A string must be well-formed Unicode: an unpaired surrogate has no code point, and
+ * MessagePack would store it as U+FFFD.
+ */
+export function sortKeyMisfit(key: unknown, spec: KeySpec): string | undefined {
+  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
+  if (!Array.isArray(key)) {
+    const why = keyMisfit(key, spec);
+    if (why !== undefined)
+      return why.replace('expected a string or a finite number', 'expected a string, a finite number or an array of them');
+    return typeof key === 'string' && !key.isWellFormed() ? `${what}: ${unpaired(key)}` : undefined;
+  }
+  if ('field' in spec && spec.type !== undefined) return `${what}: types declares it a ${spec.type}, got ${describe(key)}`;
+  if (key.length === 0) return `${what}: an empty array is not a sort key (a tuple needs at least one element)`;
+  for (let i = 0; i < key.length; i++) {
+    const v: unknown = key[i];
+    const at = `${what}: element ${i} of ${describe(key)}`;
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return `${at}: ${unpaired(v)}`;
+    } else if (typeof v !== 'number' || v - v !== 0) return `${at}: expected a string or a finite number, got ${describeField(v)}`;
+    else if (Math.abs(v) > MAX) return `${at}: ${v} is beyond ±(2^53 − 1), where a number may have been rounded`;
+  }
+  return undefined;
+}
