@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Msgpack } from '../../layers/values.js';
 import { Dict } from '../../stores/dict.js';
+import { writeAllSync } from '../../stores/writes.js';
 
 /** Rows framed as the Msgpack layer frames a value (a store is never written: Dict is a stand-in). */
 const framer = new Msgpack(new Dict());
@@ -82,7 +83,7 @@ export class RowSink {
     if (this.#pendingBytes === 0) return;
     const bytes = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#fd ??= fs.openSync(this.file, 'w');
-    for (let off = 0; off < bytes.length;) off += fs.writeSync(this.#fd, bytes, off, bytes.length - off);
+    writeAllSync(this.#fd, [bytes]);
     this.#pending = [];
     this.#pendingBytes = 0;
   }

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { BadRecordError } from '../../errors.js';
+import { writeAllSync } from '../../stores/writes.js';
 import { framer } from '../scatter/outbox.js';
 import type { SortedPartition, SortReduce } from '../protocol.js';
 
@@ -51,12 +52,12 @@ export class PartitionOutput {
     this.#pending = [];
     this.#count += records.length;
     const chunk = this.format === 'msgpack' ? framer.frameOf(records) : Buffer.from(this.#lines(records));
-    if (this.#fd !== undefined) return void fs.writeSync(this.#fd, chunk);
+    if (this.#fd !== undefined) return writeAllSync(this.#fd, [chunk]);
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     if (this.#bytes <= this.limit) return;
     this.#fd = fs.openSync(this.file, 'w');
-    for (const c of this.#chunks.splice(0)) fs.writeSync(this.#fd, c);
+    writeAllSync(this.#fd, this.#chunks.splice(0));
   }
 
   #lines(records: unknown[]): string {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { FrameReader } from '../../layers/frames.js';
 import { framer } from '../scatter/outbox.js';
 import { collated, compareKeys, type SortKey } from './order.js';
+import { writeAllSync } from '../../stores/writes.js';
 
 /** A record as the scatter tags it for a sort: its key, its ordinal (input order), the record. */
 export type Entry = [key: SortKey, ord: number, record: unknown];
@@ -109,9 +110,9 @@ export function writeRun(file: string, entries: Iterable<Entry>): void {
     let frame: Entry[] = [];
     for (const e of entries) {
       frame.push(e);
-      if (frame.length === FRAME_ENTRIES) (fs.writeSync(fd, framer.frameOf(frame)), (frame = []));
+      if (frame.length === FRAME_ENTRIES) (writeAllSync(fd, [framer.frameOf(frame)]), (frame = []));
     }
-    if (frame.length > 0) fs.writeSync(fd, framer.frameOf(frame));
+    if (frame.length > 0) writeAllSync(fd, [framer.frameOf(frame)]);
   } finally {
     fs.closeSync(fd);
   }
