@@ -1,4 +1,5 @@
 /** The directory a disk store lives in: given by the caller, or temporary. */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DiskFullError, StoreKindError } from '../errors.js';
@@ -36,7 +37,7 @@ export function openStoreDir(
   let entries: string[] | undefined;
   try {
     if (!fs.statSync(abs).isDirectory()) throw new StoreKindError(kind, abs, 'it is not a directory');
-    entries = fs.readdirSync(abs);
+    entries = fs.readdirSync(abs).filter((e) => !e.startsWith(`${marker}.tmp-`)); // another process's marker being written
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -58,8 +59,11 @@ export function openStoreDir(
 /** The store format this code writes, and the newest it reads. */
 const FORMAT = 1;
 
+/** Writes the marker aside, then renames it into place: a process opening the store at the same moment never reads half of it. */
 function writeMarker(dir: string, kind: string, marker: string): void {
-  fs.writeFileSync(path.join(dir, marker), JSON.stringify({ partd: kind, version: FORMAT }) + '\n');
+  const aside = path.join(dir, `${marker}.tmp-${process.pid}-${randomUUID()}`);
+  fs.writeFileSync(aside, JSON.stringify({ partd: kind, version: FORMAT }) + '\n');
+  fs.renameSync(aside, path.join(dir, marker));
 }
 
 /** Refuses a store whose marker names another kind, or a format newer than this code reads. */
