@@ -126,9 +126,8 @@ export const MAX_PARTITIONS = 65_536;
 const MIN_HEAP_MB = 16;
 /** The most worker threads a job starts: each costs a V8 heap. */
 export const MAX_WORKERS = 256;
-const OPTION_NAMES = [
-  'input',
-  'key',
+/** The option names every job takes alike (checkRun's), in the order errors list them. */
+export const RUN_OPTION_NAMES = [
   'partitions',
   'workers',
   'memory',
@@ -142,6 +141,7 @@ const OPTION_NAMES = [
   'splits',
   'types',
 ] as const;
+const OPTION_NAMES = ['input', 'key', ...RUN_OPTION_NAMES] as const;
 
 /** The options every job takes alike (shuffle, groupBy, sort, join), checked; `workers` as asked. */
 export interface RunOptions {

@@ -7,7 +7,16 @@
 import { describe } from '../../errors.js';
 import { checkNames, positiveInt } from '../checks.js';
 import { planInput, type PlannedInput } from '../input/plan.js';
-import { checkRun, checkStore, keySpec, type Plan, type RunOptions, type ShuffleInput, type ShuffleOptions } from '../options.js';
+import {
+  checkRun,
+  checkStore,
+  keySpec,
+  RUN_OPTION_NAMES,
+  type Plan,
+  type RunOptions,
+  type ShuffleInput,
+  type ShuffleOptions,
+} from '../options.js';
 import { RIGHT_SPLITS, type JoinHow, type KeySpec, type Side } from '../protocol.js';
 import { openJob } from '../runtime/job.js';
 import type { ModuleRef } from '../runtime/modules.js';
@@ -38,24 +47,7 @@ export interface JoinPlan {
   temporary: boolean;
 }
 
-const OPTION_NAMES = [
-  'left',
-  'right',
-  'on',
-  'how',
-  'partitions',
-  'workers',
-  'memory',
-  'store',
-  'onBadRecord',
-  'progress',
-  'retries',
-  'taskTimeout',
-  'signal',
-  'workerHeapMB',
-  'splits',
-  'types',
-] as const;
+const OPTION_NAMES = ['left', 'right', 'on', 'how', ...RUN_OPTION_NAMES] as const;
 const HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'outer'];
 const SIDES = ['left', 'right'] as const;
 
