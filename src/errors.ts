@@ -161,6 +161,30 @@ export class RedisConnectionLostError extends PartdError {
   readonly code = 'ERR_REDIS_CONNECTION_LOST';
 }
 
+/**
+ * A distributed job whose records Redis no longer holds (a server restarted empty, a flush, an
+ * expiry): the job fails, and nothing of it is returned.
+ */
+export class JobLostError extends PartdError {
+  override name = 'JobLostError';
+  readonly code = 'ERR_JOB_LOST';
+}
+
+/**
+ * A distributed job's block (a split's output for a partition) found missing or corrupt at
+ * gather more often than the split may be re-run: the job fails rather than return a wrong result.
+ */
+export class BlockLostError extends PartdError {
+  override name = 'BlockLostError';
+  readonly code = 'ERR_BLOCK_LOST';
+}
+
+/** A distributed job with no `partd worker` listening on its queue. */
+export class NoWorkersError extends PartdError {
+  override name = 'NoWorkersError';
+  readonly code = 'ERR_NO_WORKERS';
+}
+
 /** The CLI's bad usage: exit status 2. */
 export class UsageError extends PartdError {
   override name = 'UsageError';
@@ -210,6 +234,9 @@ const classes = new Map<string, new (...args: never[]) => Error>(
     RedisAuthError,
     RedisWrongTypeError,
     RedisConnectionLostError,
+    JobLostError,
+    BlockLostError,
+    NoWorkersError,
     UsageError,
     PathError,
     StdoutClosedError,

@@ -25,6 +25,9 @@ export interface CommonOptions {
   types: string[];
   onBadRecord: string;
   quiet?: boolean;
+  /** groupby and shuffle: run on `partd worker` processes through this Redis. */
+  redis?: string;
+  queue?: string;
 }
 
 /** Options of `groupby`. */
@@ -63,6 +66,9 @@ export function jobOptions(
     throw new UsageError(
       '--store: stdin (-) cannot be resumed, a re-run cannot know it is the same input; save it to a file and give that, or drop --store',
     );
+  if (stdin && o.redis !== undefined)
+    throw new UsageError('--redis: stdin (-) is read on this machine only; the workers read files: give a file every worker can read');
+  if (o.queue !== undefined && o.redis === undefined) throw new UsageError('--queue: give --redis too (the queue is on that Redis)');
   // usage first (exit 2), whatever the files
   const types = parseTypes(o.types);
   const partitions = o.partitions === undefined ? undefined : parsePositive(o.partitions, '--partitions');
@@ -82,6 +88,7 @@ export function jobOptions(
       store: o.store,
       onBadRecord: o.onBadRecord,
       ...(types ? { types } : {}),
+      ...(o.redis !== undefined && { cluster: { redis: o.redis, ...(o.queue !== undefined && { queue: o.queue }) } }),
       progress: bars.update,
       signal,
     },

@@ -10,6 +10,7 @@ import { StdoutClosedError, UsageError } from '../errors.js';
 import { getCommand, groupbyCommand, shuffleCommand } from './commands.js';
 import { defineJoin } from './join.js';
 import { sortCommand } from './sort.js';
+import { workerCommand } from './worker.js';
 
 const version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -53,10 +54,19 @@ const program = new Command('partd')
   .configureOutput({ outputError: () => undefined })
   .addHelpText('after', exitStatus);
 
+/** The options of a job that may run on `partd worker` processes. */
+const distributed = (cmd: Command) =>
+  cmd
+    .option(
+      '--redis <url>',
+      "run the job on partd worker processes through this Redis (redis:// or rediss://; see docs/cluster.md); --store is then the job's name there",
+    )
+    .option('--queue <name>', 'the queue the workers listen on (default partd)');
+
 /** The options of a command that partitions by --key (`what` says what the key does). */
 const keyed = (cmd: Command, what = 'the field to partition (and group) by') => common(cmd.requiredOption('--key <field>', what));
 
-keyed(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+distributed(keyed(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin')))
   .description('group records by a field: one NDJSON line per group {key, count, sum_F, ...}')
   .option('--count', 'count records per group (the default when no aggregation is given)')
   .option('--sum <field>', 'sum of a field (repeatable)', collect, [])
@@ -71,7 +81,7 @@ keyed(program.command('groupby').argument('<FILE...>', 'input files (.ndjson, .j
   .addHelpText('after', exitStatus)
   .action((files: string[], o) => groupbyCommand(files, o));
 
-keyed(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin'))
+distributed(keyed(program.command('shuffle').argument('<FILE...>', 'input files (.ndjson, .jsonl, .csv), or - for stdin')))
   .description('partition records by a field: one NDJSON file per partition in --out DIR')
   .requiredOption('--out <dir>', 'directory for part-00000.ndjson, part-00001.ndjson, ...')
   .addHelpText(
@@ -93,6 +103,19 @@ keyed(program.command('sort').argument('<FILE...>', 'input files (.ndjson, .json
   .action((files: string[], o) => sortCommand(files, o));
 
 defineJoin(program, common, exitStatus);
+
+program
+  .command('worker')
+  .description("run distributed jobs' tasks (groupby and shuffle with --redis) on this machine, until Ctrl-C")
+  .requiredOption('--redis <url>', 'the Redis server the jobs run through (redis:// or rediss://)')
+  .option('--threads <N>', 'worker threads, and tasks at once (default 1)')
+  .option('--queue <name>', 'the queue to take tasks from (default partd)')
+  .option('--lock-ms <ms>', 'a task not renewed for this long is handed to another worker (default 30000)')
+  .addHelpText(
+    'after',
+    '\nExample (on each machine):\n  partd worker --redis redis://redis-host:6379 --threads 4\nthen from anywhere:\n  partd groupby /shared/x.csv --key key --sum amount --redis redis://redis-host:6379',
+  )
+  .action((o) => workerCommand(o));
 
 program
   .command('get')
@@ -130,10 +153,12 @@ program
 
 /** The library names its options (`partitions: …`, `types.amount: …`); on the command line they are flags. */
 function flagNames(message: string): string {
-  return message.replace(
-    /^(partitions|workers|memory|key|store|types|on|how)(?:\.([^:\s]+))?:/,
-    (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`,
-  );
+  return message
+    .replace(/^cluster\.(redis|queue):/, '--$1:')
+    .replace(
+      /^(partitions|workers|memory|key|store|types|on|how|threads)(?:\.([^:\s]+))?:/,
+      (_, name: string, field?: string) => `--${name}${field ? ` ${field}` : ''}:`,
+    );
 }
 
 // A reader that closes stdout early makes writes fail with EPIPE: the commands stop quietly

@@ -15,6 +15,7 @@ import { opsTaking } from './groupby/ops.js';
 import type { KeySpec } from './protocol.js';
 import { checkNames, positiveInt } from './checks.js';
 import { planInput, type FieldType } from './input/plan.js';
+import { checkCluster, checkJobName, type ClusterOptions, type ClusterSettings } from './cluster/link.js';
 import type { SplitSpec } from './input/splits.js';
 
 /**
@@ -88,6 +89,11 @@ export interface ShuffleOptions<T = unknown> {
    * inputs. Undeclared CSV columns: the key is a string, sum/mean fields numbers, others inferred.
    */
   types?: Record<string, FieldType>;
+  /**
+   * Run the job on `partd worker` processes (on any number of machines) through Redis, instead
+   * of this process's threads (docs/cluster.md); `store` is then the job's name in Redis.
+   */
+  cluster?: ClusterOptions;
 }
 
 /** Options of `groupBy`: a shuffle's plus the aggregations, by output name. */
@@ -141,7 +147,7 @@ export const RUN_OPTION_NAMES = [
   'splits',
   'types',
 ] as const;
-const OPTION_NAMES = ['input', 'key', ...RUN_OPTION_NAMES] as const;
+const OPTION_NAMES = ['input', 'key', ...RUN_OPTION_NAMES, 'cluster'] as const;
 
 /** The options every job takes alike (shuffle, groupBy, sort, join), checked; `workers` as asked. */
 export interface RunOptions {
@@ -200,6 +206,25 @@ export async function plan(
   group?: { plan: PlannedAgg[]; combine: boolean },
   extension?: PlanExtension,
 ): Promise<Plan> {
+  const { job, checked } = await checkJob(options, group, extension);
+  if (checked.cluster) throw new RangeError('cluster: this operation runs on one machine only (shuffle and groupBy run on a cluster)');
+  checkStore(options.store);
+  const { store, ownsStore, splits, release } = await openJob(options.store, job);
+  return { ...checked, store, ownsStore, splits, release };
+}
+
+/** A job checked, before its store is opened: the plan but for the store, and the job record (its splits planned). */
+export interface CheckedJob {
+  checked: Omit<Plan, 'store' | 'ownsStore' | 'release'> & { cluster?: ClusterSettings; name?: string };
+  job: { splits: SplitSpec[] } & Record<string, unknown>;
+}
+
+/** Checks every option and plans the input (see `plan`). */
+export async function checkJob(
+  options: ShuffleOptions,
+  group?: { plan: PlannedAgg[]; combine: boolean },
+  extension?: PlanExtension,
+): Promise<CheckedJob> {
   if (options === null || typeof options !== 'object') throw new TypeError('options: expected an object');
   const names = [...OPTION_NAMES, ...(group ? ['aggregate'] : []), ...(extension?.names ?? [])];
   checkNames(options, names, 'options'); // string keys: the internal FAULTS option is a symbol
@@ -222,17 +247,15 @@ export async function plan(
   const workers = splits.length > 0 ? Math.min(asked, splits.length) : asked;
   const csv = typeof options.input === 'object' && options.input !== null && 'csv' in options.input; // CSV columns are typed as they are read
   settleKinds(aggs, types, stringFields, csv);
-  checkStore(options.store);
+  const cluster = options.cluster === undefined ? undefined : checkCluster(options.cluster);
+  const name = cluster ? checkJobName(options.store) : undefined;
   const job = { version: 2, input: descriptor, key, types, partitions, group: group?.plan ?? null, ...extension?.job, splits };
-  const { store, ownsStore, splits: planned, release } = await openJob(options.store, job);
-  return {
+  const checked = {
     partitions,
     workers,
     memory,
     key,
     onBadRecord: run.onBadRecord,
-    store,
-    ownsStore,
     progress: run.progress,
     input: options.input as ShuffleInput,
     retries,
@@ -240,10 +263,12 @@ export async function plan(
     signal: run.signal,
     workerHeapMB,
     faults,
-    splits: planned,
-    release,
+    splits,
     bytesTotal,
+    ...(cluster && { cluster }),
+    ...(name !== undefined && { name }),
   };
+  return { job, checked };
 }
 
 /** The `store` option: an Lmdb, a directory, or none (a temporary store). */

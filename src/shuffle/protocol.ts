@@ -94,6 +94,8 @@ export interface GatherTask {
   partitions: number[];
   reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean } | { kind: 'module'; ref: ResolvedRef } | JoinReduce | SortReduce;
   attempt: number;
+  /** The partitions' stored bytes, in `partitions` order, instead of the store at `store` (a distributed job's blocks). */
+  chunks?: Uint8Array[][];
   /** Test-only fault injection (runtime/faults.ts). */
   faults?: Fault[];
 }

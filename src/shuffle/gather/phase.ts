@@ -9,10 +9,10 @@ import type { WorkerPool } from '../runtime/pool.js';
 import { withRetries } from '../runtime/retries.js';
 
 /** Gather tasks per thread: enough to balance the threads, few enough that round trips stay cheap. */
-const GATHER_TASKS_PER_THREAD = 4;
+export const GATHER_TASKS_PER_THREAD = 4;
 
 /** Partitions 0..P-1 cut into consecutive batches of `size`, one gather task each. */
-function gatherBatches(partitions: number, size: number): GatherBatch[] {
+export function gatherBatches(partitions: number, size: number): GatherBatch[] {
   const out: GatherBatch[] = [];
   for (let first = 0; first < partitions; first += size) {
     const ids = Array.from({ length: Math.min(size, partitions - first) }, (_, i) => first + i);

@@ -6,6 +6,7 @@ import { trigger } from '../runtime/faults.js';
 import { keysOf, packColumns, type GatherTask, type PackedColumns, type PartitionReducer } from '../protocol.js';
 import { Msgpack } from '../../layers/values.js';
 import { Lmdb } from '../../stores/lmdb/lmdb.js';
+import { Dict } from '../../stores/dict.js';
 import { sendError, sendable, whyUnsendable } from '../runtime/outcome.js';
 import { joinTask } from '../join/task.js';
 import { sortPartition } from '../sort/partition.js';
@@ -23,6 +24,14 @@ function openShuffleStore(path: string): { raw: Lmdb; codec: Msgpack } {
   return s;
 }
 
+/** Where the task's `i`th partition is read: the store at its path, or the bytes the task brought (a distributed job's blocks). */
+async function source(task: GatherTask, i: number): Promise<{ codec: Msgpack }> {
+  if (!task.chunks) return openShuffleStore(task.store);
+  const dict = new Dict();
+  await dict.append(new Map([[task.partitions[i]!, Buffer.concat(task.chunks[i]!)]])); // a Map: an object's keys are strings
+  return { codec: new Msgpack(dict) };
+}
+
 async function* counted<T>(batches: AsyncIterable<T>, each: (n: number) => void): AsyncGenerator<T> {
   let n = 0;
   for await (const b of batches) {
@@ -36,15 +45,16 @@ export async function gather(task: GatherTask): Promise<[number, unknown][]> {
   if (task.reduce.kind === 'join') return joinTask(task, openShuffleStore(task.store));
   const reducers = task.reduce.kind === 'groupBy' ? await loadReducers(task.reduce.plan) : undefined; // once per task, not per partition
   const out: [number, unknown][] = [];
-  for (const partition of task.partitions) out.push([partition, await gatherOne(task, partition, reducers)]);
+  for (const [i, partition] of task.partitions.entries()) out.push([partition, await gatherOne(task, i, reducers)]);
   return out;
 }
 
-async function gatherOne(task: GatherTask, partition: number, reducers: (CustomReducer | undefined)[] | undefined): Promise<unknown> {
-  const { raw, codec } = openShuffleStore(task.store);
+async function gatherOne(task: GatherTask, i: number, reducers: (CustomReducer | undefined)[] | undefined): Promise<unknown> {
+  const partition = task.partitions[i]!;
   const fault = trigger(task.faults, 'gather', { partition, attempt: task.attempt });
   fault(0);
-  if (task.reduce.kind === 'sort') return sortPartition(raw, partition, task.reduce, task.attempt, fault);
+  if (task.reduce.kind === 'sort') return sortPartition(openShuffleStore(task.store).raw, partition, task.reduce, task.attempt, fault);
+  const { codec } = await source(task, i);
   const batches = counted(codec.iterate(partition), fault);
   if (task.reduce.kind === 'module') {
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);

@@ -1,11 +1,9 @@
 /** `groupBy`: a shuffle whose gather phase reduces each partition by key. */
-import { gatherPhase } from '../gather/phase.js';
-import { poolFor } from '../runtime/pool.js';
-import { endJob } from '../runtime/end-job.js';
-import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
+import { openEngine } from '../engine.js';
+import type { ShuffleStats } from '../scatter/phase.js';
 import { describe } from '../../errors.js';
 import { memberKinds, resolveRef, type ModuleRef, type ResolvedRef } from '../runtime/modules.js';
-import { plan, type GroupByOptions } from '../options.js';
+import type { GroupByOptions } from '../options.js';
 import { checkNames } from '../checks.js';
 import { mergeable, type PlannedAgg } from './aggregations.js';
 import { OPS, type OpName, type OpSpec, type OpsWithField } from './ops.js';
@@ -71,18 +69,17 @@ export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<
 async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow][]> {
   const aggs = await planAggregations(options?.aggregate);
   const combine = mergeable(aggs);
-  const p = await plan(options as GroupByOptions, { plan: aggs, combine });
-  const pool = poolFor(p); // one pool for both phases: threads start once
+  const engine = await openEngine(options as GroupByOptions, { plan: aggs, combine }); // here or on a cluster
   const toRow = rowMaker(aggs.map((a) => a.name));
   try {
-    const stats = await scatterPhase(p, pool, { group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
+    const stats = await engine.scatter({ group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, packed] of gatherPhase<PackedColumns>(p, pool, { kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
+    for await (const [, packed] of engine.gather<PackedColumns>({ kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
       const { columns } = packed;
       yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
     }
   } finally {
-    await endJob(p, pool, options.store === undefined);
+    await engine.end();
   }
 }
 

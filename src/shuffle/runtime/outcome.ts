@@ -42,7 +42,7 @@ function shown(value: unknown): string {
 }
 
 /** `e` as data; its cause as name, message and code (its own cause and stack are not kept). */
-function errorData(e: unknown, withCause = true): ErrorData {
+export function errorData(e: unknown, withCause = true): ErrorData {
   const err = asError(e);
   const code = (err as { code?: unknown }).code;
   const data: ErrorData = withCause ? { name: err.name, message: err.message, stack: err.stack } : { name: err.name, message: err.message };

@@ -1,14 +1,16 @@
 /** What the coordinator does with a failed attempt (a scatter session's split, a gather task). */
-import { BadRecordError, JoinMemoryError, ShuffleError, UnsendableError } from '../../errors.js';
+import { BadRecordError, JoinMemoryError, RedisAuthError, RedisOutOfMemoryError, ShuffleError, UnsendableError } from '../../errors.js';
 import type { Plan } from '../options.js';
 import { asError } from './outcome.js';
 import type { WorkerPool } from './pool.js';
 
-/** Whether `err` would come back on every attempt (ENOSPC: a DiskFullError, or fs's own error). */
-const final = (err: Error) =>
+/** Whether `err` would come back on every attempt (ENOSPC: a DiskFullError, or fs's own error; Redis at maxmemory, or refusing the credentials). */
+export const final = (err: Error) =>
   err instanceof BadRecordError ||
   err instanceof UnsendableError ||
   err instanceof JoinMemoryError ||
+  err instanceof RedisOutOfMemoryError ||
+  err instanceof RedisAuthError ||
   (err as NodeJS.ErrnoException).code === 'ENOSPC';
 
 /**
@@ -28,13 +30,16 @@ export function retryable(p: Plan, pool: WorkerPool, e: unknown): Error {
 
 /** Ends the job (the pool is aborted): the error names `what`, each attempt and its cause. */
 export function giveUp(pool: WorkerPool, what: string, causes: Error[]): never {
-  const n = causes.length;
-  const list = causes.map((c, i) => `attempt ${i + 1}: ${c.message}`).join('; ');
-  const fatal = new ShuffleError(`${what} failed after ${n} attempt${n > 1 ? 's' : ''} (${list})`, {
-    cause: new AggregateError(causes, list),
-  });
+  const fatal = gaveUp(what, causes);
   pool.abort(fatal);
   throw fatal;
+}
+
+/** The error of work given up on: it names `what`, each attempt and its cause. */
+export function gaveUp(what: string, causes: Error[]): ShuffleError {
+  const n = causes.length;
+  const list = causes.map((c, i) => `attempt ${i + 1}: ${c.message}`).join('; ');
+  return new ShuffleError(`${what} failed after ${n} attempt${n > 1 ? 's' : ''} (${list})`, { cause: new AggregateError(causes, list) });
 }
 
 /** Runs `attempt(n)` for n = 1, 2, … until it succeeds or `p.retries` retries are used (see above). */

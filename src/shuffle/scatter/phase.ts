@@ -206,7 +206,7 @@ function post(port: MessagePort, assignment: Assignment | null, s: SplitState | 
 }
 
 /** The batch with each item that cannot be cloned replaced by null and listed in `unsendable`, numbered over the whole input (a join's: over its side). */
-function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>, side?: 0 | 1): Extract<SplitSpec, { kind: 'records' }> {
+export function markUnsendable(spec: Extract<SplitSpec, { kind: 'records' }>, side?: 0 | 1): Extract<SplitSpec, { kind: 'records' }> {
   const [input, first] = side === undefined ? ['input', 0] : side === 0 ? ['left', 0] : ['right', RIGHT_SPLITS];
   const records = spec.records.slice();
   const unsendable: [number, string][] = [...(spec.unsendable ?? [])];
