@@ -19,6 +19,7 @@ export {
 export { TaskTimeoutError, CommitConflict, DiskFullError, UnsendableError, WorkerOutOfMemoryError, WorkerFailedError } from './errors.js';
 export { JoinMemoryError } from './errors.js';
 export { RedisUnreachableError, RedisOutOfMemoryError, RedisAuthError, RedisWrongTypeError, RedisConnectionLostError } from './errors.js';
+export { JobLostError, BlockLostError, NoWorkersError } from './errors.js';
 export { Dict } from './stores/dict.js';
 export { File } from './stores/file/file.js';
 export { Lmdb, type LmdbOptions } from './stores/lmdb/lmdb.js';
@@ -39,6 +40,12 @@ export { groupBy, iterateGroups, Groups, type GroupRow } from './shuffle/groupby
 export { sort, sortToFile, type SortOptions, type SortStats } from './shuffle/sort/index.js';
 export { join, joinToFile, type JoinRow, type JoinStats, type JoinOptions, type JoinKey, type JoinHow } from './shuffle/join/index.js';
 export { partitionOf } from './shuffle/partitioner.js';
+/**
+ * The distributed engine (docs/cluster.md): `startWorker` runs what `partd worker` runs, taking
+ * tasks of jobs given `cluster: { redis }` from a BullMQ queue on that Redis.
+ */
+export { startWorker, type WorkerOptions, type ClusterWorker } from './shuffle/cluster/worker.js';
+export { type ClusterOptions } from './shuffle/cluster/link.js';
 export { type Aggregation, type CustomReducer } from './shuffle/groupby/aggregations.js';
 export { type ModuleRef } from './shuffle/runtime/modules.js';
 export { type PartitionReducer } from './shuffle/protocol.js';

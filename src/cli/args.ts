@@ -1,5 +1,6 @@
 /** Parsing and checking of command-line values; a bad value is a UsageError naming its option. */
 import { UsageError } from '../errors.js';
+import type { RedisServer } from '../stores/redis/options.js';
 
 /** `256MiB`, `1g`, `100MB`, `65536` → bytes. */
 export function parseSize(text: string, option: string): number {
@@ -67,4 +68,32 @@ export function parseTypes(values: string[]): ColumnTypes | undefined {
     }
   }
   return { ...types };
+}
+
+/**
+ * `--redis`: a `redis://` or `rediss://` URL of one server, or `redis-cluster://[user:password@]host:port,host:port…`
+ * for a Redis Cluster (any of its nodes; the credentials go to every node).
+ */
+export function parseRedis(text: string, option = '--redis'): RedisServer {
+  const m = /^redis-cluster(s?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/?$/.exec(text);
+  if (!m) {
+    if (!/^rediss?:\/\//.test(text))
+      throw new UsageError(
+        `${option}: expected redis://host:port, rediss://host:port or redis-cluster://host:port,host:port, got ${JSON.stringify(text)}`,
+      );
+    return text;
+  }
+  const [, tls, username, password, hosts] = m;
+  const cluster = hosts!.split(',').map((node) => {
+    const [host, port] = node.split(':');
+    if (!host || !/^\d+$/.test(port ?? ''))
+      throw new UsageError(`${option}: expected host:port for each Cluster node, got ${JSON.stringify(node)}`);
+    return { host, port: Number(port) };
+  });
+  const redisOptions = {
+    ...(username && { username: decodeURIComponent(username) }),
+    ...(password !== undefined && { password: decodeURIComponent(password) }),
+    ...(tls && { tls: {} }),
+  };
+  return { cluster, redisOptions };
 }

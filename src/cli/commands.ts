@@ -10,7 +10,7 @@ import type { Aggregation } from '../shuffle/groupby/aggregations.js';
 import { iterateGroups } from '../shuffle/groupby/index.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/index.js';
 import { PathError, UsageError } from '../errors.js';
-import { inputFormat, parsePositive, parseSize, parseTypes, type Format } from './args.js';
+import { inputFormat, parsePositive, parseRedis, parseSize, parseTypes, type Format } from './args.js';
 import { Output, outputDir, outputOf } from './output.js';
 import { Bars, summary } from './progress.js';
 
@@ -88,7 +88,7 @@ export function jobOptions(
       store: o.store,
       onBadRecord: o.onBadRecord,
       ...(types ? { types } : {}),
-      ...(o.redis !== undefined && { cluster: { redis: o.redis, ...(o.queue !== undefined && { queue: o.queue }) } }),
+      ...(o.redis !== undefined && { cluster: { redis: parseRedis(o.redis), ...(o.queue !== undefined && { queue: o.queue }) } }),
       progress: bars.update,
       signal,
     },

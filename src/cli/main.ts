@@ -107,7 +107,7 @@ defineJoin(program, common, exitStatus);
 program
   .command('worker')
   .description("run distributed jobs' tasks (groupby and shuffle with --redis) on this machine, until Ctrl-C")
-  .requiredOption('--redis <url>', 'the Redis server the jobs run through (redis:// or rediss://)')
+  .requiredOption('--redis <url>', 'the Redis the jobs run through (redis://, rediss:// or redis-cluster://host:port,...)')
   .option('--threads <N>', 'worker threads, and tasks at once (default 1)')
   .option('--queue <name>', 'the queue to take tasks from (default partd)')
   .option('--lock-ms <ms>', 'a task not renewed for this long is handed to another worker (default 30000)')

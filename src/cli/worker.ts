@@ -1,6 +1,6 @@
 /** `partd worker --redis URL`: a process that runs distributed jobs' tasks (src/shuffle/cluster/worker.ts) until Ctrl-C or SIGTERM. */
 import { startWorker } from '../shuffle/cluster/worker.js';
-import { parsePositive } from './args.js';
+import { parsePositive, parseRedis } from './args.js';
 
 /** Options of `worker`. */
 export interface WorkerCommandOptions {
@@ -14,7 +14,7 @@ export interface WorkerCommandOptions {
 export async function workerCommand(o: WorkerCommandOptions): Promise<void> {
   const threads = o.threads === undefined ? undefined : parsePositive(o.threads, '--threads');
   const lockMs = o.lockMs === undefined ? undefined : parsePositive(o.lockMs, '--lock-ms');
-  const worker = startWorker({ redis: o.redis, queue: o.queue, threads, lockMs });
+  const worker = startWorker({ redis: parseRedis(o.redis), queue: o.queue, threads, lockMs });
   process.removeAllListeners('SIGINT'); // main.ts's exits at once; a worker finishes its tasks first
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {

@@ -17,8 +17,6 @@ import { ClusterRun } from './run.js';
 import { liveWorkers } from './worker.js';
 
 const MiB = 1 << 20;
-/** How long a job waits for a worker to listen on its queue before it fails (NoWorkersError). */
-const WORKER_WAIT_MS = 30_000;
 /** Records batches in Redis not yet committed, at most (the coordinator waits for commits beyond). */
 const RECORDS_AHEAD = 8;
 
@@ -36,7 +34,7 @@ export class ClusterJob {
     this.#queue = queue;
     this.#claim = claim;
     this.#job = job;
-    this.#run = new ClusterRun(link, queue, claim, { ...job, workerWait: WORKER_WAIT_MS });
+    this.#run = new ClusterRun(link, queue, claim, { ...job, workerWait: job.cluster!.workerWait });
   }
 
   /** Claims the checked job in Redis (resuming it when Redis holds the same job). */
@@ -52,6 +50,11 @@ export class ClusterJob {
       await link.close();
       throw e;
     }
+  }
+
+  /** P, the number of partitions. */
+  get partitions(): number {
+    return this.#job.partitions;
   }
 
   /** The job's name in Redis. */

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis as IORedis } from 'ioredis';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { describe, RedisOutOfMemoryError } from '../../errors.js';
+import { positiveInt } from '../checks.js';
 import { Connection } from '../../stores/redis/connection.js';
 import { removeKeys } from '../../stores/redis/scan.js';
 import { isLost, storeError } from '../../stores/redis/failures.js';
@@ -19,12 +20,15 @@ export interface ClusterOptions {
   redis: RedisServer;
   /** The queue `partd worker --queue NAME` takes tasks from (default `partd`). */
   queue?: string;
+  /** Milliseconds the job waits for a worker on its queue before it fails with NoWorkersError (default 30,000). */
+  workerWait?: number;
 }
 
 /** The `cluster` option, checked. */
 export interface ClusterSettings {
   server: RedisServer;
   queue: string;
+  workerWait: number;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -33,14 +37,14 @@ const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 export function checkCluster(value: unknown, arg = 'cluster'): ClusterSettings {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new TypeError(`${arg}: expected { redis, queue? }, got ${describe(value)}`);
-  const { redis, queue = 'partd', ...rest } = value as Record<string, unknown>;
+  const { redis, queue = 'partd', workerWait, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new RangeError(`${arg}: unknown option ${JSON.stringify(unknown[0])} (known: redis, queue)`);
+  if (unknown.length > 0) throw new RangeError(`${arg}: unknown option ${JSON.stringify(unknown[0])} (known: redis, queue, workerWait)`);
   if (redis === undefined) throw new TypeError(`${arg}.redis: expected a Redis URL, ioredis options or { cluster: nodes }`);
   checkServer(redis);
   if (typeof queue !== 'string' || !NAME.test(queue))
     throw new TypeError(`${arg}.queue: expected 1 to 100 letters, digits, '_', '.' or '-', got ${describe(queue)}`);
-  return { server: redis as RedisServer, queue };
+  return { server: redis as RedisServer, queue, workerWait: positiveInt(workerWait, `${arg}.workerWait`, 30_000, 0) };
 }
 
 /** Checks a job name (the `store` option of a distributed job). */
