@@ -1,0 +1,271 @@
+/**
+ * The distributed engine's faults, on real processes: `partd worker`s killed (SIGKILL) mid-scatter
+ * and mid-gather, one stopped (SIGSTOP) past its lock and let go again, a Redis Cluster primary
+ * killed mid-job (a failover, which may lose acknowledged writes), blocks lost or corrupted in
+ * Redis before the gather, the coordinator killed and the job run again, Redis restarted empty
+ * mid-job, and `maxmemory` reached. Every run's result equals the reference exactly, or the job
+ * fails with the fault named; none returns a wrong result. The seeded runs are counted below.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis as IORedis, Cluster } from 'ioredis';
+import { groupBy, JobLostError, RedisOutOfMemoryError, shuffle, type Progress } from '../src/index.js';
+import { partitionOf } from '../src/shuffle/partitioner.js';
+import { startCluster, startRedis, type RedisCluster, type RedisProcess } from './support/redis-server.js';
+import { startWorkers, WorkerProcess } from './support/cluster-workers.js';
+import { fixture, runNode } from './support/child.js';
+import { prng } from './support/faults.js';
+
+const modules = fixture('cluster-modules.mjs');
+const TAGS = ['a', 'b', 'c'];
+const rec = (i: number) => ({ id: i, key: `k${(i * 7919) % 997}`, amount: (i % 13) - 3, tag: TAGS[i % 3]! });
+const N = 60_000;
+const PAUSE = { PARTD_TEST_PAUSE_MS: '40' }; // 40 ms per 1000 records: a job of about a second on 3 workers
+const LOCK = ['--lock-ms', '1500'];
+const aggregate = { n: { op: 'count' }, s: { op: 'sum', field: 'amount' } } as const;
+const input = (count = N) => ({ generate: { module: modules, export: 'slowRecords' }, count });
+let runs = 0;
+
+function reference(count = N): Map<string, { key: string; n: number; s: number }> {
+  const out = new Map<string, { key: string; n: number; s: number }>();
+  for (let i = 0; i < count; i++) {
+    const r = rec(i);
+    const g = out.get(r.key) ?? { key: r.key, n: 0, s: 0 };
+    g.n++;
+    g.s += r.amount;
+    out.set(r.key, g);
+  }
+  return out;
+}
+const rows = (groups: Map<string | number, object>) => new Map([...groups].map(([k, row]) => [k, { ...row }]));
+
+/** The job's keys left in Redis (BullMQ's and the worker registry aside). */
+async function leftovers(url: string): Promise<string[]> {
+  const r = new IORedis(url);
+  try {
+    return await r.keys('partd:*');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Resolves once `progress` has seen `when`. */
+function watch(when: (p: Progress) => boolean): { progress: (p: Progress) => void; reached: Promise<void> } {
+  let hit!: () => void;
+  const reached = new Promise<void>((r) => (hit = r));
+  return { progress: (p) => void (when(p) && hit()), reached };
+}
+
+describe('worker processes killed and stopped, on one Redis server', () => {
+  let server: RedisProcess;
+  let workers: WorkerProcess[];
+  beforeAll(async () => {
+    server = await startRedis();
+    workers = await startWorkers(3, server.url, LOCK, PAUSE);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([...(workers ?? []).map((w) => w.stop()), server?.stop()]);
+    console.log(`cluster faults: ${runs} seeded runs, every result exact`);
+  });
+
+  /** Replaces worker `i` (killed or stopped) with a new one. */
+  const replace = async (i: number) => {
+    await workers[i]!.kill();
+    workers[i] = (await startWorkers(1, server.url, LOCK, PAUSE))[0]!;
+  };
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: a worker killed mid-scatter; the job completes exactly', async (seed) => {
+    const r = prng(seed);
+    const victim = Math.floor(r() * 3);
+    const after = 1 + Math.floor(r() * 10);
+    const w = watch((p) => p.phase === 'scatter' && p.splitsDone >= after);
+    const job = groupBy({
+      input: input(),
+      key: 'key',
+      partitions: 16,
+      splits: 24,
+      aggregate,
+      cluster: { redis: server.url },
+      progress: w.progress,
+    });
+    await w.reached;
+    await replace(victim);
+    expect(rows(await job)).toEqual(reference());
+    expect(await leftovers(server.url)).toEqual([]);
+    runs++;
+  });
+
+  it.each([1, 2, 3, 4, 5, 6])('seed %i: a worker killed mid-gather; every partition gathered once, exactly', async (seed) => {
+    const r = prng(100 + seed);
+    const victim = Math.floor(r() * 3);
+    const P = 12;
+    const h = await shuffle<{ id: number; key: string }>({
+      input: input(20_000),
+      key: 'key',
+      partitions: P,
+      cluster: { redis: server.url },
+    });
+    try {
+      const gathered = h.gather<{ partition: number; ids: number[] }>({ module: modules, export: 'slowIds' });
+      await new Promise((ok) => setTimeout(ok, 50 + Math.floor(r() * 250)));
+      await replace(victim);
+      const expected = Array.from({ length: P }, (): number[] => []);
+      for (let i = 0; i < 20_000; i++) expected[partitionOf(rec(i).key, P)]!.push(i);
+      expect((await gathered).map((g) => g.ids)).toEqual(expected);
+    } finally {
+      await h.close();
+    }
+    runs++;
+  });
+
+  it.each([1, 2, 3, 4])('seed %i: a worker stopped past its lock, then let go: its late commit is refused', async (seed) => {
+    const r = prng(200 + seed);
+    const victim = Math.floor(r() * 3);
+    const after = Math.floor(r() * 6);
+    const w = watch((p) => p.phase === 'scatter' && p.splitsDone >= after);
+    const job = groupBy({
+      input: input(),
+      key: 'key',
+      partitions: 16,
+      splits: 24,
+      aggregate,
+      cluster: { redis: server.url },
+      progress: w.progress,
+    });
+    await w.reached;
+    workers[victim]!.signal('SIGSTOP');
+    await new Promise((ok) => setTimeout(ok, 4000)); // past the 1.5 s lock: its task goes to another worker
+    workers[victim]!.signal('SIGCONT');
+    expect(rows(await job)).toEqual(reference());
+    await new Promise((ok) => setTimeout(ok, 1500)); // the late attempt finds the job gone and removes its blocks
+    expect(await leftovers(server.url)).toEqual([]);
+    runs++;
+  });
+
+  it.each([1, 2, 3])('seed %i: blocks deleted or corrupted in Redis before the gather are recomputed', async (seed) => {
+    const r = prng(300 + seed);
+    const P = 8;
+    const h = await shuffle<{ id: number; key: string }>({
+      input: input(20_000),
+      key: 'key',
+      partitions: P,
+      splits: 6,
+      cluster: { redis: server.url },
+    });
+    const redis = new IORedis(server.url);
+    try {
+      const blocks = (await redis.keys('partd:j:*:b:*')).sort();
+      const hit = blocks.filter(() => r() < 0.3).concat(blocks[0]!);
+      for (const [i, key] of hit.entries()) await (i % 2 ? redis.setrange(key, 7, 'XX') : redis.del(key));
+      const expected = Array.from({ length: P }, (): number[] => []);
+      for (let i = 0; i < 20_000; i++) expected[partitionOf(rec(i).key, P)]!.push(i);
+      expect((await h.get(0)).map((x) => x.id).sort((a, b) => a - b)).toEqual(expected[0]);
+      const gathered = await h.gather<{ ids: number[] }>({ module: modules, export: 'slowIds' });
+      expect(gathered.map((g) => g.ids)).toEqual(expected);
+    } finally {
+      redis.disconnect();
+      await h.close();
+    }
+    runs++;
+  });
+
+  it.each([1, 2, 3, 4])('seed %i: the coordinator killed mid-scatter; the same job run again resumes it exactly', async (seed) => {
+    const r = prng(400 + seed);
+    const after = 2 + Math.floor(r() * 12);
+    const name = `resume-${seed}`;
+    const first = await runNode(fixture('cluster-child.mjs'), [server.url, name, String(N)], (line, child) => {
+      if (Number(/^committed (\d+)/.exec(line)?.[1] ?? -1) >= after) child.kill('SIGKILL');
+    });
+    expect(first.signal).toBe('SIGKILL');
+    const again = await runNode(fixture('cluster-child.mjs'), [server.url, name, String(N)]);
+    const result = JSON.parse(again.stdout.trim().split('\n').at(-1)!) as { groups: [string, object][]; resumed: number };
+    expect(new Map(result.groups)).toEqual(reference());
+    expect(result.resumed).toBeGreaterThan(0); // splits the killed run had committed were not read again
+    expect(await leftovers(server.url)).toEqual([]);
+    runs++;
+  });
+});
+
+describe('Redis itself failing', () => {
+  it.each([1, 2])('seed %i: Redis restarted empty mid-job: a clear failure, nothing returned', async (seed) => {
+    const server = await startRedis();
+    const workers = await startWorkers(2, server.url, LOCK, PAUSE);
+    try {
+      const after = 1 + Math.floor(prng(500 + seed)() * 5);
+      const w = watch((p) => p.phase === 'scatter' && p.splitsDone >= after);
+      const job = groupBy({
+        input: input(),
+        key: 'key',
+        partitions: 16,
+        splits: 24,
+        aggregate,
+        cluster: { redis: server.url },
+        progress: w.progress,
+      });
+      job.catch(() => undefined);
+      await w.reached;
+      await server.restart();
+      await expect(job).rejects.toBeInstanceOf(JobLostError);
+      runs++;
+    } finally {
+      await Promise.all([...workers.map((x) => x.stop()), server.stop()]);
+    }
+  });
+
+  it.each([1, 2])('seed %i: maxmemory reached mid-job fails it, named, and its keys are removed', async (seed) => {
+    const server = await startRedis('--maxmemory', '4mb');
+    const workers = await startWorkers(2, server.url, LOCK);
+    try {
+      const count = 150_000 + seed * 10_000; // ~4 MB of records: past maxmemory with the queue's own keys
+      const job = shuffle({
+        input: { generate: { module: modules, export: 'slowRecords' }, count },
+        key: 'key',
+        partitions: 16,
+        splits: 12,
+        cluster: { redis: server.url },
+      });
+      await expect(job).rejects.toBeInstanceOf(RedisOutOfMemoryError);
+      expect(await leftovers(server.url)).toEqual([]);
+      runs++;
+    } finally {
+      await Promise.all([...workers.map((x) => x.stop()), server.stop()]);
+    }
+  });
+
+  it.each([1, 2, 3])(
+    'seed %i: a Cluster primary killed mid-job (failover): the result is exact',
+    async (seed) => {
+      const rc: RedisCluster = await startCluster();
+      const nodes = rc.startNodes.map((n) => `${n.host}:${n.port}`).join(',');
+      const workers = await startWorkers(3, `redis-cluster://${nodes}`, LOCK, PAUSE);
+      try {
+        const r = prng(600 + seed);
+        const after = 1 + Math.floor(r() * 8);
+        const w = watch((p) => p.phase === 'scatter' && p.splitsDone >= after);
+        const job = groupBy({
+          input: input(),
+          key: 'key',
+          partitions: 16,
+          splits: 24,
+          aggregate,
+          cluster: { redis: { cluster: rc.startNodes } },
+          progress: w.progress,
+        });
+        await w.reached;
+        const primaries = rc.primaries();
+        await primaries[Math.floor(r() * primaries.length)]!.kill();
+        expect(rows(await job)).toEqual(reference());
+        const c = new Cluster(rc.startNodes);
+        try {
+          const left = (await Promise.all(c.nodes('master').map((n) => n.keys('partd:*')))).flat();
+          expect(left).toEqual([]);
+        } finally {
+          c.disconnect();
+        }
+        runs++;
+      } finally {
+        await Promise.all([...workers.map((x) => x.stop()), rc.stop()]);
+      }
+    },
+    120_000,
+  );
+});
