@@ -235,6 +235,7 @@ describe('Redis itself failing', () => {
     'seed %i: a Cluster primary killed mid-job (failover): the result is exact',
     async (seed) => {
       const rc: RedisCluster = await startCluster();
+    await rc.replicated(); // a replica that has not synced yet never takes over
       const nodes = rc.startNodes.map((n) => `${n.host}:${n.port}`).join(',');
       const workers = await startWorkers(3, `redis-cluster://${nodes}`, LOCK, PAUSE);
       try {

@@ -157,8 +157,9 @@ export class RedisCluster {
         this.primaries().every((p) => {
           const info = p.cli('info', 'replication');
           const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
-          const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => m[1]);
-          return replicas.length > 0 && replicas.every((o) => o === offset);
+          // online: synced (a replica waiting for its first sync also shows offset 0, and could never take over)
+          const replicas = [...info.matchAll(/^slave\d+:.*state=(\w+),offset=(\d+)/gm)].map((m) => [m[1], m[2]]);
+          return replicas.length > 0 && replicas.every(([state, o]) => state === 'online' && o === offset);
         }),
       'every replica to catch up with its primary',
     );

@@ -90,6 +90,8 @@ export class Link {
       } catch (e) {
         const err = storeError(e, { method, server: this.server, secrets: this.#secrets, writes: false, lastError: this.#conn.lastError });
         if (err instanceof RedisOutOfMemoryError || Date.now() > deadline || !(isLost(e) || transient(err, e))) throw err;
+        // after a failover a Cluster client may still list the dead primary (a SCAN goes to it): ask the nodes again
+        if (this.#conn.client instanceof Cluster) this.#conn.client.refreshSlotsCache();
         await sleep(delay);
       }
     }

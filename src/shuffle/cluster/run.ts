@@ -257,6 +257,11 @@ export class ClusterRun {
       this.#committed(s);
       for (const t of this.#tasks.values()) {
         if (!t.waiting?.delete(s.spec.index) || t.waiting.size > 0) continue;
+        const uncommitted = [...this.splits.values()].filter((x) => !x.commit); // re-run for other tasks: a task reads every split
+        if (uncommitted.length > 0) {
+          t.waiting = new Set(uncommitted.map((x) => x.spec.index));
+          continue;
+        }
         t.waiting = undefined;
         t.attempt++;
         this.gatherRetried++;

@@ -111,9 +111,11 @@ async function runSession(ctx: TaskContext, job: ScatterJob, split: SplitSpec, m
     }
     const first = blocks.length;
     blocks.push(...m.entries.map((): Block => [0, '', 0, 0])); // places held in commit order
-    writes.push(
-      writeBlocks(ctx.link, keys, split.index, mine, first, m.entries, ttl).then((b) => void blocks.splice(first, b.length, ...b)),
+    const write = writeBlocks(ctx.link, keys, split.index, mine, first, m.entries, ttl).then(
+      (b) => void blocks.splice(first, b.length, ...b),
     );
+    write.catch(() => undefined); // awaited once the session ends: not an unhandled rejection meanwhile
+    writes.push(write);
     parts.push(...m.parts);
     received++;
     wake?.();
