@@ -3,7 +3,8 @@
  * the suites that run child processes by the dozen (the CLI, the examples, the bad-input
  * catalogue, processes appending to one store, job claims across processes, npm pack), big
  * inputs (exact answers, a 513 MiB Redis value), and the fault, crash, worker-failure, full-disk
- * and Redis-failure loops (servers killed and restarted, processes ending with temporary stores).
+ * and Redis-failure loops (servers killed and restarted, processes ending with temporary stores), and
+ * the distributed engine's faults (worker processes killed and stopped, a Cluster failing over).
  */
 import base from './jest.config.mjs';
 
@@ -25,6 +26,7 @@ const slow = [
   'package',
   'redis-failures',
   'redis-large',
+  'cluster-faults',
 ];
 
 /** @type {import('jest').Config} */

@@ -24,6 +24,7 @@ const LOCK = ['--lock-ms', '1500'];
 const aggregate = { n: { op: 'count' }, s: { op: 'sum', field: 'amount' } } as const;
 const input = (count = N) => ({ generate: { module: modules, export: 'slowRecords' }, count });
 let runs = 0;
+afterAll(() => console.log(`cluster faults: ${runs} seeded runs, every result exact (or the fault named)`));
 
 function reference(count = N): Map<string, { key: string; n: number; s: number }> {
   const out = new Map<string, { key: string; n: number; s: number }>();
@@ -64,7 +65,6 @@ describe('worker processes killed and stopped, on one Redis server', () => {
   }, 60_000);
   afterAll(async () => {
     await Promise.all([...(workers ?? []).map((w) => w.stop()), server?.stop()]);
-    console.log(`cluster faults: ${runs} seeded runs, every result exact`);
   });
 
   /** Replaces worker `i` (killed or stopped) with a new one. */
@@ -235,7 +235,7 @@ describe('Redis itself failing', () => {
     'seed %i: a Cluster primary killed mid-job (failover): the result is exact',
     async (seed) => {
       const rc: RedisCluster = await startCluster();
-    await rc.replicated(); // a replica that has not synced yet never takes over
+      await rc.replicated(); // a replica that has not synced yet never takes over
       const nodes = rc.startNodes.map((n) => `${n.host}:${n.port}`).join(',');
       const workers = await startWorkers(3, `redis-cluster://${nodes}`, LOCK, PAUSE);
       try {

@@ -12,8 +12,9 @@ import { Redis as IORedis } from 'ioredis';
 import { BadRecordError, groupBy, iterateGroups, NoWorkersError, shuffle, type ShuffleInput } from '../src/index.js';
 import { partitionOf } from '../src/shuffle/partitioner.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from './support/redis-server.js';
-import { startWorkers, type WorkerProcess } from './support/cluster-workers.js';
+import { startWorkers, WorkerProcess } from './support/cluster-workers.js';
 import { fixture } from './support/child.js';
+import { partd } from './support/cli.js';
 
 const modules = fixture('shuffle-modules.mjs');
 const N = 20_000;
@@ -143,6 +144,54 @@ describe('on one Redis server, 3 worker processes', () => {
     expect(err).toBeInstanceOf(NoWorkersError);
     expect(err.message).toMatch(/partd worker --redis URL --queue nobody/);
     expect(await jobKeys(server.url)).toEqual([]);
+  });
+
+  it('partd groupby --redis prints the lines the local command prints', async () => {
+    const args = ['groupby', files.csv, '--key', 'key', '--count', '--sum', 'amount', '--partitions', '7', '--quiet'];
+    const local = await partd(args);
+    const remote = await partd([...args, '--redis', server.url]);
+    expect(remote.code).toBe(0);
+    expect(remote.stdout.split('\n').sort()).toEqual(local.stdout.split('\n').sort());
+    expect(remote.stdout.split('\n').filter(Boolean)).toHaveLength(50);
+    expect(remote.stderr).toMatch(/20,000 records/);
+  });
+
+  it('partd shuffle --redis writes the partitions the local command writes', async () => {
+    const out = (name: string) => path.join(dir, name);
+    const args = (to: string) => ['shuffle', files.ndjson, '--key', 'key', '--partitions', '5', '--quiet', '--out', to];
+    fs.mkdirSync(out('local'));
+    fs.mkdirSync(out('remote'));
+    expect((await partd(args(out('local')))).code).toBe(0);
+    expect((await partd([...args(out('remote')), '--redis', server.url])).code).toBe(0);
+    for (const f of fs.readdirSync(out('local'))) {
+      const lines = (d: string) =>
+        fs
+          .readFileSync(path.join(out(d), f), 'utf8')
+          .split('\n')
+          .sort();
+      expect(lines('remote')).toEqual(lines('local'));
+    }
+  });
+
+  it('the CLI refuses --queue without --redis, and stdin with --redis (exit 2)', async () => {
+    const noRedis = await partd(['groupby', files.csv, '--key', 'key', '--queue', 'q']);
+    expect(noRedis.code).toBe(2);
+    expect(noRedis.stderr).toMatch(/--queue: give --redis too/);
+    const stdin = await partd(['groupby', '-', '--format', 'csv', '--key', 'key', '--redis', server.url], { input: 'key\na\n' });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toMatch(/--redis: stdin/);
+    const bad = await partd(['worker', '--redis', 'http://x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--redis: expected redis:\/\//);
+  });
+
+  it('partd worker stops on SIGINT once its tasks are done, and exits 0', async () => {
+    const w = new WorkerProcess(['--redis', server.url, '--queue', 'stopping']);
+    await w.start();
+    const exited = new Promise<number | null>((resolve) => w.onExit(resolve));
+    w.signal('SIGINT');
+    expect(await exited).toBe(0);
+    expect(w.log).toMatch(/stopping: running tasks finish/);
   });
 
   it('refuses bad cluster options before any work', async () => {

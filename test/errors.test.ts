@@ -32,6 +32,9 @@ const codes: Record<string, string> = {
   RedisAuthError: 'ERR_REDIS_AUTH',
   RedisWrongTypeError: 'ERR_REDIS_WRONGTYPE',
   RedisConnectionLostError: 'ERR_REDIS_CONNECTION_LOST',
+  JobLostError: 'ERR_JOB_LOST',
+  BlockLostError: 'ERR_BLOCK_LOST',
+  NoWorkersError: 'ERR_NO_WORKERS',
   // the CLI's, not exported by the package
   UsageError: 'ERR_USAGE',
   PathError: 'ERR_PATH',

@@ -76,6 +76,21 @@ it.each([
   for (const line of lines) expect(r.stdout).toContain(line);
 });
 
+// 400,000 sales, region i % 4, amount (i % 100) + 1: 100,000 each; east (i % 4 = 2) has amounts 3, 7, …, 99, 1000 times each.
+it('examples/cluster: two workers and a job through a server started for it', async () => {
+  const server = await startRedis();
+  try {
+    const r = await runNode(path.join(dist, 'cluster.js'), [server.url]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('east: 100000 sales, total 5100000');
+    expect(r.stdout).toContain('400000 records in');
+    expect(server.cli('keys', 'partd:*').trim()).toBe(''); // the job's keys removed at its end
+  } finally {
+    await server.stop();
+  }
+});
+
 it('examples/redis, on a server started for it', async () => {
   const server = await startRedis();
   try {

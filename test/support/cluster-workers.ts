@@ -67,6 +67,11 @@ export class WorkerProcess {
     return new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  /** Calls `fn` with the exit code when the process exits. */
+  onExit(fn: (code: number | null) => void): void {
+    this.#child?.once('exit', (code) => fn(code));
+  }
+
   /** Kills it with SIGKILL and waits for its end. */
   async kill(): Promise<void> {
     this.signal('SIGCONT'); // a stopped process ends only once it runs
