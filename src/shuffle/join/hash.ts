@@ -4,16 +4,27 @@
  * `Map` compares them: `1` and `"1"` differ; `null` and a missing key never match (SQL).
  */
 import { keeps, type JoinHow, type Side } from '../protocol.js';
+import { PROBED, type ProbedFrame } from './probed.js';
 import type { Emit } from './sink.js';
 
-/** One side's records, in batches. */
-export type Rows = AsyncIterable<unknown[]>;
+/** A batch of one side's records: a stored frame's records carry its stored bytes (join/probed.ts). */
+export type Batch = unknown[] & { payload?: Uint8Array };
 
-/** What the join of a partition needs: each side's key function, which unmatched rows it keeps, where rows go. */
+/** One side's records, in batches. */
+export type Rows = AsyncIterable<Batch>;
+
+/**
+ * What the join of a partition needs: each side's key function, which unmatched rows it keeps,
+ * where rows go; and where probed frames go (`probed`, with `sendKeys` of each side: whether its
+ * keys go with them, for a key the coordinator cannot read from the record), when rows go as
+ * MessagePack.
+ */
 export interface JoinContext {
   keyOf: [(record: unknown) => unknown, (record: unknown) => unknown];
   how: JoinHow;
   emit: Emit;
+  probed?: ((frame: ProbedFrame, rows: number) => void) | undefined;
+  sendKeys?: [boolean, boolean];
 }
 
 /** Emits a row of `record` of side `side` alone: no match. */
@@ -68,6 +79,7 @@ export async function probe(ctx: JoinContext, b: Side, table: Table, rows: Rows,
   const { records, heads, next } = table;
   const { emit } = ctx;
   for await (const batch of rows) {
+    if (batch.payload && ctx.probed && probeFrame(ctx, q, table, batch, batch.payload, matched)) continue;
     for (const record of batch) {
       const key = keyOf(record);
       const head = key == null ? undefined : heads.get(key);
@@ -82,6 +94,52 @@ export async function probe(ctx: JoinContext, b: Side, table: Table, rows: Rows,
       }
     }
   }
+}
+
+/**
+ * A stored frame of probe side `q` as a probed frame (join/probed.ts): its records with one
+ * match or none go by count, the others' rows as ordinary rows. Not done (false, nothing
+ * emitted) when fewer than half its records would go by count: the frame is then not worth
+ * sending whole.
+ */
+function probeFrame(ctx: JoinContext, q: Side, table: Table, batch: Batch, payload: Uint8Array, matched?: Uint8Array): boolean {
+  const keyOf = ctx.keyOf[q];
+  const alone = keeps(ctx.how, q);
+  const { records, heads, next } = table;
+  const first = new Int32Array(batch.length); // each record's first match, or -1
+  let single = 0;
+  for (let r = 0; r < batch.length; r++) {
+    const key = keyOf(batch[r]);
+    const head = key == null ? -1 : (heads.get(key) ?? -1);
+    first[r] = head;
+    if (head >= 0 ? next[head]! < 0 : alone) single++;
+  }
+  if (single * 2 < batch.length) return false;
+  const counts = new Array<number>(batch.length);
+  const builds: unknown[] = [];
+  const keys = ctx.sendKeys![q] ? new Array<unknown>(batch.length) : null;
+  for (let r = 0; r < batch.length; r++) {
+    const head = first[r]!;
+    if (keys) keys[r] = head >= 0 || alone ? keyOf(batch[r]) : null;
+    if (head < 0) {
+      counts[r] = alone ? 0 : -1;
+      continue;
+    }
+    if (matched) for (let i = head; i >= 0; i = next[i]!) matched[i] = 1;
+    if (next[head]! < 0) {
+      counts[r] = 1;
+      builds.push(records[head]);
+      continue;
+    }
+    counts[r] = -1; // several matches: ordinary rows, each with its own copy of the record
+    const key = keyOf(batch[r]);
+    for (let i = head; i >= 0; i = next[i]!) {
+      if (q === 1) ctx.emit(key, records[i], batch[r]);
+      else ctx.emit(key, batch[r], records[i]);
+    }
+  }
+  ctx.probed!([PROBED, q, payload, counts, builds, keys], single);
+  return true;
 }
 
 /** Emits the build records not marked in `matched` (keyless ones included), each alone. */
