@@ -82,8 +82,8 @@ export class MemoryRun {
     this.bytes += bytes;
   }
 
-  /** The records in order, and their entries in order (to spill them); the run is emptied. */
-  take(dir: 1 | -1): { records: unknown[]; entries: () => Generator<Entry> } {
+  /** The run sorted: its records, or its entries (to spill them), in order; the run is emptied. */
+  take(dir: 1 | -1): { records: () => unknown[]; entries: () => Generator<Entry> } {
     const keys = this.#keys;
     const ords = Float64Array.from(this.#ords);
     const records = this.#records;
@@ -93,7 +93,7 @@ export class MemoryRun {
     this.#records = [];
     this.bytes = 0;
     return {
-      records: order.map((i) => records[i]),
+      records: () => order.map((i) => records[i]),
       entries: function* () {
         for (const i of order) yield [keys[i]!, ords[i]!, records[i]];
       },
