@@ -18,7 +18,7 @@ import { poolFor } from '../runtime/pool.js';
 import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { planJoin, type JoinOptions } from './options.js';
-import { isProbed, probedRows } from './probed.js';
+import { isProbed, isTable, probedRows } from './probed.js';
 import { readSizes } from './sizes.js';
 import { buildLimit, noteSlice, planUnits, unmatchedUnits } from './units.js';
 import { toFile } from '../to-file.js';
@@ -160,9 +160,13 @@ export function join<L = unknown, R = unknown>(
 async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<JoinRow<L, R>[]> {
   let keyOf: ((record: unknown) => unknown)[] = [];
   const keys = (spec: KeySpec[]) => (keyOf = spec.map((k) => ('field' in k ? fieldReader(k.field) : () => undefined)));
-  for await (const file of partFiles(options, 'msgpack', onStats, keys))
-    for await (const frame of frameBatches<unknown>(filePieces(file), file))
-      yield (isProbed(frame) ? probedRows(frame, decodeFrame(frame[2]), keyOf[frame[1]]) : frame) as JoinRow<L, R>[];
+  for await (const file of partFiles(options, 'msgpack', onStats, keys)) {
+    let table: unknown[] = [];
+    for await (const frame of frameBatches<unknown>(filePieces(file), file)) {
+      if (isTable(frame)) table = frame[1];
+      else yield (isProbed(frame) ? probedRows(frame, decodeFrame(frame[2]), table, keyOf[frame[1]]) : frame) as JoinRow<L, R>[];
+    }
+  }
 }
 
 /** The joined rows as NDJSON, one `{"key","left","right"}` line each, made in the workers; for writers (the CLI, `joinToFile`). */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Msgpack } from '../../layers/values.js';
 import { Dict } from '../../stores/dict.js';
 import { writeAllSync } from '../../stores/writes.js';
-import type { ProbedFrame } from './probed.js';
+import type { ProbedFrame, TableFrame } from './probed.js';
 
 /** Rows framed as the Msgpack layer frames a value (a store is never written: Dict is a stand-in). */
 const framer = new Msgpack(new Dict());
@@ -51,8 +51,8 @@ export class RowSink {
     }
   };
 
-  /** Adds a probed frame (join/probed.ts) of `rows` rows. */
-  readonly probed = (frame: ProbedFrame, rows: number): void => {
+  /** Adds a probed frame (join/probed.ts) of `rows` rows, or a table frame (no rows). */
+  readonly probed = (frame: ProbedFrame | TableFrame, rows: number): void => {
     this.rows += rows;
     this.#push(framer.frameOf(frame));
   };
