@@ -27,6 +27,12 @@ function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: numbe
     const K = Float64Array.from(keys as (number | number[])[], (k) => (typeof k === 'number' ? k : k[0]!));
     return (i, j) => (K[i]! - K[j]!) * dir || ords[i]! - ords[j]!;
   }
+  if (width === 2) {
+    // the common tuple (a number, then a tie-breaker such as an id), without the loop over columns
+    const A = Float64Array.from(keys as number[][], (k) => k[0]!);
+    const B = Float64Array.from(keys as number[][], (k) => k[1]!);
+    return (i, j) => (A[i]! - A[j]! || B[i]! - B[j]!) * dir || ords[i]! - ords[j]!;
+  }
   if (width > 1) {
     const columns = Array.from({ length: width }, (_, c) => Float64Array.from(keys as number[][], (k) => k[c]!));
     return (i, j) => {
