@@ -1,16 +1,21 @@
 /**
  * Processes killed with SIGKILL: concurrent appenders (one killed halfway) leave every finished
- * value intact and once; a shuffle killed before and after its first commits resumes exactly
- * what it had committed on its kept store and equals the reference.
+ * value intact and once; a shuffle killed before and after its first commits, and a join killed
+ * in either side's scatter or in its gather, resume exactly what they had committed on their
+ * kept store and equal the reference.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { File, Lmdb, type Partd } from '../src/index.js';
-import { jobKey, readMarkers } from '../src/shuffle/runtime/commits.js';
+import { RIGHT_SPLITS } from '../src/shuffle/protocol.js';
 import { fixture, runNode } from './support/child.js';
+import { prng } from './support/faults.js';
+import { canonical, nestedLoopJoin } from './support/join-reference.js';
+import { committedRecords } from './support/markers.js';
 import { parseRecords } from './support/records.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-crash-'));
@@ -67,22 +72,6 @@ it('a noSync store whose calls are written ahead, its writer killed halfway: eve
   await store.close();
 });
 
-/** Records the splits of the job in a killed child's store hold: what a re-run must resume (0 if it had no store or job yet). */
-async function committedRecords(dir: string): Promise<number> {
-  if (!fs.existsSync(path.join(dir, '.partd-lmdb'))) return 0; // killed before it made its store
-  const store = new Lmdb(dir, { readOnly: true });
-  try {
-    const job = await store.get(jobKey());
-    if (job.length === 0) return 0; // killed before it recorded its job
-    const { splits } = JSON.parse(Buffer.from(job).toString('utf8')) as { splits: unknown[] };
-    let n = 0;
-    for (let s = 0; s < splits.length; s++) for (const m of await readMarkers(store, s)) n += m.records;
-    return n;
-  } finally {
-    await store.close();
-  }
-}
-
 describe('a shuffle process killed with SIGKILL, then run again on its store', () => {
   const N = 200_000;
   const keys = new Set(Array.from({ length: N }, (_, i) => (Math.imul(i, 2654435761) >>> 0) % 100000));
@@ -125,5 +114,85 @@ describe('a shuffle process killed with SIGKILL, then run again on its store', (
     const got = JSON.parse(rerun.stdout.trim().split('\n').at(-1)!) as typeof want & { resumed: number };
     expect({ groups: got.groups, n: got.n, ids: got.ids, records: got.records }).toEqual(want);
     expect(got.resumed).toBe(committed); // every committed record resumed, none read again
+  });
+});
+
+describe('a join process killed with SIGKILL, then run again on its store', () => {
+  const LEFT = 30_000;
+  const RIGHT = 8_000;
+  const PAUSE = 50; // join-crash-records.mjs: the first run's inputs and row reading slowed by this
+  const support = (name: string) => fileURLToPath(new URL(`./support/${name}`, import.meta.url));
+  type Rec = { key: string | null };
+  type Counts = { records: number; resumed: number };
+  let expected: string[] | undefined;
+  /** The outer join of both inputs by a nested loop, from the records the workers make (made once, unslowed). */
+  async function reference(): Promise<string[]> {
+    type Gen = (start: number, end: number) => Iterable<Rec>;
+    const m = (await import(support('join-crash-records.mjs'))) as { facts: Gen; dims: Gen };
+    const key = (r: Rec) => r.key;
+    return (expected ??= canonical(nestedLoopJoin([...m.facts(0, LEFT)], [...m.dims(0, RIGHT)], key, key, 'outer')));
+  }
+  // Where each round's kill aims: after the left side's first commit, after the right side's
+  // first commit (a commit after the right's "right" line), or after the gather's first event;
+  // then a seeded delay, shorter than the slowed phase still has to run.
+  const PHASES = [
+    { phase: 'left', after: (line: string, right: boolean) => line === 'commit' && !right, within: 300 },
+    { phase: 'right', after: (line: string, right: boolean) => line === 'commit' && right, within: 200 },
+    { phase: 'gather', after: (line: string) => line === 'gather', within: 800 },
+  ] as const;
+  const ROUNDS = Array.from({ length: 9 }, (_, r) => {
+    const { phase, after, within } = PHASES[r % 3]!;
+    const seed = 9100 + r;
+    return { seed, phase, after, delay: Math.floor(prng(seed)() * within) };
+  });
+
+  it.each(ROUNDS)('seed $seed, killed $delay ms into its $phase phase: the re-run resumes what it committed, rows exact', async (round) => {
+    const dir = tmp();
+    const [store, rows] = [path.join(dir, 'store'), path.join(dir, 'rows')];
+    const args = [store, rows, String(LEFT), String(RIGHT)];
+    let right = false;
+    let timer: NodeJS.Timeout | undefined;
+    const killed = await runNode(
+      support('join-crash-child.mjs'),
+      args,
+      (line, child) => {
+        right ||= line === 'right';
+        if (round.after(line, right)) timer ??= setTimeout(() => child.kill('SIGKILL'), round.delay);
+      },
+      undefined,
+      { PARTD_TEST_PAUSE_MS: String(PAUSE) },
+    );
+    clearTimeout(timer);
+    expect({ signal: killed.signal, stderr: killed.stderr, finished: killed.stdout.includes('{') }).toEqual({
+      signal: 'SIGKILL',
+      stderr: '',
+      finished: false,
+    });
+    // where the kill landed, from what the store holds: the phase it aimed at
+    const committed = {
+      left: await committedRecords(store, (s) => s < RIGHT_SPLITS),
+      right: await committedRecords(store, (s) => s >= RIGHT_SPLITS),
+    };
+    const landed = committed.right === RIGHT ? 'gather' : committed.left === LEFT ? 'right' : 'left';
+    expect({ landed, partly: { left: committed.left > 0, right: committed.right > 0 } }).toEqual({
+      landed: round.phase,
+      partly: { left: true, right: round.phase !== 'left' },
+    });
+    const rerun = await runNode(support('join-crash-child.mjs'), args);
+    expect(rerun.stderr).toBe('');
+    const stats = JSON.parse(rerun.stdout.trim().split('\n').at(-1)!) as { rows: number; left: Counts; right: Counts };
+    // the scatter resumed: each side's committed records, none read again; the gather ran whole
+    expect({ left: stats.left, right: stats.right }).toEqual({
+      left: { records: LEFT, resumed: committed.left },
+      right: { records: RIGHT, resumed: committed.right },
+    });
+    const got = fs
+      .readFileSync(rows, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as unknown);
+    expect(got.length).toBe(stats.rows);
+    expect(canonical(got)).toEqual(await reference());
+    fs.rmSync(dir, { recursive: true });
   });
 });

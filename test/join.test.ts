@@ -17,6 +17,7 @@ import {
   joinToFile,
   type JoinHow,
   type JoinOptions,
+  type JoinRow,
   type JoinStats,
   type Progress,
 } from '../src/index.js';
@@ -101,6 +102,30 @@ describe('join against the nested loop', () => {
     expect(canonical(rows)).toEqual(canonical(nestedLoopJoin(fixtureRecords(0, N), dims, key, key, how)));
     expect(stats.left.records).toBe(N);
     expect(stats.right.records).toBe(58);
+  });
+});
+
+describe("a probe side's stored frames sent whole (join/probed.ts)", () => {
+  // the right side is probed: 6,000 generated records on 6 keys of a key function; a key with
+  // two left records gives its right records two rows each, as ordinary rows beside the frame
+  const tagParity = (r: { id: number; tag: string }) => `${r.tag}:${r.id % 2}`;
+  const left = [0, 1, 2, 3, 4, 6, 8].map((id) => ({ id, tag: ['a', 'b', 'c'][id % 3]! })); // keys a:0 and c:0 twice, b:1, a:1, b:0; c:1 on the right alone
+  const N = 6000;
+  const right = Array.from({ length: N }, (_, id) => ({ id, tag: ['a', 'b', 'c'][id % 3]! }));
+
+  it.each(HOWS)('rows exact, and no two rows share a record object (%s)', async (how) => {
+    const { rows, stats } = await run({
+      left: { records: left },
+      right: { generate: { module: mods, export: 'ids' }, count: N },
+      on: { module: mods, export: 'tagParity' },
+      how,
+      partitions: 4,
+      workers: 2,
+    });
+    expect(canonical(rows)).toEqual(canonical(nestedLoopJoin(left, right, tagParity, tagParity, how)));
+    expect(stats.rows).toBe(rows.length);
+    const records = rows.flatMap((r) => [(r as JoinRow).left, (r as JoinRow).right]).filter((x) => x !== null);
+    expect(new Set(records).size).toBe(records.length);
   });
 });
 

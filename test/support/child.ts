@@ -14,17 +14,18 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives; `input` is written to its stdin. */
+/** Spawns `node script ...args`; `onLine` sees each stdout line as it arrives; `input` is written to its stdin; `env` is added to the environment. */
 export function runNode(
   script: string,
   args: string[],
   onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
   input?: string,
+  env: Record<string, string> = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
     });
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';

@@ -32,6 +32,9 @@ export async function* filePieces(file: string): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** One MessagePack frame's payload decoded (a batch of records, as the store's Msgpack layer decodes it). */
+export const decodeFrame = (payload: Uint8Array): unknown[] => codec.decode(payload);
+
 /** The batches (each frame's array) of MessagePack frames cut anywhere into `pieces`; `name` names them in errors. */
 export async function* frameBatches<T>(pieces: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<T[]> {
   const reader = new FrameReader(name);

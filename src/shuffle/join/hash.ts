@@ -4,16 +4,27 @@
  * `Map` compares them: `1` and `"1"` differ; `null` and a missing key never match (SQL).
  */
 import { keeps, type JoinHow, type Side } from '../protocol.js';
+import { PROBED, TABLE, type ProbedFrame, type TableFrame } from './probed.js';
 import type { Emit } from './sink.js';
 
-/** One side's records, in batches. */
-export type Rows = AsyncIterable<unknown[]>;
+/** A batch of one side's records: a stored frame's records carry its stored bytes (join/probed.ts). */
+export type Batch = unknown[] & { payload?: Uint8Array };
 
-/** What the join of a partition needs: each side's key function, which unmatched rows it keeps, where rows go. */
+/** One side's records, in batches. */
+export type Rows = AsyncIterable<Batch>;
+
+/**
+ * What the join of a partition needs: each side's key function, which unmatched rows it keeps,
+ * where rows go; and where probed frames go (`probed`, with `sendKeys` of each side: whether its
+ * keys go with them, for a key the coordinator cannot read from the record), when rows go as
+ * MessagePack.
+ */
 export interface JoinContext {
   keyOf: [(record: unknown) => unknown, (record: unknown) => unknown];
   how: JoinHow;
   emit: Emit;
+  probed?: ((frame: ProbedFrame | TableFrame, rows: number) => void) | undefined;
+  sendKeys?: [boolean, boolean];
 }
 
 /** Emits a row of `record` of side `side` alone: no match. */
@@ -22,11 +33,27 @@ export function emitAlone(ctx: JoinContext, side: Side, record: unknown, key: un
   else ctx.emit(key, null, record);
 }
 
-/** A build side in memory: its records, and for each key the chain of its records (`next`, -1 ends it). */
+/**
+ * A build side in memory: its records, and for each key the chain of its records (`next`, -1
+ * ends it); for probed frames, whether each record is flat (`flat`: 0 not known yet, 1 yes,
+ * 2 no) and whether the records were sent (`sent`).
+ */
 export interface Table {
   records: unknown[];
   heads: Map<unknown, number>;
   next: Int32Array;
+  flat?: Uint8Array;
+  sent?: boolean;
+}
+
+/** A plain object whose values are not objects: its copy (`{ ...record }`) is a row's record of its own. */
+function isFlat(record: unknown): boolean {
+  if (record === null || typeof record !== 'object' || Object.getPrototypeOf(record) !== Object.prototype) return false;
+  for (const k in record) {
+    const v = (record as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object') return false;
+  }
+  return true;
 }
 
 /** Reads the build side `b` into a table. */
@@ -68,6 +95,7 @@ export async function probe(ctx: JoinContext, b: Side, table: Table, rows: Rows,
   const { records, heads, next } = table;
   const { emit } = ctx;
   for await (const batch of rows) {
+    if (batch.payload && ctx.probed && probeFrame(ctx, q, table, batch, batch.payload, matched)) continue;
     for (const record of batch) {
       const key = keyOf(record);
       const head = key == null ? undefined : heads.get(key);
@@ -82,6 +110,56 @@ export async function probe(ctx: JoinContext, b: Side, table: Table, rows: Rows,
       }
     }
   }
+}
+
+/**
+ * A stored frame of probe side `q` as a probed frame (join/probed.ts): its records with one
+ * flat match or none go by count (the table's records sent first, once), the others' rows as
+ * ordinary rows. Not done (false, nothing emitted) when fewer than half its records would go
+ * by count: the frame is then not worth sending whole.
+ */
+function probeFrame(ctx: JoinContext, q: Side, table: Table, batch: Batch, payload: Uint8Array, matched?: Uint8Array): boolean {
+  const keyOf = ctx.keyOf[q];
+  const alone = keeps(ctx.how, q);
+  const { records, heads, next } = table;
+  const flat = (table.flat ??= new Uint8Array(records.length));
+  const single = (i: number) => next[i]! < 0 && (flat[i] ||= isFlat(records[i]) ? 1 : 2) === 1;
+  const first = new Int32Array(batch.length); // each record's first match, or -1
+  let singles = 0;
+  for (let r = 0; r < batch.length; r++) {
+    const key = keyOf(batch[r]);
+    const head = key == null ? -1 : (heads.get(key) ?? -1);
+    first[r] = head;
+    if (head >= 0 ? single(head) : alone) singles++;
+  }
+  if (singles * 2 < batch.length) return false;
+  const counts = new Array<number>(batch.length);
+  const builds: number[] = [];
+  const keys = ctx.sendKeys![q] ? new Array<unknown>(batch.length) : null;
+  for (let r = 0; r < batch.length; r++) {
+    const head = first[r]!;
+    if (keys) keys[r] = head >= 0 || alone ? keyOf(batch[r]) : null;
+    if (head < 0) {
+      counts[r] = alone ? 0 : -1;
+      continue;
+    }
+    if (matched) for (let i = head; i >= 0; i = next[i]!) matched[i] = 1;
+    if (single(head)) {
+      counts[r] = 1;
+      builds.push(head);
+      continue;
+    }
+    counts[r] = -1; // several matches, or one not flat: ordinary rows, each with its own copy of the records
+    const key = keyOf(batch[r]);
+    for (let i = head; i >= 0; i = next[i]!) {
+      if (q === 1) ctx.emit(key, records[i], batch[r]);
+      else ctx.emit(key, batch[r], records[i]);
+    }
+  }
+  if (!table.sent) ctx.probed!([TABLE, records], 0);
+  table.sent = true;
+  ctx.probed!([PROBED, q, payload, counts, builds, keys], singles);
+  return true;
 }
 
 /** Emits the build records not marked in `matched` (keyless ones included), each alone. */

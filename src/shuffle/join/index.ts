@@ -4,18 +4,21 @@
  * the right's under P + p: two scatter phases on one pool, one job), then gather tasks join
  * partition p of both sides in the workers (join/task.ts), planned from the sizes the scatter
  * committed (join/units.ts). Each task writes its rows to a file of its own, which is read
- * here once the task has succeeded: rows in batches for `join`, NDJSON for `joinToFile`.
+ * here once the task has succeeded: rows in batches for `join` (a probe side's stored frames
+ * made into rows here: join/probed.ts), NDJSON for `joinToFile`.
  */
 import { makeTempDir, removeTempDir } from '../../stores/temp.js';
 import { gatherPhase, type GatherBatch, type GatherStats } from '../gather/phase.js';
-import { filePieces, frameBatches } from '../gather/spooled.js';
+import { decodeFrame, filePieces, frameBatches } from '../gather/spooled.js';
+import { fieldReader } from '../input/fields.js';
 import { flattened } from '../groupby/index.js';
 import type { Progress } from '../options.js';
-import type { JoinReduce, JoinUnit, JoinUnitResult } from '../protocol.js';
+import type { JoinReduce, JoinUnit, JoinUnitResult, KeySpec } from '../protocol.js';
 import { poolFor } from '../runtime/pool.js';
 import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
 import { planJoin, type JoinOptions } from './options.js';
+import { isProbed, isTable, probedRows } from './probed.js';
 import { readSizes } from './sizes.js';
 import { buildLimit, noteSlice, planUnits, unmatchedUnits } from './units.js';
 import { toFile } from '../to-file.js';
@@ -55,8 +58,14 @@ export interface JoinStats {
  * for). `onStats` gets the stats once both sides are scattered; the same object is complete
  * when the generator ends.
  */
-async function* partFiles(options: JoinOptions, format: JoinReduce['format'], onStats?: (s: JoinStats) => void): AsyncGenerator<string> {
+async function* partFiles(
+  options: JoinOptions,
+  format: JoinReduce['format'],
+  onStats?: (s: JoinStats) => void,
+  onKeys?: (keys: KeySpec[]) => void,
+): AsyncGenerator<string> {
   const j = await planJoin(options);
+  onKeys?.(j.keys);
   const [lp, rp] = j.sides;
   const user = j.run.progress;
   const pool = poolFor(j.run, j.threads); // both phases of both sides: threads start once
@@ -149,7 +158,15 @@ export function join<L = unknown, R = unknown>(
 }
 
 async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<JoinRow<L, R>[]> {
-  for await (const file of partFiles(options, 'msgpack', onStats)) yield* frameBatches<JoinRow<L, R>>(filePieces(file), file);
+  let keyOf: ((record: unknown) => unknown)[] = [];
+  const keys = (spec: KeySpec[]) => (keyOf = spec.map((k) => ('field' in k ? fieldReader(k.field) : () => undefined)));
+  for await (const file of partFiles(options, 'msgpack', onStats, keys)) {
+    let table: unknown[] = [];
+    for await (const frame of frameBatches<unknown>(filePieces(file), file)) {
+      if (isTable(frame)) table = frame[1];
+      else yield (isProbed(frame) ? probedRows(frame, decodeFrame(frame[2]), table, keyOf[frame[1]]) : frame) as JoinRow<L, R>[];
+    }
+  }
 }
 
 /** The joined rows as NDJSON, one `{"key","left","right"}` line each, made in the workers; for writers (the CLI, `joinToFile`). */

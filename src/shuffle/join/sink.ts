@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Msgpack } from '../../layers/values.js';
 import { Dict } from '../../stores/dict.js';
 import { writeAllSync } from '../../stores/writes.js';
+import type { ProbedFrame, TableFrame } from './probed.js';
 
 /** Rows framed as the Msgpack layer frames a value (a store is never written: Dict is a stand-in). */
 const framer = new Msgpack(new Dict());
@@ -48,6 +49,12 @@ export class RowSink {
       this.#text += `{"key":${JSON.stringify(key ?? null)},"left":${JSON.stringify(left) ?? 'null'},"right":${JSON.stringify(right) ?? 'null'}}\n`;
       if (this.#text.length >= WRITE_BYTES) this.#flushText();
     }
+  };
+
+  /** Adds a probed frame (join/probed.ts) of `rows` rows, or a table frame (no rows). */
+  readonly probed = (frame: ProbedFrame | TableFrame, rows: number): void => {
+    this.rows += rows;
+    this.#push(framer.frameOf(frame));
   };
 
   /** Writes what is left and closes the file: its path, or undefined when there were no rows. */

@@ -13,7 +13,7 @@ import { trigger } from '../runtime/faults.js';
 import type { GatherTask, JoinReduce, JoinUnit, JoinUnitResult, Side } from '../protocol.js';
 import { keyFunction } from '../scatter/record-key.js';
 import { joinPart, type GraceContext } from './grace.js';
-import { buildTable, emitUnmatched, probe, type Rows } from './hash.js';
+import { buildTable, emitUnmatched, probe, type Batch, type Rows } from './hash.js';
 import { RowSink } from './sink.js';
 
 /** The shuffle's store as a gather task opens it: raw (for a slice's frames) and through Msgpack. */
@@ -29,7 +29,17 @@ export async function joinTask(task: GatherTask, store: ShuffleStore): Promise<[
   const out: [number, JoinUnitResult][] = [];
   for (const id of task.partitions) {
     const sink = new RowSink(reduce.dir, reduce.format, `unit-${id}-attempt-${task.attempt}`);
-    const ctx: GraceContext = { keyOf, how: reduce.how, emit: sink.add, limit: reduce.limit, dir: reduce.dir, resplits: 0 };
+    const ctx: GraceContext = {
+      keyOf,
+      how: reduce.how,
+      emit: sink.add,
+      // rows for join(): a probe side's stored frames go as they are, its keys with them unless the coordinator reads them (a field)
+      probed: reduce.format === 'msgpack' ? sink.probed : undefined,
+      sendKeys: [!('field' in reduce.keys[0]), !('field' in reduce.keys[1])],
+      limit: reduce.limit,
+      dir: reduce.dir,
+      resplits: 0,
+    };
     try {
       const matched = await runUnit(task, reduce, reduce.units[id]!, store, ctx);
       out.push([id, { file: sink.close(), rows: sink.rows, resplits: ctx.resplits, ...(matched && { matched }) }]);
@@ -50,8 +60,8 @@ async function runUnit(
 ): Promise<Uint8Array | undefined> {
   const P = reduce.partitions;
   /** Side `side`'s partition p, its batches counted for fault injection (`fault(n)` after n batches). */
-  const stored = (side: Side, p: number, fault: () => void, slice?: [number, number]): Rows =>
-    counted(slice ? frames(store, side * P + p, slice) : store.codec.iterate(side * P + p), fault);
+  const stored = (side: Side, p: number, fault: () => void, slice: [number, number] = [0, 1]): Rows =>
+    counted(frames(store, side * P + p, slice), fault);
   const faultOf = (p: number) => {
     const fault = trigger(task.faults, 'gather', { partition: p, attempt: task.attempt });
     fault(0);
@@ -78,17 +88,25 @@ async function runUnit(
   return matched;
 }
 
-/** Store key `key`'s frames number slice, slice + of, slice + 2·of, …, each decoded (the others only framed, never decoded). */
-async function* frames(store: ShuffleStore, key: number, [slice, of]: [number, number]): AsyncGenerator<unknown[]> {
+/**
+ * Store key `key`'s frames number slice, slice + of, slice + 2·of, … (all of them: [0, 1]),
+ * each decoded, with its stored bytes (the others only framed, never decoded).
+ */
+async function* frames(store: ShuffleStore, key: number, [slice, of]: [number, number]): AsyncGenerator<Batch> {
   const reader = new FrameReader(`key ${key}`);
   let n = 0;
   for await (const piece of store.raw.iterate(key)) {
-    for (const payload of reader.push(piece)) if (n++ % of === slice) yield store.codec.decode(payload);
+    for (const payload of reader.push(piece)) {
+      if (n++ % of !== slice) continue;
+      const batch: Batch = store.codec.decode(payload);
+      batch.payload = payload;
+      yield batch;
+    }
   }
   reader.end();
 }
 
-async function* counted(rows: Rows, each: () => void): AsyncGenerator<unknown[]> {
+async function* counted(rows: Rows, each: () => void): AsyncGenerator<Batch> {
   for await (const batch of rows) {
     yield batch;
     each();

@@ -75,21 +75,60 @@ export function comparePoints(dir: 1 | -1, ka: SortKey, oa: number, kb: SortKey,
   return c !== 0 ? dir * c : oa - ob;
 }
 
+/** The width of keys that are all numbers (1) or all arrays of `width` numbers (a number counting as its 1-tuple); 0 otherwise. */
+export function numericWidth(keys: readonly SortKey[]): number {
+  let width = -1;
+  for (const k of keys) {
+    const w = typeof k === 'number' ? 1 : Array.isArray(k) && k.every((v) => typeof v === 'number') ? k.length : 0;
+    if (w === 0 || (width !== -1 && w !== width)) return 0;
+    width = w;
+  }
+  return Math.max(width, 0);
+}
+
 /**
  * The partition of a record among the ranges the splitters cut: the number of splitters at or
  * before its point (a binary search), so partition p holds the points in (splitter p-1, splitter p].
+ * When every splitter is a number or a numeric tuple of one width, a record's key of that shape
+ * is compared as numbers (columns of the splitters), with no collation; any other key goes the
+ * general way, which orders the same.
  */
 export function rangePartitioner(splitters: readonly SortPoint[], descending: boolean): (key: SortKey, ord: number) => number {
   const dir = descending ? -1 : 1;
   const keys = splitters.map(([k]) => collated(k));
   const ords = splitters.map(([, o]) => o);
-  return (key, ord) => {
+  const general = (key: SortKey, ord: number) => {
     const k = collated(key);
     let lo = 0;
     let hi = keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (comparePoints(dir, keys[mid]!, ords[mid]!, k, ord) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const width = numericWidth(keys);
+  if (width === 0) return general;
+  const columns = Array.from({ length: width }, (_, c) =>
+    Float64Array.from(keys, (k) => (typeof k === 'number' ? k : (k as number[])[c]!)),
+  );
+  const ordinals = Float64Array.from(ords);
+  const numeric = (key: SortKey): boolean => {
+    if (typeof key === 'number') return width === 1;
+    if (!Array.isArray(key) || key.length !== width) return false;
+    for (let c = 0; c < width; c++) if (typeof key[c] !== 'number') return false;
+    return true;
+  };
+  return (key, ord) => {
+    if (!numeric(key)) return general(key, ord);
+    let lo = 0;
+    let hi = ordinals.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      let d = 0;
+      for (let c = 0; c < width && d === 0; c++) d = columns[c]![mid]! - (typeof key === 'number' ? key : (key[c] as number));
+      if ((d !== 0 ? dir * d : ordinals[mid]! - ord) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -55,7 +55,7 @@ export async function sortPartition(
     }
     frames.end();
     if (runs.length === 0) {
-      for (const record of run.take(dir).records) out.push(record);
+      for (const record of run.take(dir).records()) out.push(record);
       done = true;
       return out.finish(0);
     }

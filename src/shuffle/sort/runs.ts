@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { FrameReader } from '../../layers/frames.js';
 import { framer } from '../scatter/outbox.js';
-import { collated, compareKeys, type SortKey } from './order.js';
+import { collated, compareKeys, numericWidth, type SortKey } from './order.js';
 import { writeAllSync } from '../../stores/writes.js';
 
 /** A record as the scatter tags it for a sort: its key, its ordinal (input order), the record. */
@@ -17,18 +17,21 @@ export type Entry = [key: SortKey, ord: number, record: unknown];
 const FRAME_ENTRIES = 256;
 const READ_BYTES = 256 << 10;
 
-/** A comparator of entry indexes of one run, specialised when the keys allow (numbers, tuples of numbers, strings). */
+/**
+ * A comparator of entry indexes of one run, specialised when the keys allow (numbers, tuples of
+ * numbers, strings); the keys are as stored, collated here only where they hold strings.
+ */
 function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: number, j: number) => number {
-  const n = keys.length;
-  let width = -1; // every key a number (1) or an array of `width` numbers; -2: some key is neither
-  for (let i = 0; i < n && width !== -2; i++) {
-    const k = keys[i]!;
-    const w = typeof k === 'number' ? 1 : Array.isArray(k) && k.every((v) => typeof v === 'number') ? k.length : -2;
-    width = width === -1 || width === w ? w : -2;
-  }
+  const width = numericWidth(keys);
   if (width === 1) {
     const K = Float64Array.from(keys as (number | number[])[], (k) => (typeof k === 'number' ? k : k[0]!));
     return (i, j) => (K[i]! - K[j]!) * dir || ords[i]! - ords[j]!;
+  }
+  if (width === 2) {
+    // the common tuple (a number, then a tie-breaker such as an id), without the loop over columns
+    const A = Float64Array.from(keys as number[][], (k) => k[0]!);
+    const B = Float64Array.from(keys as number[][], (k) => k[1]!);
+    return (i, j) => (A[i]! - A[j]! || B[i]! - B[j]!) * dir || ords[i]! - ords[j]!;
   }
   if (width > 1) {
     const columns = Array.from({ length: width }, (_, c) => Float64Array.from(keys as number[][], (k) => k[c]!));
@@ -40,13 +43,14 @@ function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: numbe
       return ords[i]! - ords[j]!;
     };
   }
-  if (keys.every((k) => typeof k === 'string'))
+  const collatedKeys = keys.map(collated);
+  if (collatedKeys.every((k) => typeof k === 'string'))
     return (i, j) => {
-      const a = keys[i]!;
-      const b = keys[j]!;
+      const a = collatedKeys[i]!;
+      const b = collatedKeys[j]!;
       return a < b ? -dir : a > b ? dir : ords[i]! - ords[j]!;
     };
-  return (i, j) => compareKeys(keys[i]!, keys[j]!) * dir || ords[i]! - ords[j]!;
+  return (i, j) => compareKeys(collatedKeys[i]!, collatedKeys[j]!) * dir || ords[i]! - ords[j]!;
 }
 
 /**
@@ -84,18 +88,18 @@ export class MemoryRun {
     this.bytes += bytes;
   }
 
-  /** The records in order, and their entries in order (to spill them); the run is emptied. */
-  take(dir: 1 | -1): { records: unknown[]; entries: () => Generator<Entry> } {
+  /** The run sorted: its records, or its entries (to spill them), in order; the run is emptied. */
+  take(dir: 1 | -1): { records: () => unknown[]; entries: () => Generator<Entry> } {
     const keys = this.#keys;
     const ords = Float64Array.from(this.#ords);
     const records = this.#records;
-    const order = Array.from({ length: records.length }, (_, i) => i).sort(comparator(keys.map(collated), ords, dir));
+    const order = Array.from({ length: records.length }, (_, i) => i).sort(comparator(keys, ords, dir));
     this.#keys = [];
     this.#ords = [];
     this.#records = [];
     this.bytes = 0;
     return {
-      records: order.map((i) => records[i]),
+      records: () => order.map((i) => records[i]),
       entries: function* () {
         for (const i of order) yield [keys[i]!, ords[i]!, records[i]];
       },
