@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { File, Lmdb, type Partd } from '../src/index.js';
 import { RIGHT_SPLITS } from '../src/shuffle/protocol.js';
 import { fixture, runNode } from './support/child.js';
@@ -121,14 +120,13 @@ describe('a join process killed with SIGKILL, then run again on its store', () =
   const LEFT = 30_000;
   const RIGHT = 8_000;
   const PAUSE = 50; // join-crash-records.mjs: the first run's inputs and row reading slowed by this
-  const support = (name: string) => fileURLToPath(new URL(`./support/${name}`, import.meta.url));
   type Rec = { key: string | null };
   type Counts = { records: number; resumed: number };
   let expected: string[] | undefined;
   /** The outer join of both inputs by a nested loop, from the records the workers make (made once, unslowed). */
   async function reference(): Promise<string[]> {
     type Gen = (start: number, end: number) => Iterable<Rec>;
-    const m = (await import(support('join-crash-records.mjs'))) as { facts: Gen; dims: Gen };
+    const m = (await import(fixture('join-crash-records.mjs'))) as { facts: Gen; dims: Gen };
     const key = (r: Rec) => r.key;
     return (expected ??= canonical(nestedLoopJoin([...m.facts(0, LEFT)], [...m.dims(0, RIGHT)], key, key, 'outer')));
   }
@@ -153,7 +151,7 @@ describe('a join process killed with SIGKILL, then run again on its store', () =
     let right = false;
     let timer: NodeJS.Timeout | undefined;
     const killed = await runNode(
-      support('join-crash-child.mjs'),
+      fixture('join-crash-child.mjs'),
       args,
       (line, child) => {
         right ||= line === 'right';
@@ -178,7 +176,7 @@ describe('a join process killed with SIGKILL, then run again on its store', () =
       landed: round.phase,
       partly: { left: true, right: round.phase !== 'left' },
     });
-    const rerun = await runNode(support('join-crash-child.mjs'), args);
+    const rerun = await runNode(fixture('join-crash-child.mjs'), args);
     expect(rerun.stderr).toBe('');
     const stats = JSON.parse(rerun.stdout.trim().split('\n').at(-1)!) as { rows: number; left: Counts; right: Counts };
     // the scatter resumed: each side's committed records, none read again; the gather ran whole
