@@ -1,6 +1,6 @@
 /**
  * The benchmark harness:
- * `npm run bench -- [w1] [w1-large] [shuffle|w2] [w3] [w4] [w5] [w6] [w6-large] [sort|s1] [s1-large] [join|j1 j2] [--only NAME,...] [--records N] [--rounds R] [--chart FILE.svg]`.
+ * `npm run bench -- [w1] [w1-large] [shuffle|w2] [w3] [w4] [w5] [w6] [w6-large] [sort|s1] [s1-large] [join|j1 j2] [cluster] [--only NAME,...] [--records N] [--rounds R] [--chart FILE.svg]`.
  * Runs the workloads of shared/workloads.md and prints a table and JSON lines per result,
  * with ratios against baselines and peers measured in the same run (`--chart`: those ratios drawn).
  */
@@ -19,6 +19,7 @@ import { runW5 } from './w5/index.js';
 import { runW6, runW6Large } from './w6/index.js';
 import { runS1, runS1Large } from './s1/index.js';
 import { runJ1, runJ2 } from './join/index.js';
+import { runCluster } from './cluster/index.js';
 
 const MB100 = 100e6;
 /** The stores of W1; `durable`: its commits fsync (see `w1` for why that matters to the order). */
@@ -107,6 +108,7 @@ const RECORD_WORKLOADS: Record<string, { title: (n: number) => string; n: number
   's1-large': { title: (n) => `S1-large sort (${n} records, P = 128, peak RSS)`, n: 100_000_000, run: (n) => runS1Large(n) },
   j1: { title: (n) => `J1 join (${n} records ⋈ 100k-row dimension table on key, inner)`, n: 10_000_000, run: runJ1 },
   j2: { title: (n) => `J2 self-join (${n} ⋈ ${n} records on id, inner)`, n: 10_000_000, run: runJ2 },
+  cluster: { title: (n) => `cluster: W2 and W5 (${n} records) through partd worker processes and Redis`, n: 10_000_000, run: runCluster },
 };
 /** Names that stand for several workloads. */
 const ALIASES: Record<string, string[]> = { shuffle: ['w2'], sort: ['s1'], join: ['j1', 'j2'] };
@@ -131,7 +133,7 @@ export async function runBench(argv: string[]): Promise<void> {
   const unknown = todo.filter((w) => !['w1', 'w1-large', ...Object.keys(RECORD_WORKLOADS)].includes(w));
   if (unknown.length > 0)
     throw new RangeError(
-      `workload: unknown ${JSON.stringify(unknown[0])}; expected w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, sort (s1), s1-large, j1, j2 or join (j1 and j2)`,
+      `workload: unknown ${JSON.stringify(unknown[0])}; expected w1, w1-large, shuffle (w2), w3, w4, w5, w6, w6-large, sort (s1), s1-large, j1, j2, join (j1 and j2) or cluster`,
     );
   if (!duckdbInstalled() && todo.some((w) => ['w2', 'w4', 'w5', 'w6', 's1', 'j1', 'j2'].includes(w)))
     console.error('(@duckdb/node-api is not installed: no DuckDB rows; `npm install` with the devDependencies adds them)');
