@@ -59,6 +59,7 @@ describe('scanFast', () => {
         records.forEach((record, r) => {
           const { key, amount, n } = record as Record<string, unknown>;
           expect(block.subarray(out.keyFrom[r], out.keyTo[r]).toString('utf8')).toBe(key);
+          expect(out.keyHash[r]).toBe(hashBytes(block, out.keyFrom[r]!, out.keyTo[r]!)); // hashed as read
           expect(Object.is(out.values[2 * r], n)).toBe(true);
           expect(Object.is(out.values[2 * r + 1], amount)).toBe(true);
         });
@@ -141,6 +142,7 @@ describe('scanLine (NDJSON)', () => {
         taken++;
         const record = JSON.parse(text) as Record<string, unknown>;
         expect(buf.subarray(rows.keyFrom[0], rows.keyTo[0]).toString('utf8')).toBe(record.key);
+        expect(rows.keyHash[0]).toBe(hashBytes(buf, rows.keyFrom[0]!, rows.keyTo[0]!));
         expect(Object.is(rows.values[0], record.amount)).toBe(true);
         expect(Object.is(rows.values[1], record.n)).toBe(true);
       }),

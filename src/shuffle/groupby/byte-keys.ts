@@ -6,10 +6,14 @@
  */
 import { grown } from '../grown.js';
 
+/** FNV-1a's offset basis and prime: the readers hash a key as they read it (`KeyedRows.keyHash`), as `hashBytes` does. */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over `bytes[from, to)`, as a signed 32-bit integer. */
 export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
   return h | 0;
 }
 

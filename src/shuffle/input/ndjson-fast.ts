@@ -7,6 +7,7 @@
  * no field name with an escape. Any other line goes to `JSON.parse`, whose record or error is
  * then the one reported.
  */
+import { FNV_OFFSET, FNV_PRIME } from '../groupby/byte-keys.js';
 import { exactDecimal } from './decimal.js';
 import type { KeyedRows } from './splits.js';
 
@@ -47,11 +48,20 @@ export function scanLine(buf: Uint8Array, from: number, to: number, shape: JsonS
       seen |= 1 << field;
       if (field === 0) {
         if (buf[i] !== 0x22) return false;
-        const end = s.string(i + 1, false);
-        if (end < 0) return false;
+        // the key's string, hashed as it is read (no escapes: its bytes are the key's)
+        let h = FNV_OFFSET;
+        let q = i + 1;
+        for (; q < to; q++) {
+          const c = buf[q]!;
+          if (c === 0x22) break;
+          if (c < 0x20 || c === 0x5c) return false;
+          h = Math.imul(h ^ c, FNV_PRIME);
+        }
+        if (q === to) return false;
         rows.keyFrom[rows.count] = i + 1;
-        rows.keyTo[rows.count] = end - 1;
-        i = end;
+        rows.keyTo[rows.count] = q;
+        rows.keyHash[rows.count] = h | 0;
+        i = q + 1;
       } else {
         const end = s.number(i);
         if (end < 0 || s.value !== s.value) return false;

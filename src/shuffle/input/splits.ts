@@ -70,6 +70,8 @@ export interface KeyedRows {
   lines: number;
   keyFrom: Int32Array;
   keyTo: Int32Array;
+  /** Each key's `hashBytes` (groupby/byte-keys.ts), worked out while its bytes were read. */
+  keyHash: Int32Array;
   values: Float64Array;
 }
 
@@ -79,6 +81,7 @@ export const keyedRows = (): KeyedRows => ({
   lines: 0,
   keyFrom: new Int32Array(0),
   keyTo: new Int32Array(0),
+  keyHash: new Int32Array(0),
   values: new Float64Array(0),
 });
 
@@ -86,6 +89,7 @@ export const keyedRows = (): KeyedRows => ({
 export function growRows(rows: KeyedRows, width: number): void {
   rows.keyFrom = grown(rows.keyFrom, 1024);
   rows.keyTo = grown(rows.keyTo, 1024);
+  rows.keyHash = grown(rows.keyHash, 1024);
   rows.values = grown(rows.values, 1024 * width);
 }
 
