@@ -62,7 +62,7 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
   const n = block.length;
   let rows = 0;
   let lines = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const c0 = block[i];
     if (c0 === end) {
       // an empty line (skipped, as csv-parse's skip_empty_lines does)

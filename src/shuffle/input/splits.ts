@@ -19,7 +19,8 @@ import { grown } from '../grown.js';
 export type SplitSpec =
   | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
-  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[]; line: number }
+  /** A CSV split's lines are not counted when it is planned: a worker counts them up to `start` when a message needs one (csv.ts). */
+  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[] }
   | {
       kind: 'records';
       index: number;
