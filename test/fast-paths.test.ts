@@ -17,6 +17,7 @@ import { parseBlock } from '../src/shuffle/input/csv.js';
 import type { ColumnType } from '../src/shuffle/input/csv-text.js';
 import { ByteKeys, hashBytes } from '../src/shuffle/groupby/byte-keys.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
+import { hashKey } from '../src/extend.js';
 import { reference, sortRows, type Agg, type ColType } from './support/exact-reference.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-csv-fast-'));
@@ -233,21 +234,29 @@ describe('scanLine (NDJSON)', () => {
 describe('ByteKeys', () => {
   it('gives each distinct byte string one dense id, through growth and clear, as a Map of strings does (fast-check)', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 4 }), { maxLength: 3000 }), (words) => {
-        const keys = new ByteKeys();
-        for (let round = 0; round < 2; round++) {
-          const want = new Map<string, number>();
-          for (const w of words) {
-            const bytes = Buffer.from(`x${w}y`);
-            const id = keys.id(bytes, 1, bytes.length - 1, hashBytes(bytes, 1, bytes.length - 1));
-            if (!want.has(w)) want.set(w, want.size);
-            expect(id).toBe(want.get(w));
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 4 }), { maxLength: 3000 }),
+        (ascii, all) => {
+          const words = ascii ? all.map((w) => w.replaceAll('é', 'd')) : all; // the keys all ASCII, or not
+          const keys = new ByteKeys();
+          for (let round = 0; round < 2; round++) {
+            const want = new Map<string, number>();
+            for (const w of words) {
+              const bytes = Buffer.from(`x${w}y`);
+              const id = keys.id(bytes, 1, bytes.length - 1, hashBytes(bytes, 1, bytes.length - 1));
+              if (!want.has(w)) want.set(w, want.size);
+              expect(id).toBe(want.get(w));
+            }
+            expect(keys.size).toBe(want.size);
+            for (const [w, id] of want) expect(keys.key(id)).toBe(w);
+            expect(keys.keys()).toEqual([...want.keys()]);
+            // the partitioner's hash of a key, from its bytes' hash, when the two agree (an ASCII key)
+            for (const [w, id] of want) expect(keys.keyHash(id)).toBe(/^[a-d]*$/.test(w) ? hashKey(w) : -1);
+            keys.clear();
           }
-          expect(keys.size).toBe(want.size);
-          for (const [w, id] of want) expect(keys.key(id)).toBe(w);
-          keys.clear();
-        }
-      }),
+        },
+      ),
       { numRuns: 50 },
     );
   });

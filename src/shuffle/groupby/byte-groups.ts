@@ -98,9 +98,10 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
       },
       drain(P) {
         const blocks = new Array(P).fill(undefined);
+        const strings = keys.keys();
         for (let k = 0; k < n; k++) {
-          const key = keys.key(k), o = k * ${width};
-          const b = blocks[partitionOf(key, P)] ??= [[], ${plan.map(() => '[]').join(', ')}];
+          const key = strings[k], o = k * ${width}, h = keys.keyHash(k);
+          const b = blocks[h >= 0 ? h % P : partitionOf(key, P)] ??= [[], ${plan.map(() => '[]').join(', ')}];
           b[0].push(key);
           ${each('state', (c, i) => `b[${i + 1}].push(${c});`)}
         }
