@@ -109,7 +109,8 @@ export class ByteKeys {
     const id = this.#size++;
     const length = to - from;
     if (this.#used + length > this.#arena.length) this.#arena = grown(this.#arena, this.#used + length);
-    this.#arena.set(bytes.subarray(from, to), this.#used);
+    const arena = this.#arena;
+    for (let i = 0; i < length; i++) arena[this.#used + i] = bytes[from + i]!; // a key is short: a subarray to copy it from cost more
     if (!this.#nonAscii && !isAscii(bytes, from, to)) this.#nonAscii = true;
     if (id === this.#slotOf.length) this.#slotOf = grown(this.#slotOf, id + 1);
     this.#put(s, hash, id, this.#used, length);

@@ -3,7 +3,7 @@
  * blocks cut at record ends, each field read by its column's type (docs/types.md).
  */
 import { BadRecordError } from '../../errors.js';
-import { countNewlines, lineOf, readRange } from './file-bytes.js';
+import { countNewlines, lineOf, readRange, withBuffer } from './file-bytes.js';
 import { fastShape, scanFast } from './csv-fast.js';
 import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
 import { keyedRows, type RecordSink, type SplitSpec } from './splits.js';
@@ -15,7 +15,11 @@ const CSV_BLOCK = 1 << 20;
 
 /** Reads a CSV split, block by block, calling the sink per record. */
 export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
-  const buf = await readRange(split);
+  return withBuffer(split.end - split.start, async (space) => readBlocks(split, await readRange(split, space), sink));
+}
+
+/** A CSV split's bytes `buf` read block by block into the sink. */
+async function readBlocks(split: CsvSplit, buf: Buffer, sink: RecordSink): Promise<{ bytes: number }> {
   let line: number | undefined; // the line where the split starts: counted only for a message
   let lines = 0; // newlines before the current block
   const table = { columns: split.columns, types: split.types };

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { BadRecordError } from '../../errors.js';
-import { BLOCK } from './file-bytes.js';
+import { BLOCK, withBuffer } from './file-bytes.js';
 import { jsonShape, scanLine } from './ndjson-fast.js';
 import { growRows, keyedRows, type RecordSink, type SplitSpec } from './splits.js';
 
@@ -13,6 +13,11 @@ const FLUSH_ROWS = 2048;
 
 /** Reads an NDJSON split, block by block, calling the sink per line. */
 export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: RecordSink): Promise<{ bytes: number }> {
+  return withBuffer(2 * BLOCK, (space) => readLines(split, space, sink));
+}
+
+/** Reads the lines of a split with `space` as its first read buffer. */
+async function readLines(split: Extract<SplitSpec, { kind: 'ndjson' }>, space: Buffer, sink: RecordSink): Promise<{ bytes: number }> {
   const keyed = sink.keyed;
   const shape = keyed && jsonShape(keyed.key, keyed.values);
   const rows = keyedRows();
@@ -22,7 +27,7 @@ export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, 
     let pos = split.start === 0 ? 0 : split.start - 1;
     // One buffer for the whole split: the tail of a block's last line moved to its front, the
     // next block read after it (fresh 4 MiB buffers, and joining them, cost page faults and GC).
-    let buf: Buffer = Buffer.allocUnsafe(2 * BLOCK);
+    let buf: Buffer = space;
     let carry = 0;
     let skipping = split.start !== 0;
     let position = 0;
