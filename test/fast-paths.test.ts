@@ -17,6 +17,7 @@ import { parseBlock } from '../src/shuffle/input/csv.js';
 import type { ColumnType } from '../src/shuffle/input/csv-text.js';
 import { ByteKeys, hashBytes } from '../src/shuffle/groupby/byte-keys.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
+import { hashKey } from '../src/extend.js';
 import { reference, sortRows, type Agg, type ColType } from './support/exact-reference.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-csv-fast-'));
@@ -59,6 +60,7 @@ describe('scanFast', () => {
         records.forEach((record, r) => {
           const { key, amount, n } = record as Record<string, unknown>;
           expect(block.subarray(out.keyFrom[r], out.keyTo[r]).toString('utf8')).toBe(key);
+          expect(out.keyHash[r]).toBe(hashBytes(block, out.keyFrom[r]!, out.keyTo[r]!)); // hashed as read
           expect(Object.is(out.values[2 * r], n)).toBe(true);
           expect(Object.is(out.values[2 * r + 1], amount)).toBe(true);
         });
@@ -137,10 +139,13 @@ describe('scanLine (NDJSON)', () => {
         const buf = Buffer.from(`x${text}y`);
         const rows = keyedRows();
         growRows(rows, 2);
-        if (!scanLine(buf, 1, buf.length - 1, shape, rows)) return;
+        const end = scanLine(buf, 1, buf.length - 1, shape, rows);
+        if (end < 0) return;
+        expect(end).toBe(buf.length - 1);
         taken++;
         const record = JSON.parse(text) as Record<string, unknown>;
         expect(buf.subarray(rows.keyFrom[0], rows.keyTo[0]).toString('utf8')).toBe(record.key);
+        expect(rows.keyHash[0]).toBe(hashBytes(buf, rows.keyFrom[0]!, rows.keyTo[0]!));
         expect(Object.is(rows.values[0], record.amount)).toBe(true);
         expect(Object.is(rows.values[1], record.n)).toBe(true);
       }),
@@ -149,11 +154,62 @@ describe('scanLine (NDJSON)', () => {
     expect(taken).toBeGreaterThan(300);
   });
 
+  it('finds where a line ends as it reads it: the lines of a block read one after another, each as JSON.parse reads it (fast-check)', () => {
+    const value = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom('1', '-2.5', '0') },
+      fc.constantFrom('"a"', '"a\\nb"', '[1,\n2]', '{"x":\n1}', 'null', '1e2', '-'),
+    );
+    const name = fc.oneof({ weight: 4, arbitrary: fc.constant('key') }, fc.constant('k'));
+    const line = fc
+      .tuple(name, fc.constantFrom('"u1"', '"u2"', '"é"', '5', '"a\nb"'), value, value, fc.constantFrom('', ' ', '\r', '\t \r'))
+      .map(([k, key, amount, n, end]) => `{"${k}":${key},"amount":${amount},"n":${n}}${end}`);
+    let taken = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 4, arbitrary: line }, fc.constantFrom('', ' ', '{', '}')), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        (lines, trailing) => {
+          const text = lines.join('\n') + (trailing ? '\n' : '');
+          const buf = Buffer.from(text);
+          const rows = keyedRows();
+          growRows(rows, 2);
+          // each line's start and end, as the general path cuts them
+          let from = 0;
+          for (const piece of text.split('\n')) {
+            const to = from + Buffer.byteLength(piece);
+            const end = scanLine(buf, from, buf.length, shape, rows);
+            if (end >= 0) {
+              taken++;
+              expect(end).toBe(to);
+              const record = JSON.parse(piece) as Record<string, unknown>;
+              expect(buf.subarray(rows.keyFrom[0], rows.keyTo[0]).toString('utf8')).toBe(record.key);
+              expect(Object.is(rows.values[0], record.amount)).toBe(true);
+              expect(Object.is(rows.values[1], record.n)).toBe(true);
+            } else {
+              // the general path: JSON.parse of the line alone, not an object with the fields the fast path takes
+              let fits = false;
+              try {
+                const r = JSON.parse(piece) as Record<string, unknown>;
+                fits = typeof r.key === 'string' && typeof r.amount === 'number' && typeof r.n === 'number' && !/\de|\\/.test(piece); // no exponent, no escape
+              } catch {
+                // not JSON: the general path reports it
+              }
+              expect([piece, fits]).toEqual([piece, false]);
+            }
+            from = to + 1;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(taken).toBeGreaterThan(300);
+  });
+
   it('leaves to JSON.parse: bad JSON, missing or repeated fields, escapes in names or the key, exponents, other types', () => {
     const takes = (text: string) => {
       const rows = keyedRows();
       growRows(rows, 2);
-      return scanLine(Buffer.from(text), 0, Buffer.byteLength(text), shape, rows);
+      return scanLine(Buffer.from(text), 0, Buffer.byteLength(text), shape, rows) >= 0;
     };
     expect(takes('{"key":"a","amount":1.5,"n":-0,"x":{"y":[true,false,null,"\\u00e9"]}} ')).toBe(true);
     for (const text of [
@@ -178,21 +234,29 @@ describe('scanLine (NDJSON)', () => {
 describe('ByteKeys', () => {
   it('gives each distinct byte string one dense id, through growth and clear, as a Map of strings does (fast-check)', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 4 }), { maxLength: 3000 }), (words) => {
-        const keys = new ByteKeys();
-        for (let round = 0; round < 2; round++) {
-          const want = new Map<string, number>();
-          for (const w of words) {
-            const bytes = Buffer.from(`x${w}y`);
-            const id = keys.id(bytes, 1, bytes.length - 1, hashBytes(bytes, 1, bytes.length - 1));
-            if (!want.has(w)) want.set(w, want.size);
-            expect(id).toBe(want.get(w));
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 4 }), { maxLength: 3000 }),
+        (ascii, all) => {
+          const words = ascii ? all.map((w) => w.replaceAll('é', 'd')) : all; // the keys all ASCII, or not
+          const keys = new ByteKeys();
+          for (let round = 0; round < 2; round++) {
+            const want = new Map<string, number>();
+            for (const w of words) {
+              const bytes = Buffer.from(`x${w}y`);
+              const id = keys.id(bytes, 1, bytes.length - 1, hashBytes(bytes, 1, bytes.length - 1));
+              if (!want.has(w)) want.set(w, want.size);
+              expect(id).toBe(want.get(w));
+            }
+            expect(keys.size).toBe(want.size);
+            for (const [w, id] of want) expect(keys.key(id)).toBe(w);
+            expect(keys.keys()).toEqual([...want.keys()]);
+            // the partitioner's hash of a key, from its bytes' hash, when the two agree (an ASCII key)
+            for (const [w, id] of want) expect(keys.keyHash(id)).toBe(/^[a-d]*$/.test(w) ? hashKey(w) : -1);
+            keys.clear();
           }
-          expect(keys.size).toBe(want.size);
-          for (const [w, id] of want) expect(keys.key(id)).toBe(w);
-          keys.clear();
-        }
-      }),
+        },
+      ),
       { numRuns: 50 },
     );
   });

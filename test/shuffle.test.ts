@@ -8,8 +8,8 @@ import { Lmdb, Msgpack, partitionOf, shuffle, type ShuffleHandle } from '../src/
 import { hashKey } from '../src/extend.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseBlock, splitBlock } from '../src/shuffle/input/csv.js';
-import { csvSplits } from '../src/shuffle/input/csv-plan.js';
-import { recordCuts, type ColumnType } from '../src/shuffle/input/csv-text.js';
+import { csvSample, csvSplits } from '../src/shuffle/input/csv-plan.js';
+import { isPlainNumber, recordCuts, SAMPLE_ROWS, type ColumnType } from '../src/shuffle/input/csv-text.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
 
@@ -265,6 +265,60 @@ describe('CSV parsed in blocks cut at record ends', () => {
     );
   });
 
+  it('csvSample: the header and inferred columns of reading the first 4 MiB at once, though it reads 64 KiB first (fast-check)', () => {
+    // The reference: the former csvSample, the first 4 MiB read whole.
+    const reference = (file: string) => {
+      const buf = fs.readFileSync(file).subarray(0, 4 << 20);
+      const cuts = recordCuts(buf, 1);
+      const header = (parseCsv(buf.subarray(0, cuts[0] ?? buf.length), { to_line: 1, bom: true }) as string[][])[0]!;
+      const whole = cuts.at(-1) === buf.length ? buf : buf.subarray(0, cuts.at(-1) ?? 0);
+      const opts = { bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, to: SAMPLE_ROWS + 1 };
+      const [, ...rows] = parseCsv(whole, opts) as string[][];
+      const numeric = header.filter((_, i) => {
+        const vs = rows.map((r) => r[i]).filter((v) => v !== undefined && v !== '');
+        return vs.length > 0 && vs.every((v) => isPlainNumber(v!));
+      });
+      return { header, numeric };
+    };
+    const short = fc.constantFrom('1', '2.5', '-3', '007', '', 'a', 'x y', '1e3');
+    const long = fc.integer({ min: 50, max: 400 }).map((n) => 'w'.repeat(n)); // rows long enough that 64 KiB holds fewer than 1000
+    const field = fc.oneof({ weight: 3, arbitrary: short }, long, fc.constantFrom('a"b', '"q"', 'two\nlines', 'c,d'));
+    const raw = fc.constantFrom('x"y', '"open', '"a"b'); // written as is: malformed rows
+    const number = fc.oneof({ weight: 300, arbitrary: fc.constantFrom('1', '2.5', '-3', '') }, fc.constant('z')); // c: numbers, now and then not
+    const row = fc.oneof(
+      { weight: 20, arbitrary: fc.tuple(field, field, number).map((fs_) => fs_.map(quote).join(',')) },
+      fc.tuple(short, raw).map(([a, b]) => `${a},${b},1`),
+      fc.constant(''),
+    );
+    const dir = tmp();
+    let run = 0;
+    let large = 0;
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 1500, size: 'max' }), fc.boolean(), (rows, trailing) => {
+        const file = path.join(dir, `sample${run++}.csv`);
+        fs.writeFileSync(file, 'a,b,c\n' + rows.join('\n') + (trailing ? '\n' : ''));
+        if (fs.statSync(file).size > 64 << 10) large++;
+        const got = csvSample(file);
+        const want = reference(file);
+        expect({ header: got.header, numeric: [...got.numeric] }).toEqual(want);
+      }),
+      { numRuns: 60 },
+    );
+    expect(large).toBeGreaterThan(10); // files that take more than the first 64 KiB read
+  });
+
+  it('csvSample reads on past 64 KiB while it holds fewer than 1000 rows: a misfit in row 900 is seen', () => {
+    const dir = tmp();
+    const wide = path.join(dir, 'wide.csv');
+    // rows of ~200 bytes: row 900 is past the first 64 KiB, still among the first 1000
+    const rows = Array.from({ length: 2000 }, (_, i) => `${'w'.repeat(200)},${i},${i === 900 ? 'z' : i}`);
+    fs.writeFileSync(wide, 'a,b,c\n' + rows.join('\n') + '\n');
+    expect([...csvSample(wide).numeric]).toEqual(['b']);
+    rows[1100] = `x,y,z`; // past the sample: not seen
+    fs.writeFileSync(wide, 'a,b,c\n' + rows.join('\n').replace(',900,z', ',900,900') + '\n');
+    expect([...csvSample(wide).numeric]).toEqual(['b', 'c']);
+  });
+
   it('csvSplits: the same splits as a byte-by-byte scan, whatever the read block size (fast-check)', () => {
     // The reference: the straightforward scan csvSplits replaced (one byte at a time).
     const reference = (text: Buffer, per: number) => {
@@ -300,8 +354,10 @@ describe('CSV parsed in blocks cut at record ends', () => {
           const text = Buffer.from('h1,h2\n' + rows.map((r) => r.map(quote).join(',')).join('\n') + '\n');
           const file = path.join(dir, `s${run++}.csv`);
           fs.writeFileSync(file, text);
-          const splits = csvSplits(file, per, 0, blockSize) as { start: number; end: number; line: number }[];
-          expect(splits.map((x) => [x.start, x.end, x.line])).toEqual(reference(text, per));
+          const splits = csvSplits(file, per, 0, blockSize) as { start: number; end: number }[];
+          // the line a split starts on is counted by the worker when needed: the newlines before it, as lineOf counts them
+          const line = (start: number) => 1 + text.subarray(0, start).toString('latin1').split('\n').length - 1;
+          expect(splits.map((x) => [x.start, x.end, line(x.start)])).toEqual(reference(text, per));
         },
       ),
       { numRuns: 200 },

@@ -7,7 +7,7 @@
 import { partitionOf } from '../partitioner.js';
 import { specOf, type PlannedAgg } from './aggregations.js';
 import type { Code, Snippet } from './ops.js';
-import { ByteKeys, hashBytes } from './byte-keys.js';
+import { ByteKeys } from './byte-keys.js';
 import type { StateBlock } from './groups.js';
 import type { KeyedRows } from '../input/splits.js';
 import type { KeySpec } from '../protocol.js';
@@ -17,7 +17,7 @@ export interface ByteGroups {
   /** The number of groups held. */
   readonly size: number;
   /**
-   * Adds rows `[from, to)` of a block (keys in `bytes`, values in the order of `fields`), or
+   * Adds rows `[from, to)` of a block (keys in `bytes`, hashed in `rows.keyHash`, values in the order of `fields`), or
    * those before `room` groups are held; the index after the last row added.
    */
   addRows(bytes: Uint8Array, rows: KeyedRows, from: number, to: number, room: number): number;
@@ -57,11 +57,13 @@ export function byteGroupsOf(plan: readonly PlannedAgg[], fields: readonly strin
 
 function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () => ByteGroups {
   const specs = plan.map(specOf);
-  // every column a Float64Array: these plans hold numbers only
-  const columns = specs.map((spec, i) => spec.columns.map((_, j) => `c${i}_${j}`));
-  const all = columns.flat();
+  // every column a Float64Array: these plans hold numbers only; a group's columns side by
+  // side in one array (`o`: the group's first), so a row touches one cache line of states
+  const specsColumns = specs.map((spec) => spec.columns.length);
+  const width = specsColumns.reduce((a, b) => a + b, 0);
+  const offsets = specsColumns.map((_, i) => specsColumns.slice(0, i).reduce((a, b) => a + b, 0));
   const codes = plan.map((a, i): Code => ({
-    s: columns[i]!.map((c) => `${c}[k]`),
+    s: specs[i]!.columns.map((_, j) => `S[o + ${offsets[i]! + j}]`),
     v: `v[at + ${fields.indexOf(a.field ?? '')}]`,
     y: '',
     u: '',
@@ -71,18 +73,21 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
   const source = `
     const keys = new ByteKeys();
     let cap = 1024, n = 0;
-    ${all.map((c) => `let ${c} = new Float64Array(cap);`).join(' ')}
+    let S = new Float64Array(cap * ${width});
     return {
       get size() { return n; },
       addRows(bytes, rows, r, last, room) {
-        const starts = rows.keyFrom, ends = rows.keyTo, v = rows.values;
+        const starts = rows.keyFrom, ends = rows.keyTo, hashes = rows.keyHash, v = rows.values;
         for (; r < last && n < room; r++) {
-          const from = starts[r], to = ends[r], at = r * ${fields.length};
-          const k = keys.id(bytes, from, to, hashBytes(bytes, from, to));
+          const at = r * ${fields.length};
+          const k = keys.id(bytes, starts[r], ends[r], hashes[r]);
+          const o = k * ${width};
           if (k === n) {
             if (++n > cap) {
               cap *= 2;
-              ${all.map((c) => `{ const t = new Float64Array(cap); t.set(${c}); ${c} = t; }`).join(' ')}
+              const t = new Float64Array(cap * ${width});
+              t.set(S);
+              S = t;
             }
             ${each('init')}
           } else {
@@ -93,9 +98,10 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
       },
       drain(P) {
         const blocks = new Array(P).fill(undefined);
+        const strings = keys.keys();
         for (let k = 0; k < n; k++) {
-          const key = keys.key(k);
-          const b = blocks[partitionOf(key, P)] ??= [[], ${plan.map(() => '[]').join(', ')}];
+          const key = strings[k], o = k * ${width}, h = keys.keyHash(k);
+          const b = blocks[h >= 0 ? h % P : partitionOf(key, P)] ??= [[], ${plan.map(() => '[]').join(', ')}];
           b[0].push(key);
           ${each('state', (c, i) => `b[${i + 1}].push(${c});`)}
         }
@@ -104,10 +110,6 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
         return blocks;
       },
     };`;
-  const factory = new Function('ByteKeys', 'hashBytes', 'partitionOf', source) as (
-    b: typeof ByteKeys,
-    h: typeof hashBytes,
-    p: typeof partitionOf,
-  ) => ByteGroups;
-  return () => factory(ByteKeys, hashBytes, partitionOf);
+  const factory = new Function('ByteKeys', 'partitionOf', source) as (b: typeof ByteKeys, p: typeof partitionOf) => ByteGroups;
+  return () => factory(ByteKeys, partitionOf);
 }

@@ -6,14 +6,24 @@
  */
 import { grown } from '../grown.js';
 
+/** FNV-1a's offset basis and prime: the readers hash a key as they read it (`KeyedRows.keyHash`), as `hashBytes` does. */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over `bytes[from, to)`, as a signed 32-bit integer. */
 export function hashBytes(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
   return h | 0;
 }
 
 const EMPTY = -1;
+
+/** Whether `bytes[from, to)` are all below 0x80. */
+function isAscii(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
 
 /** Ints per slot: the key's hash, id, start in the arena and length (one cache line to check a key). */
 const SLOT = 4;
@@ -27,6 +37,8 @@ export class ByteKeys {
   /** Slot of key `id`, for `key`. */
   #slotOf = new Int32Array(512);
   #size = 0;
+  /** Whether a key held has a byte of 0x80 or more. */
+  #nonAscii = false;
 
   /** The number of keys. */
   get size(): number {
@@ -57,17 +69,49 @@ export class ByteKeys {
     return Buffer.from(this.#arena.buffer, this.#arena.byteOffset + at, this.#slots[o + 3]!).toString('utf8');
   }
 
+  /**
+   * Every key as a string, by id (as `key` makes them). When every key is ASCII, the keys are
+   * slices of one decoded string (a Buffer and a decode per key cost most of a drain).
+   */
+  keys(): string[] {
+    const out = new Array<string>(this.#size);
+    if (this.#nonAscii) {
+      for (let id = 0; id < this.#size; id++) out[id] = this.key(id);
+      return out;
+    }
+    const all = Buffer.from(this.#arena.buffer, this.#arena.byteOffset, this.#used).toString('latin1');
+    for (let id = 0, at = 0; id < this.#size; id++) {
+      const length = this.#slots[SLOT * this.#slotOf[id]! + 3]!;
+      out[id] = all.slice(at, at + length); // keys are in the arena in id order
+      at += length;
+    }
+    return out;
+  }
+
+  /**
+   * `hashKey` (partitioner.ts) of key `id` when that is its `hashBytes` (an ASCII key: its bytes
+   * are its UTF-16 code units), else -1.
+   */
+  keyHash(id: number): number {
+    const o = SLOT * this.#slotOf[id]!;
+    const at = this.#slots[o + 2]!;
+    return this.#nonAscii && !isAscii(this.#arena, at, at + this.#slots[o + 3]!) ? -1 : this.#slots[o]! >>> 0;
+  }
+
   /** Forgets every key (ids start again from 0). */
   clear(): void {
     this.#slots.fill(EMPTY);
     this.#size = this.#used = 0;
+    this.#nonAscii = false;
   }
 
   #add(bytes: Uint8Array, from: number, to: number, hash: number, s: number): number {
     const id = this.#size++;
     const length = to - from;
     if (this.#used + length > this.#arena.length) this.#arena = grown(this.#arena, this.#used + length);
-    this.#arena.set(bytes.subarray(from, to), this.#used);
+    const arena = this.#arena;
+    for (let i = 0; i < length; i++) arena[this.#used + i] = bytes[from + i]!; // a key is short: a subarray to copy it from cost more
+    if (!this.#nonAscii && !isAscii(bytes, from, to)) this.#nonAscii = true;
     if (id === this.#slotOf.length) this.#slotOf = grown(this.#slotOf, id + 1);
     this.#put(s, hash, id, this.#used, length);
     this.#used += length;

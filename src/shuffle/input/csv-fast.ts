@@ -8,6 +8,7 @@
  */
 import type { Table } from './csv-text.js';
 import { exactDecimal } from './decimal.js';
+import { FNV_OFFSET, FNV_PRIME } from '../groupby/byte-keys.js';
 import { growRows, type KeyedRows } from './splits.js';
 
 /** How a table's rows are read on the fast path: the key column, and each typed column's value slot (-1: checked, not kept). */
@@ -49,49 +50,79 @@ const QUOTE = 0x22;
 /**
  * Reads a block into `out`; false when the block needs the general path (`out` then holds
  * nothing of use). `out`'s arrays grow as needed; `out.lines` is set to the block's newlines.
+ * One pass over the bytes, field by field (a search for each line's end first cost a native
+ * call per row), each key hashed as it is read.
  */
 export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boolean {
   if (block.indexOf(QUOTE) >= 0) return false;
+  // \r\n line ends: every \r must come just before a \n (checked as rows end), and every line end be one
   const crlf = block.indexOf(RETURN) >= 0;
+  const end = crlf ? RETURN : NEWLINE; // the byte that ends a row's last field
   const { width, key, types, slots } = shape;
   const n = block.length;
   let rows = 0;
   let lines = 0;
   for (let i = 0; i < n;) {
-    let end = block.indexOf(NEWLINE, i);
-    if (end < 0) end = n;
-    else lines++;
-    let stop = end;
-    if (crlf) {
-      if (end === n || block[end - 1] !== RETURN) return false; // a lone \r, or lines ending both ways
-      stop = end - 1;
+    const c0 = block[i];
+    if (c0 === end) {
+      // an empty line (skipped, as csv-parse's skip_empty_lines does)
+      if (crlf && block[++i] !== NEWLINE) return false;
+      i++;
+      lines++;
+      continue;
     }
-    if (stop > i) {
-      if (rows === out.keyFrom.length) growRows(out, shape.values);
-      const base = rows * shape.values;
-      let col = 0;
-      let from = i;
-      for (let q = i; ; q++) {
-        const c = q === stop ? COMMA : block[q]!;
-        if (c === RETURN) return false;
-        if (c !== COMMA) continue;
-        if (col === width) return false;
-        if (col === key) {
-          out.keyFrom[rows] = from;
-          out.keyTo[rows] = q;
-        } else if (types[col] !== 0) {
-          const v = plainNumber(block, from, q, types[col] === 2);
-          if (v !== v) return false;
-          if (slots[col]! >= 0) out.values[base + slots[col]!] = v;
+    if (rows === out.keyFrom.length) growRows(out, shape.values);
+    const base = rows * shape.values;
+    let q = i;
+    for (let col = 0; ; col++) {
+      // q: the start of field `col`; c: the byte that ends it
+      let c = 0;
+      const from = q;
+      if (col === key) {
+        let h = FNV_OFFSET;
+        for (; q < n; q++) {
+          c = block[q]!;
+          if (c === COMMA || c === end || c === NEWLINE) break;
+          h = Math.imul(h ^ c, FNV_PRIME);
         }
-        col++;
-        from = q + 1;
-        if (q === stop) break;
+        out.keyFrom[rows] = from;
+        out.keyTo[rows] = q;
+        out.keyHash[rows] = h | 0;
+      } else if (types[col] === 0) {
+        for (; q < n; q++) {
+          c = block[q]!;
+          if (c === COMMA || c === end || c === NEWLINE) break;
+        }
+      } else {
+        for (; q < n; q++) {
+          c = block[q]!;
+          if (c === COMMA || c === end || c === NEWLINE) break;
+        }
+        const v = plainNumber(block, from, q, types[col] === 2);
+        if (v !== v) return false;
+        if (slots[col]! >= 0) out.values[base + slots[col]!] = v;
       }
-      if (col !== width) return false;
-      rows++;
+      if (q === n) {
+        // the block's last line, with no line end: a \r\n block's lines all end in one
+        if (crlf || col !== width - 1) return false;
+        i = n;
+        break;
+      }
+      if (c === COMMA) {
+        if (col === width - 1) return false; // a field too many
+        q++;
+        continue;
+      }
+      if (col !== width - 1) return false; // a field too few
+      if (crlf) {
+        if (c !== RETURN || block[q + 1] !== NEWLINE) return false; // a lone \r or \n
+        q++;
+      }
+      lines++;
+      i = q + 1;
+      break;
     }
-    i = end + 1;
+    rows++;
   }
   out.count = rows;
   out.lines = lines;

@@ -3,7 +3,7 @@
  * blocks cut at record ends, each field read by its column's type (docs/types.md).
  */
 import { BadRecordError } from '../../errors.js';
-import { countNewlines, readRange } from './file-bytes.js';
+import { countNewlines, lineOf, readRange, withBuffer } from './file-bytes.js';
 import { fastShape, scanFast } from './csv-fast.js';
 import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
 import { keyedRows, type RecordSink, type SplitSpec } from './splits.js';
@@ -15,8 +15,13 @@ const CSV_BLOCK = 1 << 20;
 
 /** Reads a CSV split, block by block, calling the sink per record. */
 export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ bytes: number }> {
-  const buf = await readRange(split);
-  const where = { file: split.file, line: split.line }; // the line where the current block starts
+  return withBuffer(split.end - split.start, async (space) => readBlocks(split, await readRange(split, space), sink));
+}
+
+/** A CSV split's bytes `buf` read block by block into the sink. */
+async function readBlocks(split: CsvSplit, buf: Buffer, sink: RecordSink): Promise<{ bytes: number }> {
+  let line: number | undefined; // the line where the split starts: counted only for a message
+  let lines = 0; // newlines before the current block
   const table = { columns: split.columns, types: split.types };
   const keyed = sink.keyed;
   const fast = keyed && fastShape(table, keyed.key, keyed.values);
@@ -28,13 +33,19 @@ export async function readCsv(split: CsvSplit, sink: RecordSink): Promise<{ byte
     if (fast && scanFast(block, fast, rows)) {
       keyed.add(position, block, rows);
       position += rows.count;
-      where.line += rows.lines;
+      lines += rows.lines;
     } else {
-      for (const item of parseBlock(block, table, where)) {
+      // read first as if the split started on line 1; again with its line if a record is bad
+      let items = parseBlock(block, table, { file: split.file, line: (line ?? 1) + lines });
+      if (line === undefined && items.some((item) => item instanceof BadRecordError)) {
+        line = await lineOf(split.file, split.start);
+        items = parseBlock(block, table, { file: split.file, line: line + lines });
+      }
+      for (const item of items) {
         if (item instanceof BadRecordError) sink.bad(item, position++);
         else sink.record(item, position++);
       }
-      where.line += countNewlines(block);
+      lines += countNewlines(block);
     }
     from = to;
   }
@@ -221,5 +232,5 @@ export async function csvLineOf(split: CsvSplit, position: number): Promise<numb
   const options = { relax_column_count: true, skip_empty_lines: true, info: true, skip_records_with_error: true };
   const rows = csvParse()(await readRange(split), options) as unknown as { info: { lines: number } }[];
   const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
-  return split.line + before;
+  return (await lineOf(split.file, split.start)) + before;
 }

@@ -4,10 +4,28 @@ import fs from 'node:fs';
 /** Bytes read from a file at a time. */
 export const BLOCK = 4 << 20;
 
-/** The bytes `[start, end)` of a file. */
-export async function readRange(split: { file: string; start: number; end: number }): Promise<Buffer> {
+/** Buffers given back by `withBuffer`'s callers, for the next split this thread reads. */
+const spare: Buffer[] = [];
+
+/**
+ * Lends `use` a buffer of at least `size` bytes, taken back when it settles: a thread reads
+ * split after split into the same memory (a fresh buffer per split cost page faults, and GCs
+ * for its external memory). `use` must not keep the buffer, or views of it, once settled.
+ */
+export async function withBuffer<T>(size: number, use: (buf: Buffer) => Promise<T>): Promise<T> {
+  let buf = spare.pop();
+  if (buf === undefined || buf.length < size) buf = Buffer.allocUnsafe(Math.max(size, buf?.length ?? 0));
+  try {
+    return await use(buf);
+  } finally {
+    if (spare.length < 2) spare.push(buf);
+  }
+}
+
+/** The bytes `[start, end)` of a file, in `into` when given (it must be large enough), else in a new buffer. */
+export async function readRange(split: { file: string; start: number; end: number }, into?: Buffer): Promise<Buffer> {
   const fh = await fs.promises.open(split.file, 'r');
-  const buf = Buffer.allocUnsafe(split.end - split.start);
+  const buf = into ? into.subarray(0, split.end - split.start) : Buffer.allocUnsafe(split.end - split.start);
   try {
     await fh.read(buf, 0, buf.length, split.start);
   } finally {

@@ -7,6 +7,7 @@
  * no field name with an escape. Any other line goes to `JSON.parse`, whose record or error is
  * then the one reported.
  */
+import { FNV_OFFSET, FNV_PRIME } from '../groupby/byte-keys.js';
 import { exactDecimal } from './decimal.js';
 import type { KeyedRows } from './splits.js';
 
@@ -24,50 +25,66 @@ export function jsonShape(key: string, values: readonly string[]): JsonShape | u
 
 const MAX_DEPTH = 64;
 
-/** Reads a line into row `rows.count` (the caller grows `rows` and counts the row); false when it needs `JSON.parse`. */
-export function scanLine(buf: Uint8Array, from: number, to: number, shape: JsonShape, rows: KeyedRows): boolean {
-  const s = new Scanner(buf, to);
+/**
+ * Reads the line at `from` (it ends at the first newline, or at `to`) into row `rows.count`
+ * (the caller grows `rows` and counts the row); the offset where it ends (its newline, or
+ * `to`), or -1 when it needs `JSON.parse`. It finds the line's end as it reads it: a search
+ * for each newline first cost a native call per line.
+ */
+export function scanLine(buf: Uint8Array, from: number, to: number, shape: JsonShape, rows: KeyedRows): number {
+  const s = scanner.over(buf, to);
   const width = shape.names.length - 1;
   let seen = 0;
   let i = s.ws(from);
-  if (buf[i] !== 0x7b) return false; // {
+  if (buf[i] !== 0x7b) return -1; // {
   i = s.ws(i + 1);
-  if (buf[i] === 0x7d) return false; // {}: the key is missing
+  if (buf[i] === 0x7d) return -1; // {}: the key is missing
   for (;;) {
-    if (buf[i] !== 0x22) return false;
+    if (buf[i] !== 0x22) return -1;
     const nameFrom = i + 1;
     i = s.string(nameFrom, false);
-    if (i < 0) return false;
+    if (i < 0) return -1;
     const field = matchName(buf, nameFrom, i - 1, shape.names);
     i = s.ws(i);
-    if (buf[i] !== 0x3a) return false; // :
+    if (buf[i] !== 0x3a) return -1; // :
     i = s.ws(i + 1);
     if (field >= 0) {
-      if (seen & (1 << field)) return false; // given twice: JSON.parse keeps the last
+      if (seen & (1 << field)) return -1; // given twice: JSON.parse keeps the last
       seen |= 1 << field;
       if (field === 0) {
-        if (buf[i] !== 0x22) return false;
-        const end = s.string(i + 1, false);
-        if (end < 0) return false;
+        if (buf[i] !== 0x22) return -1;
+        // the key's string, hashed as it is read (no escapes: its bytes are the key's)
+        let h = FNV_OFFSET;
+        let q = i + 1;
+        for (; q < to; q++) {
+          const c = buf[q]!;
+          if (c === 0x22) break;
+          if (c < 0x20 || c === 0x5c) return -1;
+          h = Math.imul(h ^ c, FNV_PRIME);
+        }
+        if (q === to) return -1;
         rows.keyFrom[rows.count] = i + 1;
-        rows.keyTo[rows.count] = end - 1;
-        i = end;
+        rows.keyTo[rows.count] = q;
+        rows.keyHash[rows.count] = h | 0;
+        i = q + 1;
       } else {
         const end = s.number(i);
-        if (end < 0 || s.value !== s.value) return false;
+        if (end < 0 || s.value !== s.value) return -1;
         rows.values[rows.count * width + field - 1] = s.value;
         i = end;
       }
     } else {
       i = s.skip(i, 0);
-      if (i < 0) return false;
+      if (i < 0) return -1;
     }
     i = s.ws(i);
     if (buf[i] === 0x2c) i = s.ws(i + 1);
     else if (buf[i] === 0x7d) break;
-    else return false;
+    else return -1;
   }
-  return s.ws(i + 1) === to && seen === 2 ** shape.names.length - 1;
+  if (seen !== 2 ** shape.names.length - 1) return -1;
+  i = s.ws(i + 1);
+  return i === to || buf[i] === 0x0a ? i : -1;
 }
 
 /** Which of `names` the bytes `buf[from, to)` are, or -1. */
@@ -82,20 +99,28 @@ function matchName(buf: Uint8Array, from: number, to: number, names: Uint8Array[
   return -1;
 }
 
-/** A JSON validator over `buf[…, to)`: each method returns the index past what it read, or -1 for anything invalid. */
+/**
+ * A JSON validator over `buf[…, to)`: each method returns the index past what it read, or -1
+ * for anything invalid. A newline is not whitespace to it: a line ends there.
+ */
 class Scanner {
   /** The number `number` read (NaN when it would not convert exactly on the fast path). */
   value = 0;
-  constructor(
-    readonly buf: Uint8Array,
-    readonly to: number,
-  ) {}
+  buf: Uint8Array = new Uint8Array(0);
+  to = 0;
+
+  /** This scanner, over `buf[…, to)` (one for every line: none made per line). */
+  over(buf: Uint8Array, to: number): this {
+    this.buf = buf;
+    this.to = to;
+    return this;
+  }
 
   ws(i: number): number {
     const { buf, to } = this;
     while (i < to) {
       const c = buf[i]!;
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
       i++;
     }
     return i;
@@ -182,5 +207,6 @@ class Scanner {
   }
 }
 
+const scanner = new Scanner();
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
 const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));

@@ -4,11 +4,20 @@
  */
 import fs from 'node:fs';
 import { BadRecordError } from '../../errors.js';
-import { BLOCK } from './file-bytes.js';
+import { BLOCK, withBuffer } from './file-bytes.js';
 import { jsonShape, scanLine } from './ndjson-fast.js';
 import { growRows, keyedRows, type RecordSink, type SplitSpec } from './splits.js';
 
+/** Rows of the fast path handed to the sink at a time: a 4 MiB block's at once read its keys back from memory. */
+const FLUSH_ROWS = 2048;
+
+/** Reads an NDJSON split, block by block, calling the sink per line. */
 export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, sink: RecordSink): Promise<{ bytes: number }> {
+  return withBuffer(2 * BLOCK, (space) => readLines(split, space, sink));
+}
+
+/** Reads the lines of a split with `space` as its first read buffer. */
+async function readLines(split: Extract<SplitSpec, { kind: 'ndjson' }>, space: Buffer, sink: RecordSink): Promise<{ bytes: number }> {
   const keyed = sink.keyed;
   const shape = keyed && jsonShape(keyed.key, keyed.values);
   const rows = keyedRows();
@@ -16,15 +25,18 @@ export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, 
   try {
     // A line belongs to the split where it starts: skip the tail of a line begun before `start`.
     let pos = split.start === 0 ? 0 : split.start - 1;
-    let carry: Buffer = Buffer.alloc(0);
+    // One buffer for the whole split: the tail of a block's last line moved to its front, the
+    // next block read after it (fresh 4 MiB buffers, and joining them, cost page faults and GC).
+    let buf: Buffer = space;
+    let carry = 0;
     let skipping = split.start !== 0;
     let position = 0;
     for (;;) {
-      const block = Buffer.allocUnsafe(BLOCK);
-      const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
+      if (buf.length - carry < BLOCK) buf = grownBuffer(buf, carry + BLOCK, carry); // a line longer than a block
+      const { bytesRead } = await fh.read(buf, carry, BLOCK, pos);
       const eof = bytesRead === 0;
-      const buf = carry.length ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
-      const base = pos - carry.length; // file offset of buf[0]
+      const length = carry + bytesRead;
+      const base = pos - carry; // file offset of buf[0]
       /** Hands the sink the rows read on the fast path (before any other record: positions stay in order). */
       const flush = () => {
         if (rows.count === 0) return;
@@ -37,11 +49,13 @@ export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, 
       let ascii: string | null | undefined;
       const text = (from: number, to: number) => {
         if (ascii === undefined) {
-          const decoded = buf.toString('utf8');
-          ascii = decoded.length === buf.length ? decoded : null;
+          const decoded = buf.toString('utf8', 0, length);
+          ascii = decoded.length === length ? decoded : null;
         }
         return ascii === null ? buf.toString('utf8', from, to) : ascii.slice(from, to);
       };
+      // the lines read from this block: those that end in it (all of them at the end of the file)
+      const whole = eof ? length : buf.lastIndexOf(0x0a, length - 1) + 1;
       let i = base === 0 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // a UTF-8 byte-order mark is not part of the first line
       let done = false;
       for (;;) {
@@ -49,32 +63,47 @@ export async function readNdjson(split: Extract<SplitSpec, { kind: 'ndjson' }>, 
           done = true;
           break;
         }
+        if (i >= whole) {
+          done = eof;
+          break; // the line goes on in the next block
+        }
+        if (skipping) {
+          skipping = false;
+          const nl = buf.indexOf(0x0a, i);
+          i = nl < 0 || nl >= whole ? whole : nl + 1;
+          continue;
+        }
+        if (shape && rows.count === rows.keyFrom.length) growRows(rows, shape.names.length - 1);
+        const end = shape ? scanLine(buf, i, whole, shape, rows) : -1;
+        if (end >= 0) {
+          if (++rows.count === FLUSH_ROWS) flush(); // while their keys are still in the cache
+          i = end + 1;
+          continue;
+        }
         const nl = buf.indexOf(0x0a, i);
-        if (nl < 0 && !eof) break; // the line goes on in the next block
-        const stop = nl < 0 ? buf.length : nl;
-        if (skipping) skipping = false;
-        else if (stop > i) {
-          if (shape && rows.count === rows.keyFrom.length) growRows(rows, shape.names.length - 1);
-          if (shape && scanLine(buf, i, stop, shape, rows)) rows.count++;
-          else {
-            flush();
-            position = parsed(text(i, stop), base + i, position, sink);
-          }
+        const stop = nl < 0 || nl >= whole ? whole : nl;
+        if (stop > i) {
+          flush();
+          position = parsed(text(i, stop), base + i, position, sink);
         }
-        if (nl < 0) {
-          done = true;
-          break;
-        }
-        i = nl + 1;
+        i = stop + 1;
       }
       flush();
       if (done) return { bytes: split.end - split.start };
-      carry = buf.subarray(i);
+      buf.copy(buf, 0, whole, length);
+      carry = length - whole;
       pos += bytesRead;
     }
   } finally {
     await fh.close();
   }
+}
+
+/** A buffer of `size` bytes holding the first `keep` bytes of `buf`. */
+function grownBuffer(buf: Buffer, size: number, keep: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  buf.copy(b, 0, 0, keep);
+  return b;
 }
 
 /** One line through `JSON.parse`: a record, a bad record, or nothing for a blank line; the next position. */

@@ -19,7 +19,8 @@ import { grown } from '../grown.js';
 export type SplitSpec =
   | { kind: 'range'; index: number; start: number; end: number; generator: ResolvedRef; perIndex?: boolean }
   | { kind: 'ndjson'; index: number; file: string; start: number; end: number }
-  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[]; line: number }
+  /** A CSV split's lines are not counted when it is planned: a worker counts them up to `start` when a message needs one (csv.ts). */
+  | { kind: 'csv'; index: number; file: string; start: number; end: number; columns: string[]; types: ColumnType[] }
   | {
       kind: 'records';
       index: number;
@@ -70,6 +71,8 @@ export interface KeyedRows {
   lines: number;
   keyFrom: Int32Array;
   keyTo: Int32Array;
+  /** Each key's `hashBytes` (groupby/byte-keys.ts), worked out while its bytes were read. */
+  keyHash: Int32Array;
   values: Float64Array;
 }
 
@@ -79,6 +82,7 @@ export const keyedRows = (): KeyedRows => ({
   lines: 0,
   keyFrom: new Int32Array(0),
   keyTo: new Int32Array(0),
+  keyHash: new Int32Array(0),
   values: new Float64Array(0),
 });
 
@@ -86,6 +90,7 @@ export const keyedRows = (): KeyedRows => ({
 export function growRows(rows: KeyedRows, width: number): void {
   rows.keyFrom = grown(rows.keyFrom, 1024);
   rows.keyTo = grown(rows.keyTo, 1024);
+  rows.keyHash = grown(rows.keyHash, 1024);
   rows.values = grown(rows.values, 1024 * width);
 }
 
