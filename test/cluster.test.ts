@@ -194,6 +194,24 @@ describe('on one Redis server, 3 worker processes', () => {
     expect(w.log).toMatch(/stopping: running tasks finish/);
   });
 
+  it('a module a worker cannot import fails the job, naming the worker', async () => {
+    const [lost] = await startWorkers(1, server.url, ['--queue', 'unimportable'], { PARTD_TEST_UNIMPORTABLE: '1' });
+    try {
+      const err = (await groupBy({
+        input: { generate: { module: fixture('cluster-unimportable.mjs'), export: 'records' }, count: 100 },
+        key: 'key',
+        aggregate,
+        retries: 1,
+        cluster: { redis: server.url, queue: 'unimportable' },
+      }).catch((e: unknown) => e as Error)) as Error;
+      expect(err.message).toMatch(/failed after 2 attempts/);
+      expect(err.message).toMatch(/this module is not here \(on worker .* pid \d+\)/);
+    } finally {
+      await lost!.stop();
+    }
+    expect(await jobKeys(server.url)).toEqual([]);
+  });
+
   it('refuses bad cluster options before any work', async () => {
     await expect(groupBy({ input: inputs[0]![1](), key: 'key', aggregate, cluster: { redis: server.url, queue: 'a b' } })).rejects.toThrow(
       /cluster\.queue/,

@@ -1,6 +1,6 @@
 /**
  * `bench -- cluster` (issue 17): the distributed engine against the local one, in one run. W1 on
- * the `Redis` store beside `Lmdb`; W2 (groupBy) and W5 (the full shuffle) on 1, 2 and 3
+ * the `Redis` store (one server, and a 3 + 3 Cluster started by the tests' helper) beside `Lmdb`; W2 (groupBy) and W5 (the full shuffle) on 1, 2 and 3
  * `partd worker` processes (one thread each) through one redis-server, beside the local engine
  * with 2 worker threads: seconds, records/s, and per row the MB through Redis; then Redis' and
  * the workers' peak RSS.
@@ -14,6 +14,7 @@ import { W1, runW1 } from '../w1.js';
 import { W2_KEYS } from '../w2/records.js';
 import { P } from '../w5/rows.js';
 import { peakRssOf, startRedisServer, startWorkers } from './servers.js';
+import { startCluster } from '../../test/support/redis-server.js';
 
 const ENGINE = new URL('../engine.js', import.meta.url);
 const W5_ROWS = new URL('../w5/rows.js', import.meta.url);
@@ -30,10 +31,13 @@ export async function runCluster(n: number, rounds = 3): Promise<Result> {
         k,
         (await startWorkers(k, redis.url, `bench${k}`)).map((c) => c.pid!),
       );
+    const cluster = await startCluster(); // the tests' 3 primaries + 3 replicas
     const w1 = [
       await runW1('W1: Lmdb() (temporary)', () => new Lmdb(), W1),
       await runW1('W1: Redis (one server, temporary)', () => new Redis(redis.url), W1),
+      await runW1('W1: Redis Cluster 3+3 (temporary, keys over the shards)', () => new Redis({ cluster: cluster.startNodes }), W1),
     ];
+    await cluster.stop();
     report('cluster: W1 (1000 keys x 100 B x 2000 rounds)', w1);
 
     const net = () => {
@@ -99,6 +103,7 @@ export async function runCluster(n: number, rounds = 3): Promise<Result> {
     const speedup = (a: string, b: string) => ratioOf(runs, a, b, (x, y) => y.seconds / x.seconds)!;
     const ratios: Ratio[] = [
       { label: 'cluster W1: Redis ÷ Lmdb, append seconds', value: (w1[1]!.append_s as number) / (w1[0]!.append_s as number) },
+      { label: 'cluster W1: Redis Cluster ÷ Lmdb, append seconds', value: (w1[2]!.append_s as number) / (w1[0]!.append_s as number) },
       ...(['w2', 'w5'] as const).flatMap((w) => [
         { label: `cluster ${w.toUpperCase()}: 2 workers through Redis ÷ local 2 threads`, value: ratioOf(runs, `${w}-c2`, `${w}-local`)! },
         { label: `cluster ${w.toUpperCase()}: 1→3 workers' speedup`, value: speedup(`${w}-c3`, `${w}-c1`), better: 'higher' as const },
