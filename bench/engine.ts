@@ -1,7 +1,7 @@
 /** The engine's side of the record workloads: `iterateGroups` over records made in the workers (W2, W3, W6). */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { iterateGroups } from '../src/index.js';
+import { iterateGroups, type ClusterOptions } from '../src/index.js';
 import type { Outcome } from './rounds.js';
 import { RANGE_EXPORT } from './w2/records.js';
 
@@ -19,8 +19,17 @@ export function recordsInput(n: number, keys: number, form: Form = 'generate') {
   return { generate: { module: RECORDS, export: name }, count: n };
 }
 
-/** groupBy key with count and sum(amount), P = 128, the groups streamed with `iterateGroups` and summed here; scatter and gather timed apart. */
-export async function grouped(n: number, keys: number, workers: number, form: Form = 'generate'): Promise<Outcome> {
+/**
+ * groupBy key with count and sum(amount), P = 128, the groups streamed with `iterateGroups` and
+ * summed here; scatter and gather timed apart. With `cluster`, on `partd worker` processes.
+ */
+export async function grouped(
+  n: number,
+  keys: number,
+  workers: number,
+  form: Form = 'generate',
+  cluster?: ClusterOptions,
+): Promise<Outcome> {
   const t0 = performance.now();
   let scattered = t0;
   let groups = 0;
@@ -33,6 +42,7 @@ export async function grouped(n: number, keys: number, workers: number, form: Fo
       partitions: 128,
       workers,
       aggregate: { count: { op: 'count' }, sum_amount: { op: 'sum', field: 'amount' } },
+      ...(cluster && { cluster }),
     },
     () => (scattered = performance.now()),
   );

@@ -18,7 +18,6 @@ import { startCluster } from '../../test/support/redis-server.js';
 
 const ENGINE = new URL('../engine.js', import.meta.url);
 const W5_ROWS = new URL('../w5/rows.js', import.meta.url);
-const ROWS = new URL('./rows.js', import.meta.url);
 const MB = 1e6;
 
 /** The cluster workload's rows in `rounds` interleaved rounds, and its ratios. */
@@ -63,7 +62,7 @@ export async function runCluster(n: number, rounds = 3): Promise<Result> {
           w2row(
             `w2-c${k}`,
             `W2 groupBy, ${k} partd worker${k > 1 ? 's' : ''} through Redis`,
-            isolated(ROWS, 'clusterGrouped', n, redis.url, `bench${k}`),
+            isolated(ENGINE, 'grouped', n, W2_KEYS, 1, 'generate', { redis: redis.url, queue: `bench${k}` }),
             'w2-local',
           ),
         ),
@@ -74,7 +73,7 @@ export async function runCluster(n: number, rounds = 3): Promise<Result> {
           w5row(
             `w5-c${k}`,
             `W5 full shuffle, ${k} partd worker${k > 1 ? 's' : ''} through Redis`,
-            isolated(ROWS, 'clusterShuffle', n, redis.url, `bench${k}`),
+            isolated(W5_ROWS, 'fullShuffle', n, 1, { redis: redis.url, queue: `bench${k}` }),
             'w5-local',
           ),
         ),

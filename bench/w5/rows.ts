@@ -1,7 +1,7 @@
 /** W5's rows, each run in a process of its own (isolated.ts): the engine's full shuffle, and B0-partition in fresh threads. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shuffle } from '../../src/index.js';
+import { shuffle, type ClusterOptions } from '../../src/index.js';
 import { recordsInput } from '../engine.js';
 import type { Outcome } from '../rounds.js';
 import { inFreshThreads } from '../thread.js';
@@ -12,10 +12,10 @@ import { checksumOf, type Folded } from './fold.js';
 export const P = 128;
 const FOLD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fold.js');
 
-/** The shuffle and the gather, timed apart; the store is removed after the clock stops. */
-export async function fullShuffle(n: number, workers: number): Promise<Outcome> {
+/** The shuffle and the gather, timed apart (with `cluster`, on `partd worker` processes); the store is removed after the clock stops. */
+export async function fullShuffle(n: number, workers: number, cluster?: ClusterOptions): Promise<Outcome> {
   const t0 = performance.now();
-  const h = await shuffle({ input: recordsInput(n, W2_KEYS), key: 'key', partitions: P, workers });
+  const h = await shuffle({ input: recordsInput(n, W2_KEYS), key: 'key', partitions: P, workers, ...(cluster && { cluster }) });
   const t1 = performance.now();
   try {
     const parts = await h.gather<Folded>({ module: FOLD, export: 'foldPartition' });

@@ -14,6 +14,8 @@ interface TaskBase {
   run: string;
   /** Attempt number (1, 2, …) after failures: retries count on it. */
   attempt: number;
+  /** Milliseconds after which the keys the task writes expire (a temporary job's), or 0. */
+  ttl: number;
 }
 
 /** Scatter one split: read it, write its blocks, commit them (first committed attempt wins). */

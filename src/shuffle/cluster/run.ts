@@ -182,7 +182,7 @@ export class ClusterRun {
 
   async #enqueueSplit(s: SplitRun): Promise<void> {
     const spec = s.spec.kind === 'records' ? { ...s.spec, records: [], unsendable: undefined } : s.spec;
-    const data: ScatterJob & { ttl: number } = {
+    const data: ScatterJob = {
       kind: 'scatter',
       job: this.#claim.keys.name,
       run: this.#claim.run,
@@ -201,7 +201,7 @@ export class ClusterRun {
   async #enqueueTasks(tasks: TaskRun[]): Promise<void> {
     for (const t of tasks) {
       const { blocks, splits } = this.#blocksOf(t.partitions);
-      const data: GatherJob & { ttl: number } = {
+      const data: GatherJob = {
         kind: 'gather',
         job: this.#claim.keys.name,
         run: this.#claim.run,

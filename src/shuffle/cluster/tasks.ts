@@ -27,8 +27,6 @@ export const WORKER_ID = `${os.hostname()} pid ${process.pid}`;
 export interface TaskContext {
   link: Link;
   pool: () => WorkerPool;
-  /** A temporary job's keys expire after this many ms (0: a named job's never do). */
-  ttl: (job: string) => number;
 }
 
 const token = () => randomBytes(9).toString('base64url');
@@ -95,7 +93,7 @@ async function withRecords(ctx: TaskContext, keys: JobKeys, split: SplitSpec): P
 /** Runs one scatter session over `split` on the pool, its commits written as blocks as they come; returns its parts. */
 async function runSession(ctx: TaskContext, job: ScatterJob, split: SplitSpec, mine: string, blocks: Block[]): Promise<SplitPart[]> {
   const keys = new JobKeys(job.job);
-  const ttl = ctx.ttl(job.job);
+  const ttl = job.ttl;
   const { port1, port2 } = new MessageChannel();
   const assignment: Assignment = { split, lease: mine, attempt: job.attempt, from: 0, part: 0, commit: true };
   const parts: SplitPart[] = [];
@@ -163,7 +161,7 @@ export async function gatherTask(ctx: TaskContext, job: GatherJob): Promise<void
     const task: GatherTask = { store: '', partitions: job.partitions, reduce: job.reduce, attempt: job.attempt, chunks };
     const results = await ctx.pool().run<[number, unknown][]>('gather', task);
     const key = keys.result(job.phase, job.task, mine);
-    const ttl = ctx.ttl(job.job);
+    const ttl = job.ttl;
     const bytes = v8.serialize(results);
     await ctx.link.call('write result', (c) => (ttl > 0 ? c.set(key, bytes, 'PX', ttl) : c.set(key, bytes)));
     const gathered: Gathered = { token: mine, key };

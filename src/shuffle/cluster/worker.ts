@@ -44,7 +44,6 @@ export function startWorker(options: WorkerOptions): ClusterWorker {
   const lockMs = positiveInt(options.lockMs, 'lockMs', 30_000, 500);
   const link = new Link(settings);
   let pool = new WorkerPool(threads, { heapMB: options.workerHeapMB });
-  const ttls = new Map<string, number>();
   const ctx: TaskContext = {
     link,
     // a thread that failed outside any task aborts its pool for good: a long-lived worker takes a new one
@@ -55,11 +54,9 @@ export function startWorker(options: WorkerOptions): ClusterWorker {
       }
       return pool;
     },
-    ttl: (job) => ttls.get(job) ?? 0,
   };
-  const run = async (job: Job<ClusterTask & { ttl?: number }>) => {
+  const run = async (job: Job<ClusterTask>) => {
     const task = job.data;
-    if (task.ttl) ttls.set(task.job, task.ttl);
     if (task.kind === 'scatter') await scatterTask(ctx, task);
     else await gatherTask(ctx, task);
   };
