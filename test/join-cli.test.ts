@@ -81,7 +81,7 @@ describe('partd join', () => {
     expect(fromStdin.code).toBe(0);
     expect(rows(fromStdin.stdout)).toEqual(want('left'));
     const store = path.join(dir, 'kept');
-    const first = await partd(['join', left, right, ...args, '--store', store]);
+    const first = await partd(['join', left, right, ...args, '--store', store, '--no-broadcast']); // both inputs kept in the store
     const again = await partd(['join', left, right, ...args, '--store', store, '--how', 'outer']);
     expect([first.code, again.code]).toEqual([0, 0]);
     expect(rows(again.stdout)).toEqual(want('outer'));

@@ -129,6 +129,104 @@ describe("a probe side's stored frames sent whole (join/probed.ts)", () => {
   });
 });
 
+describe('a small side broadcast (join/broadcast.ts): the other read from its input, never shuffled', () => {
+  // an NDJSON probe side of random keys (duplicates, null, missing, numbers and strings alike), a small records side
+  const keyArb = fc.constantFrom<unknown>('a', 'b', '1', 1, 2, 1.5, null, undefined);
+  const recs = (tag: string, max: number) =>
+    fc
+      .array(keyArb, { maxLength: max })
+      .map((keys) => keys.map((key, i): Rec => (key === undefined ? { i, s: tag } : { i, k: key, s: tag })));
+  const writeNdjson = (dir: string, records: Rec[]) => {
+    const file = path.join(dir, `p-${Math.random().toString(36).slice(2)}.ndjson`);
+    fs.writeFileSync(file, records.map((r) => JSON.stringify(r) + '\n').join(''));
+    return file;
+  };
+
+  it('every how, either side small: rows equal the nested loop and the shuffled join; broadcast only where how allows', async () => {
+    const dir = tmp();
+    await fc.assert(
+      fc.asyncProperty(
+        recs('big', 300),
+        recs('small', 12),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 7 }),
+        async (big, small, bigLeft, partitions) => {
+          const file = writeNdjson(dir, big);
+          const [left, right] = bigLeft ? [big, small] : [small, big];
+          const inputs = bigLeft
+            ? { left: { ndjson: file }, right: { records: small } }
+            : { left: { records: small }, right: { ndjson: file } };
+          for (const how of HOWS) {
+            const want = canonical(nestedLoopJoin(left, right, k, k, how));
+            const broadcast = await run({ ...inputs, on: 'k', how, partitions, workers: 2 });
+            const shuffled = await run({ ...inputs, on: 'k', how, partitions, workers: 2, broadcast: false });
+            expect(canonical(broadcast.rows)).toEqual(want);
+            expect(canonical(shuffled.rows)).toEqual(want);
+            // the small side is held whole unless how keeps its unmatched rows
+            const keepsSmall = bigLeft ? how === 'right' || how === 'outer' : how === 'left' || how === 'outer';
+            expect(broadcast.stats.broadcast).toBe(keepsSmall || big.length === 0 ? null : bigLeft ? 'right' : 'left');
+            expect(shuffled.stats.broadcast).toBeNull();
+            expect([broadcast.stats.left.records, broadcast.stats.right.records]).toEqual([left.length, right.length]);
+          }
+        },
+      ),
+      { numRuns: 6 },
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('generated sides: the smaller by count is held; a probe split that fails is retried and its rows come once', async () => {
+    const N = 20_000;
+    const dims = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, name: `n${i}` }));
+    const key = (r: { key: string }) => r.key;
+    const want = canonical(nestedLoopJoin(fixtureRecords(0, N), dims, key, key, 'inner'));
+    const options: JoinOptions = {
+      left: { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: N },
+      right: { generate: { module: mods, export: 'dims' }, count: 60 },
+      on: 'key',
+      partitions: 16,
+      workers: 2,
+      splits: 4,
+    };
+    const fault = { at: 'read', split: 2, attempt: 1, after: 3000, action: 'throw' } as const;
+    const { rows, stats } = await run(withFaults(options, [fault]));
+    expect(canonical(rows)).toEqual(want);
+    expect(stats).toMatchObject({ broadcast: 'right', rows: N, gatherRetried: 1 });
+    expect(stats.left).toMatchObject({ records: N, bytesAppended: 0, splits: 4 }); // read, never stored
+    const swapped = await run({ ...options, left: options.right, right: options.left, how: 'right' });
+    expect(swapped.stats.broadcast).toBe('left');
+    expect(canonical(swapped.rows)).toEqual(canonical(nestedLoopJoin(dims, fixtureRecords(0, N), key, key, 'right')));
+  });
+
+  it("a small side over a task's memory share is not broadcast: both sides shuffled", async () => {
+    const right = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 70}`, j: i, pad: 'x'.repeat(20) }));
+    const left = { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 6000 };
+    const key = (r: { key: string }) => r.key;
+    // memory: 1 leaves a task 16 KiB of a build side; the right side stores about 100 KB
+    const { rows, stats } = await run({ left, right: { records: right }, on: 'key', partitions: 4, workers: 2, memory: 1 });
+    expect(stats.broadcast).toBeNull();
+    expect(canonical(rows)).toEqual(canonical(nestedLoopJoin(fixtureRecords(0, 6000), right, key, key, 'inner')));
+  });
+
+  it('a bad record of the probe side names its file and line; skip counts it', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'big.ndjson');
+    fs.writeFileSync(file, '{"k":"a","v":1}\n{"k":{"x":1}}\n{"k":"b"}\nnope\n');
+    const options = { left: { ndjson: file }, right: { records: [{ k: 'a' }, { k: 'b' }] }, on: 'k', partitions: 2, workers: 2 };
+    await expect(run(options)).rejects.toThrow(new RegExp(`^${file} line 2: record has no usable key: key field "k"`));
+    const { rows, stats } = await run({ ...options, onBadRecord: 'skip' });
+    expect(stats.broadcast).toBe('right');
+    expect(canonical(rows)).toEqual(
+      canonical([
+        { key: 'a', left: { k: 'a', v: 1 }, right: { k: 'a' } },
+        { key: 'b', left: { k: 'b' }, right: { k: 'b' } },
+      ]),
+    );
+    expect([stats.left.badRecords, stats.right.badRecords]).toEqual([2, 0]);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
 describe('skew and memory', () => {
   /** 60% of `n` records hold the key "hot"; the others, one of 997 keys. */
   const hot = (n: number): Rec[] => Array.from({ length: n }, (_, i) => ({ i, k: i % 10 < 6 ? 'hot' : `c${i % 997}` }));
@@ -306,6 +404,7 @@ describe('a kept store', () => {
       splits: 4,
       memory: 1, // each session commits every megabyte: a right split commits parts before the fault
       store,
+      broadcast: false, // both sides scattered, left first
     };
     const fault = { at: 'read', split: RIGHT_SPLITS + 2, attempt: 1, after: 9000, action: 'throw' } as const;
     await expect(run(withFaults({ ...options, retries: 0 }, [fault]))).rejects.toThrow(ShuffleError);

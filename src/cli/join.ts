@@ -16,6 +16,7 @@ export interface JoinCommandOptions extends Omit<CommonOptions, 'key'> {
   rightOn?: string;
   how: string;
   out?: string;
+  broadcast: boolean;
 }
 
 const HOWS = ['inner', 'left', 'right', 'outer'];
@@ -30,7 +31,8 @@ export function defineJoin(program: Command, common: (cmd: Command) => Command, 
       .requiredOption('--on <field>', 'the key field of both inputs (of the left one, with --right-on)')
       .option('--right-on <field>', "the right input's key field, when its name is not --on's")
       .addOption(new Option('--how <how>', 'the unmatched rows kept, with null for the other side').choices(HOWS).default('inner'))
-      .option('--out <file>', 'output file, or - for stdout', '-'),
+      .option('--out <file>', 'output file, or - for stdout', '-')
+      .option('--no-broadcast', 'shuffle both inputs even when one is small enough to send whole to every task'),
   )
     .description('join two inputs on a field: one NDJSON line per joined row {key, left, right}, null for a side without a match')
     .addHelpText(
@@ -62,8 +64,14 @@ export async function joinCommand(leftFile: string, rightFile: string, o: JoinCo
   try {
     await withInput(left.inputs, (leftInput, leftRead) =>
       withInput(right.inputs, async (rightInput, rightRead) => {
-        const onStats = (s: JoinStats) => ((stats = s), leftRead(), rightRead()); // scattered: the gather reads the store only
-        await out.writeAll(joinNdjson({ ...shared, left: leftInput, right: rightInput, on, how: o.how as JoinHow }, onStats), abort);
+        // a scattered side is read from the store from here on; a broadcast's other side, from its input
+        const onStats = (s: JoinStats) => {
+          stats = s;
+          if (s.broadcast !== 'right') leftRead();
+          if (s.broadcast !== 'left') rightRead();
+        };
+        const options = { ...shared, left: leftInput, right: rightInput, on, how: o.how as JoinHow, broadcast: o.broadcast };
+        await out.writeAll(joinNdjson(options, onStats), abort);
       }),
     );
   } catch (e) {

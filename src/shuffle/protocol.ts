@@ -109,12 +109,14 @@ export const keeps = (how: JoinHow, side: Side): boolean => how === 'outer' || h
 /**
  * A unit of a join's gather (join/units.ts): partitions joined whole (with each side's stored
  * bytes), one slice of a skewed partition's larger side (its frames i, i + of, …) against the
- * whole of its build side, or the build rows no slice of a sliced partition matched.
+ * whole of its build side, the build rows no slice of a sliced partition matched, or a split of
+ * the probe side read from its input against the whole build side (a broadcast: join/broadcast.ts).
  */
 export type JoinUnit =
   | { kind: 'whole'; parts: [partition: number, left: number, right: number][] }
   | { kind: 'slice'; partition: number; build: Side; slice: number; of: number }
-  | { kind: 'unmatched'; partition: number; build: Side; matched: Uint8Array };
+  | { kind: 'unmatched'; partition: number; build: Side; matched: Uint8Array }
+  | { kind: 'broadcast'; build: Side; split: SplitSpec };
 
 /** A join's gather: `GatherTask.partitions` are indexes into `units`. */
 export interface JoinReduce {
@@ -129,6 +131,8 @@ export interface JoinReduce {
   format: 'msgpack' | 'ndjson';
   /** Stored bytes of one build side a task may hold in memory; a larger partition is split again (grace). */
   limit: number;
+  /** What a broadcast unit does with a bad record of the split it reads. */
+  onBadRecord: 'error' | 'skip';
 }
 
 /** What a join unit's attempt returns: its rows' file (none when it made no rows), and which build rows a slice matched. */
@@ -139,6 +143,8 @@ export interface JoinUnitResult {
   resplits: number;
   /** A slice's build rows matched, one bit each in read order. */
   matched?: Uint8Array;
+  /** A broadcast unit's split: its records joined and its bad records skipped; the build records its table held. */
+  read?: { records: number; bad: number; built: number };
 }
 
 /** A sort's range partitioning (sort/order.ts): P − 1 splitters in order, and the direction. */

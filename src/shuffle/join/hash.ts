@@ -89,25 +89,28 @@ export async function buildTable(ctx: JoinContext, b: Side, rows: Rows): Promise
  * records in `matched` (one byte each) when given.
  */
 export async function probe(ctx: JoinContext, b: Side, table: Table, rows: Rows, matched?: Uint8Array): Promise<void> {
+  for await (const batch of rows) probeBatch(ctx, b, table, batch, matched);
+}
+
+/** Streams one batch of the probe side past the table (see `probe`): as a probed frame when it carries its stored bytes and that pays. */
+export function probeBatch(ctx: JoinContext, b: Side, table: Table, batch: Batch, matched?: Uint8Array): void {
   const q: Side = b === 0 ? 1 : 0;
+  if (batch.payload && ctx.probed && probeFrame(ctx, q, table, batch, batch.payload, matched)) return;
   const keyOf = ctx.keyOf[q];
   const alone = keeps(ctx.how, q);
   const { records, heads, next } = table;
   const { emit } = ctx;
-  for await (const batch of rows) {
-    if (batch.payload && ctx.probed && probeFrame(ctx, q, table, batch, batch.payload, matched)) continue;
-    for (const record of batch) {
-      const key = keyOf(record);
-      const head = key == null ? undefined : heads.get(key);
-      if (head === undefined) {
-        if (alone) emitAlone(ctx, q, record, key);
-        continue;
-      }
-      for (let i = head; i >= 0; i = next[i]!) {
-        if (b === 0) emit(key, records[i], record);
-        else emit(key, record, records[i]);
-        if (matched) matched[i] = 1;
-      }
+  for (const record of batch) {
+    const key = keyOf(record);
+    const head = key == null ? undefined : heads.get(key);
+    if (head === undefined) {
+      if (alone) emitAlone(ctx, q, record, key);
+      continue;
+    }
+    for (let i = head; i >= 0; i = next[i]!) {
+      if (b === 0) emit(key, records[i], record);
+      else emit(key, record, records[i]);
+      if (matched) matched[i] = 1;
     }
   }
 }

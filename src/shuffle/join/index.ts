@@ -13,14 +13,15 @@ import { decodeFrame, filePieces, frameBatches } from '../gather/spooled.js';
 import { fieldReader } from '../input/fields.js';
 import { flattened } from '../groupby/index.js';
 import type { Progress } from '../options.js';
-import type { JoinReduce, JoinUnit, JoinUnitResult, KeySpec } from '../protocol.js';
-import { poolFor } from '../runtime/pool.js';
+import type { JoinReduce, JoinUnit, JoinUnitResult, KeySpec, Side } from '../protocol.js';
+import { poolFor, type WorkerPool } from '../runtime/pool.js';
 import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
-import { planJoin, type JoinOptions } from './options.js';
-import { isProbed, isTable, probedRows } from './probed.js';
+import { broadcastCandidate, broadcastPlan, buildRecords, noteRead, probeStats } from './broadcast.js';
+import { planJoin, type JoinOptions, type JoinPlan } from './options.js';
+import { HeldTable, isProbed, isTable, probedRows } from './probed.js';
 import { readSizes } from './sizes.js';
-import { buildLimit, noteSlice, planUnits, unmatchedUnits } from './units.js';
+import { buildLimit, noteSlice, planUnits, unmatchedUnits, type UnitPlan } from './units.js';
 import { toFile } from '../to-file.js';
 
 export type { JoinKey, JoinOptions } from './options.js';
@@ -35,9 +36,11 @@ export interface JoinRow<L = unknown, R = unknown> {
 
 /** Counts of a join. */
 export interface JoinStats {
-  /** Each side's scatter phase (records, bad records, bytes, retries, resumed records). */
+  /** Each side's scatter phase (records, bad records, bytes, retries, resumed records); a broadcast's other side counts what its units read. */
   left: ShuffleStats;
   right: ShuffleStats;
+  /** The side held whole by every task while the other streamed past it from its input, unshuffled (a broadcast join), or null. */
+  broadcast: 'left' | 'right' | null;
   /** Joined rows made (by the end of the gather). */
   rows: number;
   partitions: number;
@@ -53,20 +56,23 @@ export interface JoinStats {
   gatherSeconds: number;
 }
 
+/** What a reader of a join's row files is told: the stats, the keys, and a broadcast's build records (probed frames point into them). */
+interface Hooks {
+  onStats?: (s: JoinStats) => void;
+  onKeys?: (keys: KeySpec[]) => void;
+  onTable?: (records: unknown[]) => void;
+}
+
 /**
  * The files of the joined rows, as gather tasks finish (each read before the next is asked
- * for). `onStats` gets the stats once both sides are scattered; the same object is complete
+ * for). `onStats` gets the stats once the sides it shuffles are scattered; the same object is complete
  * when the generator ends.
  */
-async function* partFiles(
-  options: JoinOptions,
-  format: JoinReduce['format'],
-  onStats?: (s: JoinStats) => void,
-  onKeys?: (keys: KeySpec[]) => void,
-): AsyncGenerator<string> {
+async function* partFiles(options: JoinOptions, format: JoinReduce['format'], hooks: Hooks = {}): AsyncGenerator<string> {
+  const { onStats, onKeys, onTable } = hooks;
   const j = await planJoin(options);
   onKeys?.(j.keys);
-  const [lp, rp] = j.sides;
+  const [lp] = j.sides;
   const user = j.run.progress;
   const pool = poolFor(j.run, j.threads); // both phases of both sides: threads start once
   const dir = makeTempDir('join'); // rows and grace spill stores; removed at the end, and at exit
@@ -74,30 +80,15 @@ async function* partFiles(
   let stats: JoinStats | undefined;
   const t0 = performance.now();
   try {
-    // One scatter bar for both sides: the right's counts follow the left's.
-    const bytesTotal = lp.bytesTotal + rp.bytesTotal;
-    const splits = 'records' in lp.input || 'records' in rp.input ? undefined : lp.splits.length + rp.splits.length;
-    let before = { records: 0, bytesRead: 0, bytesAppended: 0, splitsDone: 0 };
-    let seen = before;
-    const scattering = (e: Progress) => {
-      if (e.phase !== 'scatter') return user(e);
-      seen = {
-        records: before.records + e.records,
-        bytesRead: before.bytesRead + e.bytesRead,
-        bytesAppended: before.bytesAppended + e.bytesAppended,
-        splitsDone: before.splitsDone + e.splitsDone,
-      };
-      user({ phase: 'scatter', ...seen, bytesTotal, splits });
-    };
-    const left = await scatterPhase({ ...lp, progress: scattering }, pool, { join: { side: 0 } });
-    before = seen;
-    const right = await scatterPhase({ ...rp, progress: scattering }, pool, { join: { side: 1 } });
-    const P = lp.partitions;
     const limit = buildLimit(j.run.memory, pool.threads);
-    const plan = planUnits(await readSizes(lp.store, P), j.how, pool.threads, limit);
+    const { sides, plan, broadcast } = await scatterSides(j, pool, limit);
+    const P = lp.partitions;
+    const held = broadcast !== undefined && onTable ? await buildRecords(lp.store, broadcast, P) : undefined;
+    if (held) onTable!(held);
     stats = {
-      left,
-      right,
+      left: sides[0],
+      right: sides[1],
+      broadcast: broadcast === undefined ? null : broadcast === 0 ? 'left' : 'right',
       rows: 0,
       partitions: P,
       workers: pool.threads,
@@ -115,7 +106,17 @@ async function* partFiles(
       const first = done;
       const progress = (e: Progress) =>
         e.phase === 'gather' ? user({ phase: 'gather', partitionsDone: (done = first + e.partitionsDone), partitions: total }) : user(e);
-      const reduce: JoinReduce = { kind: 'join', how: j.how, keys: j.keys, partitions: P, units, dir, format, limit };
+      const reduce: JoinReduce = {
+        kind: 'join',
+        how: j.how,
+        keys: j.keys,
+        partitions: P,
+        units,
+        dir,
+        format,
+        limit,
+        onBadRecord: j.run.onBadRecord,
+      };
       for await (const [id, r] of gatherPhase<JoinUnitResult>({ ...lp, progress }, pool, reduce, gathered, { batches }))
         yield [units[id]!, r];
     };
@@ -126,6 +127,7 @@ async function* partFiles(
     for (const results of [round(plan.units, plan.batches), second()]) {
       for await (const [unit, r] of results) {
         noteSlice(plan, unit, r);
+        if (broadcast !== undefined) noteRead(sides[broadcast === 0 ? 1 : 0], unit, r, held);
         stats.rows += r.rows;
         stats.resplits += r.resplits;
         if (r.file !== undefined) yield r.file;
@@ -140,6 +142,53 @@ async function* partFiles(
     await endJob(lp, pool, j.temporary); // a store the caller named stays: a re-run resumes its scatter
     removeTempDir(dir);
   }
+}
+
+/**
+ * Scatters the sides a join shuffles, under one scatter bar (the second side's counts follow
+ * the first's), and plans its gather: a broadcast of a small side (join/broadcast.ts), whose
+ * other side is then never scattered, or units of both sides' partitions (join/units.ts).
+ */
+async function scatterSides(
+  j: JoinPlan,
+  pool: WorkerPool,
+  limit: number,
+): Promise<{ sides: [ShuffleStats, ShuffleStats]; plan: UnitPlan; broadcast: Side | undefined }> {
+  const user = j.run.progress;
+  const candidate = broadcastCandidate(j);
+  const order: Side[] = candidate === undefined ? [0, 1] : [candidate, candidate === 0 ? 1 : 0];
+  let scope: Side[] = candidate === undefined ? [0, 1] : [candidate]; // the sides the bar counts
+  let before = { records: 0, bytesRead: 0, bytesAppended: 0, splitsDone: 0 };
+  let seen = before;
+  const scattering = (e: Progress) => {
+    if (e.phase !== 'scatter') return user(e);
+    seen = {
+      records: before.records + e.records,
+      bytesRead: before.bytesRead + e.bytesRead,
+      bytesAppended: before.bytesAppended + e.bytesAppended,
+      splitsDone: before.splitsDone + e.splitsDone,
+    };
+    const planned = scope.map((s) => j.sides[s]);
+    const splits = planned.some((p) => 'records' in p.input) ? undefined : planned.reduce((n, p) => n + p.splits.length, 0);
+    user({ phase: 'scatter', ...seen, bytesTotal: planned.reduce((n, p) => n + p.bytesTotal, 0), splits });
+  };
+  const scatter = (side: Side) => scatterPhase({ ...j.sides[side], progress: scattering }, pool, { join: { side } });
+  const stats: ShuffleStats[] = [];
+  stats[order[0]!] = await scatter(order[0]!);
+  const P = j.sides[0].partitions;
+  if (candidate !== undefined) {
+    const sizes = (await readSizes(j.sides[0].store, P))[candidate];
+    if (sizes.reduce((a, b) => a + b, 0) <= limit) {
+      const probe = j.sides[order[1]!];
+      stats[order[1]!] = probeStats(probe, pool.threads);
+      return { sides: stats as [ShuffleStats, ShuffleStats], plan: broadcastPlan(probe, candidate), broadcast: candidate };
+    }
+  }
+  before = seen;
+  scope = [0, 1];
+  stats[order[1]!] = await scatter(order[1]!);
+  const plan = planUnits(await readSizes(j.sides[0].store, P), j.how, pool.threads, limit);
+  return { sides: stats as [ShuffleStats, ShuffleStats], plan, broadcast: undefined };
 }
 
 /**
@@ -160,10 +209,12 @@ export function join<L = unknown, R = unknown>(
 async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<JoinRow<L, R>[]> {
   let keyOf: ((record: unknown) => unknown)[] = [];
   const keys = (spec: KeySpec[]) => (keyOf = spec.map((k) => ('field' in k ? fieldReader(k.field) : () => undefined)));
-  for await (const file of partFiles(options, 'msgpack', onStats, keys)) {
-    let table: unknown[] = [];
+  let shared = new HeldTable([]); // a broadcast's build records, for every file
+  const onTable = (records: unknown[]) => (shared = new HeldTable(records));
+  for await (const file of partFiles(options, 'msgpack', { onStats, onKeys: keys, onTable })) {
+    let table = shared;
     for await (const frame of frameBatches<unknown>(filePieces(file), file)) {
-      if (isTable(frame)) table = frame[1];
+      if (isTable(frame)) table = new HeldTable(frame[1]);
       else yield (isProbed(frame) ? probedRows(frame, decodeFrame(frame[2]), table, keyOf[frame[1]]) : frame) as JoinRow<L, R>[];
     }
   }
@@ -171,7 +222,7 @@ async function* rowBatches<L, R>(options: JoinOptions, onStats?: (s: JoinStats) 
 
 /** The joined rows as NDJSON, one `{"key","left","right"}` line each, made in the workers; for writers (the CLI, `joinToFile`). */
 export async function* joinNdjson(options: JoinOptions, onStats?: (s: JoinStats) => void): AsyncGenerator<Uint8Array> {
-  for await (const file of partFiles(options, 'ndjson', onStats)) yield* filePieces(file);
+  for await (const file of partFiles(options, 'ndjson', { onStats })) yield* filePieces(file);
 }
 
 /**

@@ -32,11 +32,17 @@ export interface JoinOptions<L = unknown, R = unknown> extends Omit<ShuffleOptio
   on: JoinKey | { left: JoinKey; right: JoinKey };
   /** Which unmatched rows the join keeps: `'inner'` (default) none, `'left'`, `'right'`, or `'outer'` both. */
   how?: JoinHow;
+  /**
+   * Whether a small side may be broadcast (default true): read whole by every task while the other
+   * side streams past it from its input, unshuffled (docs/join.md says when).
+   */
+  broadcast?: boolean;
 }
 
 /** A checked join, ready to run. */
 export interface JoinPlan {
   how: JoinHow;
+  broadcast: boolean;
   keys: [KeySpec, KeySpec];
   /** Each side's scatter: the same store, claim and options; its own input, key and splits. */
   sides: [Plan, Plan];
@@ -47,7 +53,7 @@ export interface JoinPlan {
   temporary: boolean;
 }
 
-const OPTION_NAMES = ['left', 'right', 'on', 'how', ...RUN_OPTION_NAMES] as const;
+const OPTION_NAMES = ['left', 'right', 'on', 'how', 'broadcast', ...RUN_OPTION_NAMES] as const;
 const HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'outer'];
 const SIDES = ['left', 'right'] as const;
 
@@ -72,6 +78,8 @@ export async function planJoin(options: JoinOptions): Promise<JoinPlan> {
   const run = checkRun(options);
   const how = options.how ?? 'inner';
   if (!HOWS.includes(how)) throw new RangeError(`how: expected 'inner', 'left', 'right' or 'outer', got ${describe(how)}`);
+  const broadcast = options.broadcast ?? true;
+  if (typeof broadcast !== 'boolean') throw new TypeError(`broadcast: expected true or false, got ${describe(broadcast)}`);
   const on = keysOf(options.on);
   const keys = [await keySpec(on[0]![0], run.types, on[0]![1]), await keySpec(on[1]![0], run.types, on[1]![1])] as [KeySpec, KeySpec];
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
@@ -115,5 +123,5 @@ export async function planJoin(options: JoinOptions): Promise<JoinPlan> {
       bytesTotal: planned[side]!.bytesTotal,
     };
   };
-  return { how, keys, sides: [sidePlan(0), sidePlan(1)], run, threads, temporary: options.store === undefined };
+  return { how, broadcast, keys, sides: [sidePlan(0), sidePlan(1)], run, threads, temporary: options.store === undefined };
 }

@@ -3,8 +3,8 @@
  * and side 1's partition p (store keys p and P + p, read-only) into a file of rows of the
  * attempt's own (join/sink.ts): whole partitions by hash join, or by grace hash join when
  * their smaller side is more than the task may hold (join/grace.ts); a slice of a skewed
- * partition's larger side against its whole build side; or a sliced partition's build rows
- * that no slice matched.
+ * partition's larger side against its whole build side; a sliced partition's build rows
+ * that no slice matched; or a split of the probe side against the whole build side (broadcast).
  */
 import { FrameReader } from '../../layers/frames.js';
 import type { Msgpack } from '../../layers/values.js';
@@ -12,6 +12,7 @@ import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 import { trigger } from '../runtime/faults.js';
 import type { GatherTask, JoinReduce, JoinUnit, JoinUnitResult, Side } from '../protocol.js';
 import { keyFunction } from '../scatter/record-key.js';
+import { broadcastUnit } from './broadcast-unit.js';
 import { joinPart, type GraceContext } from './grace.js';
 import { buildTable, emitUnmatched, probe, type Batch, type Rows } from './hash.js';
 import { RowSink } from './sink.js';
@@ -41,8 +42,8 @@ export async function joinTask(task: GatherTask, store: ShuffleStore): Promise<[
       resplits: 0,
     };
     try {
-      const matched = await runUnit(task, reduce, reduce.units[id]!, store, ctx);
-      out.push([id, { file: sink.close(), rows: sink.rows, resplits: ctx.resplits, ...(matched && { matched }) }]);
+      const made = await runUnit(task, reduce, reduce.units[id]!, store, ctx);
+      out.push([id, { file: sink.close(), rows: sink.rows, resplits: ctx.resplits, ...made }]);
     } catch (e) {
       sink.discard();
       throw e;
@@ -57,7 +58,7 @@ async function runUnit(
   unit: JoinUnit,
   store: ShuffleStore,
   ctx: GraceContext,
-): Promise<Uint8Array | undefined> {
+): Promise<Pick<JoinUnitResult, 'matched' | 'read'>> {
   const P = reduce.partitions;
   /** Side `side`'s partition p, its batches counted for fault injection (`fault(n)` after n batches). */
   const stored = (side: Side, p: number, fault: () => void, slice: [number, number] = [0, 1]): Rows =>
@@ -73,19 +74,26 @@ async function runUnit(
       const fault = faultOf(p);
       await joinPart(ctx, [() => stored(0, p, fault), () => stored(1, p, fault)], [left, right], 0, `partition ${p}`);
     }
-    return undefined;
+    return {};
+  }
+  if (unit.kind === 'broadcast') {
+    const base = unit.build * P;
+    const whole = async function* () {
+      for (let p = 0; p < P; p++) yield* frames(store, base + p, [0, 1]);
+    };
+    return { read: await broadcastUnit(task, reduce, unit, ctx, whole, store.codec.encode) };
   }
   const b = unit.build;
   const fault = faultOf(unit.partition);
   const table = await buildTable(ctx, b, stored(b, unit.partition, fault));
   if (unit.kind === 'unmatched') {
     emitUnmatched(ctx, b, table.records, unit.matched);
-    return undefined;
+    return {};
   }
   // A slice: the build side's unmatched rows are the unmatched unit's, once every slice has marked its matches.
   const matched = new Uint8Array(table.records.length);
   await probe(ctx, b, table, stored(b === 0 ? 1 : 0, unit.partition, fault, [unit.slice, unit.of]), matched);
-  return matched;
+  return { matched };
 }
 
 /**

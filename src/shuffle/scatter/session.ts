@@ -18,18 +18,17 @@
 import type { MessagePort } from 'node:worker_threads';
 import { BadRecordError } from '../../errors.js';
 import type { SplitPart } from '../runtime/commits.js';
-import { csvLineOf } from '../input/csv.js';
 import { trigger } from '../runtime/faults.js';
-import { lineOf } from '../input/file-bytes.js';
+import { locate } from '../input/locate.js';
 import { byteFields } from '../groupby/byte-groups.js';
 import { Combine } from './combine.js';
-import { RIGHT_SPLITS, type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
+import { type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
 import { keyFunction } from './record-key.js';
 import { Outbox } from './outbox.js';
 import { placement, type Placement } from './placement.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
 import { readSplit } from '../input/read.js';
-import { describeSplit, originOf, RECORDS_BATCH, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
+import { originOf, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
 /** Rough heap size of one buffered (not yet encoded) record, to count buffers against the budget. */
 const RECORD_BYTES = 128;
@@ -270,14 +269,4 @@ class Session {
 function transferable(chunks: Uint8Array[]): ArrayBuffer[] {
   const owned = chunks.filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength).map((c) => c.buffer as ArrayBuffer);
   return [...new Set(owned)].length === owned.length ? owned : [];
-}
-
-/** Where a record is, for an error: file and line when there is a file; a join's side by its option. */
-async function locate(split: SplitSpec, o: Origin, side?: 0 | 1): Promise<string> {
-  if (split.kind === 'csv') return `${split.file} line ${await csvLineOf(split, o.position)}`;
-  if (split.kind === 'ndjson') return `${split.file} line ${await lineOf(split.file, o.offset!)}`;
-  const local = side === 1 ? { ...split, index: split.index - RIGHT_SPLITS } : split; // numbered within its input
-  const input = side === undefined ? 'input' : side === 0 ? 'left' : 'right';
-  if (local.kind === 'records') return `${input}.records item ${local.index * RECORDS_BATCH + o.position}`;
-  return `${side === undefined ? '' : `${input}: `}${describeSplit(local)} record ${o.position}`;
 }
