@@ -31,3 +31,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then return 'won' end
 if cjson.decode(redis.call('HGET', KEYS[2], ARGV[1])).token == ARGV[3] then return 'won' end
 return 'lost'`;
+
+/**
+ * A worker's event appended, unless the job is gone: a late report must not leave the events
+ * list behind an ended job. KEYS: job, events. ARGV: the event (JSON). Returns the list's length, or 0.
+ */
+export const REPORT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('RPUSH', KEYS[2], ARGV[1])`;

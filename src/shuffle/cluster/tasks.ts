@@ -18,7 +18,7 @@ import { deleteBlocks, readBlocks, writeBlocks } from './blocks.js';
 import { JobKeys } from './keys.js';
 import type { Link } from './link.js';
 import type { Block, ClusterEvent, Commit, GatherJob, Gathered, ScatterJob } from './messages.js';
-import { COMMIT, GATHERED } from './scripts.js';
+import { COMMIT, GATHERED, REPORT } from './scripts.js';
 
 /** This process, as events name it. */
 export const WORKER_ID = `${os.hostname()} pid ${process.pid}`;
@@ -31,9 +31,9 @@ export interface TaskContext {
 
 const token = () => randomBytes(9).toString('base64url');
 
-/** Reports an event to the job's coordinator. */
+/** Reports an event to the job's coordinator, while its job lasts. */
 async function report(ctx: TaskContext, keys: JobKeys, event: ClusterEvent): Promise<void> {
-  await ctx.link.call('report', (c) => c.rpush(keys.events, JSON.stringify(event)));
+  await ctx.link.call('report', (c) => c.eval(REPORT, 2, keys.job, keys.events, JSON.stringify(event)));
 }
 
 /** True while the job's record exists (a task of an ended or lost job does nothing). */
