@@ -44,6 +44,9 @@ export interface ScatterTask extends ScatterMode {
 /** A join's input: 0 the left, 1 the right. */
 export type Side = 0 | 1;
 
+/** A side as its option names it. */
+export const sideName = (side: Side): 'left' | 'right' => (side === 0 ? 'left' : 'right');
+
 /**
  * A join's scatter session reads one side: its partition p goes under store key side · P + p,
  * a record without a key (null or missing) is kept, spread over the partitions (it matches

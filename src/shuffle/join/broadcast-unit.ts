@@ -12,7 +12,7 @@ import { readSplit } from '../input/read.js';
 import { originOf } from '../input/splits.js';
 import type { GatherTask, JoinReduce, JoinUnit, JoinUnitResult, Side } from '../protocol.js';
 import { trigger } from '../runtime/faults.js';
-import { keyMisfit } from '../scatter/record-key.js';
+import { joinKeyMisfit, keyThrew } from '../scatter/record-key.js';
 import { buildTable, probeBatch, type Batch, type JoinContext, type Rows, type Table } from './hash.js';
 
 /** Probe records per batch: a probed frame's (join/probed.ts), as a scatter session frames them. */
@@ -34,8 +34,8 @@ async function tableOf(ctx: JoinContext, reduce: JoinReduce, build: Side, rows: 
 
 /**
  * Joins a broadcast unit's split against the build side (`buildRows`: all of its partitions):
- * its records joined and bad ones skipped, and the build records its table holds. `encode` makes a batch's bytes as the store would
- * hold them, for probed frames.
+ * its records joined and bad ones skipped, and the build records its table holds. `encode`
+ * makes a batch's bytes as the store would hold them, for probed frames.
  */
 export async function broadcastUnit(
   task: GatherTask,
@@ -79,10 +79,10 @@ export async function broadcastUnit(
         try {
           key = keyOf(record);
         } catch (e) {
-          return bad(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at);
+          return bad(keyThrew(e), pos, at);
         }
-        // a keyless record (SQL's NULL) matches nothing; any other key must be usable, as the scatter checks it
-        const why = key == null || (typeof key === 'string' && !typed) ? undefined : keyMisfit(key, spec);
+        // as a join's scatter checks keys (scatter/placement.ts): strings only when a type is declared
+        const why = typeof key === 'string' && !typed ? undefined : joinKeyMisfit(key, spec);
         if (why !== undefined) return bad(why, pos, at);
         counts.records++;
         batch.push(record);

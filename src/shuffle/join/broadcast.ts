@@ -8,11 +8,12 @@
  * splits are made as it is read, in a scatter).
  */
 import type { GatherBatch } from '../gather/phase.js';
+import { localSplit } from '../input/locate.js';
 import { describeSplit, type SplitSpec } from '../input/splits.js';
 import { Msgpack } from '../../layers/values.js';
 import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 import type { Plan } from '../options.js';
-import { keeps, RIGHT_SPLITS, type JoinUnit, type JoinUnitResult, type Side } from '../protocol.js';
+import { keeps, sideName, type JoinUnit, type JoinUnitResult, type Side } from '../protocol.js';
 import type { ShuffleStats } from '../scatter/phase.js';
 import type { JoinPlan } from './options.js';
 import type { UnitPlan } from './units.js';
@@ -50,10 +51,7 @@ export function broadcastPlan(probe: Plan, build: Side): UnitPlan {
 }
 
 /** A probe split as errors name it: within its side's input. */
-function named(split: SplitSpec, side: Side): string {
-  const local = side === 1 ? { ...split, index: split.index - RIGHT_SPLITS } : split;
-  return `${side === 0 ? 'left' : 'right'}: ${describeSplit(local)}`;
-}
+const named = (split: SplitSpec, side: Side): string => `${sideName(side)}: ${describeSplit(localSplit(split, side))}`;
 
 /** The stats of a broadcast's probe side before its units run (they add what they read: `noteRead`). */
 export function probeStats(probe: Plan, threads: number): ShuffleStats {

@@ -13,7 +13,7 @@ import { decodeFrame, filePieces, frameBatches } from '../gather/spooled.js';
 import { fieldReader } from '../input/fields.js';
 import { flattened } from '../groupby/index.js';
 import type { Progress } from '../options.js';
-import type { JoinReduce, JoinUnit, JoinUnitResult, KeySpec, Side } from '../protocol.js';
+import { sideName, type JoinReduce, type JoinUnit, type JoinUnitResult, type KeySpec, type Side } from '../protocol.js';
 import { poolFor, type WorkerPool } from '../runtime/pool.js';
 import { endJob } from '../runtime/end-job.js';
 import { scatterPhase, type ShuffleStats } from '../scatter/phase.js';
@@ -88,7 +88,7 @@ async function* partFiles(options: JoinOptions, format: JoinReduce['format'], ho
     stats = {
       left: sides[0],
       right: sides[1],
-      broadcast: broadcast === undefined ? null : broadcast === 0 ? 'left' : 'right',
+      broadcast: broadcast === undefined ? null : sideName(broadcast),
       rows: 0,
       partitions: P,
       workers: pool.threads,

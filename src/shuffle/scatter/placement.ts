@@ -11,7 +11,7 @@ import type { ScatterTask } from '../protocol.js';
 import { rangePartitioner, type SortKey } from '../sort/order.js';
 import { sortKeyMisfit } from '../sort/sort-key.js';
 import { framer } from './outbox.js';
-import { keyMisfit } from './record-key.js';
+import { joinKeyMisfit, keyMisfit } from './record-key.js';
 
 /** How a session places its records (a groupBy's combined states are placed by scatter/combine.ts). */
 export interface Placement {
@@ -54,7 +54,7 @@ export function placement(task: ScatterTask): Placement {
       stores: base + P,
       checkStrings: typed,
       // a join keeps a record without a key (SQL's NULL): it matches nothing, and reaches an outer side's rows alone
-      misfit: (key) => (key == null ? undefined : keyMisfit(key, spec)),
+      misfit: (key) => joinKeyMisfit(key, spec),
       partition: (key, _, pos) => base + (key == null ? pos % P : partitionOf(key as string | number, P)), // keyless records spread
       entry,
       alongside: (entries) => sizesEntry(side, P, entries, (v) => framer.frameOf(v)),

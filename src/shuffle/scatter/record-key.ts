@@ -9,6 +9,12 @@ export async function keyFunction(spec: KeySpec): Promise<(record: unknown) => u
   return 'field' in spec ? fieldReader(spec.field) : loadRef<(record: unknown) => unknown>(spec);
 }
 
+/** The bad-record message of a key function that threw `e`. */
+export const keyThrew = (e: unknown): string => `the key function threw: ${(e as Error)?.message ?? String(e)}`;
+
+/** Why `key` makes a join side's record a bad one: as `keyMisfit`, but a keyless record (SQL's NULL) is kept, matching nothing. */
+export const joinKeyMisfit = (key: unknown, spec: KeySpec): string | undefined => (key == null ? undefined : keyMisfit(key, spec));
+
 /**
  * Why `key` is not a usable key, or undefined: a key is a string or a finite number, exact
  * (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.

@@ -23,7 +23,7 @@ import { locate } from '../input/locate.js';
 import { byteFields } from '../groupby/byte-groups.js';
 import { Combine } from './combine.js';
 import { type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
-import { keyFunction } from './record-key.js';
+import { keyFunction, keyThrew } from './record-key.js';
 import { Outbox } from './outbox.js';
 import { placement, type Placement } from './placement.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
@@ -171,7 +171,7 @@ class Session {
     try {
       key = this.#keyOf(record);
     } catch (e) {
-      return this.#refuse(this.#badRecord(`the key function threw: ${(e as Error)?.message ?? String(e)}`, pos, at), pos);
+      return this.#refuse(this.#badRecord(keyThrew(e), pos, at), pos);
     }
     const place = this.#place;
     if (typeof key !== 'string' || place.checkStrings) {
