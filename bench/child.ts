@@ -4,7 +4,7 @@
  * mark only rises, so the last reading before the exit is the peak, give or take the last 50 ms).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { peakRss } from '../src/shuffle/runtime/peak-rss.js';
 
 /** What a child did: its exit, its output, its wall time and its peak RSS in bytes (0 where /proc is missing). */
 export interface ChildRun {
@@ -15,22 +15,12 @@ export interface ChildRun {
   peakRss: number;
 }
 
-/** The VmHWM of a live process in bytes, or 0. */
-function highWaterMark(pid: number): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0; // gone already
-  }
-}
-
 /** Runs `node args…` and measures it; rejects when it fails (with its stderr). */
 export async function runNode(args: string[]): Promise<ChildRun> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, highWaterMark(child.pid!))), 50);
+  const poll = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));

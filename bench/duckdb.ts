@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Checksum } from './checksum.js';
+import { peakRss } from '../src/shuffle/runtime/peak-rss.js';
 import { runNode } from './child.js';
 import { ratioOf, type Config, type Measured, type Outcome, type Ratio, type rowMaker } from './rounds.js';
 import { sqlRecords } from './w2/records.js';
@@ -112,7 +113,7 @@ async function main(job: DuckJob): Promise<void> {
       checksum = await sums(SUMS);
     }
     const seconds = Object.values(phases).reduce((a, b) => a + b, 0);
-    process.stdout.write(JSON.stringify({ phases, seconds, checksum, maxRss: process.resourceUsage().maxRSS * 1024 }));
+    process.stdout.write(JSON.stringify({ phases, seconds, checksum, maxRss: peakRss() }));
   } finally {
     c.closeSync();
     db.closeSync();

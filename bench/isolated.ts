@@ -5,6 +5,7 @@
  * or cache left by the rows before it — and its peak RSS is that process's, all threads.
  */
 import { pathToFileURL } from 'node:url';
+import { peakRss } from '../src/shuffle/runtime/peak-rss.js';
 import { runNode } from './child.js';
 import type { Outcome } from './rounds.js';
 
@@ -25,5 +26,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const t0 = performance.now();
   const outcome = await fn(...(JSON.parse(args) as unknown[]));
   const seconds = outcome.seconds ?? (performance.now() - t0) / 1000;
-  process.stdout.write(JSON.stringify({ ...outcome, seconds, maxRss: process.resourceUsage().maxRSS * 1024 }));
+  process.stdout.write(JSON.stringify({ ...outcome, seconds, maxRss: peakRss() }));
 }

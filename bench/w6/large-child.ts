@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { iterateGroups } from '../../src/index.js';
+import { peakRss } from '../../src/shuffle/runtime/peak-rss.js';
 import { recordsInput } from '../engine.js';
 import { W6_LARGE_KEYS } from '../w2/records.js';
 
@@ -28,4 +29,4 @@ for await (const [, row] of rows) {
 }
 await new Promise<void>((resolve, reject) => file.once('error', reject).end(() => resolve()));
 const seconds = (performance.now() - t0) / 1000; // from the job's start to the file's end: not the process start, as W6's rows
-process.stdout.write(JSON.stringify({ checksum: { groups, count, sum }, seconds, maxRss: process.resourceUsage().maxRSS * 1024 }));
+process.stdout.write(JSON.stringify({ checksum: { groups, count, sum }, seconds, maxRss: peakRss() }));

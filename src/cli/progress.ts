@@ -1,6 +1,7 @@
 /** Progress bars on stderr (cli-progress), only on a terminal; and the closing summary line. */
 import cliProgress from 'cli-progress';
 import type { Progress } from '../shuffle/index.js';
+import { peakRss } from '../shuffle/runtime/peak-rss.js';
 
 const MB = 1e6;
 
@@ -77,7 +78,7 @@ export function summary(what: {
   const read = what.records - what.resumed;
   const rate = what.seconds > 0 ? Math.round(read / what.seconds).toLocaleString('en-US') : '–';
   const mbps = what.bytes > 0 && what.resumed === 0 && what.seconds > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
-  const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+  const peak = Math.round(peakRss() / 2 ** 20);
   const bad = what.bad > 0 ? `, ${count(what.bad, 'bad record')} skipped` : '';
   const resumed = what.resumed > 0 ? `, ${what.resumed.toLocaleString('en-US')} of the records read by an earlier run on --store` : '';
   return `partd: ${count(what.records, 'record')} → ${count(what.outputs, what.output)} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}${resumed}`;
