@@ -785,3 +785,40 @@ describe('temporary stores are removed however the process ends', () => {
     else expect(result.code).toBe(how === 'throw' || how === 'reject' ? 1 : 0);
   });
 });
+
+describe('temporary stores of a process killed outright are removed by the next process that makes one', () => {
+  /** Starts temp-child.mjs waiting for a signal; resolves with its directories once made, and its end. */
+  function waiting(): Promise<{ dirs: string[]; kill: (s: NodeJS.Signals) => void; ended: Promise<unknown> }> {
+    return new Promise((resolve) => {
+      const ended = runNode(fixture('temp-child.mjs'), ['signal'], (line, child) => {
+        const dirs = (JSON.parse(line) as [string, boolean][]).map(([d]) => d);
+        resolve({ dirs, kill: (s) => child.kill(s), ended });
+      });
+    });
+  }
+
+  it('SIGKILL: its directories are removed when another process makes a temporary store; a live one’s stay', async () => {
+    const killed = await waiting();
+    const living = await waiting();
+    killed.kill('SIGKILL');
+    await killed.ended;
+    const next = await runNode(fixture('temp-child.mjs'), ['exit']);
+    expect(next.code).toBe(0);
+    expect(killed.dirs.filter((d) => fs.existsSync(d))).toEqual([]);
+    expect(living.dirs.filter((d) => fs.existsSync(d))).toEqual(living.dirs);
+    living.kill('SIGTERM');
+    await living.ended;
+    expect(living.dirs.filter((d) => fs.existsSync(d))).toEqual([]);
+  });
+
+  it('a directory without an owner note, or one of another host, is left alone', async () => {
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-lmdb-'));
+    const foreign = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-lmdb-'));
+    fs.writeFileSync(path.join(foreign, '.partd-owner'), JSON.stringify({ space: 'elsewhere x', pid: 1e9, start: '1' }));
+    const next = await runNode(fixture('temp-child.mjs'), ['exit']);
+    expect(next.code).toBe(0);
+    expect([fs.existsSync(bare), fs.existsSync(foreign)]).toEqual([true, true]);
+    fs.rmSync(bare, { recursive: true });
+    fs.rmSync(foreign, { recursive: true });
+  });
+});

@@ -114,8 +114,9 @@ export class File extends RawStore {
   protected async dropAll(): Promise<void> {
     await this.#locked(() => {
       this.#handles.closeAll();
+      // kept: the marker, a temporary store's owner note (.partd-*), the lock and the journal
       for (const name of fs.readdirSync(this.path)) {
-        if (name !== MARKER && name !== '.lock' && name !== JOURNAL)
+        if (!name.startsWith('.partd-') && name !== '.lock' && name !== JOURNAL)
           fs.rmSync(path.join(this.path, name), { recursive: true, force: true });
       }
     });
