@@ -261,7 +261,17 @@ if (isMainThread) {
   });
 
   it('a worker that throws rejects with its message and split, and removes the temporary store', async () => {
-    const before = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length;
+    // this process's temporary stores, by their owner notes: other test files' come and go meanwhile
+    const ours = () =>
+      fs.readdirSync(os.tmpdir()).filter((d) => {
+        if (!d.startsWith('partd-lmdb-')) return false;
+        try {
+          return (JSON.parse(fs.readFileSync(path.join(os.tmpdir(), d, '.partd-owner'), 'utf8')) as { pid: number }).pid === process.pid;
+        } catch {
+          return false;
+        }
+      });
+    const before = ours();
     const failing = shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 2 });
     await expect(failing).rejects.toThrow(ShuffleError);
     await expect(
@@ -272,6 +282,6 @@ if (isMainThread) {
     await expect(
       shuffle({ input: { generate: { module: mods, export: 'explodes' }, count: 5000 }, key: 'key', workers: 1, retries: 0 }),
     ).rejects.toThrow(/failed after 1 attempt \(attempt 1: boom at 1234\)$/);
-    expect(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('partd-lmdb-')).length).toBe(before);
+    expect(ours()).toEqual(before);
   });
 });

@@ -73,6 +73,17 @@ const byOrdinal = (op: '<' | '>') =>
     final: ({ s: [, x] }) => x!,
   }) satisfies OpSpec;
 
+/**
+ * Sums in two doubles, `a` and the rounding errors `c` (Knuth's TwoSum, exact for each addition),
+ * rounded once at the end: the result is the exact sum rounded, whatever the order of the records
+ * and partial sums (splits, workers, partitions) — a plain `+=` differs in its last digits from
+ * one order to another. `x` is evaluated once.
+ */
+const twoSum = (a: string, c: string, x: string) =>
+  `{ const x_ = ${x}, t_ = ${a}, s_ = t_ + x_, z_ = s_ - t_; ${c} += (t_ - (s_ - z_)) + (x_ - z_); ${a} = s_; }`;
+/** A two-double sum as one number; an overflowed `a` (±Infinity) as it is, its error term being NaN. */
+const rounded = (a: string, c: string) => `(Number.isFinite(${a}) ? ${a} + ${c} : ${a})`;
+
 /** The ops, in the order the option check lists them. */
 export const OPS = {
   count: {
@@ -86,24 +97,27 @@ export const OPS = {
   sum: {
     field: 'required',
     takes: 'numbers',
-    columns: ['f'],
-    init: ({ s: [a], v }) => `${a} = 0 + ${v};`, // 0 + -0 is 0, as a sum from 0
-    add: ({ s: [a], v }) => `${a} += ${v};`,
-    merge: ({ s: [a], y }) => `${a} += ${y};`,
-    ...single,
+    columns: ['f', 'f'],
+    init: ({ s: [a, c], v }) => `${a} = 0 + ${v}; ${c} = 0;`, // 0 + -0 is 0, as a sum from 0
+    add: ({ s: [a, c], v }) => twoSum(a!, c!, v),
+    take: ({ s: [a, c], y }) => `{ const m = ${y}; if (typeof m === 'number') { ${a} = m; ${c} = 0; } else { ${a} = m[0]; ${c} = m[1]; } }`,
+    merge: ({ s: [a, c], y }) =>
+      `{ const m = ${y}; if (typeof m === 'number') ${twoSum(a!, c!, 'm')} else { ${twoSum(a!, c!, 'm[0]')} ${c} += m[1]; } }`,
+    state: ({ s: [a, c] }) => `(${c} === 0 ? ${a} : [${a}, ${c}])`,
+    final: ({ s: [a, c] }) => rounded(a!, c!),
   },
   min: extreme('<'),
   max: extreme('>'),
   mean: {
     field: 'required',
     takes: 'numbers',
-    columns: ['f', 'f'],
-    init: ({ s: [t, n], v }) => `${t} = 0 + ${v}; ${n} = 1;`,
-    add: ({ s: [t, n], v }) => `${t} += ${v}; ${n}++;`,
-    take: ({ s: [t, n], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; }`,
-    merge: ({ s: [t, n], y }) => `{ const m = ${y}; ${t} += m[0]; ${n} += m[1]; }`,
-    state: ({ s: [t, n] }) => `[${t}, ${n}]`,
-    final: ({ s: [t, n] }) => `(${n} === 0 ? null : ${t} / ${n})`,
+    columns: ['f', 'f', 'f'],
+    init: ({ s: [t, n, c], v }) => `${t} = 0 + ${v}; ${n} = 1; ${c} = 0;`,
+    add: ({ s: [t, n, c], v }) => `${twoSum(t!, c!, v)} ${n}++;`,
+    take: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; ${c} = m[2] ?? 0; }`,
+    merge: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${twoSum(t!, c!, 'm[0]')} ${n} += m[1]; ${c} += m[2] ?? 0; }`,
+    state: ({ s: [t, n, c] }) => `(${c} === 0 ? [${t}, ${n}] : [${t}, ${n}, ${c}])`,
+    final: ({ s: [t, n, c] }) => `(${n} === 0 ? null : ${rounded(t!, c!)} / ${n})`,
   },
   first: byOrdinal('<'),
   last: byOrdinal('>'),

@@ -14,22 +14,24 @@ const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not
  * MessagePack would store it as U+FFFD.
  */
 export function sortKeyMisfit(key: unknown, spec: KeySpec): string | undefined {
-  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
   if (!Array.isArray(key)) {
     const why = keyMisfit(key, spec);
     if (why !== undefined)
       return why.replace('expected a string or a finite number', 'expected a string, a finite number or an array of them');
-    return typeof key === 'string' && !key.isWellFormed() ? `${what}: ${unpaired(key)}` : undefined;
+    return typeof key === 'string' && !key.isWellFormed() ? `${what(spec)}: ${unpaired(key)}` : undefined;
   }
-  if ('field' in spec && spec.type !== undefined) return `${what}: types declares it a ${spec.type}, got ${describe(key)}`;
-  if (key.length === 0) return `${what}: an empty array is not a sort key (a tuple needs at least one element)`;
+  if ('field' in spec && spec.type !== undefined) return `${what(spec)}: types declares it a ${spec.type}, got ${describe(key)}`;
+  if (key.length === 0) return `${what(spec)}: an empty array is not a sort key (a tuple needs at least one element)`;
   for (let i = 0; i < key.length; i++) {
     const v: unknown = key[i];
-    const at = `${what}: element ${i} of ${describe(key)}`;
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) return `${at}: ${unpaired(v)}`;
-    } else if (typeof v !== 'number' || v - v !== 0) return `${at}: expected a string or a finite number, got ${describeField(v)}`;
-    else if (Math.abs(v) > MAX) return `${at}: ${v} is beyond ±(2^53 − 1), where a number may have been rounded`;
+    if (typeof v === 'number' ? v - v === 0 && Math.abs(v) <= MAX : typeof v === 'string' && v.isWellFormed()) continue;
+    // the message is made only for a bad element: this runs once per record
+    const at = `${what(spec)}: element ${i} of ${describe(key)}`;
+    if (typeof v === 'string') return `${at}: ${unpaired(v)}`;
+    if (typeof v !== 'number' || v - v !== 0) return `${at}: expected a string or a finite number, got ${describeField(v)}`;
+    return `${at}: ${v} is beyond ±(2^53 − 1), where a number may have been rounded`;
   }
   return undefined;
 }
+
+const what = (spec: KeySpec) => ('field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function');
