@@ -64,8 +64,7 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
         );
   }
   const m = messageOf(e);
-  if (/^OOM /.test(m))
-    return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); ${nothing}`);
+  if (/^OOM /.test(m)) return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); ${nothing}`);
   if (/^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|AUTH.*without any password/i.test(m)) {
     const what = /^NOPERM/.test(m) ? 'refused the call to this user (ACL)' : 'refused the credentials';
     return named(RedisAuthError, `${at} ${what}: ${firstSentence(m)}`);

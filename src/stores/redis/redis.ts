@@ -217,7 +217,7 @@ export class Redis extends RawStore {
             evalArgs(
               WRITE_SCRIPT,
               keys,
-              ...writeArgs(
+              writeArgs(
                 at.map((i) => group.segments[i]!),
                 this.ttl,
                 replace,

@@ -82,7 +82,7 @@ for i = 1, #keys do redis.call('UNLINK', keys[i]) end
 return #keys
 `;
 
-/** EVAL's arguments for `script` over `keys` (at least one), then `rest`. */
-export function evalArgs(script: string, keys: readonly string[], ...rest: (string | Buffer)[]): (string | number | Buffer)[] {
+/** EVAL's arguments for `script` over `keys` (at least one), then `rest` (an array: a call's million segments are no function's arguments). */
+export function evalArgs(script: string, keys: readonly string[], rest: readonly (string | Buffer)[] = []): (string | number | Buffer)[] {
   return [script, 1, keys[0]!, keys.length, ...keys, ...rest];
 }
