@@ -32,7 +32,7 @@ export interface FailureContext {
   lastError?: string | undefined;
   /** The key ids a WRONGTYPE reply of the write script counts from (1-based). */
   ids?: readonly string[];
-  /** Said after the message: what of the call landed (a Cluster without a hash tag). */
+  /** Said after the message: what of the call landed (a call in parts: a Cluster without a hash tag). */
   landed?: string;
 }
 
@@ -51,6 +51,7 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
   const at = `${ctx.method}: Redis at ${ctx.server}`;
   const landed = ctx.landed ? ` (${ctx.landed})` : '';
   const named = (Class: new (message: string) => PartdError, text: string) => new Class(scrub(text + landed));
+  const nothing = ctx.landed ? "nothing of that primary's part was applied" : 'nothing of the call was applied';
   if (e === LOST || messageOf(e) === CONNECTION_CLOSED) {
     return ctx.writes
       ? named(
@@ -63,8 +64,7 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
         );
   }
   const m = messageOf(e);
-  if (/^OOM /.test(m))
-    return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); nothing of the call was applied`);
+  if (/^OOM /.test(m)) return named(RedisOutOfMemoryError, `${at} is out of memory (maxmemory reached: ${m}); ${nothing}`);
   if (/^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|AUTH.*without any password/i.test(m)) {
     const what = /^NOPERM/.test(m) ? 'refused the call to this user (ACL)' : 'refused the credentials';
     return named(RedisAuthError, `${at} ${what}: ${firstSentence(m)}`);
@@ -76,7 +76,7 @@ export function storeError(e: unknown, ctx: FailureContext): Error {
       id !== undefined
         ? `key ${String(keyFromId(id))} is held in Redis as ${type ? `a ${type}` : 'another type'}, not a list`
         : 'a key of the call is held in Redis as another type than a list';
-    return named(RedisWrongTypeError, `${at}: ${which}; nothing of the call was applied`);
+    return named(RedisWrongTypeError, `${at}: ${which}; ${nothing}`);
   }
   if (isUnreachable(e, m)) {
     const why = ctx.lastError ? ` (${ctx.lastError})` : '';

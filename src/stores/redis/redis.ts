@@ -1,8 +1,9 @@
 /** `Redis`: a store on a Redis server or a Redis Cluster (ioredis). Runs in any thread. */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster } from 'ioredis';
 import { Pipelined } from '../../mutex.js';
-import { asBuffer, RawStore, type Entry } from '../../partd.js';
+import { RawStore, type Entry } from '../../partd.js';
 import { Connection } from './connection.js';
 import { removeAtExit } from './exit-cleanup.js';
 import { isLost, storeError, type FailureContext } from './failures.js';
@@ -17,7 +18,9 @@ import {
   type RedisStoreOptions,
 } from './options.js';
 import { refreshTtl, removeKeys, scanKeys } from './scan.js';
-import { bytesOf, POP_SCRIPT, WATCHED_BYTES, WRITE_SCRIPT, writeGroups, writeWatched, type WriteGroup } from './writes.js';
+import { DELETE_SCRIPT, evalArgs, POP_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './scripts.js';
+import { PartFailed, sendParts, type Part } from './shards.js';
+import { bytesOf, WATCHED_BYTES, writeArgs, writeGroup, writeWatched, type WriteGroup } from './writes.js';
 
 export type { RedisServer, RedisClusterServer, RedisStoreOptions } from './options.js';
 
@@ -33,9 +36,11 @@ const ITERATE_BYTES = 4 << 20;
  * `segmentBytes`), so an append never rewrites what a key holds and a key may hold more than
  * Redis' 512 MiB per string. On a single server, and on a Cluster with `hashTag`, one call is
  * one Lua script or MULTI/EXEC: atomic, and all or nothing (a key of another type or `maxmemory`
- * refuses the whole call). On a Cluster without `hashTag`, each key's part of a call is atomic
- * on its own. Calls of one instance take effect in call order; a call's commands are pipelined,
- * and calls made without awaiting the previous ones are too. A read that loses its connection
+ * refuses the whole call). On a Cluster without `hashTag`, a call is one script per primary its
+ * keys are on: each primary's part is atomic and all or nothing, the whole call is not (a part may
+ * fail while the others are applied, and the error says how many were). Calls of one instance
+ * take effect in call order; a call's scripts are pipelined, and calls made without awaiting the
+ * previous ones are too. A read that loses its connection
  * is retried; a write that does is reported (`RedisConnectionLostError`), never sent twice.
  * Without `name`, a temporary store: its keys are removed by `drop`, `close` and at exit, and
  * expire after `ttl` without an open instance.
@@ -56,8 +61,8 @@ export class Redis extends RawStore {
   readonly #layout: Layout;
   readonly #secrets: string[];
   readonly #order = new Pipelined();
-  /** One call per key: a Cluster without a hash tag, where keys of a call may be on different shards. */
-  readonly #perKey: boolean;
+  /** The client on a Cluster without a hash tag, where a call is one script per primary its keys are on. */
+  readonly #shards: Cluster | undefined;
   #stopRefresh: (() => void) | undefined;
   #keepAtExit: (() => void) | undefined;
 
@@ -74,30 +79,30 @@ export class Redis extends RawStore {
     this.#secrets = secretsOf(server);
     this.#layout = new Layout(this.name, this.hashTag);
     this.#conn = new Connection(server);
-    this.#perKey = this.#conn.cluster && !this.hashTag;
+    this.#shards = this.#conn.cluster && !this.hashTag ? (this.#conn.client as Cluster) : undefined;
     if (this.temporary) this.#keepAtExit = removeAtExit({ server, pattern: this.#layout.all });
     if (this.ttl > 0) this.#stopRefresh = refreshTtl(this.#conn, this.#layout.all, this.ttl);
   }
 
   protected async appendIds(entries: readonly Entry<Uint8Array>[]): Promise<void> {
-    const groups = writeGroups(entries, this.#settings.segmentBytes, this.#perKey ? (id) => id : undefined);
-    const [only] = groups;
-    if (!this.#perKey && only && bytesOf(only) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('append', only, false));
-    return this.#run(() => this.#write('append', groups, false));
+    const group = writeGroup(entries, this.#settings.segmentBytes);
+    if (!this.#shards && bytesOf(group) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('append', group, false));
+    return this.#run(() => this.#write('append', group, false));
   }
 
   protected async setId(id: string, value: Uint8Array): Promise<void> {
     // one group even when the value is empty: the script then only removes what the key held
-    const [group = { ids: [id], counts: [0], segments: [] }] = writeGroups([[id, value]], this.#settings.segmentBytes);
-    if (bytesOf(group) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('iset', group, true));
-    return this.#run(() => this.#write('iset', [group], true));
+    const written = writeGroup([[id, value]], this.#settings.segmentBytes);
+    const group = written.ids.length ? written : { ids: [id], segments: [[]] };
+    if (!this.#shards && bytesOf(group) >= WATCHED_BYTES) return this.#order.runAlone(() => this.#watched('iset', group, true));
+    return this.#run(() => this.#write('iset', group, true));
   }
 
   /** A large call, alone on the connection (see `writeWatched`). */
   async #watched(method: string, group: WriteGroup, replace: boolean): Promise<void> {
     await this.#conn.ready().catch(() => undefined); // a Cluster routes WATCH by its key once it knows the slots
     const keys = group.ids.map((id) => this.#layout.key(id));
-    await this.#sent(method, true, () => [writeWatched(this.#conn.client, keys, group, this.ttl, replace)], group.ids);
+    await this.#sent(method, true, () => this.#conn.guard(writeWatched(this.#conn.client, keys, group, this.ttl, replace)), group.ids);
   }
 
   protected async getIds(ids: readonly string[]): Promise<Uint8Array[]> {
@@ -120,9 +125,18 @@ export class Redis extends RawStore {
   }
 
   protected async deleteIds(ids: readonly string[]): Promise<void> {
-    const keys = ids.map((id) => this.#layout.key(id));
+    const client = this.#conn.client;
     await this.#run(() =>
-      this.#sent('delete', true, () => (this.#perKey ? keys.map((k) => this.#conn.client.unlink(k)) : [this.#conn.client.unlink(keys)])),
+      this.#sent(
+        'delete',
+        true,
+        () =>
+          this.#parts(ids, true, async (keys) => {
+            await (this.#shards && keys.length > 1 ? client.call('eval', evalArgs(DELETE_SCRIPT, keys)) : client.unlink(keys));
+            return [];
+          }),
+        ids,
+      ),
     );
   }
 
@@ -189,91 +203,87 @@ export class Redis extends RawStore {
     });
   }
 
-  /** Writes the groups, one script each; on a Cluster without a hash tag, plain RPUSHes (each atomic). */
-  async #write(method: string, groups: WriteGroup[], replace: boolean): Promise<void> {
-    if (groups.length === 0) return;
+  /** Writes the group: one script per part of it. */
+  async #write(method: string, group: WriteGroup, replace: boolean): Promise<void> {
+    if (group.ids.length === 0) return;
     const client = this.#conn.client;
-    const ttl = String(this.ttl);
-    const ids = groups.flatMap((g) => g.ids);
     await this.#sent(
       method,
       true,
       () =>
-        groups.map((g) => {
-          const keys = g.ids.map((id) => this.#layout.key(id));
-          const segments = g.segments.map(asBuffer);
-          if (this.#perKey && !replace) {
-            const pushed = client.call('rpush', [keys[0]!, ...segments]);
-            return this.ttl > 0 ? Promise.all([pushed, client.pexpire(keys[0]!, this.ttl)]) : pushed;
-          }
-          return client.call('eval', [WRITE_SCRIPT, keys.length, ...keys, ttl, replace ? '1' : '0', g.counts.join(' '), ...segments]);
+        this.#parts(group.ids, true, async (keys, at) => {
+          await client.call(
+            'eval',
+            evalArgs(
+              WRITE_SCRIPT,
+              keys,
+              writeArgs(
+                at.map((i) => group.segments[i]!),
+                this.ttl,
+                replace,
+              ),
+            ),
+          );
+          return [];
+        }),
+      group.ids,
+    );
+  }
+
+  /**
+   * The list elements of each id, a snapshot of each part: one key's LRANGE; several keys' MULTI
+   * on one slot, or script on one primary of a Cluster without a hash tag (no MULTI spans slots).
+   */
+  #read(method: string, ids: readonly string[]): Promise<Buffer[][]> {
+    const client = this.#conn.client;
+    return this.#retrying(
+      method,
+      () =>
+        this.#parts(ids, false, async (keys) => {
+          if (keys.length === 1) return [await client.lrangeBuffer(keys[0]!, 0, -1)];
+          if (this.#shards) return (await client.callBuffer('eval', evalArgs(READ_SCRIPT, keys))) as Buffer[][];
+          const tx = client.multi();
+          for (const k of keys) tx.lrangeBuffer(k, 0, -1);
+          return replies(await tx.exec()) as Buffer[][];
         }),
       ids,
     );
   }
 
-  /** The list elements of each id: in one MULTI (a snapshot) where the keys share a slot, else one LRANGE per key. */
-  #read(method: string, ids: readonly string[]): Promise<Buffer[][]> {
+  /** Reads and removes the ids, one script per part. */
+  #pop(ids: readonly string[]): Promise<Buffer[][]> {
     const client = this.#conn.client;
-    const keys = ids.map((id) => this.#layout.key(id));
-    if (this.#perKey || keys.length === 1)
-      return this.#retrying(method, () => Promise.all(keys.map((k) => this.#conn.guard(client.lrangeBuffer(k, 0, -1)))));
-    return this.#retrying(method, async () => {
-      const tx = client.multi();
-      for (const k of keys) tx.lrangeBuffer(k, 0, -1);
-      return replies(await this.#conn.guard(tx.exec())) as Buffer[][];
-    });
-  }
-
-  /** Reads and removes the ids, in one script per slot group (the whole call, or each key). */
-  async #pop(ids: readonly string[]): Promise<Buffer[][]> {
-    const client = this.#conn.client;
-    const groups = this.#perKey ? ids.map((id) => [id]) : [ids];
-    const results = await this.#sent(
+    return this.#sent(
       'pop',
       true,
-      () =>
-        groups.map(
-          (group) =>
-            client.callBuffer('eval', [POP_SCRIPT, group.length, ...group.map((id) => this.#layout.key(id))]) as Promise<Buffer[][]>,
-        ),
+      () => this.#parts(ids, true, (keys) => client.callBuffer('eval', evalArgs(POP_SCRIPT, keys)) as Promise<Buffer[][]>),
       ids,
     );
-    return results.flat();
   }
 
-  /**
-   * Awaits the promises `issue` returns, all sent at once, in order; a failure is the store's
-   * error. Where a call has several (a Cluster without a hash tag) the message says how many
-   * keys of the call were applied.
-   */
-  async #sent<T>(method: string, writes: boolean, issue: () => Promise<T>[], ids?: readonly string[]): Promise<T[]> {
-    let sent: Promise<T>[];
+  /** `sendParts` over the ids' keys (one part unless on a Cluster without a hash tag), each part's promise guarded. */
+  #parts<T>(ids: readonly string[], writes: boolean, send: (keys: string[], at: Part) => Promise<T[]>): Promise<T[]> {
+    const keys = ids.map((id) => this.#layout.key(id));
+    return sendParts(this.#shards, keys, (k, at) => this.#conn.guard(send(k, at)), writes);
+  }
+
+  /** Awaits `issue()`, its commands sent at once; a failure is the store's error (`PartFailed` names its part's keys). */
+  async #sent<T>(method: string, writes: boolean, issue: () => Promise<T>, ids?: readonly string[]): Promise<T> {
     const down = this.#conn.client.status !== 'ready'; // then queued, not sent: a failure is no lost write
     try {
-      sent = issue().map((p) => this.#conn.guard(p));
+      return await issue();
     } catch (e) {
-      throw this.#error(e, method, writes && !down);
+      throw this.#error(e, method, writes && !down, ids);
     }
-    const settled = await Promise.allSettled(sent);
-    const at = settled.findIndex((s) => s.status === 'rejected');
-    if (at < 0) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
-    if (settled.length === 1) throw this.#error((settled[0] as PromiseRejectedResult).reason, method, writes && !down, ids);
-    // one promise per key: the failed one names its key
-    const done = settled.filter((s) => s.status === 'fulfilled').length;
-    const landed = writes
-      ? `on a Cluster without hashTag each key lands on its own: ${done} of ${settled.length} keys of the call were applied`
-      : undefined;
-    throw this.#error((settled[at] as PromiseRejectedResult).reason, method, writes && !down, ids && [ids[at]!], landed);
   }
 
   /** Runs `fn` (whose failure is the store's error), sent again after a lost connection: reads, and removals run alone. */
-  async #retrying<T>(method: string, fn: () => Promise<T>): Promise<T> {
+  async #retrying<T>(method: string, fn: () => Promise<T>, ids?: readonly string[]): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
-        if (attempt >= READ_RETRIES || !isLost(e)) throw this.#error(e, method, false);
+        if (attempt >= READ_RETRIES || !isLost(e instanceof PartFailed ? e.reason : e)) throw this.#error(e, method, false, ids);
         await sleep(100 << attempt);
       }
     }
@@ -287,7 +297,13 @@ export class Redis extends RawStore {
     }
   }
 
-  #error(e: unknown, method: string, writes: boolean, ids?: readonly string[], landed?: string): Error {
+  #error(e: unknown, method: string, writes: boolean, ids?: readonly string[]): Error {
+    let landed: string | undefined;
+    if (e instanceof PartFailed) {
+      ({ landed } = e);
+      ids = ids && e.at.map((i) => ids![i]!);
+      e = e.reason;
+    }
     const ctx: FailureContext = {
       method,
       server: this.server,
