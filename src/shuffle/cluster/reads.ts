@@ -56,7 +56,11 @@ export async function readResults(state: RunState): Promise<void> {
     t.done = true;
     t.queued = undefined;
     state.results.push([t, v8.deserialize(bytes) as [number, unknown][]]);
-    state.plan.progress({ phase: 'gather', partitionsDone: (state.partitionsDone += t.partitions.length), partitions: state.plan.partitions });
+    state.plan.progress({
+      phase: 'gather',
+      partitionsDone: (state.partitionsDone += t.partitions.length),
+      partitions: state.plan.partitions,
+    });
     await state.link.call('delete result', (c) => c.unlink(key));
   }
 }
