@@ -33,7 +33,8 @@ export async function* partitionChunks(run: PartitionSource, p: number, ahead: n
   const { state } = run;
   let from = 0; // the splits before were yielded
   for (;;) {
-    await run.until(() => state.allCommitted()); // a gather's re-run, or ours: the view would miss its blocks
+    // a split re-run (ours, or a gather's) has no blocks in the view until it commits again
+    if (!state.allCommitted()) await run.until(() => state.allCommitted());
     const units = unitsOf(state.blocksOf(p)).filter((u) => u.split >= from);
     const reading: { unit: Unit; read: Promise<Read> }[] = [];
     let next = 0;
