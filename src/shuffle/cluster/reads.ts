@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import { BadRecordError, errorFromData } from '../../errors.js';
 import { describeSplit } from '../input/splits.js';
 import { final, gaveUp } from '../runtime/retries.js';
+import { taskField } from './keys.js';
 import type { ClusterEvent, Commit, Gathered } from './messages.js';
 import { rerun, withdraw } from './recover.js';
 import type { RunState, SplitRun, TaskRun } from './tracked.js';
@@ -74,7 +75,7 @@ export async function readEvents(state: RunState): Promise<void> {
     const e = JSON.parse(text) as ClusterEvent;
     if (e.run !== state.claim.run) continue; // a task of an earlier run of the job
     if (e.type === 'lost') {
-      const t = state.tasks.get(`${e.run}:${e.phase}:${e.id}`);
+      const t = state.tasks.get(taskField(e.run, e.phase, e.id));
       if (!t || t.done || t.attempt !== e.attempt || t.waiting) continue;
       t.attempt++; // enqueued once the splits commit again (readCommits)
       state.gatherRetried++;
@@ -83,7 +84,7 @@ export async function readEvents(state: RunState): Promise<void> {
       await rerun(state, e.splits, e.why);
       continue;
     }
-    const item = e.kind === 'scatter' ? state.splits.get(e.id) : state.tasks.get(`${e.run}:${e.phase}:${e.id}`);
+    const item = e.kind === 'scatter' ? state.splits.get(e.id) : state.tasks.get(taskField(e.run, e.phase!, e.id));
     if (!item || item.attempt !== e.attempt || ('commit' in item && item.commit) || ('done' in item && item.done)) continue;
     const error = errorFromData(e.error);
     if (!(error instanceof BadRecordError)) error.message += ` (on worker ${e.worker})`;

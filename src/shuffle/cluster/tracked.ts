@@ -8,6 +8,7 @@ import type { SplitSpec } from '../input/splits.js';
 import type { Progress } from '../options.js';
 import type { GatherTask } from '../protocol.js';
 import type { ClusterClaim } from './claim.js';
+import { taskField } from './keys.js';
 import type { Link } from './link.js';
 import type { Block, Commit, GatherJob, ScatterJob } from './messages.js';
 
@@ -119,7 +120,7 @@ export class RunState {
   }
 
   field(t: TaskRun): string {
-    return `${this.claim.run}:${t.phase}:${t.id}`;
+    return taskField(this.claim.run, t.phase, t.id);
   }
 
   async enqueueSplit(s: SplitRun): Promise<void> {
