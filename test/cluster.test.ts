@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis as IORedis } from 'ioredis';
-import { BadRecordError, groupBy, iterateGroups, NoWorkersError, shuffle, type ShuffleInput } from '../src/index.js';
+import { BadRecordError, groupBy, iterateGroups, NoWorkersError, shuffle, type ShuffleHandle, type ShuffleInput } from '../src/index.js';
 import { partitionOf } from '../src/shuffle/partitioner.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from './support/redis-server.js';
 import { startWorkers, WorkerProcess } from './support/cluster-workers.js';
@@ -68,6 +68,13 @@ const aggregate = {
   hi: { op: 'max', field: 'amount' },
 } as const;
 
+/** The ids `h.iterate(p)` yields, in order. */
+async function iterated(h: ShuffleHandle<Rec>, p: number): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const batch of h.iterate(p)) for (const r of batch) ids.push(r.id);
+  return ids;
+}
+
 /** The keys of the job's that remain in Redis (BullMQ's and the worker registry aside). */
 async function jobKeys(url: string): Promise<string[]> {
   const r = new IORedis(url);
@@ -107,12 +114,10 @@ describe('on one Redis server, 3 worker processes', () => {
       const expected = Array.from({ length: P }, (): number[] => []);
       for (const r of all) expected[partitionOf(r.key, P)]!.push(r.id);
       for (let p = 0; p < P; p++) {
-        const got = (await h.get(p)).map((r) => r.id).sort((a, b) => a - b);
-        expect(got).toEqual(expected[p]);
+        const got = (await h.get(p)).map((r) => r.id);
+        expect([...got].sort((a, b) => a - b)).toEqual(expected[p]);
+        expect(await iterated(h, p)).toEqual(got); // streamed split by split: the same records in the same order
       }
-      const batches: number[] = [];
-      for await (const b of h.iterate(P - 1)) batches.push(...b.map((r) => r.id));
-      expect(batches.sort((a, b) => a - b)).toEqual(expected[P - 1]);
       const gathered = await h.gather<{ partition: number; ids: number[] }>({ module: modules, export: 'countIds' });
       expect(gathered.map((g) => g.ids)).toEqual(expected);
       expect(() => h.store).toThrow(/blocks in Redis/);
@@ -255,7 +260,9 @@ describe('on a Redis Cluster (3 primaries + 3 replicas), 3 worker processes', ()
     try {
       for (let p = 0; p < P; p++) {
         const want = all.filter((r) => partitionOf(r.key, P) === p).map((r) => r.id);
-        expect((await h.get(p)).map((r) => r.id).sort((a, b) => a - b)).toEqual(want);
+        const got = (await h.get(p)).map((r) => r.id);
+        expect([...got].sort((a, b) => a - b)).toEqual(want);
+        expect(await iterated(h, p)).toEqual(got);
       }
     } finally {
       await h.close();

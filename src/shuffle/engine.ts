@@ -1,36 +1,87 @@
 /**
- * Where a groupBy's phases run: this process's worker threads over an Lmdb store (the local
+ * Where a job's phases run: this process's worker threads over an Lmdb store (the local
  * engine), or `partd worker` processes through Redis (`cluster`: cluster/job.ts), the same
- * way. Runs in the calling thread.
+ * way. The one place that tells them apart, for `groupBy` and for `shuffle` and its handle.
+ * Runs in the calling thread.
  */
+import { Msgpack } from '../layers/values.js';
+import type { Lmdb } from '../stores/lmdb/lmdb.js';
+import { Dict } from '../stores/dict.js';
 import { gatherPhase, type GatherStats } from './gather/phase.js';
-import { checkJob, plan, type ShuffleOptions } from './options.js';
+import { checkJob, plan, type Plan, type ShuffleOptions } from './options.js';
 import type { GatherTask, ScatterMode } from './protocol.js';
 import { endJob } from './runtime/end-job.js';
-import { poolFor } from './runtime/pool.js';
+import { poolFor, type WorkerPool } from './runtime/pool.js';
 import { scatterPhase, type ShuffleStats } from './scatter/phase.js';
 import { ClusterJob } from './cluster/job.js';
 import type { PlannedAgg } from './groupby/aggregations.js';
 
-/** A job's phases, wherever they run. */
+/** A job's phases, and its shuffled partitions, wherever they run. */
 export interface Engine {
   scatter(mode: ScatterMode): Promise<ShuffleStats>;
   gather<R>(reduce: GatherTask['reduce'], stats: GatherStats): AsyncGenerator<[number, R]>;
-  /** Ends the job: its pool closed, its claim released, a temporary store (every distributed job's keys) removed. */
-  end(): Promise<void>;
+  /** All records of partition `p` (MessagePack records, as `shuffle` writes them). */
+  get(p: number): Promise<unknown[]>;
+  /** The records of partition `p` in batches, never all in memory at once. */
+  iterate(p: number): AsyncIterable<unknown[]>;
+  /** The local store; a distributed job has none (its partitions are blocks in Redis). */
+  readonly store: Lmdb | undefined;
+  /** Stops the job's threads until a phase needs them again: a handle holds none while it waits. */
+  idle(): Promise<void>;
+  /**
+   * Ends the job: its threads stopped, its claim released, its store closed — and dropped when
+   * `drop` (default: when temporary). A distributed job's keys are all removed.
+   */
+  end(drop?: boolean): Promise<void>;
 }
 
 /** Checks the options and opens the job where it runs. */
-export async function openEngine(options: ShuffleOptions, group: { plan: PlannedAgg[]; combine: boolean }): Promise<Engine> {
-  if (options !== null && typeof options === 'object' && options.cluster !== undefined) {
-    const job = await ClusterJob.start(await checkJob(options, group));
-    return { scatter: (mode) => job.scatter(mode), gather: (reduce, stats) => job.gather(reduce, stats), end: () => job.end() };
-  }
-  const p = await plan(options, group);
-  const pool = poolFor(p); // one pool for both phases: threads start once
+export async function openEngine(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Engine> {
+  if (options !== null && typeof options === 'object' && options.cluster !== undefined)
+    return clusterEngine(await ClusterJob.start(await checkJob(options, group)));
+  return localEngine(await plan(options, group), options.store === undefined);
+}
+
+function localEngine(p: Plan, temporary: boolean): Engine {
+  let pool: WorkerPool | undefined; // one for both phases of a groupBy: threads start once
+  const codec = new Msgpack<unknown>(p.store);
   return {
-    scatter: (mode) => scatterPhase(p, pool, mode),
-    gather: (reduce, stats) => gatherPhase(p, pool, reduce, stats),
-    end: () => endJob(p, pool, options.store === undefined),
+    scatter: (mode) => scatterPhase(p, (pool ??= poolFor(p)), mode),
+    gather: (reduce, stats) => gatherPhase(p, (pool ??= poolFor(p, Math.min(p.workers, p.partitions))), reduce, stats),
+    get: (partition) => codec.get(partition),
+    iterate: (partition) => codec.iterate(partition),
+    store: p.store,
+    idle: async () => {
+      const was = pool;
+      pool = undefined;
+      await was?.close();
+    },
+    end: async (drop = temporary) => {
+      const was = pool;
+      pool = undefined;
+      await endJob(p, was, drop);
+    },
   };
+}
+
+function clusterEngine(job: ClusterJob): Engine {
+  return {
+    scatter: (mode) => job.scatter(mode),
+    gather: (reduce, stats) => job.gather(reduce, stats),
+    get: async (p) => (await decoded(p, await job.partition(p))).get(p),
+    iterate: (p) =>
+      (async function* () {
+        for await (const split of job.iterate(p)) yield* (await decoded(p, split)).iterate(p);
+      })(),
+    store: undefined,
+    idle: async () => undefined,
+    end: () => job.end(),
+  };
+}
+
+/** Blocks of partition `p` as a store holding them under `p`, decoded as the local store's are. */
+async function decoded(p: number, chunks: Buffer[]): Promise<Msgpack<unknown>> {
+  const dict = new Dict();
+  await dict.append(new Map([[p, Buffer.concat(chunks)]]));
+  return new Msgpack<unknown>(dict);
 }

@@ -1,18 +1,15 @@
 /**
- * `shuffle` and its handle, in the calling thread: the job planned (options.ts), the scatter
- * phase run on a pool of worker threads (scatter/phase.ts), and the shuffled store handed back,
- * which the gather phase (gather/phase.ts) reduces partition by partition.
+ * `shuffle` and its handle, in the calling thread: the job opened where it runs (engine.ts), its
+ * scatter phase run, and the shuffled partitions handed back, which the gather phase reduces
+ * partition by partition.
  */
 import { ClosedError, describe } from '../errors.js';
-import { Msgpack } from '../layers/values.js';
 import type { Lmdb } from '../stores/lmdb/lmdb.js';
-import { gatherPhase, type GatherStats } from './gather/phase.js';
+import type { GatherStats } from './gather/phase.js';
 import { resolveRef, type ModuleRef } from './runtime/modules.js';
-import { checkJob, plan, type Plan, type ShuffleOptions } from './options.js';
-import { Dict } from '../stores/dict.js';
-import { ClusterJob } from './cluster/job.js';
-import { poolFor } from './runtime/pool.js';
-import { scatterPhase, type ShuffleStats } from './scatter/phase.js';
+import type { ShuffleOptions } from './options.js';
+import { openEngine, type Engine } from './engine.js';
+import type { ShuffleStats } from './scatter/phase.js';
 
 export type { GroupByOptions, Progress, ShuffleInput, ShuffleOptions } from './options.js';
 export { scatterPhase, type ShuffleStats } from './scatter/phase.js';
@@ -28,21 +25,15 @@ function failing<T>(error: Error): AsyncIterable<T> {
 
 /** The handle `shuffle` returns: the shuffled store, partition by partition. */
 export class ShuffleHandle<T = unknown> implements AsyncDisposable {
-  readonly #plan: Plan | undefined;
-  readonly #cluster: ClusterJob | undefined;
-  readonly #codec: Msgpack<T> | undefined;
+  readonly #engine: Engine;
   readonly #partitions: number;
   #closed = false;
   /** Counts of the scatter phase, and `gatherRetried` summed over the `gather()` calls so far. */
   readonly stats: ShuffleStats;
 
-  /** @internal made by `shuffle`: over a local plan's store, or a distributed job's blocks in Redis */
-  constructor(job: Plan | ClusterJob, stats: ShuffleStats) {
-    if (job instanceof ClusterJob) this.#cluster = job;
-    else {
-      this.#plan = job;
-      this.#codec = new Msgpack<T>(job.store);
-    }
+  /** @internal made by `shuffle`: over a local store, or a distributed job's blocks in Redis */
+  constructor(engine: Engine, stats: ShuffleStats) {
+    this.#engine = engine;
     this.#partitions = stats.partitions;
     this.stats = stats;
   }
@@ -54,33 +45,24 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
 
   /** The store holding partition `p` under key `p` (read it through `Msgpack`); a distributed shuffle has none (its partitions are in Redis). */
   get store(): Lmdb {
-    if (!this.#plan) throw new Error("store: a distributed shuffle's partitions are blocks in Redis: read them with get() or iterate()");
-    return this.#plan.store;
+    const store = this.#engine.store;
+    if (!store) throw new Error("store: a distributed shuffle's partitions are blocks in Redis: read them with get() or iterate()");
+    return store;
   }
 
   /** All records of partition `p`. */
   async get(p: number): Promise<T[]> {
     this.#open('get');
-    if (this.#cluster) return (await this.#clusterPartition(this.#check(p))).get(p);
-    return this.#codec!.get(this.#check(p));
+    return (await this.#engine.get(this.#check(p))) as T[];
   }
 
-  /** The records of partition `p` in batches (a partition larger than memory works, but on a cluster, where it is read whole). */
+  /**
+   * The records of partition `p` in batches: a partition larger than memory works (on a cluster
+   * too, read split by split, each split's blocks checked before its records come).
+   */
   iterate(p: number): AsyncIterable<T[]> {
     if (this.#closed) return failing(new ClosedError('iterate'));
-    if (!this.#cluster) return this.#codec!.iterate(this.#check(p));
-    const partition = this.#check(p);
-    const read = () => this.#clusterPartition(partition);
-    return (async function* () {
-      yield* (await read()).iterate(partition);
-    })();
-  }
-
-  /** A distributed shuffle's partition read from Redis (checked, lost blocks recomputed) into memory. */
-  async #clusterPartition(p: number): Promise<Msgpack<T>> {
-    const dict = new Dict();
-    await dict.append(new Map([[p, Buffer.concat(await this.#cluster!.partition(p))]]));
-    return new Msgpack<T>(dict);
+    return this.#engine.iterate(this.#check(p)) as AsyncIterable<T[]>;
   }
 
   /**
@@ -94,21 +76,11 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
     const ref = await resolveRef(reducer, 'reducer');
     const out: R[] = new Array(this.partitions);
     const stats: GatherStats = { gatherRetried: 0 };
-    if (this.#cluster) {
-      try {
-        for await (const [i, r] of this.#cluster.gather<R>({ kind: 'module', ref }, stats)) out[i] = r;
-      } finally {
-        this.stats.gatherRetried += stats.gatherRetried;
-      }
-      return Object.defineProperty(out, 'stats', { value: stats, enumerable: false }) as GatherResults<R>;
-    }
-    const p = this.#plan!;
-    const pool = poolFor(p, Math.min(p.workers, this.partitions));
     try {
-      for await (const [i, r] of gatherPhase<R>(p, pool, { kind: 'module', ref }, stats)) out[i] = r;
+      for await (const [i, r] of this.#engine.gather<R>({ kind: 'module', ref }, stats)) out[i] = r;
     } finally {
       this.stats.gatherRetried += stats.gatherRetried;
-      await pool.close();
+      await this.#engine.idle();
     }
     return Object.defineProperty(out, 'stats', { value: stats, enumerable: false }) as GatherResults<R>;
   }
@@ -117,14 +89,13 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#cluster) return this.#cluster.end(); // a distributed job's keys go at its end
-    await this.#plan!.release();
-    if (this.#plan!.ownsStore) await this.#plan!.store.close();
+    await this.#engine.end(false); // a distributed job's keys go at its end
   }
 
   /** Deletes the shuffled data and closes the handle; a temporary store is removed. */
   async drop(): Promise<void> {
-    if (this.#plan && !this.#closed && !this.#plan.store.closed) await this.#plan.store.drop();
+    const store = this.#engine.store;
+    if (store && !this.#closed && !store.closed) await store.drop();
     await this.close();
   }
 
@@ -146,20 +117,13 @@ export class ShuffleHandle<T = unknown> implements AsyncDisposable {
 
 /** Shuffles the input into P partitions by a hash of each record's key (see partitioner.ts). */
 export async function shuffle<T = unknown>(options: ShuffleOptions<T>): Promise<ShuffleHandle<T>> {
-  if (options !== null && typeof options === 'object' && options.cluster !== undefined) {
-    const job = await ClusterJob.start(await checkJob(options as ShuffleOptions));
-    try {
-      return new ShuffleHandle<T>(job, await job.scatter({}));
-    } catch (e) {
-      await job.end();
-      throw e;
-    }
-  }
-  const p = await plan(options as ShuffleOptions);
-  const pool = poolFor(p);
+  const engine = await openEngine(options as ShuffleOptions); // here or on a cluster
   try {
-    return new ShuffleHandle<T>(p, await scatterPhase(p, pool));
+    return new ShuffleHandle<T>(engine, await engine.scatter({}));
+  } catch (e) {
+    await engine.end();
+    throw e;
   } finally {
-    await pool.close();
+    await engine.idle(); // the handle starts threads again for each gather
   }
 }

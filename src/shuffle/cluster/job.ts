@@ -68,7 +68,7 @@ export class ClusterJob {
     const p = this.#job;
     const run = this.#run;
     const { threads } = await liveWorkers(this.#link, this.#link.settings.queue);
-    run.scatterTask = {
+    run.state.scatterTask = {
       key: p.key,
       partitions: p.partitions,
       budget: Math.max(MiB, Math.floor(p.memory / Math.max(1, Math.min(threads, p.workers)))),
@@ -165,6 +165,11 @@ export class ClusterJob {
   /** Partition `p`'s bytes (MessagePack frames), checked, re-scattered first where blocks were lost. */
   partition(p: number): Promise<Buffer[]> {
     return this.#run.partition(p);
+  }
+
+  /** The same bytes split by split, each split's checked (and re-scattered if lost) before it comes. */
+  iterate(p: number): AsyncGenerator<Buffer[]> {
+    return this.#run.iterate(p);
   }
 
   /** Removes the job's keys and closes its connections; again, it does nothing. */

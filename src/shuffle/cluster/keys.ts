@@ -3,6 +3,9 @@
  * a commit is one atomic script on a Cluster too; its blocks do not (`partd:j:NAME:b:…`), so they
  * spread over the Cluster's shards. Names hold no `{ } * ? [ ] \` (checked as a store's are).
  */
+/** A gather task's field in the `gathered` hash: its coordinator's run, phase and number. */
+export const taskField = (run: string, phase: number, task: number): string => `${run}:${phase}:${task}`;
+
 export class JobKeys {
   readonly base: string;
   /** The SCAN patterns of every key of the job: bookkeeping, and blocks. */

@@ -15,7 +15,7 @@ import type { WorkerPool } from '../runtime/pool.js';
 import type { Assignment, GatherTask, ScatterResult, ScatterTask, SessionMessage } from '../protocol.js';
 import type { SplitSpec } from '../input/splits.js';
 import { deleteBlocks, readBlocks, writeBlocks } from './blocks.js';
-import { JobKeys } from './keys.js';
+import { JobKeys, taskField } from './keys.js';
 import type { Link } from './link.js';
 import type { Block, ClusterEvent, Commit, GatherJob, Gathered, ScatterJob } from './messages.js';
 import { COMMIT, GATHERED, REPORT } from './scripts.js';
@@ -134,7 +134,7 @@ async function runSession(ctx: TaskContext, job: ScatterJob, split: SplitSpec, m
 /** Gathers a task's partitions (see the module comment). */
 export async function gatherTask(ctx: TaskContext, job: GatherJob): Promise<void> {
   const keys = new JobKeys(job.job);
-  const field = `${job.run}:${job.phase}:${job.task}`;
+  const field = taskField(job.run, job.phase, job.task);
   const mine = token();
   try {
     if (!(await live(ctx, keys))) return;

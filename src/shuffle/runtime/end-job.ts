@@ -3,11 +3,16 @@ import type { Plan } from '../options.js';
 import type { WorkerPool } from './pool.js';
 
 /**
- * Closes the job's pool, releases its claim, and closes a store the job opened: dropped when
- * `temporary` (no `store` option); a store the caller named stays, to inspect or to resume.
+ * Closes the job's pool (if it has one open), releases its claim, and closes a store the job
+ * opened: dropped when `temporary` (no `store` option); a store the caller named stays, to
+ * inspect or to resume.
  */
-export async function endJob(p: Pick<Plan, 'store' | 'ownsStore' | 'release'>, pool: WorkerPool, temporary: boolean): Promise<void> {
-  await pool.close();
+export async function endJob(
+  p: Pick<Plan, 'store' | 'ownsStore' | 'release'>,
+  pool: WorkerPool | undefined,
+  temporary: boolean,
+): Promise<void> {
+  await pool?.close();
   await p.release();
   if (p.ownsStore && !p.store.closed) {
     if (temporary) await p.store.drop();
