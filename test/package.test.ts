@@ -117,3 +117,29 @@ describe('npm pack', () => {
     expect(shipped).toContain('dist/workers/shuffle.js');
   });
 });
+
+describe('loading the package', () => {
+  /** The Redis clients' modules a script of `body` has loaded, once it ran. */
+  const loaded = (body: string): string[] => {
+    const script = `import { createRequire } from 'node:module';
+      const partd = await import(${JSON.stringify(path.join(root, 'dist/src/index.js'))});
+      ${body}
+      const cached = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(['ioredis', 'bullmq'].filter((m) => cached.some((f) => f.includes('/node_modules/' + m + '/')))));
+      process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as string[];
+  };
+
+  it('loads neither ioredis nor BullMQ for a local job (they are most of its import time)', () => {
+    expect(
+      loaded('await partd.groupBy({ input: { records: [{ k: 1 }] }, key: "k", aggregate: { n: { op: "count" } }, workers: 1 });'),
+    ).toEqual([]);
+  });
+
+  it('loads ioredis when a Redis store is made, and BullMQ when a queue is needed', () => {
+    expect(loaded('new partd.Redis("redis://127.0.0.1:1");')).toEqual(['ioredis']);
+    expect(loaded('partd.startWorker({ redis: "redis://127.0.0.1:1" });')).toEqual(['ioredis', 'bullmq']);
+  });
+});

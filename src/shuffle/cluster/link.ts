@@ -5,11 +5,12 @@
  * credentials, and the BullMQ queue's connections.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster, Redis as IORedis } from 'ioredis';
-import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Cluster, Redis as IORedis } from 'ioredis';
+import type { Queue, ConnectionOptions } from 'bullmq';
 import { describe, RedisOutOfMemoryError } from '../../errors.js';
 import { positiveInt } from '../checks.js';
 import { Connection } from '../../stores/redis/connection.js';
+import { bullmqModule, ioredisModule } from '../../stores/redis/clients.js';
 import { removeKeys } from '../../stores/redis/scan.js';
 import { isLost, storeError } from '../../stores/redis/failures.js';
 import { checkServer, describeServer, isClusterServer, secretsOf, type RedisServer } from '../../stores/redis/options.js';
@@ -91,7 +92,7 @@ export class Link {
         const err = storeError(e, { method, server: this.server, secrets: this.#secrets, writes: false, lastError: this.#conn.lastError });
         if (err instanceof RedisOutOfMemoryError || Date.now() > deadline || !(isLost(e) || transient(err, e))) throw err;
         // after a failover a Cluster client may still list the dead primary (a SCAN goes to it): ask the nodes again
-        if (this.#conn.client instanceof Cluster) this.#conn.client.refreshSlotsCache();
+        if (this.#conn.cluster) (this.#conn.client as Cluster).refreshSlotsCache();
         await sleep(delay);
       }
     }
@@ -105,6 +106,7 @@ export class Link {
   /** A fresh connection's options for BullMQ (it needs its own, without a limit on retries). */
   bullConnection(): ConnectionOptions {
     const server = this.settings.server;
+    const { Cluster, Redis } = ioredisModule();
     let client: IORedis | Cluster;
     if (isClusterServer(server)) {
       const { cluster: nodes, ...options } = server;
@@ -112,8 +114,8 @@ export class Link {
     } else {
       client =
         typeof server === 'string'
-          ? new IORedis(server, { maxRetriesPerRequest: null })
-          : new IORedis({ ...server, maxRetriesPerRequest: null });
+          ? new Redis(server, { maxRetriesPerRequest: null })
+          : new Redis({ ...server, maxRetriesPerRequest: null });
     }
     client.on('error', () => undefined); // BullMQ reports what fails; ioredis would print every reconnect
     this.#bull.push(client);
@@ -138,5 +140,5 @@ export const queuePrefix = (queue: string) => `{partd-${queue}}`;
 
 /** The job queue of `settings.queue`. */
 export function openQueue(link: Link): Queue {
-  return new Queue(link.settings.queue, { connection: link.bullConnection(), prefix: queuePrefix(link.settings.queue) });
+  return new (bullmqModule().Queue)(link.settings.queue, { connection: link.bullConnection(), prefix: queuePrefix(link.settings.queue) });
 }

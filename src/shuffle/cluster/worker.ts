@@ -4,7 +4,8 @@
  * one worker at a time and, when that worker stops renewing its lock (killed, stopped, cut
  * off), to another: at-least-once; the commits make it exactly-once (scripts.ts).
  */
-import { Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { bullmqModule } from '../../stores/redis/clients.js';
 import { WorkerPool } from '../runtime/pool.js';
 import { positiveInt } from '../checks.js';
 import type { RedisServer } from '../../stores/redis/options.js';
@@ -60,7 +61,7 @@ export function startWorker(options: WorkerOptions): ClusterWorker {
     if (task.kind === 'scatter') await scatterTask(ctx, task);
     else await gatherTask(ctx, task);
   };
-  const worker = new Worker(settings.queue, run, {
+  const worker = new (bullmqModule().Worker)(settings.queue, run, {
     connection: link.bullConnection(),
     prefix: queuePrefix(settings.queue),
     concurrency: threads,

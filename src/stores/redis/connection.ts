@@ -11,7 +11,8 @@
  * next connection: it was never sent, so it is not lost. A Cluster's node connections do not
  * reconnect (ioredis makes new ones): their commands reject with "Connection is closed.".
  */
-import { Cluster, Redis as IORedis, type ClusterOptions, type RedisOptions as IORedisOptions } from 'ioredis';
+import type { Cluster, Redis as IORedis, ClusterOptions, RedisOptions as IORedisOptions } from 'ioredis';
+import { ioredisModule } from './clients.js';
 import { isClusterServer, type RedisServer } from './options.js';
 
 /** The reason a call was rejected when its connection was lost before the reply. */
@@ -53,7 +54,7 @@ export class Connection {
     if (isClusterServer(server)) {
       const { cluster: nodes, ...options } = server;
       this.cluster = true;
-      this.client = new Cluster(nodes, {
+      this.client = new (ioredisModule().Cluster)(nodes, {
         ...CLUSTER_DEFAULTS,
         ...options,
         retryDelayOnFailover: 0, // "Connection is closed." reaches the store, which retries reads only
@@ -61,10 +62,11 @@ export class Connection {
       });
     } else {
       this.cluster = false;
+      const { Redis } = ioredisModule();
       this.client =
         typeof server === 'string'
-          ? new IORedis(server, { ...NODE_DEFAULTS, ...FORCED_NODE })
-          : new IORedis({ ...NODE_DEFAULTS, ...server, ...FORCED_NODE });
+          ? new Redis(server, { ...NODE_DEFAULTS, ...FORCED_NODE })
+          : new Redis({ ...NODE_DEFAULTS, ...server, ...FORCED_NODE });
       this.client.on('ready', () => {
         this.#live = this.#next;
         this.#next = new Set();
@@ -115,7 +117,7 @@ export class Connection {
 
   /** The clients of the primaries (the one client of a single server). */
   primaries(): IORedis[] {
-    return this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    return this.cluster ? (this.client as Cluster).nodes('master') : [this.client as IORedis];
   }
 
   /** Closes the connection: politely when it is up, at once when it is not. */
