@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Dict, Encode, File, Lmdb, Msgpack, Redis, Spill, TypedArrays, groupBy, shuffle, tuple, type Key } from '../src/index.js';
 import { fixture } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-bad-'));
+const tmp = tempDirs('partd-bad-');
 const gen = { generate: { module: fixture('shuffle-modules.mjs'), export: 'records' }, count: 100 };
 const count = { n: { op: 'count' } } as const;
 const cli = (...args: string[]) => {

@@ -3,11 +3,11 @@ import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { cli, partd } from './support/cli.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-cli-'));
+const tmp = tempDirs('partd-cli-');
 
 const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, key: `k${i % 7}`, amount: i % 10, tag: i % 2 ? 'odd' : 'even' }));
 function reference() {

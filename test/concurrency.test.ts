@@ -1,12 +1,14 @@
 /** Several worker threads and several processes append to one Lmdb path and one File directory at once. */
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { File, Lmdb, type Partd } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
 import { parseRecords as parse } from './support/records.js';
+import { tempDirs } from './support/temp-dirs.js';
+
+const tmp = tempDirs('partd-conc-');
 
 async function verify(store: Partd, writers: number, count: number): Promise<void> {
   const shared = parse(await store.get('shared'));
@@ -44,7 +46,7 @@ const COUNT = 150;
 
 describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
   it('from worker threads', async () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
+    const dir = path.join(tmp(), 'store');
     await open(dir).close();
     await Promise.all(
       Array.from(
@@ -67,7 +69,7 @@ describe.each(kinds)('concurrent appends to one %s store', (kind, open) => {
 // A noSync store is written by one process (LmdbOptions.noSync): lmdb-ahead runs in threads only.
 describe.each(kinds.filter(([kind]) => kind !== 'lmdb-ahead'))('concurrent appends to one %s store', (kind, open) => {
   it('from child processes', async () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-conc-')), 'store');
+    const dir = path.join(tmp(), 'store');
     await open(dir).close();
     const results = await Promise.all(
       Array.from({ length: WRITERS }, (_, w) => runNode(fixture('appender.mjs'), [kind, dir, String(w), String(COUNT)])),

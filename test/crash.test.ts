@@ -7,7 +7,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { File, Lmdb, type Partd } from '../src/index.js';
 import { RIGHT_SPLITS } from '../src/shuffle/protocol.js';
@@ -16,8 +15,9 @@ import { prng } from './support/faults.js';
 import { canonical, nestedLoopJoin } from './support/join-reference.js';
 import { committedRecords } from './support/markers.js';
 import { parseRecords } from './support/records.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-crash-'));
+const tmp = tempDirs('partd-crash-');
 
 describe.each([
   ['lmdb', (d: string) => new Lmdb(d)],

@@ -7,13 +7,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ClosedError, File, Lmdb, Spill, Dict, groupBy, shuffle } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const mods = fixture('failures-modules.mjs');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-failures-'));
+const tmp = tempDirs('partd-failures-');
 
 type Line = Record<string, unknown>;
 /** Runs a scenario of failures-child.mjs: its exit code and its two JSON lines (outcome, then the groupBy run afterwards). */

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { BadRecordError, ShuffleError, groupBy, iterateGroups, shuffle, type Aggregation } from '../src/index.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords } from './support/reference.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const mods = fixture('shuffle-modules.mjs');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-group-'));
+const tmp = tempDirs('partd-group-');
 const gen = (count: number) => ({ generate: { module: mods, export: 'records' }, count });
 
 /** The reference: a fold in input order. */

@@ -1,10 +1,12 @@
 /** `await using` a shuffle's handle closes it as `close()` does: a named store keeps its data, a temporary one is removed. */
 import { expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, shuffle } from '../src/index.js';
 import { fixture } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
+
+const tmp = tempDirs('partd-handle-');
 
 const N = 1000;
 const P = 4;
@@ -24,7 +26,7 @@ async function idsIn(dir: string): Promise<number[]> {
 }
 
 it('await using a shuffle over a named store leaves its data readable after the block', async () => {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-handle-')), 'store');
+  const dir = path.join(tmp(), 'store');
   {
     await using h = await shuffle({ input: gen, key: 'key', partitions: P, workers: 1, store: dir });
     expect(h.stats.records).toBe(N);
@@ -36,7 +38,7 @@ it('await using a shuffle over a named store leaves its data readable after the 
 });
 
 it('await using a shuffle over an Lmdb the caller opened leaves it open, with its data', async () => {
-  const store = new Lmdb(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'partd-handle-')), 'store'));
+  const store = new Lmdb(path.join(tmp(), 'store'));
   {
     await using h = await shuffle({ input: gen, key: 'key', partitions: P, workers: 1, store });
     expect(h.store).toBe(store);

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { Lmdb, StoreBusyError, StoreKindError, groupBy, shuffle, tuple, type GroupRow } from '../src/index.js';
 import { openJob } from '../src/shuffle/runtime/job.js';
 import { fixture } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-claim-'));
+const tmp = tempDirs('partd-claim-');
 const OWNER = tuple('owner');
 const JOB = tuple('job');
 

@@ -2,12 +2,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { cli, partd } from './support/cli.js';
 import { canonical, nestedLoopJoin } from './support/join-reference.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-join-cli-'));
+const tmp = tempDirs('partd-join-cli-');
 type Order = { order: number; user?: number | null; amount: number };
 type User = { id: number; name: string };
 

@@ -7,7 +7,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   BadRecordError,
@@ -27,9 +26,10 @@ import { liveTempDirs } from '../src/stores/temp.js';
 import { fixture } from './support/child.js';
 import { canonical, nestedLoopJoin } from './support/join-reference.js';
 import { fixtureRecords } from './support/reference.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const HOWS: JoinHow[] = ['inner', 'left', 'right', 'outer'];
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-join-'));
+const tmp = tempDirs('partd-join-');
 const mods = fixture('join-modules.mjs');
 type Rec = { i: number; k?: unknown; s?: string };
 const k = (r: { k?: unknown }) => r.k;

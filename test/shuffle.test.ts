@@ -2,7 +2,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Lmdb, Msgpack, partitionOf, shuffle, type ShuffleHandle } from '../src/index.js';
 import { hashKey } from '../src/extend.js';
@@ -12,10 +11,11 @@ import { csvSample, csvSplits } from '../src/shuffle/input/csv-plan.js';
 import { isPlainNumber, recordCuts, SAMPLE_ROWS, type ColumnType } from '../src/shuffle/input/csv-text.js';
 import { fixture, runNode } from './support/child.js';
 import { fixtureRecords, partitionReference } from './support/reference.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const mods = fixture('shuffle-modules.mjs');
 type R = { id: number; key: string; amount: number; tag: string };
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-shuffle-'));
+const tmp = tempDirs('partd-shuffle-');
 
 async function partitionsOf<T extends { id: number }>(h: ShuffleHandle<T>): Promise<T[][]> {
   const out: T[][] = [];

@@ -1,13 +1,13 @@
 /** `partd sort`, spawned as a user runs it: NDJSON lines in key order, the summary line, exit statuses. */
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runNode } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const cli = path.resolve('dist/src/cli/main.js');
 const partd = (args: string[], input?: string) => runNode(cli, args, undefined, input);
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-sort-cli-'));
+const tmp = tempDirs('partd-sort-cli-');
 
 // amounts 0..12 as numbers: numeric order differs from text order ("10" < "9")
 const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, user: `u${(i * 7) % 11}`, amount: (i * 5) % 13 }));

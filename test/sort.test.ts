@@ -8,18 +8,18 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BadRecordError, Lmdb, Msgpack, sort, sortToFile, type SortOptions, type SortStats } from '../src/index.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
 import { FAN_IN } from '../src/shuffle/sort/partition.js';
 import { liveTempDirs } from '../src/stores/temp.js';
 import { mixedRecord, SORT_RECORDS, typeThenId } from './support/sort-records.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 type Key = number | string | (number | string)[];
 type Rec = { id: number; k: Key };
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-sort-'));
+const tmp = tempDirs('partd-sort-');
 
 /** The reference order: numbers before strings, numbers by value, strings by UTF-8 bytes, tuples element-wise, a prefix first; a scalar is a 1-tuple. */
 function refCompare(a: Key, b: Key): number {

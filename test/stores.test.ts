@@ -1,7 +1,6 @@
 /** What is particular to each store, beyond the conformance suite. */
 import { describe, expect, it, jest } from '@jest/globals';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   Brotli,
@@ -28,9 +27,12 @@ import { b } from '../src/extend/conformance.js';
 import { hooksOf, type Hooks } from '../src/partd.js';
 import { grantLease } from '../src/shuffle/runtime/commits.js';
 import { fixture, runNode } from './support/child.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
-const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'partd-test-'));
+const scratch = tempDirs('partd-test-');
+/** Directories named as a temporary store's are, for the sweep to leave alone (removed by that test, or after the file if it fails). */
+const lookalike = tempDirs('partd-lmdb-');
 /** Descriptors this process has open (a leak test counts them before and after). */
 const fds = () => fs.readdirSync('/proc/self/fd').length;
 
@@ -812,8 +814,8 @@ describe('temporary stores of a process killed outright are removed by the next 
   });
 
   it('a directory without an owner note, or one of another host, is left alone', async () => {
-    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-lmdb-'));
-    const foreign = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-lmdb-'));
+    const bare = lookalike();
+    const foreign = lookalike();
     fs.writeFileSync(path.join(foreign, '.partd-owner'), JSON.stringify({ space: 'elsewhere x', pid: 1e9, start: '1' }));
     const next = await runNode(fixture('temp-child.mjs'), ['exit']);
     expect(next.code).toBe(0);
