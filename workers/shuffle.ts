@@ -13,8 +13,10 @@ import type { ScatterTask } from '../src/shuffle/protocol.js';
 import type { GatherTask, SampleTask } from '../src/shuffle/protocol.js';
 import { settle } from '../src/shuffle/runtime/outcome.js';
 
-export const scatter = async (task: ScatterTask): Promise<unknown> =>
-  move(await settle(async () => (await import('../src/shuffle/scatter/session.js')).scatter(task)));
+// loaded as the thread starts, while the job is still planned (it loads no lmdb-js)
+const sessions = import('../src/shuffle/scatter/session.js');
+
+export const scatter = async (task: ScatterTask): Promise<unknown> => move(await settle(async () => (await sessions).scatter(task)));
 
 export async function gather(task: GatherTask): Promise<unknown> {
   let mod: typeof import('../src/shuffle/gather/task.js') | undefined;

@@ -7,7 +7,7 @@ import { Msgpack } from '../layers/values.js';
 import { Lmdb } from '../stores/lmdb/lmdb.js';
 import { makeTempDir, removeTempDir } from '../stores/temp.js';
 import type { Aggregation } from '../shuffle/groupby/aggregations.js';
-import { iterateGroups } from '../shuffle/groupby/index.js';
+import { groupLines } from '../shuffle/groupby/index.js';
 import { shuffle, type ShuffleInput, type ShuffleOptions, type ShuffleStats } from '../shuffle/index.js';
 import { PathError, UsageError } from '../errors.js';
 import { inputFormat, parsePositive, parseRedis, parseSize, parseTypes, type Format } from './args.js';
@@ -150,13 +150,10 @@ export async function groupbyCommand(files: string[], o: GroupbyOptions): Promis
     await withInput(inputs, async (input, done) => {
       const onStats = (s: ShuffleStats) => ((stats = s), done()); // scattered: gather reads the store only
       const lines = async function* () {
-        let text = ''; // lines joined into pieces of about 64 KiB: one write per line was a syscall per group on a pipe
-        for await (const [, row] of iterateGroups({ ...options, input, aggregate }, onStats)) {
-          groups++;
-          text += JSON.stringify(row) + '\n';
-          if (text.length >= 65_536) (yield text, (text = ''));
+        for await (const part of groupLines({ ...options, input, aggregate }, onStats)) {
+          groups += part.rows;
+          if (part.text) yield part.text; // a partition's lines: one write, not one per group
         }
-        if (text) yield text;
       };
       await out.writeAll(lines(), abort);
     });

@@ -34,7 +34,7 @@ export class Bars {
       const total = p.bytesTotal > 0 ? p.bytesTotal : (p.splits ?? p.splitsDone + 1);
       const value = p.bytesTotal > 0 ? p.bytesRead : p.splitsDone;
       const secs = (performance.now() - this.#t0) / 1000;
-      const detail = `${p.records.toLocaleString('en-US')} records, ${(p.bytesRead / MB).toFixed(0)}/${(p.bytesTotal / MB).toFixed(0)} MB, ${Math.round(p.records / secs).toLocaleString('en-US')} records/s`;
+      const detail = `${grouped(p.records)} records, ${(p.bytesRead / MB).toFixed(0)}/${(p.bytesTotal / MB).toFixed(0)} MB, ${grouped(Math.round(p.records / secs))} records/s`;
       this.#scatter ??= this.#multi.create(total, 0, { phase: 'scatter', detail });
       this.#scatter.setTotal(total);
       this.#scatter.update(value, { detail });
@@ -55,9 +55,14 @@ export class Bars {
   }
 }
 
+/** `5,000,000`: an integer with its thousands marked, as `toLocaleString('en-US')` does without loading Intl (tens of ms a run). */
+export function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** `5 records`, `1 record`: a count and its noun, singular for one. */
 function count(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : `${noun}s`}`;
+  return `${grouped(n)} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 /**
@@ -76,10 +81,10 @@ export function summary(what: {
   resumed: number;
 }): string {
   const read = what.records - what.resumed;
-  const rate = what.seconds > 0 ? Math.round(read / what.seconds).toLocaleString('en-US') : '–';
+  const rate = what.seconds > 0 ? grouped(Math.round(read / what.seconds)) : '–';
   const mbps = what.bytes > 0 && what.resumed === 0 && what.seconds > 0 ? `, ${(what.bytes / MB / what.seconds).toFixed(0)} MB/s` : '';
   const peak = Math.round(peakRss() / 2 ** 20);
   const bad = what.bad > 0 ? `, ${count(what.bad, 'bad record')} skipped` : '';
-  const resumed = what.resumed > 0 ? `, ${what.resumed.toLocaleString('en-US')} of the records read by an earlier run on --store` : '';
+  const resumed = what.resumed > 0 ? `, ${grouped(what.resumed)} of the records read by an earlier run on --store` : '';
   return `partd: ${count(what.records, 'record')} → ${count(what.outputs, what.output)} in ${what.seconds.toFixed(1)} s (${rate} records/s${mbps}), peak memory ${peak} MiB${bad}${resumed}`;
 }

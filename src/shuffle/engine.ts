@@ -8,7 +8,7 @@ import { Msgpack } from '../layers/values.js';
 import type { Lmdb } from '../stores/lmdb/lmdb.js';
 import { Dict } from '../stores/dict.js';
 import { gatherPhase, type GatherStats } from './gather/phase.js';
-import { checkJob, plan, type Plan, type ShuffleOptions } from './options.js';
+import { checkJob, checkRun, plan, type Plan, type ShuffleOptions } from './options.js';
 import type { GatherTask, ScatterMode } from './protocol.js';
 import { endJob } from './runtime/end-job.js';
 import { poolFor, type WorkerPool } from './runtime/pool.js';
@@ -39,11 +39,29 @@ export interface Engine {
 export async function openEngine(options: ShuffleOptions, group?: { plan: PlannedAgg[]; combine: boolean }): Promise<Engine> {
   if (options !== null && typeof options === 'object' && options.cluster !== undefined)
     return clusterEngine(await ClusterJob.start(await checkJob(options, group)));
-  return localEngine(await plan(options, group), options.store === undefined);
+  // the threads start while the input is planned (sampled, cut, its store opened): a thread's start is a small job's wait
+  const pool = earlyPool(options);
+  try {
+    return localEngine(await plan(options, group), options.store === undefined, pool);
+  } catch (e) {
+    await pool?.close();
+    throw e;
+  }
 }
 
-function localEngine(p: Plan, temporary: boolean): Engine {
-  let pool: WorkerPool | undefined; // one for both phases of a groupBy: threads start once
+/** The job's threads, as many as asked (the plan may use fewer: a small input); none when its options are wrong, as planning says. */
+function earlyPool(options: ShuffleOptions): WorkerPool | undefined {
+  let run;
+  try {
+    run = checkRun(options);
+  } catch {
+    return undefined;
+  }
+  return poolFor({ workers: run.workers, workerHeapMB: run.workerHeapMB, signal: run.signal });
+}
+
+function localEngine(p: Plan, temporary: boolean, early: WorkerPool | undefined): Engine {
+  let pool = early; // one for both phases of a groupBy: threads start once
   const codec = new Msgpack<unknown>(p.store);
   return {
     scatter: (mode) => scatterPhase(p, (pool ??= poolFor(p)), mode),

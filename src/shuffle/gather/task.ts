@@ -3,6 +3,7 @@ import { loadRef } from '../runtime/modules.js';
 import { groupsOf, type StateBlock } from '../groupby/groups.js';
 import { loadReducers, type CustomReducer } from '../groupby/aggregations.js';
 import { trigger } from '../runtime/faults.js';
+import { groupLines } from '../groupby/rows.js';
 import { keysOf, packColumns, type GatherTask, type PackedColumns, type PartitionReducer } from '../protocol.js';
 import { Msgpack } from '../../layers/values.js';
 import { Lmdb } from '../../stores/lmdb/lmdb.js';
@@ -60,13 +61,14 @@ async function gatherOne(task: GatherTask, i: number, reducers: (CustomReducer |
     const fn = await loadRef<PartitionReducer>(task.reduce.ref);
     return fn(batches, partition);
   }
-  const { plan, combined } = task.reduce as Extract<GatherTask['reduce'], { kind: 'groupBy' }>; // a join's task is joinTask()
+  const { plan, combined, lines } = task.reduce as Extract<GatherTask['reduce'], { kind: 'groupBy' }>; // a join's task is joinTask()
   const groups = groupsOf(plan, reducers!);
   for await (const batch of batches) {
     if (combined) for (const block of batch as StateBlock[]) groups.merge(block);
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
-  return packColumns(groups.result());
+  const packed = packColumns(groups.result());
+  return lines ? groupLines(packed, plan.map((a) => a.name)) : packed; // the lines made here, in parallel, not by the calling thread
 }
 
 /**

@@ -8,9 +8,9 @@ import { checkNames } from '../checks.js';
 import { mergeable, type PlannedAgg } from './aggregations.js';
 import { OPS, type OpName, type OpSpec, type OpsWithField } from './ops.js';
 import { keysOf, type PackedColumns } from '../protocol.js';
+import { rowMaker, type GroupLines, type GroupRow } from './rows.js';
 
-/** One group's row: its key and one column per aggregation. */
-export type GroupRow = { key: string | number } & Record<string, unknown>;
+export type { GroupRow } from './rows.js';
 
 /** The groups, keyed by group key, with the shuffle's counts. */
 export class Groups extends Map<string | number, GroupRow> {
@@ -67,27 +67,39 @@ export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<
 
 /** The rows of each partition as it is gathered. */
 async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow][]> {
-  const aggs = await planAggregations(options?.aggregate);
-  const combine = mergeable(aggs);
-  const engine = await openEngine(options as GroupByOptions, { plan: aggs, combine }); // here or on a cluster
-  const toRow = rowMaker(aggs.map((a) => a.name));
-  try {
-    const stats = await engine.scatter({ group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
-    onStats?.(stats);
-    for await (const [, packed] of engine.gather<PackedColumns>({ kind: 'groupBy', plan: aggs, combined: combine }, stats)) {
-      const { columns } = packed;
-      yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
-    }
-  } finally {
-    await engine.end();
+  let toRow: ReturnType<typeof rowMaker> | undefined;
+  for await (const packed of gathered<PackedColumns>(options, onStats, false, (aggs) => (toRow = rowMaker(aggs.map((a) => a.name))))) {
+    const { columns } = packed;
+    yield keysOf(packed).map((key, i) => [key, toRow!(key, columns, i)]);
   }
 }
 
-/** A compiled `(key, columns, i) => row`: an object literal of one fixed shape, fast to build 100k times. */
-function rowMaker(names: string[]): (key: string | number, columns: PackedColumns['columns'], i: number) => GroupRow {
-  // Computed keys define own properties whatever the name (a literal "__proto__": would set the prototype).
-  const fields = names.map((n, j) => `[${JSON.stringify(n)}]: c[${j}][i]`);
-  return new Function('key', 'c', 'i', `return { key, ${fields.join(', ')} };`) as ReturnType<typeof rowMaker>;
+/**
+ * The groups as NDJSON text, a partition at a time, one `JSON.stringify(row)` a line as
+ * `iterateGroups` rows would be written: made by the gather threads (`partd groupby`).
+ */
+export function groupLines(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<GroupLines> {
+  return gathered<GroupLines>(options, onStats, true);
+}
+
+/** Each partition's gather result: packed columns, or `lines`. */
+async function* gathered<R>(
+  options: GroupByOptions,
+  onStats: ((s: ShuffleStats) => void) | undefined,
+  lines: boolean,
+  planned?: (aggs: PlannedAgg[]) => void,
+): AsyncGenerator<R> {
+  const aggs = await planAggregations(options?.aggregate);
+  planned?.(aggs);
+  const combine = mergeable(aggs);
+  const engine = await openEngine(options as GroupByOptions, { plan: aggs, combine }); // here or on a cluster
+  try {
+    const stats = await engine.scatter({ group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
+    onStats?.(stats);
+    for await (const [, result] of engine.gather<R>({ kind: 'groupBy', plan: aggs, combined: combine, ...(lines && { lines }) }, stats)) yield result;
+  } finally {
+    await engine.end();
+  }
 }
 
 /** Plans the aggregations: names, ops and fields checked, custom reducers resolved. */
