@@ -95,7 +95,11 @@ export type PartitionReducer<T = unknown, R = unknown> = (batches: AsyncIterable
 export interface GatherTask {
   store: string;
   partitions: number[];
-  reduce: { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean; lines?: boolean } | { kind: 'module'; ref: ResolvedRef } | JoinReduce | SortReduce;
+  reduce:
+    | { kind: 'groupBy'; plan: PlannedAgg[]; combined: boolean; lines?: boolean }
+    | { kind: 'module'; ref: ResolvedRef }
+    | JoinReduce
+    | SortReduce;
   attempt: number;
   /** The partitions' stored bytes, in `partitions` order, instead of the store at `store` (a distributed job's blocks). */
   chunks?: Uint8Array[][];

@@ -68,7 +68,12 @@ async function gatherOne(task: GatherTask, i: number, reducers: (CustomReducer |
     else for (const [key, ord, record] of batch as [string | number, number, unknown][]) groups.add(key, record, ord);
   }
   const packed = packColumns(groups.result());
-  return lines ? groupLines(packed, plan.map((a) => a.name)) : packed; // the lines made here, in parallel, not by the calling thread
+  return lines
+    ? groupLines(
+        packed,
+        plan.map((a) => a.name),
+      )
+    : packed; // the lines made here, in parallel, not by the calling thread
 }
 
 /**

@@ -96,7 +96,8 @@ async function* gathered<R>(
   try {
     const stats = await engine.scatter({ group: { plan: aggs, combine } }); // not inside `onStats?.(…)`: that would skip it
     onStats?.(stats);
-    for await (const [, result] of engine.gather<R>({ kind: 'groupBy', plan: aggs, combined: combine, ...(lines && { lines }) }, stats)) yield result;
+    for await (const [, result] of engine.gather<R>({ kind: 'groupBy', plan: aggs, combined: combine, ...(lines && { lines }) }, stats))
+      yield result;
   } finally {
     await engine.end();
   }
