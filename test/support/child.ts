@@ -6,6 +6,15 @@ import { fileURLToPath } from 'node:url';
 /** The path of a file in test/fixtures. */
 export const fixture = (name: string) => path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', name);
 
+/** Children still running: a test that timed out leaves them, and they would load the next ones. */
+const running = new Set<ReturnType<typeof spawn>>();
+
+/** Kills (SIGKILL) every child `runNode` started that still runs. */
+export function killChildren(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 /** Result of a finished child. */
 export interface ChildResult {
   code: number | null;
@@ -27,6 +36,7 @@ export function runNode(
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '', ...env },
     });
+    running.add(child);
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
@@ -42,6 +52,9 @@ export function runNode(
     });
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
