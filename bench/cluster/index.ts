@@ -110,6 +110,8 @@ export async function runCluster(n: number, rounds = 3): Promise<Result> {
     ];
     return { rows, ratios };
   } finally {
+    // the workers would retry the stopped Redis forever, and their pipes keep this process alive
+    for (const pids of workers.values()) for (const pid of pids) process.kill(pid, 'SIGKILL');
     redis.stop();
   }
 }
