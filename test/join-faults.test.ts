@@ -74,10 +74,14 @@ describe.each(['throw', 'exit', 'hang'] as const)('seeded %s faults', (action) =
     expect(stats.resplits).toBeGreaterThanOrEqual(P);
     // every fault fired and was retried once, counted in its phase (see randomFaults)
     const gather = faults[0]!.at === 'gather';
-    expect({ scatter: stats.left.retried + stats.right.retried, gather: stats.gatherRetried }).toEqual({
-      scatter: gather ? 0 : faults.length,
-      gather: gather ? faults.length : 0,
-    });
+    const retried = { scatter: stats.left.retried + stats.right.retried, gather: stats.gatherRetried };
+    const want = { scatter: gather ? 0 : faults.length, gather: gather ? faults.length : 0 };
+    if (action !== 'hang') expect(retried).toEqual(want);
+    else {
+      // a healthy task that outruns the 3 s timeout on a busy machine is retried as well (CI: a grace gather did)
+      expect(retried.scatter).toBeGreaterThanOrEqual(want.scatter);
+      expect(retried.gather).toBeGreaterThanOrEqual(want.gather);
+    }
   });
 });
 
