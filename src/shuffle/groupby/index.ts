@@ -67,10 +67,11 @@ export async function groupBy<T = unknown>(options: GroupByOptions<T>): Promise<
 
 /** The rows of each partition as it is gathered. */
 async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<[string | number, GroupRow][]> {
-  let toRow: ReturnType<typeof rowMaker> | undefined;
-  for await (const packed of gathered<PackedColumns>(options, onStats, false, (aggs) => (toRow = rowMaker(aggs.map((a) => a.name))))) {
+  const aggs = await planAggregations(options?.aggregate);
+  const toRow = rowMaker(aggs.map((a) => a.name));
+  for await (const packed of gathered<PackedColumns>(options, aggs, onStats, false)) {
     const { columns } = packed;
-    yield keysOf(packed).map((key, i) => [key, toRow!(key, columns, i)]);
+    yield keysOf(packed).map((key, i) => [key, toRow(key, columns, i)]);
   }
 }
 
@@ -78,19 +79,17 @@ async function* partitionRows(options: GroupByOptions, onStats?: (s: ShuffleStat
  * The groups as NDJSON text, a partition at a time, one `JSON.stringify(row)` a line as
  * `iterateGroups` rows would be written: made by the gather threads (`partd groupby`).
  */
-export function groupLines(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<GroupLines> {
-  return gathered<GroupLines>(options, onStats, true);
+export async function* groupLines(options: GroupByOptions, onStats?: (s: ShuffleStats) => void): AsyncGenerator<GroupLines> {
+  yield* gathered<GroupLines>(options, await planAggregations(options?.aggregate), onStats, true);
 }
 
-/** Each partition's gather result: packed columns, or `lines`. */
+/** Each partition's gather result for the planned `aggs`: packed columns, or `lines`. */
 async function* gathered<R>(
   options: GroupByOptions,
+  aggs: PlannedAgg[],
   onStats: ((s: ShuffleStats) => void) | undefined,
   lines: boolean,
-  planned?: (aggs: PlannedAgg[]) => void,
 ): AsyncGenerator<R> {
-  const aggs = await planAggregations(options?.aggregate);
-  planned?.(aggs);
   const combine = mergeable(aggs);
   const engine = await openEngine(options as GroupByOptions, { plan: aggs, combine }); // here or on a cluster
   try {

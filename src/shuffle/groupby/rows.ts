@@ -6,11 +6,18 @@ export type GroupRow = { key: string | number } & Record<string, unknown>;
 
 type RowMaker = (key: string | number, columns: PackedColumns['columns'], i: number) => GroupRow;
 
-/** A compiled `(key, columns, i) => row`: an object literal of one fixed shape, fast to build 100k times. */
+const makers = new Map<string, RowMaker>();
+
+/** A compiled `(key, columns, i) => row`: an object literal of one fixed shape, fast to build 100k times; compiled once per shape. */
 export function rowMaker(names: readonly string[]): RowMaker {
-  // Computed keys define own properties whatever the name (a literal "__proto__": would set the prototype).
-  const fields = names.map((n, j) => `[${JSON.stringify(n)}]: c[${j}][i]`);
-  return new Function('key', 'c', 'i', `return { key, ${fields.join(', ')} };`) as RowMaker;
+  const id = JSON.stringify(names);
+  let make = makers.get(id);
+  if (make === undefined) {
+    // Computed keys define own properties whatever the name (a literal "__proto__": would set the prototype).
+    const fields = names.map((n, j) => `[${JSON.stringify(n)}]: c[${j}][i]`);
+    makers.set(id, (make = new Function('key', 'c', 'i', `return { key, ${fields.join(', ')} };`) as RowMaker));
+  }
+  return make;
 }
 
 /** A partition's groups as NDJSON: one `JSON.stringify(row)` a line, as a caller of `iterateGroups` would write them. */
