@@ -66,26 +66,30 @@ describe('sum and mean: the exact sum rounded once, whatever the workers, splits
       }),
       { numRuns: 12 },
     );
-  });
+  }, 180_000);
 
-  it.each(['csv', 'ndjson'] as const)('%s files (read as bytes)', async (format) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-sums-'));
-    try {
-      await fc.assert(
-        fc.asyncProperty(format === 'csv' ? csvRows : rows, async (data) => {
-          const file = path.join(dir, `data.${format}`);
-          const lines = data.map(([k, v]) => (format === 'csv' ? `k${k},${v}` : JSON.stringify({ key: `k${k}`, amount: v })));
-          fs.writeFileSync(file, (format === 'csv' ? 'key,amount\n' : '') + lines.join('\n') + '\n');
-          const want = reference(data); // String(v) and JSON read back as v exactly
-          const input = format === 'csv' ? { csv: file } : { ndjson: file };
-          for (const c of configs) expect(await grouped(input, c.workers, c.splits, c.partitions)).toEqual(want);
-        }),
-        { numRuns: 10 },
-      );
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.each(['csv', 'ndjson'] as const)(
+    '%s files (read as bytes)',
+    async (format) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-sums-'));
+      try {
+        await fc.assert(
+          fc.asyncProperty(format === 'csv' ? csvRows : rows, async (data) => {
+            const file = path.join(dir, `data.${format}`);
+            const lines = data.map(([k, v]) => (format === 'csv' ? `k${k},${v}` : JSON.stringify({ key: `k${k}`, amount: v })));
+            fs.writeFileSync(file, (format === 'csv' ? 'key,amount\n' : '') + lines.join('\n') + '\n');
+            const want = reference(data); // String(v) and JSON read back as v exactly
+            const input = format === 'csv' ? { csv: file } : { ndjson: file };
+            for (const c of configs) expect(await grouped(input, c.workers, c.splits, c.partitions)).toEqual(want);
+          }),
+          { numRuns: 10 },
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  ); // 20 jobs, each starting its threads: ~10 s alone, over 60 s on a loaded CI machine
 
   it('a naive running sum would differ here: 1e16, 1, −1e16 sum to 1', async () => {
     const records = [1e16, 1, -1e16].map((amount) => ({ key: 'k', amount }));
