@@ -9,11 +9,11 @@ import type { Cluster, Redis as IORedis } from 'ioredis';
 import type { Queue, ConnectionOptions } from 'bullmq';
 import { describe, RedisOutOfMemoryError } from '../../errors.js';
 import { positiveInt } from '../checks.js';
-import { Connection } from '../../stores/redis/connection.js';
-import { bullmqModule, ioredisModule } from '../../stores/redis/clients.js';
+import { Connection, redisClient } from '../../stores/redis/connection.js';
+import { bullmqModule } from '../../stores/redis/clients.js';
 import { removeKeys } from '../../stores/redis/scan.js';
 import { isLost, storeError } from '../../stores/redis/failures.js';
-import { checkServer, describeServer, isClusterServer, secretsOf, type RedisServer } from '../../stores/redis/options.js';
+import { checkServer, describeServer, secretsOf, type RedisServer } from '../../stores/redis/options.js';
 
 /** Where a distributed job runs: the Redis server or Cluster its workers listen on, and their queue. */
 export interface ClusterOptions {
@@ -105,18 +105,7 @@ export class Link {
 
   /** A fresh connection's options for BullMQ (it needs its own, without a limit on retries). */
   bullConnection(): ConnectionOptions {
-    const server = this.settings.server;
-    const { Cluster, Redis } = ioredisModule();
-    let client: IORedis | Cluster;
-    if (isClusterServer(server)) {
-      const { cluster: nodes, ...options } = server;
-      client = new Cluster(nodes, { ...options, redisOptions: { ...options.redisOptions, maxRetriesPerRequest: null } });
-    } else {
-      client =
-        typeof server === 'string'
-          ? new Redis(server, { maxRetriesPerRequest: null })
-          : new Redis({ ...server, maxRetriesPerRequest: null });
-    }
+    const client = redisClient(this.settings.server, { node: { maxRetriesPerRequest: null } });
     client.on('error', () => undefined); // BullMQ reports what fails; ioredis would print every reconnect
     this.#bull.push(client);
     return client;

@@ -40,6 +40,31 @@ const CLUSTER_DEFAULTS: ClusterOptions = { clusterRetryStrategy: (times) => (tim
 
 type Client = IORedis | Cluster;
 
+/** Options laid over a server's own: `…Defaults` under them, the others over them (a Cluster's node options in `node…` too). */
+export interface ClientLayers {
+  nodeDefaults?: IORedisOptions;
+  node?: IORedisOptions;
+  clusterDefaults?: ClusterOptions;
+  cluster?: ClusterOptions;
+}
+
+/** An ioredis client of a server or a Cluster (as `RedisServer` describes it), with `layers` over its options. */
+export function redisClient(server: RedisServer, layers: ClientLayers): Client {
+  const { Cluster, Redis } = ioredisModule();
+  if (isClusterServer(server)) {
+    const { cluster: nodes, ...options } = server;
+    return new Cluster(nodes, {
+      ...layers.clusterDefaults,
+      ...options,
+      ...layers.cluster,
+      redisOptions: { ...layers.nodeDefaults, ...options.redisOptions, ...layers.node },
+    });
+  }
+  return typeof server === 'string'
+    ? new Redis(server, { ...layers.nodeDefaults, ...layers.node })
+    : new Redis({ ...layers.nodeDefaults, ...server, ...layers.node });
+}
+
 /** A client of one server or a Cluster, with lost calls settled. */
 export class Connection {
   readonly client: Client;
@@ -51,22 +76,14 @@ export class Connection {
   #readySeen = false;
 
   constructor(server: RedisServer) {
-    if (isClusterServer(server)) {
-      const { cluster: nodes, ...options } = server;
-      this.cluster = true;
-      this.client = new (ioredisModule().Cluster)(nodes, {
-        ...CLUSTER_DEFAULTS,
-        ...options,
-        retryDelayOnFailover: 0, // "Connection is closed." reaches the store, which retries reads only
-        redisOptions: { ...NODE_DEFAULTS, ...options.redisOptions, ...FORCED_NODE },
-      });
-    } else {
-      this.cluster = false;
-      const { Redis } = ioredisModule();
-      this.client =
-        typeof server === 'string'
-          ? new Redis(server, { ...NODE_DEFAULTS, ...FORCED_NODE })
-          : new Redis({ ...NODE_DEFAULTS, ...server, ...FORCED_NODE });
+    this.cluster = isClusterServer(server);
+    this.client = redisClient(server, {
+      nodeDefaults: NODE_DEFAULTS,
+      node: FORCED_NODE,
+      clusterDefaults: CLUSTER_DEFAULTS,
+      cluster: { retryDelayOnFailover: 0 }, // "Connection is closed." reaches the store, which retries reads only
+    });
+    if (!this.cluster) {
       this.client.on('ready', () => {
         this.#live = this.#next;
         this.#next = new Set();
