@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { TaskTimeoutError, WorkerFailedError, WorkerOutOfMemoryError } from '../../errors.js';
@@ -47,6 +48,10 @@ export class WorkerPool {
   #closing = false;
   /** Errors of threads Piscina was terminating when they failed (their task had been rejected already). */
   readonly #fromTerminated = new Set<unknown>();
+  /** Threads Piscina is terminating, until they exit (see `close`). */
+  readonly #exiting = new Set<Promise<void>>();
+  #closed: Promise<void> | undefined;
+  #destroyed: Promise<void> = Promise.resolve();
 
   constructor(
     readonly threads: number,
@@ -78,7 +83,11 @@ export class WorkerPool {
    */
   #terminating(id: number): void {
     const worker = id >= 0 ? this.#pool.threads.find((t: Worker) => t.threadId === id) : undefined;
-    worker?.on('error', (e: unknown) => this.#fromTerminated.add(e));
+    if (!worker) return;
+    worker.on('error', (e: unknown) => this.#fromTerminated.add(e));
+    const exited: Promise<void> = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.#exiting.add(exited);
+    void exited.then(() => this.#exiting.delete(exited));
   }
 
   #threadFailed(e: unknown): void {
@@ -134,10 +143,28 @@ export class WorkerPool {
     setTimeout(() => this.#late.abort(reason), GRACE_MS).unref();
   }
 
-  /** Stops the threads. */
-  async close(): Promise<void> {
+  /**
+   * Stops the threads. Piscina's destroy() waits only for the threads it still counts: one it was
+   * already terminating (an aborted task's, blocked in native code or a system call) that exits
+   * later is "replaced" by new threads in a pool nobody closes. So each such exit destroys the
+   * pool again, and close waits for them up to GRACE_MS (a thread blocked for good must not hang
+   * the job's end).
+   */
+  close(): Promise<void> {
+    return (this.#closed ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
     this.#closing = true;
-    await this.#pool.destroy();
+    await this.#destroy();
+    const exiting = [...this.#exiting];
+    for (const exited of exiting) void exited.then(() => this.#destroy());
+    await Promise.race([Promise.all(exiting), sleep(GRACE_MS, undefined, { ref: false })]);
+  }
+
+  /** Piscina's destroy(), one at a time (one that returns while another runs lets threads start again). */
+  #destroy(): Promise<void> {
+    return (this.#destroyed = this.#destroyed.then(() => this.#pool.destroy()));
   }
 }
 
