@@ -58,7 +58,7 @@ async function leftovers(url: string): Promise<string[]> {
   }
 }
 
-/** The job's keys left once they stop changing (polled up to 10 s: until every worker's attempt has ended). */
+/** The job's keys, polled every 200 ms until none is left or 10 s have passed (a worker's attempt in flight may still be deleting its own). */
 async function settledLeftovers(url: string): Promise<string[]> {
   let keys = await leftovers(url);
   for (const deadline = Date.now() + 10_000; keys.length > 0 && Date.now() < deadline; keys = await leftovers(url))

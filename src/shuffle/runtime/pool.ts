@@ -45,11 +45,11 @@ export class WorkerPool {
   readonly #heapMB: number | undefined;
   /** A thread's failure outside any task: it ended the job, and every task rejects with it. */
   #failure: Error | undefined;
-  #closing = false;
   /** Errors of threads Piscina was terminating when they failed (their task had been rejected already). */
   readonly #fromTerminated = new Set<unknown>();
   /** Threads Piscina is terminating, until they exit (see `close`). */
   readonly #exiting = new Set<Promise<void>>();
+  /** Set once `close` was called. */
   #closed: Promise<void> | undefined;
   #destroyed: Promise<void> = Promise.resolve();
 
@@ -92,7 +92,7 @@ export class WorkerPool {
 
   #threadFailed(e: unknown): void {
     queueMicrotask(() => {
-      if (this.#fromTerminated.delete(e) || this.aborted || this.#closing) return; // the job ends anyway, or its task was rejected already
+      if (this.#fromTerminated.delete(e) || this.aborted || this.#closed) return; // the job ends anyway, or its task was rejected already
       // Piscina stops replacing threads that fail as they start, so queued tasks would wait forever: the job ends.
       this.#failure = workerError(e, this.#heapMB, true);
       this.abort(this.#failure);
@@ -155,7 +155,6 @@ export class WorkerPool {
   }
 
   async #close(): Promise<void> {
-    this.#closing = true;
     await this.#destroy();
     const exiting = [...this.#exiting];
     for (const exited of exiting) void exited.then(() => this.#destroy());
