@@ -8,6 +8,7 @@ const config = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   // workers and the CLI run dist/: refuse to test the sources against an older build
   globalSetup: '<rootDir>/test/support/build-fresh.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/fast-check.ts'],
   testTimeout: 60_000,
 };
 

@@ -14,7 +14,7 @@ function scaled(x: number): bigint {
   return hi >>> 31 ? -v : v;
 }
 
-/** The double nearest `s` · 2^-1074 (results here are normal numbers or zero). */
+/** The double nearest `s` · 2^-1074 (ties to even; subnormal results exact, overflow Infinity). */
 function nearest(s: bigint): number {
   if (s === 0n) return 0;
   const negative = s < 0n;

@@ -8,6 +8,7 @@ import { partitionOf } from '../partitioner.js';
 import { specOf, type PlannedAgg } from './aggregations.js';
 import type { Code, Snippet } from './ops.js';
 import { ByteKeys } from './byte-keys.js';
+import { ExactSums } from './exact.js';
 import type { StateBlock } from './groups.js';
 import type { KeyedRows } from '../input/splits.js';
 import type { KeySpec } from '../protocol.js';
@@ -72,6 +73,7 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
     specs.map((spec, i) => line(spec[snippet](codes[i]!), i)).join('\n');
   const source = `
     const keys = new ByteKeys();
+    const X = new ExactSums();
     let cap = 1024, n = 0;
     let S = new Float64Array(cap * ${width});
     return {
@@ -106,10 +108,15 @@ function compiled(plan: readonly PlannedAgg[], fields: readonly string[]): () =>
           ${each('state', (c, i) => `b[${i + 1}].push(${c});`)}
         }
         keys.clear();
+        X.clear();
         n = 0;
         return blocks;
       },
     };`;
-  const factory = new Function('ByteKeys', 'partitionOf', source) as (b: typeof ByteKeys, p: typeof partitionOf) => ByteGroups;
-  return () => factory(ByteKeys, partitionOf);
+  const factory = new Function('ByteKeys', 'partitionOf', 'ExactSums', source) as (
+    b: typeof ByteKeys,
+    p: typeof partitionOf,
+    x: typeof ExactSums,
+  ) => ByteGroups;
+  return () => factory(ByteKeys, partitionOf, ExactSums);
 }

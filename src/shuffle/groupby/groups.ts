@@ -9,6 +9,7 @@ import type { GroupColumns } from '../protocol.js';
 import { partitionOf } from '../partitioner.js';
 import { specOf, valueCode, type CustomReducer, type PlannedAgg } from './aggregations.js';
 import type { Code, Snippet } from './ops.js';
+import { ExactSums } from './exact.js';
 
 type GroupKey = string | number;
 /** Partial states of several groups: `[keys, column 0, column 1, …]`. */
@@ -52,10 +53,10 @@ export function groupsOf(plan: readonly PlannedAgg[], reducers: readonly (Custom
   const key = JSON.stringify(plan.map((a) => [a.op, a.field, a.op === 'custom' ? undefined : a.kind]));
   let factory = factories.get(key);
   if (factory === undefined) factories.set(key, (factory = compiled(plan)));
-  return factory(partitionOf, reducers);
+  return factory(partitionOf, reducers, ExactSums);
 }
 
-type Factory = (p: typeof partitionOf, reducers: readonly (CustomReducer | undefined)[]) => Groups;
+type Factory = (p: typeof partitionOf, reducers: readonly (CustomReducer | undefined)[], exact: typeof ExactSums) => Groups;
 /** Compiled factories by plan, so a thread compiles a plan once (gather makes groups per partition). */
 const factories = new Map<string, Factory>();
 
@@ -78,6 +79,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
   const source = `
     ${specs.map((spec, i) => (spec.module ? `const u${i} = reducers[${i}];` : '')).join(' ')}
     let cap = 1024, index = new Map();
+    const X = new ExactSums();
     ${floats.map((f) => `let ${f} = new Float64Array(cap);`).join(' ')}
     ${others.map((o) => `let ${o} = [];`).join(' ')}
     const slot = (key) => {
@@ -133,6 +135,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
           ${each('state', (c, i) => `b[${i + 1}].push(${c});`)}
         }
         index = new Map();
+        X.clear();
         ${others.map((o) => `${o} = [];`).join(' ')}
         return blocks;
       },
@@ -145,5 +148,5 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
         return { keys: [...index.keys()], columns };
       },
     };`;
-  return new Function('partitionOf', 'reducers', source) as Factory;
+  return new Function('partitionOf', 'reducers', 'ExactSums', source) as Factory;
 }

@@ -74,15 +74,22 @@ const byOrdinal = (op: '<' | '>') =>
   }) satisfies OpSpec;
 
 /**
- * Sums in two doubles, `a` and the rounding errors `c` (Knuth's TwoSum, exact for each addition),
- * rounded once at the end: the result is the exact sum rounded, whatever the order of the records
- * and partial sums (splits, workers, partitions) — a plain `+=` differs in its last digits from
- * one order to another. `x` is evaluated once.
+ * Sums kept exact: a group's sum is `a + c` exactly, two doubles, each addition checked (Knuth's
+ * TwoSum of `a` and the value, then of `c` and that rounding error: exact when its own error is
+ * 0). The rare addition that is not exact (bits spanning more than two doubles, or past
+ * Number.MAX_VALUE) moves the group to `X` (exact.ts: `a` an index there, `c` NaN). Rounded once
+ * at the end, the sum is the exact sum rounded, whatever the order of the records and partial
+ * sums (splits, workers, partitions). `x` is evaluated once.
  */
-const twoSum = (a: string, c: string, x: string) =>
-  `{ const x_ = ${x}, t_ = ${a}, s_ = t_ + x_, z_ = s_ - t_; ${c} += (t_ - (s_ - z_)) + (x_ - z_); ${a} = s_; }`;
-/** A two-double sum as one number; an overflowed `a` (±Infinity) as it is, its error term being NaN. */
-const rounded = (a: string, c: string) => `(Number.isFinite(${a}) ? ${a} + ${c} : ${a})`;
+const exactAdd = (a: string, c: string, x: string) => `{
+  const x_ = ${x}, t_ = ${a}, s_ = t_ + x_, z_ = s_ - t_, e_ = (t_ - (s_ - z_)) + (x_ - z_), c_ = ${c}, u_ = c_ + e_, w_ = u_ - c_;
+  if ((c_ - (u_ - w_)) + (e_ - w_) === 0) { ${a} = s_; ${c} = u_; } else { ${a} = X.add(t_, c_, x_); ${c} = NaN; }
+}`;
+/** The sum rounded once (a + c is the exact sum rounded when it is exact). */
+const rounded = (a: string, c: string) => `(${c} === ${c} ? ${a} + ${c} : X.value(${a}))`;
+/** A partial state `m` of doubles from index `from` on (after a mean's count), each added exactly. */
+const addParts = (a: string, c: string, m: string, from: number) =>
+  `for (let i_ = ${from}; i_ < ${m}.length; i_++) ${exactAdd(a, c, `${m}[i_]`)}`;
 
 /** The ops, in the order the option check lists them. */
 export const OPS = {
@@ -99,11 +106,12 @@ export const OPS = {
     takes: 'numbers',
     columns: ['f', 'f'],
     init: ({ s: [a, c], v }) => `${a} = 0 + ${v}; ${c} = 0;`, // 0 + -0 is 0, as a sum from 0
-    add: ({ s: [a, c], v }) => twoSum(a!, c!, v),
-    take: ({ s: [a, c], y }) => `{ const m = ${y}; if (typeof m === 'number') { ${a} = m; ${c} = 0; } else { ${a} = m[0]; ${c} = m[1]; } }`,
-    merge: ({ s: [a, c], y }) =>
-      `{ const m = ${y}; if (typeof m === 'number') ${twoSum(a!, c!, 'm')} else { ${twoSum(a!, c!, 'm[0]')} ${c} += m[1]; } }`,
-    state: ({ s: [a, c] }) => `(${c} === 0 ? ${a} : [${a}, ${c}])`,
+    add: ({ s: [a, c], v }) => exactAdd(a!, c!, v),
+    // a partial state: one double, or doubles whose exact sum it is (a pair `[a, c]` is exact as it is)
+    take: ({ s: [a, c], y }) =>
+      `{ const m = ${y}; if (typeof m === 'number') { ${a} = m; ${c} = 0; } else { ${a} = m[0]; ${c} = m[1] ?? 0; ${addParts(a!, c!, 'm', 2)} } }`,
+    merge: ({ s: [a, c], y }) => `{ const m = ${y}; if (typeof m === 'number') ${exactAdd(a!, c!, 'm')} else ${addParts(a!, c!, 'm', 0)} }`,
+    state: ({ s: [a, c] }) => `(${c} === 0 ? ${a} : ${c} === ${c} ? [${a}, ${c}] : X.parts(${a}))`,
     final: ({ s: [a, c] }) => rounded(a!, c!),
   },
   min: extreme('<'),
@@ -113,10 +121,12 @@ export const OPS = {
     takes: 'numbers',
     columns: ['f', 'f', 'f'],
     init: ({ s: [t, n, c], v }) => `${t} = 0 + ${v}; ${n} = 1; ${c} = 0;`,
-    add: ({ s: [t, n, c], v }) => `${twoSum(t!, c!, v)} ${n}++;`,
-    take: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; ${c} = m[2] ?? 0; }`,
-    merge: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${twoSum(t!, c!, 'm[0]')} ${n} += m[1]; ${c} += m[2] ?? 0; }`,
-    state: ({ s: [t, n, c] }) => `(${c} === 0 ? [${t}, ${n}] : [${t}, ${n}, ${c}])`,
+    add: ({ s: [t, n, c], v }) => `${exactAdd(t!, c!, v)} ${n}++;`,
+    // a partial state: `[t, n, c?, …more doubles of the sum]`
+    take: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; ${c} = m[2] ?? 0; ${addParts(t!, c!, 'm', 3)} }`,
+    merge: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${exactAdd(t!, c!, 'm[0]')} ${n} += m[1]; ${addParts(t!, c!, 'm', 2)} }`,
+    state: ({ s: [t, n, c] }) =>
+      `(${c} === 0 ? [${t}, ${n}] : ${c} === ${c} ? [${t}, ${n}, ${c}] : ((p) => [p[0], ${n}, ...p.slice(1)])(X.parts(${t})))`,
     final: ({ s: [t, n, c] }) => `(${n} === 0 ? null : ${rounded(t!, c!)} / ${n})`,
   },
   first: byOrdinal('<'),
