@@ -2,10 +2,18 @@
  * Compression layers: `ZLib`, `Brotli` (node:zlib) and `LZ4` (the fast codec: on W1-large
  * values lz4-napi compressed at ~8 GB/s against snappy's ~0.26 GB/s and zlib level 1's ~1.4 GB/s).
  */
-import zlib from 'node:zlib';
-import lz4 from 'lz4-napi';
+import { createRequire } from 'node:module';
+import type * as Zlib from 'node:zlib';
+import type * as Lz4 from 'lz4-napi';
 import { asBuffer, checkBytes, concatBytes, type Partd } from '../partd.js';
 import { Encode } from './encode.js';
+
+// Loaded by the first layer made: every `import 'partd'` (and every CLI run) would pay for them.
+const require = createRequire(import.meta.url);
+let zlibModule: typeof Zlib | undefined;
+let lz4Module: typeof Lz4 | undefined;
+const zlib = () => (zlibModule ??= require('node:zlib') as typeof Zlib);
+const lz4 = () => (lz4Module ??= require('lz4-napi') as typeof Lz4);
 
 /** A bytes → bytes layer. */
 abstract class Compressed extends Encode<Uint8Array, Uint8Array> {
@@ -22,9 +30,10 @@ abstract class Compressed extends Encode<Uint8Array, Uint8Array> {
 export class ZLib extends Compressed {
   /** @param level 0–9 (default 6) */
   constructor(inner: Partd<Uint8Array, Uint8Array>, level = 6) {
+    const z = zlib();
     super(
-      (b) => zlib.deflateSync(b, { level }),
-      (b) => zlib.inflateSync(b),
+      (b) => z.deflateSync(b, { level }),
+      (b) => z.inflateSync(b),
       inner,
     );
   }
@@ -34,10 +43,11 @@ export class ZLib extends Compressed {
 export class Brotli extends Compressed {
   /** @param quality 0–11 (default 4: the usual speed/ratio balance for data in flight) */
   constructor(inner: Partd<Uint8Array, Uint8Array>, quality = 4) {
-    const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: quality };
+    const z = zlib();
+    const params = { [z.constants.BROTLI_PARAM_QUALITY]: quality };
     super(
-      (b) => zlib.brotliCompressSync(b, { params }),
-      (b) => zlib.brotliDecompressSync(b),
+      (b) => z.brotliCompressSync(b, { params }),
+      (b) => z.brotliDecompressSync(b),
       inner,
     );
   }
@@ -46,9 +56,10 @@ export class Brotli extends Compressed {
 /** LZ4 block compression (lz4-napi): the fast codec, for when disk or memory is the limit. */
 export class LZ4 extends Compressed {
   constructor(inner: Partd<Uint8Array, Uint8Array>) {
+    const l = lz4();
     super(
-      (b) => lz4.compressSync(asBuffer(b)),
-      (b) => lz4.uncompressSync(asBuffer(b)),
+      (b) => l.compressSync(asBuffer(b)),
+      (b) => l.uncompressSync(asBuffer(b)),
       inner,
     );
   }
