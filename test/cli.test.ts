@@ -83,6 +83,18 @@ describe('partd groupby', () => {
     expect(byKey(parseLines(fs.readFileSync(out, 'utf8')))).toEqual(reference().map(({ key, count }) => ({ key, count })));
   });
 
+  it('a sum past Number.MAX_VALUE is written 1e999 (read back as Infinity), never null', async () => {
+    const dir = tmp();
+    const csv = path.join(dir, 'big.csv');
+    // a key named "Infinity" too: the marker the writer uses must not meet one in the data
+    fs.writeFileSync(csv, 'key,amount\nup,1e308\nup,1e308\nInfinity,1\ndown,-1e308\ndown,-1e308\nback,1e308\nback,1e308\nback,-1e308\n');
+    const r = await partd(['groupby', csv, '--key', 'key', '--sum', 'amount', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/"sum_amount":1e999/);
+    const want = { up: Infinity, Infinity: 1, down: -Infinity, back: 1e308 }; // exact sums, rounded
+    expect(byKey(parseLines(r.stdout))).toEqual(byKey(Object.entries(want).map(([key, sum_amount]) => ({ key, sum_amount }))));
+  });
+
   it.each([
     [['groupby', 'x.ndjson'], /required option '--key/],
     [['groupby', 'in.ndjson', '--key', 'k', '--partitions', 'zero'], /--partitions: expected a positive integer/],

@@ -12,6 +12,7 @@ const TWO64 = 2 ** 64;
 
 /** `x` (finite) as a whole number of 2^-1074. */
 export function units(x: number): bigint {
+  if (!Number.isFinite(x)) throw new RangeError(`an exact sum takes finite numbers, got ${x}`); // the ops check values first
   let m = x;
   let shift = 0;
   for (; !Number.isInteger(m); shift += 64) m *= TWO64; // a fraction is below 2^52: no overflow
@@ -57,16 +58,26 @@ export class ExactSums {
     return nearest(this.#sums[i]!);
   }
 
-  /** Sum `i` as doubles whose exact sum it is (a partial state: merge adds them all). */
-  parts(i: number): number[] {
+  /**
+   * Sum `i` as a partial state: doubles whose exact sum it is (merge adds them all) — or, past
+   * Number.MAX_VALUE, where that could take any number of doubles, its units as decimal text.
+   */
+  parts(i: number): (number | string)[] {
+    const sum = this.#sums[i]!;
+    if (!Number.isFinite(nearest(sum))) return [sum.toString()];
     const out: number[] = [];
-    for (let rest = this.#sums[i]!; rest !== 0n || out.length === 0;) {
-      let d = nearest(rest);
-      if (!Number.isFinite(d)) d = d > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
-      out.push(d);
-      rest -= units(d);
-    }
+    for (let rest = sum; rest !== 0n || out.length === 0; rest -= units(out.at(-1)!)) out.push(nearest(rest));
     return out;
+  }
+
+  /** As `add`, for a part given as decimal text of units (see `parts`). */
+  addText(t: number, c: number, text: string): number {
+    const u = BigInt(text);
+    if (c !== c) {
+      this.#sums[t]! += u;
+      return t;
+    }
+    return this.#sums.push(units(t) + units(c) + u) - 1;
   }
 
   /** Forgets every sum (the groups were drained). */

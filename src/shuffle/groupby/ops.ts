@@ -87,9 +87,14 @@ const exactAdd = (a: string, c: string, x: string) => `{
 }`;
 /** The sum rounded once (a + c is the exact sum rounded when it is exact). */
 const rounded = (a: string, c: string) => `(${c} === ${c} ? ${a} + ${c} : X.value(${a}))`;
-/** A partial state `m` of doubles from index `from` on (after a mean's count), each added exactly. */
+/** A part of a partial state (exact.ts `parts`: a double, or units as decimal text) added exactly; `p` is evaluated once. */
+const addPart = (a: string, c: string, p: string) => `{
+  const p_ = ${p};
+  if (typeof p_ === 'string') { ${a} = X.addText(${a}, ${c}, p_); ${c} = NaN; } else ${exactAdd(a, c, 'p_')}
+}`;
+/** A partial state `m`'s parts from index `from` on (a mean's count is not one: its caller skips it). */
 const addParts = (a: string, c: string, m: string, from: number) =>
-  `for (let i_ = ${from}; i_ < ${m}.length; i_++) ${exactAdd(a, c, `${m}[i_]`)}`;
+  `for (let i_ = ${from}; i_ < ${m}.length; i_++) ${addPart(a, c, `${m}[i_]`)}`;
 
 /** The ops, in the order the option check lists them. */
 export const OPS = {
@@ -107,9 +112,9 @@ export const OPS = {
     columns: ['f', 'f'],
     init: ({ s: [a, c], v }) => `${a} = 0 + ${v}; ${c} = 0;`, // 0 + -0 is 0, as a sum from 0
     add: ({ s: [a, c], v }) => exactAdd(a!, c!, v),
-    // a partial state: one double, or doubles whose exact sum it is (a pair `[a, c]` is exact as it is)
+    // a partial state: one double, or the parts of one (exact.ts `parts`)
     take: ({ s: [a, c], y }) =>
-      `{ const m = ${y}; if (typeof m === 'number') { ${a} = m; ${c} = 0; } else { ${a} = m[0]; ${c} = m[1] ?? 0; ${addParts(a!, c!, 'm', 2)} } }`,
+      `{ const m = ${y}; ${a} = 0; ${c} = 0; if (typeof m === 'number') ${a} = m; else ${addParts(a!, c!, 'm', 0)} }`,
     merge: ({ s: [a, c], y }) => `{ const m = ${y}; if (typeof m === 'number') ${exactAdd(a!, c!, 'm')} else ${addParts(a!, c!, 'm', 0)} }`,
     state: ({ s: [a, c] }) => `(${c} === 0 ? ${a} : ${c} === ${c} ? [${a}, ${c}] : X.parts(${a}))`,
     final: ({ s: [a, c] }) => rounded(a!, c!),
@@ -122,9 +127,10 @@ export const OPS = {
     columns: ['f', 'f', 'f'],
     init: ({ s: [t, n, c], v }) => `${t} = 0 + ${v}; ${n} = 1; ${c} = 0;`,
     add: ({ s: [t, n, c], v }) => `${exactAdd(t!, c!, v)} ${n}++;`,
-    // a partial state: `[t, n, c?, …more doubles of the sum]`
-    take: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${t} = m[0]; ${n} = m[1]; ${c} = m[2] ?? 0; ${addParts(t!, c!, 'm', 3)} }`,
-    merge: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${exactAdd(t!, c!, 'm[0]')} ${n} += m[1]; ${addParts(t!, c!, 'm', 2)} }`,
+    // a partial state: `[the sum's first part, n, its other parts…]`
+    take: ({ s: [t, n, c], y }) =>
+      `{ const m = ${y}; ${t} = 0; ${c} = 0; ${n} = m[1]; ${addPart(t!, c!, 'm[0]')} ${addParts(t!, c!, 'm', 2)} }`,
+    merge: ({ s: [t, n, c], y }) => `{ const m = ${y}; ${n} += m[1]; ${addPart(t!, c!, 'm[0]')} ${addParts(t!, c!, 'm', 2)} }`,
     state: ({ s: [t, n, c] }) =>
       `(${c} === 0 ? [${t}, ${n}] : ${c} === ${c} ? [${t}, ${n}, ${c}] : ((p) => [p[0], ${n}, ...p.slice(1)])(X.parts(${t})))`,
     final: ({ s: [t, n, c] }) => `(${n} === 0 ? null : ${rounded(t!, c!)} / ${n})`,

@@ -30,7 +30,25 @@ export interface GroupLines {
 export function groupLines(packed: PackedColumns, names: readonly string[]): GroupLines {
   const toRow = rowMaker(names);
   const keys = keysOf(packed);
+  // a sum past Number.MAX_VALUE is ±Infinity, which JSON.stringify writes as null
+  const infinite = packed.columns.filter((column) => column.some((v) => v === Infinity || v === -Infinity));
   let text = '';
-  for (let i = 0; i < keys.length; i++) text += JSON.stringify(toRow(keys[i]!, packed.columns, i)) + '\n';
+  for (let i = 0; i < keys.length; i++) {
+    const row = toRow(keys[i]!, packed.columns, i);
+    text += (infinite.some((column) => column[i] === Infinity || column[i] === -Infinity) ? withInfinity(row) : JSON.stringify(row)) + '\n';
+  }
   return { rows: keys.length, text };
+}
+
+/**
+ * A row's JSON with ±Infinity as `1e999` and `-1e999`: valid JSON numbers that JSON.parse (and
+ * most readers) read back as ±Infinity. Each is written as a marker string that the row's JSON
+ * does not hold otherwise, then replaced.
+ */
+function withInfinity(row: GroupRow): string {
+  const plain = JSON.stringify(row);
+  let marker = 'Infinity';
+  while (plain.includes(marker)) marker += '~';
+  const json = JSON.stringify(row, (_, v: unknown) => (v === Infinity ? `+${marker}` : v === -Infinity ? `-${marker}` : v));
+  return json.replaceAll(`"+${marker}"`, '1e999').replaceAll(`"-${marker}"`, '-1e999');
 }
