@@ -5,6 +5,7 @@
  * Runs in the calling thread.
  */
 import { Msgpack } from '../layers/values.js';
+import { mostSplits } from './input/plan.js';
 import type { Lmdb } from '../stores/lmdb/lmdb.js';
 import { Dict } from '../stores/dict.js';
 import { gatherPhase, type GatherStats } from './gather/phase.js';
@@ -40,16 +41,27 @@ export async function openEngine(options: ShuffleOptions, group?: { plan: Planne
   if (options !== null && typeof options === 'object' && options.cluster !== undefined)
     return clusterEngine(await ClusterJob.start(await checkJob(options, group)));
   // the threads start while the input is planned (sampled, cut, its store opened): a thread's start is a small job's wait
-  const pool = earlyPool(options);
+  let pool = earlyPool(options);
   try {
-    return localEngine(await plan(options, group), options.store === undefined, pool);
+    const p = await plan(options, group);
+    // more splits than the files' sizes promised (a kept store's, planned with another `splits`): threads for all
+    if (pool && pool.threads < p.workers) {
+      const fewer = pool;
+      pool = undefined;
+      await fewer.close();
+    }
+    return localEngine(p, options.store === undefined, pool);
   } catch (e) {
     await pool?.close();
     throw e;
   }
 }
 
-/** The job's threads, as many as asked (the plan may use fewer: a small input); none when its options are wrong, as planning says. */
+/**
+ * The job's threads: as many as asked, or as the input's splits can use if fewer (a small file's
+ * one split, one thread: a thread that would sit idle still costs a core its start); none when
+ * the options are wrong, as planning says.
+ */
 function earlyPool(options: ShuffleOptions): WorkerPool | undefined {
   let run;
   try {
@@ -57,7 +69,12 @@ function earlyPool(options: ShuffleOptions): WorkerPool | undefined {
   } catch {
     return undefined;
   }
-  return poolFor({ workers: run.workers, workerHeapMB: run.workerHeapMB, signal: run.signal });
+  const { splits } = options as { splits?: unknown };
+  const threads = Math.min(
+    run.workers,
+    mostSplits(options.input, run.workers, Number.isSafeInteger(splits) ? (splits as number) : undefined),
+  );
+  return poolFor({ workers: run.workers, workerHeapMB: run.workerHeapMB, signal: run.signal }, threads);
 }
 
 function localEngine(p: Plan, temporary: boolean, early: WorkerPool | undefined): Engine {

@@ -45,6 +45,38 @@ const RANGE_SPLIT_MIN = 50_000;
 const RANGE_SPLIT_MAX = 1_000_000;
 const KINDS = 'expected { generate, count }, { make, count }, { ndjson }, { csv } or { records }';
 
+/** The index ranges a `{ generate | make, count }` input is cut into by default: about 16 per worker, handed out one at a time (scatter/phase.ts), so threads end together. */
+const rangeCount = (count: number, workers: number) =>
+  Math.ceil(count / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(count / (16 * workers)))));
+
+/** The bytes of a file split: `splitCount` of the whole, else about 4 per worker, within 1–64 MiB. */
+const fileSplitBytes = (bytesTotal: number, workers: number, splitCount: number | undefined) =>
+  splitCount ? Math.max(1, Math.ceil(bytesTotal / splitCount)) : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
+
+/**
+ * At least as many splits as `planInput` will make of `input`, from file sizes and counts only
+ * (no read): the threads worth starting before the input is planned. `workers` when it cannot tell.
+ */
+export function mostSplits(input: unknown, workers: number, splitCount: number | undefined): number {
+  try {
+    const i = input as { csv?: unknown; ndjson?: unknown; count?: unknown; generate?: unknown; make?: unknown };
+    if ((i.generate !== undefined || i.make !== undefined) && Number.isSafeInteger(i.count) && (i.count as number) > 0)
+      return splitCount ?? rangeCount(i.count as number, workers);
+    const files = [i.csv ?? i.ndjson ?? []].flat();
+    if (files.length === 0 || !files.every((f) => typeof f === 'string')) return workers;
+    const sizes = (files as string[]).map((f) => fs.statSync(f).size);
+    const per = fileSplitBytes(
+      sizes.reduce((a, b) => a + b, 0),
+      workers,
+      splitCount,
+    );
+    const n = sizes.reduce((n, size) => n + Math.ceil(size / per), 0); // a CSV file's cuts are at least `per` apart: no more
+    return n > 0 ? n : workers; // no split: the plan keeps the workers asked
+  } catch {
+    return workers; // planning reports what is wrong
+  }
+}
+
 /** Checks the input and plans its splits. */
 export async function planInput(input: unknown, workers: number, splitCount: number | undefined, reads: Reads): Promise<PlannedInput> {
   if (!input || typeof input !== 'object') throw new TypeError(`input: ${KINDS}`);
@@ -55,9 +87,7 @@ export async function planInput(input: unknown, workers: number, splitCount: num
     const { make, generate, count } = input as { make?: unknown; generate?: unknown; count?: unknown };
     const ref = await resolveRef(perIndex ? make : generate, perIndex ? 'input.make' : 'input.generate');
     const given = positiveInt(count, 'input.count', undefined);
-    // About 16 ranges per worker, handed out one at a time (scatter/phase.ts): a thread that
-    // runs slower takes fewer, so the threads end within one small range of each other.
-    const n = splitCount ?? Math.ceil(given / Math.min(RANGE_SPLIT_MAX, Math.max(RANGE_SPLIT_MIN, Math.ceil(given / (16 * workers)))));
+    const n = splitCount ?? rangeCount(given, workers);
     const splits = rangeSplits(given, Math.ceil(given / n), ref, perIndex);
     return {
       splits,
@@ -78,9 +108,7 @@ export async function planInput(input: unknown, workers: number, splitCount: num
     }
     const paths = (files as string[]).map((f) => path.resolve(f));
     const bytesTotal = paths.reduce((n, f) => n + fs.statSync(f).size, 0);
-    const per = splitCount
-      ? Math.max(1, Math.ceil(bytesTotal / splitCount))
-      : Math.max(MiB, Math.min(64 * MiB, Math.ceil(bytesTotal / (4 * workers))));
+    const per = fileSplitBytes(bytesTotal, workers, splitCount);
     const descriptor = { [csv ? 'csv' : 'ndjson']: paths.map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs]) };
     const splits: SplitSpec[] = [];
     if (!csv) {
