@@ -9,8 +9,11 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BadRecordError, Lmdb, Msgpack, sort, sortToFile, type SortOptions, type SortStats } from '../src/index.js';
+import { BadRecordError, Lmdb, sort, sortToFile, type SortOptions, type SortStats } from '../src/index.js';
+import { unframe } from '../src/layers/frames.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
+import { framer } from '../src/shuffle/scatter/outbox.js';
+import { readBlock } from '../src/shuffle/sort/block.js';
 import { FAN_IN } from '../src/shuffle/sort/partition.js';
 import { liveTempDirs } from '../src/stores/temp.js';
 import { mixedRecord, SORT_RECORDS, typeThenId } from './support/sort-records.js';
@@ -152,11 +155,18 @@ describe('sort of records made in the workers', () => {
   });
 });
 
-/** What each partition of a kept sort store holds: `[ordinal, record]` entries (a field key is read again from the record). */
+/** What each partition of a kept sort store holds: its blocks' `[ordinal, record]` pairs. */
 async function keptPartitions<R>(store: string, P: number): Promise<[number, R][][]> {
-  const kept = new Msgpack<[number, R]>(new Lmdb(store, { readOnly: true }));
+  const kept = new Lmdb(store, { readOnly: true });
   try {
-    return await Promise.all(Array.from({ length: P }, (_, p) => kept.get(p)));
+    const parts = await Promise.all(Array.from({ length: P }, (_, p) => kept.get(p)));
+    return parts.map((bytes, p) =>
+      unframe(bytes, `key ${p}`).flatMap((payload) => {
+        const block = readBlock(payload, `key ${p}`);
+        const records = framer.decode(block.records) as R[];
+        return records.map((r, i): [number, R] => [block.ords[i]!, r]);
+      }),
+    );
   } finally {
     await kept.close();
   }

@@ -6,12 +6,19 @@ import { CorruptFrameError } from '../errors.js';
 
 const MAGIC = 0xfd;
 const HEADER = 5;
+/** Bytes of a frame before its payload. */
+export const FRAME_HEADER = HEADER;
+
+/** Writes the header of a frame of `length` payload bytes at the start of `out` (for writers that lay out the payload behind it). */
+export function frameHeader(out: Uint8Array, length: number): void {
+  out[0] = MAGIC;
+  new DataView(out.buffer, out.byteOffset, HEADER).setUint32(1, length);
+}
 
 /** One value as a frame. */
 export function frame(payload: Uint8Array): Uint8Array {
   const out = Buffer.allocUnsafe(HEADER + payload.length);
-  out[0] = MAGIC;
-  out.writeUInt32BE(payload.length, 1);
+  frameHeader(out, payload.length);
   out.set(payload, HEADER);
   return out;
 }

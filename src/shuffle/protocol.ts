@@ -163,7 +163,6 @@ export interface RangeSpec {
 /** A sort's gather: each partition sorted within `budget` bytes (runs spilled to `spill` beyond), out as MessagePack frames of records or NDJSON. */
 export interface SortReduce {
   kind: 'sort';
-  /** A field key is read again from each record (entries `[ord, record]`); a key function's keys are stored (`[key, ord, record]`). */
   key: KeySpec;
   descending: boolean;
   /** Bytes of memory a partition's sort may use in its worker. */
@@ -173,12 +172,17 @@ export interface SortReduce {
   format: 'msgpack' | 'ndjson';
 }
 
-/** A sorted partition: its records in order, as chunks (returned) or in a file of `spill` (the reader deletes it). */
+/**
+ * A sorted partition: its records in order, as chunks (returned) or in a file of `spill` (the
+ * reader deletes it); with `order`, the chunks are the stored blocks' records (MessagePack
+ * arrays) and `order` the sorted positions in their concatenation.
+ */
 export interface SortedPartition {
   count: number;
   /** Runs spilled to disk (0: sorted in memory). */
   runs: number;
   chunks: Uint8Array[];
+  order?: Uint32Array;
   file?: string;
 }
 

@@ -19,10 +19,15 @@ const ENTRY_BYTES = 256 << 10;
  */
 export const framer = new Msgpack(new Dict());
 
+/** How a partition's buffered records become one frame: alone, or (a sort's) with their ordinals and keys. */
+export type Framing = (records: unknown[], ords: number[], keys: unknown[]) => Uint8Array;
+
 export class Outbox {
   /** Records by partition, with their ordinals (to name one that cannot be stored). */
   readonly #records: unknown[][];
   readonly #ords: number[][];
+  /** Their keys, when the framing takes them. */
+  readonly #keys: unknown[][] | undefined;
   /** Frames of each partition not yet joined into an entry. */
   readonly #frames: (Uint8Array[] | undefined)[];
   readonly #frameBytes: Float64Array;
@@ -30,13 +35,19 @@ export class Outbox {
   #buffered = 0;
   #bytes = 0;
 
-  /** `unstorable`: called per record MessagePack cannot store (it may throw), which is then left out. */
+  /**
+   * `unstorable`: called per record MessagePack cannot store (it may throw), which is then left
+   * out; `framing`, when given, frames the records with their ordinals and keys (which `push`
+   * is then given), else the records go alone.
+   */
   constructor(
     partitions: number,
     readonly unstorable: (ord: number, cause: Error) => void,
+    readonly framing?: Framing,
   ) {
     this.#records = Array.from({ length: partitions }, () => []);
     this.#ords = Array.from({ length: partitions }, () => []);
+    this.#keys = framing ? Array.from({ length: partitions }, () => []) : undefined;
     this.#frames = new Array<undefined>(partitions).fill(undefined);
     this.#frameBytes = new Float64Array(partitions);
   }
@@ -51,11 +62,12 @@ export class Outbox {
     return this.#bytes;
   }
 
-  /** Buffers a record of partition `p`. */
-  push(p: number, record: unknown, ord: number): void {
+  /** Buffers a record of partition `p` (with its key, for a keyed framing). */
+  push(p: number, record: unknown, ord: number, key?: unknown): void {
     const records = this.#records[p]!;
     records.push(record);
     this.#ords[p]!.push(ord);
+    this.#keys?.[p]!.push(key);
     this.#buffered++;
     if (records.length >= FRAME_RECORDS) this.#framePartition(p);
   }
@@ -86,10 +98,11 @@ export class Outbox {
   #framePartition(p: number): void {
     const records = this.#records[p]!;
     this.#buffered -= records.length;
-    const frame = this.#frame(records, this.#ords[p]!);
+    const frame = this.#frame(records, this.#ords[p]!, this.#keys?.[p] ?? []);
     if (frame) this.add(p, frame);
     this.#records[p] = [];
     this.#ords[p] = [];
+    if (this.#keys) this.#keys[p] = [];
   }
 
   /** Joins partition `p`'s frames into one entry. */
@@ -105,20 +118,22 @@ export class Outbox {
    * A frame of the records MessagePack can store (a symbol, a BigInt past 64 bits or a cycle
    * made in user code cannot be). They are tried one by one only once the whole frame has failed.
    */
-  #frame(records: unknown[], ords: number[]): Uint8Array | undefined {
+  #frame(records: unknown[], ords: number[], keys: unknown[]): Uint8Array | undefined {
     try {
-      return framer.frameOf(records);
+      return this.framing ? this.framing(records, ords, keys) : framer.frameOf(records);
     } catch {
-      const storable = records.filter((v, i) => {
+      const storable = records.flatMap((v, i) => {
         try {
           framer.frameOf([v]);
-          return true;
+          return [i];
         } catch (e) {
           this.unstorable(ords[i]!, e as Error);
-          return false;
+          return [];
         }
       });
-      return storable.length > 0 ? framer.frameOf(storable) : undefined;
+      const pick = <T>(values: T[]) => storable.map((i) => values[i]!);
+      if (storable.length === 0) return undefined;
+      return this.framing ? this.framing(pick(records), pick(ords), pick(keys)) : framer.frameOf(pick(records));
     }
   }
 }

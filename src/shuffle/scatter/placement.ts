@@ -10,7 +10,8 @@ import { partitionOf } from '../partitioner.js';
 import type { ScatterTask } from '../protocol.js';
 import { rangePartitioner, type SortKey } from '../sort/order.js';
 import { sortKeyMisfit } from '../sort/sort-key.js';
-import { framer } from './outbox.js';
+import { blockFrame } from '../sort/block.js';
+import { framer, type Framing } from './outbox.js';
 import { joinKeyMisfit, keyMisfit } from './record-key.js';
 
 /** How a session places its records (a groupBy's combined states are placed by scatter/combine.ts). */
@@ -25,6 +26,8 @@ export interface Placement {
   partition(key: unknown, ord: number, pos: number): number;
   /** What the store holds for the record. */
   entry(key: unknown, ord: number, record: unknown): unknown;
+  /** How entries are framed with their ordinals and keys (a sort's blocks); else as MessagePack arrays. */
+  framing?: Framing;
   /** An entry each commit adds beside its chunks (a join's partition sizes). */
   alongside?(entries: readonly [string, Uint8Array][]): [string, Uint8Array];
 }
@@ -40,8 +43,8 @@ export function placement(task: ScatterTask): Placement {
       checkStrings: true, // a sort's strings must be well-formed Unicode
       misfit: (key) => sortKeyMisfit(key, spec),
       partition: (key, ord) => range(key as SortKey, ord),
-      // the gather reads a field key again from the record (stored exactly); a key function's result goes with it
-      entry: 'field' in spec ? (_, ord, record) => [ord, record] : (key, ord, record) => [key, ord, record],
+      entry: (_, __, record) => record,
+      framing: blockFrame, // the keys and ordinals beside the records: the gather sorts without decoding them
     };
   }
   const entry = task.group

@@ -107,7 +107,7 @@ class Session {
     const plan = task.group?.plan ?? [];
     this.#place = placement(task);
     this.#ordered = ordered(plan);
-    this.#outbox = new Outbox(this.#place.stores, (ord, cause) => this.#unstorable(ord, cause));
+    this.#outbox = new Outbox(this.#place.stores, (ord, cause) => this.#unstorable(ord, cause), this.#place.framing);
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
     const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#combine =
@@ -189,7 +189,7 @@ class Session {
     else {
       const { budget } = this.#task;
       const outbox = this.#outbox;
-      outbox.push(place.partition(key, ord, pos), place.entry(key, ord, record), ord);
+      outbox.push(place.partition(key, ord, pos), place.entry(key, ord, record), ord, key);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
       due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
     }

@@ -10,8 +10,7 @@ import path from 'node:path';
 import { FrameReader } from '../../layers/frames.js';
 import type { Lmdb } from '../../stores/lmdb/lmdb.js';
 import type { SortedPartition, SortReduce } from '../protocol.js';
-import { framer } from '../scatter/outbox.js';
-import { fieldReader } from '../input/fields.js';
+import { readBlock } from './block.js';
 import { PartitionOutput } from './output.js';
 import { MemoryRun, RunReader, merge, writeRun, type Entry } from './runs.js';
 
@@ -34,7 +33,7 @@ export async function sortPartition(
   const budget = Math.max(MIN_RUN_BYTES, Math.floor(reduce.budget / EXPANSION));
   let files = 0;
   const fileName = (what: string) => path.join(reduce.spill, `p${partition}-a${attempt}-${what}${files++}`);
-  const run = new MemoryRun('field' in reduce.key ? fieldReader(reduce.key.field) : undefined);
+  const run = new MemoryRun();
   const runs: string[] = [];
   const spill = (entries: Iterable<Entry>) => {
     const file = fileName('run');
@@ -44,20 +43,29 @@ export async function sortPartition(
   const out = new PartitionOutput(partition, reduce.format, budget, fileName('out'));
   let done = false;
   try {
-    const frames = new FrameReader(`key ${partition}`);
+    const where = `key ${partition}`;
+    const frames = new FrameReader(where);
     let n = 0;
     for await (const piece of raw.iterate(partition)) {
       for (const payload of frames.push(piece)) {
-        run.add(framer.decode(payload) as unknown[], payload.length);
+        run.add(readBlock(payload, where), payload.length);
         fault(++n);
         if (run.bytes >= budget) spill(run.take(dir).entries());
       }
     }
     frames.end();
     if (runs.length === 0) {
-      for (const record of run.take(dir).records()) out.push(record);
+      const sorted = run.take(dir);
+      let result: SortedPartition;
+      // MessagePack out: the blocks' records as stored, and their order (the calling thread decodes them once)
+      if (reduce.format === 'msgpack')
+        result = { count: sorted.order.length, runs: 0, chunks: sorted.blocks.map((b) => b.records), order: sorted.order };
+      else {
+        for (const record of sorted.records()) out.push(record);
+        result = out.finish(0);
+      }
       done = true;
-      return out.finish(0);
+      return result;
     }
     if (run.size > 0) spill(run.take(dir).entries());
     const spilled = runs.length;

@@ -1,9 +1,11 @@
 /**
  * A sorted partition as the coordinator hands it on: the chunks a gather task returned, or the
  * file it wrote (read in pieces, then deleted: gather/spooled.ts), as batches of records
- * (MessagePack frames decoded one at a time, as the consumer gets to them) or as NDJSON bytes.
+ * (MessagePack frames decoded one at a time, as the consumer gets to them; or the stored blocks'
+ * records, decoded at once, in the order the task sorted) or as NDJSON bytes.
  */
-import { filePieces, frameBatches } from '../gather/spooled.js';
+import { CorruptFrameError } from '../../errors.js';
+import { decodeFrame, filePieces, frameBatches } from '../gather/spooled.js';
 import type { SortedPartition } from '../protocol.js';
 
 /** The pieces of a partition's output: its chunks, or its file's bytes (the file is deleted once read, or when reading stops). */
@@ -12,9 +14,23 @@ async function* pieces(part: SortedPartition): AsyncGenerator<Uint8Array> {
   yield* filePieces(part.file);
 }
 
+/** Records per batch of a partition sorted in memory. */
+const BATCH = 1024;
+
 /** The records of a sorted partition, a frame's worth at a time. */
-export const recordBatches = (part: SortedPartition, partition: number): AsyncGenerator<unknown[]> =>
-  frameBatches(pieces(part), `sorted partition ${partition}`);
+export async function* recordBatches(part: SortedPartition, partition: number): AsyncGenerator<unknown[]> {
+  const { order } = part;
+  if (order === undefined) return yield* frameBatches(pieces(part), `sorted partition ${partition}`);
+  const records: unknown[] = [];
+  for (const chunk of part.chunks) for (const r of decodeFrame(chunk)) records.push(r);
+  if (records.length !== order.length)
+    throw new CorruptFrameError(`sorted partition ${partition}: ${records.length} records for ${order.length} places`);
+  for (let i = 0; i < order.length; i += BATCH) {
+    const batch = new Array<unknown>(Math.min(BATCH, order.length - i));
+    for (let k = 0; k < batch.length; k++) batch[k] = records[order[i + k]!];
+    yield batch;
+  }
+}
 
 /** The NDJSON bytes of a sorted partition. */
 export const ndjsonPieces = (part: SortedPartition): AsyncGenerator<Uint8Array> => pieces(part);

@@ -1,13 +1,16 @@
 /**
- * Runs of a partition's sort, in a gather worker: entries `[key, ordinal, record]` sorted in
- * memory (`MemoryRun`), written to a run file as MessagePack frames when memory is full, read
- * back a frame at a time (`RunReader`) and merged k ways (`merge`). Keys are compared collated
- * (sort/order.ts); the files hold them as they were, so a run reads back as it was written.
+ * Runs of a partition's sort, in a gather worker: the stored blocks (sort/block.ts) sorted in
+ * memory (`MemoryRun`); when memory is full, written to a run file as MessagePack frames of
+ * entries `[key, ordinal, record]`, read back a frame at a time (`RunReader`) and merged k ways
+ * (`merge`). Keys are compared collated (sort/order.ts); the files hold them as they were, so
+ * a run reads back as it was written.
  */
 import fs from 'node:fs';
 import { FrameReader } from '../../layers/frames.js';
 import { framer } from '../scatter/outbox.js';
-import { collated, compareKeys, numericWidth, type SortKey } from './order.js';
+import { collated, compareKeys, type SortKey } from './order.js';
+import { keysOf, type Block } from './block.js';
+import { radixOrder } from './radix.js';
 import { writeAllSync } from '../../stores/writes.js';
 
 /** A record as the scatter tags it for a sort: its key, its ordinal (input order), the record. */
@@ -17,32 +20,28 @@ export type Entry = [key: SortKey, ord: number, record: unknown];
 const FRAME_ENTRIES = 256;
 const READ_BYTES = 256 << 10;
 
-/**
- * A comparator of entry indexes of one run, specialised when the keys allow (numbers, tuples of
- * numbers, strings); the keys are as stored, collated here only where they hold strings.
- */
-function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: number, j: number) => number {
-  const width = numericWidth(keys);
-  if (width === 1) {
-    const K = Float64Array.from(keys as (number | number[])[], (k) => (typeof k === 'number' ? k : k[0]!));
-    return (i, j) => (K[i]! - K[j]!) * dir || ords[i]! - ords[j]!;
-  }
-  if (width === 2) {
-    // the common tuple (a number, then a tie-breaker such as an id), without the loop over columns
-    const A = Float64Array.from(keys as number[][], (k) => k[0]!);
-    const B = Float64Array.from(keys as number[][], (k) => k[1]!);
-    return (i, j) => (A[i]! - A[j]! || B[i]! - B[j]!) * dir || ords[i]! - ords[j]!;
-  }
-  if (width > 1) {
-    const columns = Array.from({ length: width }, (_, c) => Float64Array.from(keys as number[][], (k) => k[c]!));
-    return (i, j) => {
-      for (let c = 0; c < width; c++) {
-        const d = columns[c]![i]! - columns[c]![j]!;
-        if (d !== 0) return d * dir;
-      }
-      return ords[i]! - ords[j]!;
+/** The keys of a run's records, in block order: numeric columns when every block has them, of one width. */
+type RunKeys = { columns: Float64Array[] } | { general: SortKey[] };
+
+function runKeys(blocks: readonly Block[]): RunKeys {
+  const first = blocks[0]?.keys;
+  const width = first && 'columns' in first ? first.columns.length : 0;
+  if (width > 0 && blocks.every((b) => 'columns' in b.keys && b.keys.columns.length === width))
+    return {
+      columns: Array.from({ length: width }, (_, c) => concat(blocks.map((b) => (b.keys as { columns: Float64Array[] }).columns[c]!))),
     };
-  }
+  return { general: blocks.flatMap(keysOf) };
+}
+
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
+}
+
+/** A comparator of record indexes by general keys (collated here), ties by ordinal. */
+function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: number, j: number) => number {
   const collatedKeys = keys.map(collated);
   if (collatedKeys.every((k) => typeof k === 'string'))
     return (i, j) => {
@@ -53,57 +52,68 @@ function comparator(keys: SortKey[], ords: Float64Array, dir: 1 | -1): (i: numbe
   return (i, j) => compareKeys(collatedKeys[i]!, collatedKeys[j]!) * dir || ords[i]! - ords[j]!;
 }
 
-/**
- * Entries gathered in memory, then sorted. With `keyOf` (a field key), the store holds
- * `[ord, record]` and the key is read again here; else `[key, ord, record]`.
- */
-export class MemoryRun {
-  #keys: SortKey[] = [];
-  #ords: number[] = [];
-  #records: unknown[] = [];
-  /** Encoded bytes of the entries: what a run is measured by. */
-  bytes = 0;
+/** The order of a run's records: numeric columns radix-sorted, other keys by comparison. */
+function orderOf(keys: RunKeys, ords: Float64Array, dir: 1 | -1, blockStarts: number[]): Uint32Array {
+  if ('columns' in keys) return radixOrder(keys.columns, ords, dir === -1, blockStarts);
+  return Uint32Array.from(Array.from({ length: ords.length }, (_, i) => i).sort(comparator(keys.general, ords, dir)));
+}
 
-  constructor(readonly keyOf?: (record: unknown) => unknown) {}
+/** A run sorted: its blocks as they were stored, and the order of their records (indexes into the blocks' concatenation). */
+export class SortedRun {
+  constructor(
+    readonly blocks: readonly Block[],
+    readonly order: Uint32Array,
+    readonly ords: Float64Array,
+  ) {}
 
-  get size(): number {
-    return this.#records.length;
+  /** The records of the blocks, decoded, in block order. */
+  #decoded(): unknown[] {
+    return this.blocks.flatMap((b) => framer.decode(b.records));
   }
 
-  /** Adds a frame of entries as the store holds them. */
-  add(frame: unknown[], bytes: number): void {
-    const keyOf = this.keyOf;
-    if (keyOf)
-      for (const [ord, record] of frame as [number, unknown][]) {
-        this.#keys.push(keyOf(record) as SortKey);
-        this.#ords.push(ord);
-        this.#records.push(record);
-      }
-    else
-      for (const [key, ord, record] of frame as Entry[]) {
-        this.#keys.push(key);
-        this.#ords.push(ord);
-        this.#records.push(record);
-      }
+  /** The records, in order. */
+  records(): unknown[] {
+    const all = this.#decoded();
+    return Array.from(this.order, (i) => all[i]);
+  }
+
+  /** The entries, in order (to spill them). */
+  *entries(): Generator<Entry> {
+    const all = this.#decoded();
+    const keys = this.blocks.flatMap(keysOf);
+    for (const i of this.order) yield [keys[i]!, this.ords[i]!, all[i]];
+  }
+}
+
+/** A partition's blocks gathered in memory, then sorted (`take`). */
+export class MemoryRun {
+  #blocks: Block[] = [];
+  #size = 0;
+  /** Encoded bytes of the blocks: what a run is measured by. */
+  bytes = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds a block as the store holds it (`bytes`: its frame's). */
+  add(block: Block, bytes: number): void {
+    this.#blocks.push(block);
+    this.#size += block.n;
     this.bytes += bytes;
   }
 
-  /** The run sorted: its records, or its entries (to spill them), in order; the run is emptied. */
-  take(dir: 1 | -1): { records: () => unknown[]; entries: () => Generator<Entry> } {
-    const keys = this.#keys;
-    const ords = Float64Array.from(this.#ords);
-    const records = this.#records;
-    const order = Array.from({ length: records.length }, (_, i) => i).sort(comparator(keys, ords, dir));
-    this.#keys = [];
-    this.#ords = [];
-    this.#records = [];
+  /** The run sorted; the run is emptied. */
+  take(dir: 1 | -1): SortedRun {
+    const blocks = this.#blocks;
+    const ords = concat(blocks.map((b) => b.ords));
+    const starts: number[] = [];
+    for (let at = 0, b = 0; b < blocks.length; at += blocks[b++]!.n) starts.push(at);
+    const order = orderOf(runKeys(blocks), ords, dir, starts);
+    this.#blocks = [];
+    this.#size = 0;
     this.bytes = 0;
-    return {
-      records: () => order.map((i) => records[i]),
-      entries: function* () {
-        for (const i of order) yield [keys[i]!, ords[i]!, records[i]];
-      },
-    };
+    return new SortedRun(blocks, order, ords);
   }
 }
 
