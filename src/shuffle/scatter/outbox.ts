@@ -1,15 +1,15 @@
 /**
  * What a scatter session hands the coordinator at its next commit, in a worker thread: records
- * buffered by partition and framed as the `Msgpack` layer stores them, a few hundred at a time
- * (so they die young: thousands buffered per partition were promoted to the old generation, and
- * GC cost more than encoding), and each partition's frames joined into entries of about
- * ENTRY_BYTES (LMDB pays per entry, not per byte).
+ * buffered by partition and framed as the `Msgpack` layer stores them, FRAME_RECORDS at a time
+ * (so they die young: every buffered record is copied by each scavenge it survives, and with
+ * P partitions P × FRAME_RECORDS of them are buffered), and each partition's frames joined into
+ * entries of about ENTRY_BYTES (LMDB pays per entry, not per byte).
  */
 import { Msgpack } from '../../layers/values.js';
 import { keyId } from '../../keys.js';
 import { Dict } from '../../stores/dict.js';
 
-const FRAME_RECORDS = 256;
+const FRAME_RECORDS = 128;
 const ENTRY_BYTES = 256 << 10;
 
 /**
