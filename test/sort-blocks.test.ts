@@ -32,6 +32,7 @@ describe('sort blocks', () => {
     ['strings', ['b', 'a', '\u{1F600}', '']],
     ['mixed widths', [1, [1, 2], [3, 4], 2]],
     ['mixed types', [[1, 'x'], 2, 'y', [0]]],
+    ['numeric tuples wider than the header holds', Array.from({ length: 4 }, (_, i) => Array.from({ length: 300 }, (_, j) => i * j))],
   ])('read back as written: %s', (_, keys) => {
     const block = readBlock(payloadOf(blockFrame(records, ords, keys)), 'test');
     expect(block.n).toBe(4);

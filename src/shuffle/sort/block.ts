@@ -13,7 +13,7 @@
 import { CorruptFrameError } from '../../errors.js';
 import { FRAME_HEADER, frameHeader } from '../../layers/frames.js';
 import { framer } from '../scatter/outbox.js';
-import type { SortKey } from './order.js';
+import { numericWidth, type SortKey } from './order.js';
 
 const HEADER = 16 - FRAME_HEADER;
 const NUMERIC = 0;
@@ -29,24 +29,14 @@ export interface Block {
   records: Uint8Array;
 }
 
-/** The width of keys that are all numbers (1) or all tuples of `width` numbers; 0 otherwise. */
-function widthOf(keys: readonly unknown[]): number {
-  const first = keys[0];
-  const width = typeof first === 'number' ? 1 : Array.isArray(first) ? first.length : 0;
-  if (width === 0) return 0;
-  for (const k of keys) {
-    if (typeof k === 'number') {
-      if (width !== 1) return 0;
-    } else if (!Array.isArray(k) || k.length !== width) return 0;
-    else for (let c = 0; c < width; c++) if (typeof k[c] !== 'number') return 0;
-  }
-  return width;
-}
+/** Widths the header's byte holds; a wider numeric tuple goes in the general form. */
+const MAX_WIDTH = 255;
 
 /** The frame (as the store holds it) of a block of records with their keys and ordinals. */
 export function blockFrame(records: readonly unknown[], ords: readonly number[], keys: readonly unknown[]): Uint8Array {
   const n = records.length;
-  const width = widthOf(keys);
+  const numeric = numericWidth(keys as SortKey[]);
+  const width = numeric <= MAX_WIDTH ? numeric : 0;
   const general = width === 0 ? framer.encode(keys) : undefined;
   const keyBytes = general ? general.length : 8 * n * width;
   const packed = framer.encode(records);
