@@ -163,7 +163,6 @@ export interface RangeSpec {
 /** A sort's gather: each partition sorted within `budget` bytes (runs spilled to `spill` beyond), out as MessagePack frames of records or NDJSON. */
 export interface SortReduce {
   kind: 'sort';
-  key: KeySpec;
   descending: boolean;
   /** Bytes of memory a partition's sort may use in its worker. */
   budget: number;

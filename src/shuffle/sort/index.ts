@@ -80,7 +80,7 @@ async function* sorted(
       stats,
     );
     onStats?.(all);
-    const reduce: SortReduce = { kind: 'sort', key: p.key, descending, budget: Math.floor(p.memory / pool.threads), spill, format };
+    const reduce: SortReduce = { kind: 'sort', descending, budget: Math.floor(p.memory / pool.threads), spill, format };
     for await (const [partition, part] of gatherPhase<SortedPartition>(p, pool, reduce, all, { inOrder: { ahead: 2 * pool.threads } })) {
       all.runs += part.runs;
       if (format === 'ndjson') yield* ndjsonPieces(part);
