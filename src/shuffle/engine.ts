@@ -70,10 +70,8 @@ function earlyPool(options: ShuffleOptions): WorkerPool | undefined {
     return undefined;
   }
   const { splits } = options as { splits?: unknown };
-  const threads = Math.min(
-    run.workers,
-    mostSplits(options.input, run.workers, Number.isSafeInteger(splits) ? (splits as number) : undefined),
-  );
+  const splitCount = Number.isSafeInteger(splits) && (splits as number) > 0 ? (splits as number) : undefined; // else planning says what is wrong
+  const threads = Math.max(1, Math.min(run.workers, mostSplits(options.input, run.workers, splitCount)));
   return poolFor({ workers: run.workers, workerHeapMB: run.workerHeapMB, signal: run.signal }, threads);
 }
 
