@@ -34,6 +34,8 @@ import { originOf, type KeyedRows, type Origin, type RecordSink, type SplitSpec 
 const RECORD_BYTES = 128;
 /** Rough size of one combined group in memory, to bound the combine map by the budget. */
 const GROUP_BYTES = 200;
+/** Buffered bytes past which a session commits whatever its budget: its buffers, and their copy in flight to the coordinator, are most of a shuffle's peak memory. */
+const COMMIT_BYTES = 32 << 20;
 const ORD = 2 ** 32;
 
 /** Asks the coordinator for the next split (null: none left). */
@@ -191,7 +193,7 @@ class Session {
       const outbox = this.#outbox;
       outbox.push(place.partition(key, ord, pos), place.entry(key, ord, record), ord, key);
       if (outbox.buffered * RECORD_BYTES >= budget / 2) outbox.frameAll(); // many partitions, each short of a frame: frame them all
-      due = outbox.bytes + outbox.buffered * RECORD_BYTES >= budget;
+      due = outbox.bytes + outbox.buffered * RECORD_BYTES >= Math.min(budget, COMMIT_BYTES);
     }
     if (due) this.#commit();
   }
