@@ -7,8 +7,8 @@
  * and in what form, is the session's placement (scatter/placement.ts: by hash, or a sort's by
  * key range).
  *
- * Each *commit* — when the memory budget fills, when the coordinator asks for one after a
- * split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not
+ * Each *commit* — when the memory budget (or COMMIT_BYTES) fills, when the coordinator asks
+ * for one after a split, and at the end — hands the coordinator (over a MessagePort; chunk buffers move, not
  * copied) the chunks and one part marker per split read since the last commit, which it
  * writes as ONE guarded transaction (runtime/commits.ts). Workers never write: a thread terminated
  * inside a write transaction would hang the process, and workers are terminated on timeouts
