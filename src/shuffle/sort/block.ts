@@ -93,6 +93,13 @@ export function readBlock(payload: Uint8Array, where: string): Block {
   return { n, ords, keys: { general }, records };
 }
 
+/** The records of blocks (their `records` bytes), decoded, in block order: what a sorted order indexes into. */
+export function decodeRecords(chunks: readonly Uint8Array[]): unknown[] {
+  const out: unknown[] = [];
+  for (const chunk of chunks) for (const r of framer.decode(chunk)) out.push(r);
+  return out;
+}
+
 /** A block's keys one by one, as sort keys (a numeric block's 1-tuples as numbers). */
 export function keysOf(block: Block): SortKey[] {
   if ('general' in block.keys) return block.keys.general;

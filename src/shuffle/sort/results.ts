@@ -5,7 +5,8 @@
  * records, decoded at once, in the order the task sorted) or as NDJSON bytes.
  */
 import { CorruptFrameError } from '../../errors.js';
-import { decodeFrame, filePieces, frameBatches } from '../gather/spooled.js';
+import { filePieces, frameBatches } from '../gather/spooled.js';
+import { decodeRecords } from './block.js';
 import type { SortedPartition } from '../protocol.js';
 
 /** The pieces of a partition's output: its chunks, or its file's bytes (the file is deleted once read, or when reading stops). */
@@ -21,8 +22,7 @@ const BATCH = 1024;
 export async function* recordBatches(part: SortedPartition, partition: number): AsyncGenerator<unknown[]> {
   const { order } = part;
   if (order === undefined) return yield* frameBatches(pieces(part), `sorted partition ${partition}`);
-  const records: unknown[] = [];
-  for (const chunk of part.chunks) for (const r of decodeFrame(chunk)) records.push(r);
+  const records = decodeRecords(part.chunks);
   if (records.length !== order.length)
     throw new CorruptFrameError(`sorted partition ${partition}: ${records.length} records for ${order.length} places`);
   for (let i = 0; i < order.length; i += BATCH) {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { FrameReader } from '../../layers/frames.js';
 import { framer } from '../scatter/outbox.js';
 import { collated, compareKeys, type SortKey } from './order.js';
-import { keysOf, type Block } from './block.js';
+import { decodeRecords, keysOf, type Block } from './block.js';
 import { radixOrder } from './radix.js';
 import { writeAllSync } from '../../stores/writes.js';
 
@@ -66,20 +66,15 @@ export class SortedRun {
     readonly ords: Float64Array,
   ) {}
 
-  /** The records of the blocks, decoded, in block order. */
-  #decoded(): unknown[] {
-    return this.blocks.flatMap((b) => framer.decode(b.records));
-  }
-
   /** The records, in order. */
   records(): unknown[] {
-    const all = this.#decoded();
+    const all = decodeRecords(this.blocks.map((b) => b.records));
     return Array.from(this.order, (i) => all[i]);
   }
 
   /** The entries, in order (to spill them). */
   *entries(): Generator<Entry> {
-    const all = this.#decoded();
+    const all = decodeRecords(this.blocks.map((b) => b.records));
     const keys = this.blocks.flatMap(keysOf);
     for (const i of this.order) yield [keys[i]!, this.ords[i]!, all[i]];
   }
