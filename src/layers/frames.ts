@@ -12,7 +12,10 @@ export const FRAME_HEADER = HEADER;
 /** Writes the header of a frame of `length` payload bytes at the start of `out` (for writers that lay out the payload behind it). */
 export function frameHeader(out: Uint8Array, length: number): void {
   out[0] = MAGIC;
-  new DataView(out.buffer, out.byteOffset, HEADER).setUint32(1, length);
+  out[1] = length >>> 24;
+  out[2] = (length >>> 16) & 0xff;
+  out[3] = (length >>> 8) & 0xff;
+  out[4] = length & 0xff;
 }
 
 /** One value as a frame. */
