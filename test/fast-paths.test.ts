@@ -18,7 +18,8 @@ import type { ColumnType } from '../src/shuffle/input/csv-text.js';
 import { ByteKeys, hashBytes } from '../src/shuffle/groupby/byte-keys.js';
 import { withFaults } from '../src/shuffle/runtime/faults.js';
 import { hashKey } from '../src/extend.js';
-import { reference, sortRows, type Agg, type ColType } from './support/exact-reference.js';
+import { fieldOf, reference, sortRows, type Agg, type ColType } from './support/exact-reference.js';
+import { fieldReader } from '../src/shuffle/input/fields.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partd-csv-fast-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -47,9 +48,10 @@ describe('scanFast', () => {
       { weight: 1, arbitrary: fc.constant('') },
     );
     let taken = 0;
+    const ends = fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 8, maxLength: 8 }); // each line's own
     fc.assert(
-      fc.property(fc.array(row, { minLength: 1, maxLength: 8 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (rows, newline, trailing) => {
-        const block = Buffer.from(rows.join(newline) + (trailing ? newline : ''), 'latin1');
+      fc.property(fc.array(row, { minLength: 1, maxLength: 8 }), ends, fc.boolean(), (rows, ends, trailing) => {
+        const block = Buffer.from(rows.map((r, i) => r + (i < rows.length - 1 || trailing ? ends[i] : '')).join(''), 'latin1');
         const out = keyedRows();
         if (!scanFast(block, shape, out)) return;
         taken++;
@@ -70,13 +72,15 @@ describe('scanFast', () => {
     expect(taken).toBeGreaterThan(300); // the property says something about the fast path
   });
 
-  it('leaves to the general path: quotes, stray or mixed carriage returns, ragged rows, numbers it cannot convert exactly', () => {
+  it('leaves to the general path: quotes, stray carriage returns, ragged rows, numbers it cannot convert exactly', () => {
     const takes = (text: string) => scanFast(Buffer.from(text), shape, keyedRows());
     expect(takes('1,a,2.5,3\n2,b,-4,0\n\n')).toBe(true);
     expect(takes('1,a,2.5,3\r\n2,b,-4,0\r\n')).toBe(true);
+    expect(takes('1,a,2.5,3\r\n2,b,-4,0\n\r\n3,c,1,1')).toBe(true);
     for (const text of [
       '1,"a",2.5,3\n',
-      '1,a,2.5,3\r\n2,b,-4,0\n',
+      '1,a,2.5,3\r2,b,-4,0\n',
+      '1,a,2.5,3\r',
       '1,a\r,2.5,3\n',
       '1,a,2.5\n',
       '1,a,2.5,3,4\n',
@@ -340,5 +344,31 @@ describe('groupBy over CSV files, blocks on the fast path and off it', () => {
       { at: 'read', split: 1, attempt: 1, after: 10, action: 'exit' },
     ]);
     expect((await check('csv', [file], faults)).stats?.retried).toBe(2); // both faults fired
+  });
+});
+
+describe('fieldReader (every input kind reads fields this way)', () => {
+  it('reads own properties only, by name or dotted path, as the reference does: no Object.prototype member is a field (fast-check)', () => {
+    const names = ['a', 'b', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+    const name = fc.constantFrom(...names);
+    const value = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null));
+    const object = fc.letrec((tie) => ({
+      node: fc.dictionary(name, fc.oneof({ depthSize: 'small' }, value, tie('node')), { maxKeys: 4 }),
+    })).node;
+    const field = fc.oneof(
+      name,
+      fc.array(name, { minLength: 2, maxLength: 3 }).map((parts) => parts.join('.')),
+    );
+    fc.assert(
+      fc.property(object, field, (o, f) => {
+        const record: unknown = JSON.parse(JSON.stringify(o)); // as NDJSON makes it: "__proto__" an own property
+        expect(fieldReader(f)(record)).toEqual(fieldOf(record, f));
+      }),
+      { numRuns: 3000 },
+    );
+    const own = () => 1;
+    expect(fieldReader('f')({ f: own })).toBe(own); // an own function is the record's (then refused as a value)
+    expect(fieldReader('toString')({})).toBeUndefined();
+    expect(fieldReader('constructor.name')({})).toBeUndefined();
   });
 });

@@ -220,6 +220,27 @@ describe('bad input and failures', () => {
     );
   });
 
+  it('a key with an unpaired surrogate is a bad record in groupBy (combined or not) and shuffle, never merged with another as U+FFFD', async () => {
+    const N = 20_000;
+    const input = { generate: { module: mods, export: 'halves' }, count: N };
+    const why = /^split \d \(records \d+\.\.\d+\) record \d+: key field "key": the string "\\ud83[de]" holds an unpaired surrogate/;
+    const jobs = [
+      { aggregate: { n: { op: 'count' } }, value: () => 1 }, // combined in the scatter
+      { aggregate: { n: { op: 'custom', reducer: { module: mods, export: 'sumSquares' }, field: 'amount' } }, value: (a: number) => a * a }, // no merge: records shuffled
+    ] as const;
+    for (const { aggregate, value } of jobs) {
+      await expect(groupBy({ input, key: 'key', workers: 2, splits: 3, aggregate })).rejects.toThrow(why);
+      const g = await groupBy({ input, key: 'key', workers: 2, splits: 3, aggregate, onBadRecord: 'skip' });
+      expect(g.stats?.badRecords).toBe(N / 100);
+      const want = new Map<string, number>();
+      for (const r of fixtureRecords(0, N)) if (r.id % 100 !== 7) want.set(r.key, (want.get(r.key) ?? 0) + value(r.amount));
+      expect(new Map([...g].map(([k, row]) => [k, row.n]))).toEqual(want);
+    }
+    await expect(shuffle({ input, key: 'key', workers: 2, splits: 3 })).rejects.toThrow(why);
+    await using h = await shuffle({ input, key: 'key', workers: 2, splits: 3, partitions: 4, onBadRecord: 'skip' });
+    expect(h.stats.badRecords).toBe(N / 100);
+  });
+
   it('a bad CSV row names the file and line', async () => {
     const file = path.join(tmp(), 'bad.csv');
     fs.writeFileSync(file, 'key,v\na,1\nb,2,3\nc,4\n');

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { emptyBlock, groupsOf, type StateBlock } from '../src/shuffle/groupby/groups.js';
+import { emptyBlock, groupsOf, UNPAIRED_KEY, type StateBlock } from '../src/shuffle/groupby/groups.js';
 import { partitionOf } from '../src/shuffle/partitioner.js';
 import { loadReducers, ordinal, type PlannedAgg } from '../src/shuffle/groupby/aggregations.js';
 
@@ -135,6 +135,18 @@ describe('groups', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('a new key with an unpaired surrogate is refused (add and pass hold nothing of it); a whole surrogate pair is a key', () => {
+    const g = groupsOf([{ name: 'n', op: 'count' }], [undefined]);
+    for (const key of ['\ud83d', 'x\udc00', '\ud83e']) {
+      expect(g.add(key, {}, 0)).toBe(UNPAIRED_KEY);
+      expect(g.pass(key, {}, 0, emptyBlock(1))).toBe(UNPAIRED_KEY);
+    }
+    expect(g.size).toBe(0);
+    expect(g.add('\ud83d\ude00', {}, 0)).toBe(-1);
+    expect(g.add('\ufffd', {}, 0)).toBe(-1);
+    expect(g.result().keys).toEqual(['\ud83d\ude00', '\ufffd']);
   });
 
   it('the partial states that cross threads: numbers, [sum, n] for a mean, [ordinal, value] for first and last, segments for collect', () => {

@@ -62,7 +62,7 @@ export function parseTypes(values: string[]): ColumnTypes | undefined {
         throw new UsageError(`--types: expected FIELD:string or FIELD:number (comma-separated), got ${JSON.stringify(pair)}`);
       if (type !== 'string' && type !== 'number')
         throw new UsageError(`--types: a type is string or number, got ${JSON.stringify(type)} for ${JSON.stringify(field)}`);
-      if (field in types && types[field] !== type)
+      if (Object.hasOwn(types, field) && types[field] !== type)
         throw new UsageError(`--types: ${JSON.stringify(field)} is declared both ${types[field]} and ${type}`);
       types[field] = type;
     }

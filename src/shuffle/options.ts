@@ -187,7 +187,7 @@ export function checkRun(options: Omit<ShuffleOptions, 'input' | 'key'>): RunOpt
 
 /** A key option (`arg` names it): a field name, with its declared type if any, or `{ module, export }`. */
 export async function keySpec(key: unknown, types: Record<string, FieldType>, arg: string): Promise<KeySpec> {
-  if (typeof key === 'string' && key !== '') return types[key] ? { field: key, type: types[key] } : { field: key };
+  if (typeof key === 'string' && key !== '') return Object.hasOwn(types, key) ? { field: key, type: types[key]! } : { field: key };
   if (key && typeof key === 'object') return resolveRef(key, arg);
   throw new TypeError(`${arg}: expected a field name or { module, export }, got ${describe(key)}`);
 }
@@ -287,5 +287,5 @@ function checkTypes(types: unknown): Record<string, FieldType> {
     if (type !== 'string' && type !== 'number')
       throw new RangeError(`types.${field}: expected 'string' or 'number', got ${describe(type)}`);
   }
-  return { ...(types as Record<string, FieldType>) };
+  return Object.assign(Object.create(null) as Record<string, FieldType>, types); // no inherited names: a field may be called `constructor`
 }

@@ -90,12 +90,12 @@ function parseCsvText(text: string): CsvFile {
         if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n'))
           throw new Error(`text after a closing quote on line ${line}`);
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+        // a record ends in \n or \r\n, each line as it has it; any other \r is data
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
           if (text[i] === '"') throw new Error(`a quote inside an unquoted field on line ${line}`);
           field += text[i];
           i++;
         }
-        if (text[i] === '\r' && text[i + 1] !== '\n') throw new Error(`a stray carriage return on line ${line}`);
       }
       fields.push(field);
       if (i >= n) break;
@@ -192,7 +192,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 
 /** Why a key is not one, or undefined when it is a key. */
 function badKey(v: unknown): string | undefined {
-  if (typeof v === 'string') return undefined;
+  if (typeof v === 'string') return v.isWellFormed() ? undefined : 'an unpaired surrogate';
   if (finite(v)) return Number.isInteger(v) && !Number.isSafeInteger(v) ? 'an integer beyond ±(2^53 − 1)' : undefined;
   return `not a string or finite number: ${v === undefined ? 'missing' : JSON.stringify(v)}`;
 }
@@ -316,7 +316,8 @@ export function reference(job: Job): Outcome {
   if (job.format === 'csv') {
     const files = job.files.map((f) => ({ file: f, csv: parseCsv(fs.readFileSync(f, 'utf8')) }));
     const needed = [job.key, ...aggs.filter((a) => a.field !== undefined).map((a) => a.field!)];
-    for (const { file, csv } of files) for (const field of needed) if (!csv.header.includes(field)) return { kind: 'fatal', file, field };
+    for (const { file, csv } of files)
+      for (const field of needed) if (csv.header.filter((c) => c === field).length !== 1) return { kind: 'fatal', file, field }; // missing, or twice
     const types = csvColumnTypes(
       job,
       files.map((f) => f.csv),
@@ -365,7 +366,7 @@ export function reference(job: Job): Outcome {
       const lines = text.split('\n');
       for (let i = 0; i < lines.length; i++) {
         const l = lines[i]!;
-        if (l.trim() === '') continue;
+        if (/^[ \t\r]*$/.test(l)) continue; // JSON's whitespace
         const line = i + 1;
         let record: unknown;
         try {

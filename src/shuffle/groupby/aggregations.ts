@@ -64,7 +64,7 @@ export function settleKinds(plan: PlannedAgg[], types: Record<string, 'string' |
     const { takes } = specOf(a);
     if (a.op === 'custom' || takes === undefined) continue;
     if (takes === 'ordered') a.kind = stringFields.has(a.field!) ? 'string' : 'number';
-    else if (!csv && types[a.field!] !== undefined) a.kind = types[a.field!];
+    else if (!csv && Object.hasOwn(types, a.field!)) a.kind = types[a.field!];
   }
 }
 

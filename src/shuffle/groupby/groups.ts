@@ -15,6 +15,9 @@ type GroupKey = string | number;
 /** Partial states of several groups: `[keys, column 0, column 1, …]`. */
 export type StateBlock = [GroupKey[], ...unknown[][]];
 
+/** What `add` and `pass` return for a string key with an unpaired surrogate (scatter/record-key.ts `unpaired`). */
+export const UNPAIRED_KEY = -2;
+
 /** An empty block for a plan of `width` aggregations. */
 export const emptyBlock = (width: number): StateBlock => [[], ...Array.from({ length: width }, () => [])];
 
@@ -25,7 +28,8 @@ export interface Groups {
   /**
    * Adds one record of group `key` (`ord`: its ordinal, for first/last/collect), or, when a value
    * does not fit its aggregation (aggregations.ts `valueCode`), adds nothing and returns that
-   * aggregation's index; else -1.
+   * aggregation's index, or UNPAIRED_KEY for a new key that is not well-formed text (checked
+   * once per group, not per record); else -1.
    */
   add(key: GroupKey, record: unknown, ord: number): number;
   /**
@@ -98,6 +102,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
         ${check}
         let k = index.get(key);
         if (k === undefined) {
+          if (typeof key === 'string' && !key.isWellFormed()) return ${UNPAIRED_KEY};
           k = slot(key);
           ${each('init')}
         } else {
@@ -108,6 +113,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
       pass(key, r, ord, block) {
         ${read}
         ${check}
+        if (typeof key === 'string' && !key.isWellFormed()) return ${UNPAIRED_KEY};
         const k = 0; // a scratch group: none is held while passing
         ${each('init')}
         block[0].push(key);

@@ -27,7 +27,7 @@ export interface FastShape {
  * need the general path (the key column typed, a value column a string).
  */
 export function fastShape(table: Table, key: string, values: readonly string[]): FastShape | undefined {
-  const col = (name: string) => table.columns.indexOf(name);
+  const col = (name: string) => table.columns.lastIndexOf(name); // a name twice: the last, as a record object has it
   const k = col(key);
   if (k < 0 || table.types[k] !== 'string') return undefined;
   const width = table.columns.length;
@@ -56,18 +56,16 @@ const QUOTE = 0x22;
  */
 export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boolean {
   if (block.indexOf(QUOTE) >= 0) return false;
-  // \r\n line ends: every \r must come just before a \n (checked as rows end), and every line end be one
-  const crlf = block.indexOf(RETURN) >= 0;
-  const end = crlf ? RETURN : NEWLINE; // the byte that ends a row's last field
+  // a line ends in \n or \r\n (csv-text.ts RECORD_DELIMITER); a \r before anything else is data: the general path
   const { width, key, types, slots } = shape;
   const n = block.length;
   let rows = 0;
   let lines = 0;
   for (let i = 0; i < n;) {
     const c0 = block[i];
-    if (c0 === end) {
+    if (c0 === NEWLINE || c0 === RETURN) {
       // an empty line (skipped, as csv-parse's skip_empty_lines does)
-      if (crlf && block[++i] !== NEWLINE) return false;
+      if (c0 === RETURN && block[++i] !== NEWLINE) return false;
       i++;
       lines++;
       continue;
@@ -83,7 +81,7 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
         let h = FNV_OFFSET;
         for (; q < n; q++) {
           c = block[q]!;
-          if (c <= COMMA && (c === COMMA || c === end || c === NEWLINE)) break;
+          if (c <= COMMA && (c === COMMA || c === NEWLINE || c === RETURN)) break;
           h = Math.imul(h ^ c, FNV_PRIME);
         }
         out.keyFrom[rows] = from;
@@ -92,20 +90,20 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
       } else if (types[col] === 0) {
         for (; q < n; q++) {
           c = block[q]!;
-          if (c <= COMMA && (c === COMMA || c === end || c === NEWLINE)) break;
+          if (c <= COMMA && (c === COMMA || c === NEWLINE || c === RETURN)) break;
         }
       } else {
         for (; q < n; q++) {
           c = block[q]!;
-          if (c <= COMMA && (c === COMMA || c === end || c === NEWLINE)) break;
+          if (c <= COMMA && (c === COMMA || c === NEWLINE || c === RETURN)) break;
         }
         const v = plainNumber(block, from, q, types[col] === 2);
         if (v !== v) return false;
         if (slots[col]! >= 0) out.values[base + slots[col]!] = v;
       }
       if (q === n) {
-        // the block's last line, with no line end: a \r\n block's lines all end in one
-        if (crlf || col !== width - 1) return false;
+        // the block's last line, with no line end
+        if (col !== width - 1) return false;
         i = n;
         break;
       }
@@ -115,8 +113,8 @@ export function scanFast(block: Buffer, shape: FastShape, out: KeyedRows): boole
         continue;
       }
       if (col !== width - 1) return false; // a field too few
-      if (crlf) {
-        if (c !== RETURN || block[q + 1] !== NEWLINE) return false; // a lone \r or \n
+      if (c === RETURN) {
+        if (block[q + 1] !== NEWLINE) return false; // a lone \r
         q++;
       }
       lines++;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { BLOCK } from './file-bytes.js';
-import { csvParse, isPlainNumber, recordCuts, recordEnd, SAMPLE_ROWS, skipTo } from './csv-text.js';
+import { csvParse, isPlainNumber, RECORD_DELIMITER, recordCuts, recordEnd, SAMPLE_ROWS, skipTo } from './csv-text.js';
 import type { SplitSpec } from './splits.js';
 
 /**
@@ -60,7 +60,7 @@ export function csvSplits(file: string, per: number, first: number, blockSize = 
 function readHeader(file: string, fd: number, end: number): string[] {
   const buf = Buffer.allocUnsafe(end);
   fs.readSync(fd, buf, 0, end, 0);
-  const rows = csvParse()(buf, { to_line: 1, bom: true }) as string[][];
+  const rows = csvParse()(buf, { to: 1, bom: true, record_delimiter: RECORD_DELIMITER }) as string[][]; // the first record, over several lines if quoted
   if (!rows[0]?.length) throw new Error(`${file}: no CSV header row`);
   return rows[0];
 }
@@ -104,11 +104,12 @@ function sampleOf(file: string, buf: Buffer, last: boolean): { sample: CsvSample
   if (cuts.length === 0 && !last) return undefined;
   const headerEnd = cuts[0] ?? buf.length;
   if (headerEnd === 0) return { sample: { header: [], numeric: new Set() }, rows: 0 };
-  const header = (csvParse()(buf.subarray(0, headerEnd), { to_line: 1, bom: true }) as string[][])[0];
+  const header = (csvParse()(buf.subarray(0, headerEnd), { to: 1, bom: true, record_delimiter: RECORD_DELIMITER }) as string[][])[0];
   if (!header?.length) throw new Error(`${file}: no CSV header row`);
   const whole = cuts.length > 0 && cuts.at(-1) === buf.length ? buf : buf.subarray(0, cuts.at(-1) ?? 0); // whole records only
   const [, ...sample] = csvParse()(whole, {
     bom: true,
+    record_delimiter: RECORD_DELIMITER,
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,

@@ -13,6 +13,14 @@ export function csvParse(): CsvParse {
   return (loaded ??= (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse);
 }
 
+/**
+ * Every record ends in `\n` or `\r\n`, whichever each line has (a file of LF rows with CRLF rows
+ * appended is read as one would expect); a lone `\r` is part of its field. csv-parse left to
+ * itself takes one delimiter per call from the first it meets, so blocks of such a file were
+ * read differently.
+ */
+export const RECORD_DELIMITER = ['\r\n', '\n'];
+
 /** A quote-aware scan's state: whether its position is inside a quoted field. */
 export interface Scan {
   inQuotes: boolean;

@@ -5,7 +5,7 @@
 import { BadRecordError } from '../../errors.js';
 import { countNewlines, lineOf, readRange, withBuffer } from './file-bytes.js';
 import { fastShape, scanFast } from './csv-fast.js';
-import { csvParse, numberOf, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
+import { csvParse, numberOf, RECORD_DELIMITER, recordCuts, SAMPLE_ROWS, type Table } from './csv-text.js';
 import { keyedRows, type RecordSink, type SplitSpec } from './splits.js';
 
 type CsvSplit = Extract<SplitSpec, { kind: 'csv' }>;
@@ -54,16 +54,14 @@ async function readBlocks(split: CsvSplit, buf: Buffer, sink: RecordSink): Promi
 
 /**
  * The records of one block, with a `BadRecordError` in place of each unreadable row (in input
- * order, so positions are the same on every attempt). A block of well-formed CSV whose lines
- * end in `\n`, or all in `\r\n`, is split here (`splitBlock`), 1.2× as fast as csv-parse
- * unquoted and 6× quoted (test/shuffle.test.ts compares both on random blocks). Any other
- * block — a stray or unclosed quote, a stray `\r`, a row of the wrong length — goes to
- * csv-parse, whose errors are then the ones reported. Either way, fields become values by
- * their column's type (`rowMaker`).
+ * order, so positions are the same on every attempt). A block of well-formed CSV is split
+ * here (`splitBlock`), 1.2× as fast as csv-parse unquoted and 6× quoted (test/shuffle.test.ts
+ * compares both on random blocks). Any other block — a stray or unclosed quote, a row of the
+ * wrong length — goes to csv-parse, whose errors are then the ones reported. Either way,
+ * fields become values by their column's type (`rowMaker`).
  */
 export function parseBlock(block: Buffer, table: Table, where: { file: string; line: number }, fast = true): unknown[] {
-  const newline = fast ? newlineOf(block) : undefined;
-  const split = newline ? splitBlock(block.toString('utf8'), table, where, newline) : undefined;
+  const split = fast ? splitBlock(block.toString('utf8'), table, where) : undefined;
   if (split) return split;
   const row = rowMaker(table);
   const width = table.columns.length;
@@ -88,6 +86,7 @@ export function parseBlock(block: Buffer, table: Table, where: { file: string; l
     return i;
   };
   csvParse()(block, {
+    record_delimiter: RECORD_DELIMITER,
     relax_column_count: true, // a row of the wrong length is reported below, with the header's width
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -134,36 +133,31 @@ function madeRow(row: Record<string, unknown> | number, table: Table, where: str
   return new BadRecordError(`${where}: column ${JSON.stringify(name)}: expected a number${how}`);
 }
 
-/** A block's record delimiter: `\n`, or `\r\n` when every newline follows a carriage return; undefined for any other carriage return. */
-function newlineOf(block: Buffer): string | undefined {
-  let returns = 0;
-  for (let i = block.indexOf(0x0d); i >= 0; i = block.indexOf(0x0d, i + 1), returns++) if (block[i + 1] !== 0x0a) return undefined;
-  return returns === 0 ? '\n' : returns === countNewlines(block) ? '\r\n' : undefined;
-}
-
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 /** `fieldsOf` a record whose last quoted field goes on past the end of the text given. */
 const OPEN = Symbol('open quote');
 
 /**
- * The records of a block of CSV whose lines end in `newline`, as csv-parse reads it with our
- * options (`,`, `"` quoting with `""` inside, empty lines skipped); undefined for anything
+ * The records of a block of CSV as csv-parse reads it with our options (`,`, `"` quoting with
+ * `""` inside, records ending in `\n` or `\r\n`, empty lines skipped); undefined for anything
  * else. It works line by line (scanning the block's one long string from offset to offset ran
  * 100× slower at times once V8 had optimised it), field by field, a line joined with the next
  * ones while a quoted field holds newlines.
  */
-export function splitBlock(text: string, table: Table, where: { file: string; line: number }, newline = '\n'): unknown[] | undefined {
+export function splitBlock(text: string, table: Table, where: { file: string; line: number }): unknown[] | undefined {
   const row = rowMaker(table);
   const width = table.columns.length;
   const items: unknown[] = [];
-  const lines = text.split(newline);
+  const lines = text.split('\n');
+  // a record's text without the \r of a \r\n that ends it (the block's last line has no \n: its \r is data)
+  const record = (line: string, k: number) => (k < lines.length - 1 && line.endsWith('\r') ? line.slice(0, -1) : line);
   for (let k = 0; k < lines.length; k++) {
     let line = lines[k]!;
-    if (line === '') continue; // skip_empty_lines
+    if (record(line, k) === '') continue; // skip_empty_lines
     const first = k;
-    let fields = fieldsOf(line);
-    while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf((line += `${newline}${lines[++k]}`)); // a newline inside quotes
+    let fields = fieldsOf(record(line, k));
+    while (fields === OPEN && k + 1 < lines.length) fields = fieldsOf(record((line += `\n${lines[++k]}`), k)); // a newline inside quotes
     if (fields === undefined || fields === OPEN || fields.length !== width) return undefined;
     const made = row(fields);
     items.push(typeof made === 'number' ? madeRow(made, table, `${where.file} line ${where.line + first}`) : made);
@@ -229,7 +223,13 @@ function rowMaker(table: Table): RowMaker {
 
 /** The line where record `position` of a CSV split starts (parsed again, with line info: errors only). */
 export async function csvLineOf(split: CsvSplit, position: number): Promise<number> {
-  const options = { relax_column_count: true, skip_empty_lines: true, info: true, skip_records_with_error: true };
+  const options = {
+    record_delimiter: RECORD_DELIMITER,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    skip_records_with_error: true,
+  };
   const rows = csvParse()(await readRange(split), options) as unknown as { info: { lines: number } }[];
   const before = position === 0 ? 0 : rows[position - 1]!.info.lines;
   return (await lineOf(split.file, split.start)) + before;

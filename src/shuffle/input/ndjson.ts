@@ -108,7 +108,7 @@ function grownBuffer(buf: Buffer, size: number, keep: number): Buffer {
 
 /** One line through `JSON.parse`: a record, a bad record, or nothing for a blank line; the next position. */
 function parsed(text: string, lineStart: number, position: number, sink: RecordSink): number {
-  if (text.trim() === '') return position;
+  if (/^[ \t\r\n]*$/.test(text)) return position; // JSON's whitespace only: trim() would pass an NBSP line too
   let record: unknown;
   try {
     record = JSON.parse(text);

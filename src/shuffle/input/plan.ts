@@ -80,7 +80,7 @@ export function mostSplits(input: unknown, workers: number, splitCount: number |
 /** Checks the input and plans its splits. */
 export async function planInput(input: unknown, workers: number, splitCount: number | undefined, reads: Reads): Promise<PlannedInput> {
   if (!input || typeof input !== 'object') throw new TypeError(`input: ${KINDS}`);
-  const declared = new Set(Object.keys(reads.types).filter((k) => reads.types[k] === 'string'));
+  const declared = new Set(Object.entries(reads.types).flatMap(([k, t]) => (t === 'string' ? [k] : [])));
   if ('generate' in input || 'make' in input) {
     const perIndex = 'make' in input;
     checkNames(input, [perIndex ? 'make' : 'generate', 'count'], 'input');
@@ -151,6 +151,12 @@ function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => C
         throw new RangeError(
           `${what === 'key' ? 'key' : 'aggregate'}: column ${JSON.stringify(name)} is not in the header of ${file} (its columns: ${header.join(', ')})`,
         );
+      const at = header.flatMap((c, i) => (c === name ? [i + 1] : []));
+      // which one the job means is a guess: csv-parse and a record object keep the last, DuckDB the first
+      if (at.length > 1)
+        throw new Error(
+          `${file}: column ${JSON.stringify(name)} appears ${at.length} times in its header (columns ${at.join(', ')}); the ${what} reads it by name: rename all but one`,
+        );
     }
   }
   const inferred = new Map<string, boolean>(); // column name → plain numbers in every file's sample
@@ -165,7 +171,7 @@ function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => C
 
 /** A column's type when it does not depend on its values. */
 function settled(column: string, reads: Reads): ColumnType | undefined {
-  if (reads.types[column] !== undefined) return reads.types[column];
+  if (Object.hasOwn(reads.types, column)) return reads.types[column];
   if (column === reads.key && !reads.typedKey) return 'string';
   if (reads.numeric.includes(column)) return 'number';
   if (!reads.whole && !reads.fields.includes(column)) return 'string'; // never read: left as text, never a bad record

@@ -55,7 +55,7 @@ export class Combine {
     const p = partitionOf(key, this.partitions);
     const block = (this.#passBlocks[p] ??= emptyBlock(this.plan.length));
     const failed = this.#groups.pass(key, record, ord, block);
-    if (failed >= 0) return failed;
+    if (failed !== -1) return failed;
     this.#passRows++;
     if (block[0].length >= PASS_ROWS) this.#frame(p, block);
     return -1;

@@ -16,13 +16,25 @@ export const keyThrew = (e: unknown): string => `the key function threw: ${(e as
 export const joinKeyMisfit = (key: unknown, spec: KeySpec): string | undefined => (key == null ? undefined : keyMisfit(key, spec));
 
 /**
- * Why `key` is not a usable key, or undefined: a key is a string or a finite number, exact
- * (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.
+ * Why a string holding an unpaired surrogate (JSON's `"\ud83d"`, half an emoji) is no key: it
+ * is not Unicode text, and stored as UTF-8 it would become U+FFFD, one key with every other such.
+ */
+export const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not Unicode text: it has no UTF-8 form to store)`;
+
+/** What a key spec is called in a bad record's message. */
+export const keyName = (spec: KeySpec) => ('field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function');
+
+/**
+ * Why `key` is not a usable key, or undefined: a key is a well-formed string or a finite
+ * number, exact (an integer beyond 2^53 may have been rounded by JSON.parse), of the declared type.
  */
 export function keyMisfit(key: unknown, spec: KeySpec): string | undefined {
-  const what = 'field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function';
+  const what = keyName(spec);
   const type = 'field' in spec ? spec.type : undefined;
-  if (typeof key === 'string') return type === 'number' ? `${what}: types declares it a number, got ${describe(key)}` : undefined;
+  if (typeof key === 'string') {
+    if (type === 'number') return `${what}: types declares it a number, got ${describe(key)}`;
+    return key.isWellFormed() ? undefined : `${what}: ${unpaired(key)}`;
+  }
   if (typeof key === 'number' && key - key === 0) {
     if (Math.abs(key) > Number.MAX_SAFE_INTEGER)
       return `${what}: ${key} is beyond ±(2^53 − 1), where a number may have been rounded (JSON.parse rounds such integers); quote it in the input to read it as a string`;

@@ -23,10 +23,11 @@ import { locate } from '../input/locate.js';
 import { byteFields } from '../groupby/byte-groups.js';
 import { Combine } from './combine.js';
 import { type Assignment, type ScatterResult, type ScatterTask, type SessionMessage, type SplitRead } from '../protocol.js';
-import { keyFunction, keyThrew } from './record-key.js';
+import { keyFunction, keyName, keyThrew, unpaired } from './record-key.js';
 import { Outbox } from './outbox.js';
 import { placement, type Placement } from './placement.js';
 import { loadReducers, misfit, ordered, ordinal, valueCheck, type CustomReducer } from '../groupby/aggregations.js';
+import { UNPAIRED_KEY } from '../groupby/groups.js';
 import { readSplit } from '../input/read.js';
 import { originOf, type KeyedRows, type Origin, type RecordSink, type SplitSpec } from '../input/splits.js';
 
@@ -176,7 +177,8 @@ class Session {
       return this.#refuse(this.#badRecord(keyThrew(e), pos, at), pos);
     }
     const place = this.#place;
-    if (typeof key !== 'string' || place.checkStrings) {
+    // a string key is checked here unless combined: the combine checks each new key once (groupby/groups.ts)
+    if (typeof key !== 'string' || place.checkStrings || (!this.#combine && !key.isWellFormed())) {
       const why = place.misfit(key);
       if (why !== undefined) return this.#refuse(this.#badRecord(why, pos, at), pos);
     }
@@ -184,6 +186,8 @@ class Session {
     const failed = this.#combine
       ? this.#combine.add(key as string | number, record, this.#ordered ? ord : 0)
       : (this.#check?.(record) ?? -1);
+    if (failed === UNPAIRED_KEY)
+      return this.#refuse(this.#badRecord(`${keyName(this.#task.key)}: ${unpaired(key as string)}`, pos, at), pos);
     if (failed >= 0) return this.#refuse(this.#badRecord(misfit(this.#task.group!.plan[failed]!, record), pos, at), pos);
     this.#records++;
     let due: boolean;

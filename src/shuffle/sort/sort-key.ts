@@ -1,11 +1,10 @@
 /** A record's sort key, in a scatter or sample worker: when it is not a usable one (docs/sort.md). */
 import { describe } from '../../errors.js';
 import { describeField } from '../input/fields.js';
-import { keyMisfit } from '../scatter/record-key.js';
+import { keyMisfit, keyName, unpaired } from '../scatter/record-key.js';
 import type { KeySpec } from '../protocol.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not Unicode text: it has no code point order)`;
 
 /**
  * Why `key` is not a usable sort key, or undefined: a key as `keyMisfit` takes it (a finite,
@@ -16,22 +15,18 @@ const unpaired = (s: string) => `${describe(s)} holds an unpaired surrogate (not
 export function sortKeyMisfit(key: unknown, spec: KeySpec): string | undefined {
   if (!Array.isArray(key)) {
     const why = keyMisfit(key, spec);
-    if (why !== undefined)
-      return why.replace('expected a string or a finite number', 'expected a string, a finite number or an array of them');
-    return typeof key === 'string' && !key.isWellFormed() ? `${what(spec)}: ${unpaired(key)}` : undefined;
+    return why?.replace('expected a string or a finite number', 'expected a string, a finite number or an array of them');
   }
-  if ('field' in spec && spec.type !== undefined) return `${what(spec)}: types declares it a ${spec.type}, got ${describe(key)}`;
-  if (key.length === 0) return `${what(spec)}: an empty array is not a sort key (a tuple needs at least one element)`;
+  if ('field' in spec && spec.type !== undefined) return `${keyName(spec)}: types declares it a ${spec.type}, got ${describe(key)}`;
+  if (key.length === 0) return `${keyName(spec)}: an empty array is not a sort key (a tuple needs at least one element)`;
   for (let i = 0; i < key.length; i++) {
     const v: unknown = key[i];
     if (typeof v === 'number' ? v - v === 0 && Math.abs(v) <= MAX : typeof v === 'string' && v.isWellFormed()) continue;
     // the message is made only for a bad element: this runs once per record
-    const at = `${what(spec)}: element ${i} of ${describe(key)}`;
+    const at = `${keyName(spec)}: element ${i} of ${describe(key)}`;
     if (typeof v === 'string') return `${at}: ${unpaired(v)}`;
     if (typeof v !== 'number' || v - v !== 0) return `${at}: expected a string or a finite number, got ${describeField(v)}`;
     return `${at}: ${v} is beyond ±(2^53 − 1), where a number may have been rounded`;
   }
   return undefined;
 }
-
-const what = (spec: KeySpec) => ('field' in spec ? `key field ${JSON.stringify(spec.field)}` : 'the key function');
