@@ -55,8 +55,13 @@ describe('groupBy', () => {
   const N = 30_000;
   const expected = fold(fixtureRecords(0, N));
 
-  it.each([1, 2])('every built-in aggregation and a mergeable custom one equal the reference fold (workers=%i)', async (workers) => {
-    const groups = await groupBy({ input: gen(N), key: 'key', partitions: 7, workers, aggregate: builtins });
+  // with several splits a session reads splits 0, 2, 5…: first, last and collect must still follow input order
+  it.each([
+    [1, 1],
+    [2, 1],
+    [2, 8],
+  ])('every built-in aggregation and a mergeable custom one equal the reference fold (workers=%i, splits=%i)', async (workers, splits) => {
+    const groups = await groupBy({ input: gen(N), key: 'key', partitions: 4, workers, splits, aggregate: builtins });
     expect(groups.size).toBe(expected.size);
     for (const [key, want] of expected) {
       const { squares: _s, ...rest } = want;
@@ -65,6 +70,19 @@ describe('groupBy', () => {
       expect(got.avg).toBeCloseTo(want.avg, 9);
     }
     expect(groups.stats?.records).toBe(N);
+  });
+
+  it('collect, first and last follow input order when each worker reads several splits (0, 2, 5…)', async () => {
+    const n = 20_000;
+    const input = { generate: { module: mods, export: 'thirds' }, count: n };
+    const aggregate = { c: { op: 'collect', field: 'i' }, f: { op: 'first', field: 'i' }, l: { op: 'last', field: 'i' } } as const;
+    for (const partitions of [1, 4]) {
+      const groups = await groupBy({ input, key: 'key', splits: 8, workers: 2, partitions, aggregate });
+      for (let k = 0; k < 3; k++) {
+        const want = Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === k);
+        expect(groups.get(`k${k}`)).toEqual({ key: `k${k}`, c: want, f: want[0], l: want.at(-1) });
+      }
+    }
   });
 
   it('a custom reducer without merge runs without map-side combine, in the workers', async () => {

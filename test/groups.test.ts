@@ -137,6 +137,43 @@ describe('groups', () => {
     );
   });
 
+  it('collect keeps input order when a session reads splits 0, 2, 5… and the partitions merge their blocks in any order (fast-check)', () => {
+    const plan: PlannedAgg[] = [{ name: 'c', op: 'collect', field: 'v' }];
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.constantFrom('a', 'b'), { maxLength: 12 }), { minLength: 1, maxLength: 8 }), // each split's keys
+        fc.array(fc.nat(2), { minLength: 8, maxLength: 8 }), // which of 3 sessions reads each split
+        fc.array(fc.nat(), { maxLength: 6 }), // where sessions drain
+        fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), // the order blocks are merged in
+        (splits, readers, cuts, order) => {
+          const blocks: StateBlock[] = [];
+          for (let session = 0; session < 3; session++) {
+            const g = groupsOf(plan, [undefined]);
+            let n = 0;
+            splits.forEach((keys, split) => {
+              if (readers[split] !== session) return;
+              keys.forEach((k, pos) => {
+                if (cuts.includes(n++)) g.drain(1).forEach((b) => b && blocks.push(b));
+                expect(g.add(k, { v: `${split}.${pos}` }, ordinal(split, pos))).toBe(-1);
+              });
+            });
+            g.drain(1).forEach((b) => b && blocks.push(b));
+          }
+          const merged = groupsOf(plan, [undefined]);
+          const shuffled = blocks.map((b, i) => [order[i % order.length]! + i / 100, b] as const).sort((x, y) => x[0] - y[0]);
+          for (const [, b] of shuffled) merged.merge(b);
+          const { keys, columns } = merged.result();
+          for (const key of ['a', 'b']) {
+            const want = splits.flatMap((ks, split) => ks.flatMap((k, pos) => (k === key ? [`${split}.${pos}`] : [])));
+            const i = keys.indexOf(key);
+            expect(i < 0 ? [] : columns[0]![i]).toEqual(want);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('a new key with an unpaired surrogate is refused (add and pass hold nothing of it); a whole surrogate pair is a key', () => {
     const g = groupsOf([{ name: 'n', op: 'count' }], [undefined]);
     for (const key of ['\ud83d', 'x\udc00', '\ud83e']) {
@@ -153,7 +190,7 @@ describe('groups', () => {
     const g = groupsOf([...numeric, ...ordered], []);
     g.add('k', { a: 2, t: 'x' }, 0);
     g.add('k', { a: 5, t: 'y' }, 1);
-    expect(g.drain(1)[0]).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']], [[1, 5]], [[[0, [2, 5]]]]]);
+    expect(g.drain(1)[0]).toEqual([['k'], [2], [7], [2], [5], [[7, 2]], ['x'], ['y'], [[0, 'x']], [[1, 5]], [[[0, [2, 5], 1]]]]); // collect: [first ordinal, values, last ordinal]
   });
 
   it('a record whose value does not fit adds nothing and names the first aggregation it misfits', () => {

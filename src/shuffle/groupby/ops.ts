@@ -142,10 +142,14 @@ export const OPS = {
     takes: 'declared',
     ordinal: true,
     columns: ['o'],
-    // segments of [ord of first value, values...] in input order; a new segment when order breaks
-    init: ({ s: [a], v }) => `${a} = [[ord, [${v} ?? null]]];`,
+    // segments [ord of the first value, values, ord of the last], each a run of one split in input
+    // order: a session reads splits 0, 2, 5… and a gather meets them in commit order, so a new
+    // segment starts when the split changes (runs of different splits never interleave); the
+    // result is the segments in order of their first ordinal
+    init: ({ s: [a], v }) => `${a} = [[ord, [${v} ?? null], ord]];`,
     add: ({ s: [a], v }) =>
-      `{ const g = ${a}, l = g[g.length - 1]; if (ord > l[0]) l[1].push(${v} ?? null); else g.push([ord, [${v} ?? null]]); }`,
+      `{ const g = ${a}, l = g[g.length - 1], z = l[2] ?? l[0];
+         if (ord > z && ord - (ord % ${2 ** 32}) === z - (z % ${2 ** 32})) (l[1].push(${v} ?? null), (l[2] = ord)); else g.push([ord, [${v} ?? null], ord]); }`,
     merge: ({ s: [a], y }) => `${a} = ${a}.concat(${y});`,
     final: ({ s: [a] }) => `${a}.sort((p, q) => p[0] - q[0]).flatMap(([, vs]) => vs)`,
     take: single.take,
