@@ -459,6 +459,12 @@ describe('bad options and records', () => {
       /^right\.generate: module .* has no export "nope"$/,
     ],
     ['partitions: 0', { ...base, partitions: 0 }, RangeError, /^partitions: expected a positive integer, got number 0$/],
+    [
+      'a key field named __proto__ (stored records name it __proto_: no row would match)',
+      { ...base, on: { left: 'k', right: 'a.__proto__' } },
+      RangeError,
+      /^on\.right: a join key field named __proto__ is not supported/,
+    ],
   ])('%s is refused before any work', async (_, options, kind, message) => {
     const failed = run(options as JoinOptions);
     await expect(failed).rejects.toThrow(kind);

@@ -17,6 +17,9 @@ import {
   type Partd,
 } from '../src/index.js';
 import { b } from '../src/extend/conformance.js';
+import fc from 'fast-check';
+import { framer, recordFrame } from '../src/shuffle/scatter/outbox.js';
+import { FRAME_HEADER, unframe } from '../src/layers/frames.js';
 
 const str = (u: Uint8Array) => Buffer.from(u).toString();
 const list = (x: unknown) => Array.from(x as ArrayLike<unknown>);
@@ -205,5 +208,80 @@ describe('layers nest (partd composition)', () => {
     expect(await p.get('k')).toEqual([1, 'two', { three: 3 }]);
     await p.close();
     expect(lmdb.closed).toBe(true);
+  });
+});
+
+describe('record columns (layers/columns.ts): a frame of records of one shape', () => {
+  // field names and values a shuffle's records hold: plain and odd names, every kind of number and string
+  const name = fc.constantFrom('id', 'key', '0', '7', '__proto__', 'constructor', 'é', '', 'a b');
+  const base = Array.from({ length: 20 }, (_, i) => ({ id: i, key: `k${i}` }));
+  const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, NaN, Infinity, 2 ** 60, 5e-324));
+  const string = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('\ud83d', 'x\udc00', 'é', '\u00ff', '\u0100'));
+  const frames = fc.uniqueArray(name, { minLength: 1, maxLength: 5 }).chain((names) =>
+    fc
+      .tuple(
+        fc.constant(names),
+        fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }), // number or string field
+        fc.integer({ min: 0, max: 40 }),
+      )
+      .chain(([names, numeric, n]) =>
+        fc.array(
+          fc.tuple(...names.map((_, j) => (numeric[j] ? number : string))).map((values) => {
+            const r: Record<string, unknown> = {};
+            names.forEach((k, j) =>
+              Object.defineProperty(r, k, { value: values[j], enumerable: true, writable: true, configurable: true }),
+            );
+            return r;
+          }),
+          { minLength: n, maxLength: n },
+        ),
+      ),
+  );
+  const roundTrip = (records: unknown[]) => {
+    const frame = recordFrame(records);
+    return { packed: frame[FRAME_HEADER] === 0xc9 && frame[FRAME_HEADER + 5] === 0x43, back: framer.decode(unframe(frame, 'x')[0]!) };
+  };
+  const same = (a: unknown, b: unknown) => {
+    expect(Object.getPrototypeOf(b)).toBe(Object.getPrototypeOf(a));
+    expect(Object.keys(b as object)).toEqual(Object.keys(a as object));
+    for (const k of Object.keys(a as object))
+      expect(Object.is((b as Record<string, unknown>)[k], (a as Record<string, unknown>)[k])).toBe(true);
+  };
+
+  it('comes back exactly as it went in: key order, -0, NaN, unpaired surrogates (fast-check)', () => {
+    expect(roundTrip(base).packed).toBe(true); // first: a thread compiles at most 256 shapes
+    let packed = 0;
+    fc.assert(
+      fc.property(frames, (records) => {
+        const r = roundTrip(records);
+        expect(r.back).toHaveLength(records.length);
+        if (!r.packed) return expect(r.back).toEqual(framer.decode(framer.encode(records))); // plain MessagePack, as before
+        packed++;
+        records.forEach((record, i) => same(record, r.back[i]));
+      }),
+      { numRuns: 500 },
+    );
+    expect(packed).toBeGreaterThan(100); // most frames take the columns
+  });
+
+  it('leaves to MessagePack any frame not of one shape of numbers and strings', () => {
+    for (const odd of [
+      { key: 'k', id: 1 }, // another key order
+      { id: 1, key: 'k', more: 2 }, // another key
+      { id: '1', key: 'k' }, // another type
+      { id: 1, key: null },
+      Object.assign(Object.create(null), { id: 1, key: 'k' }), // another prototype
+      [1, 'k'],
+    ]) {
+      const records = [...base.slice(0, 10), odd, ...base.slice(10)];
+      const r = roundTrip(records);
+      expect(r.packed).toBe(false);
+      expect(r.back).toEqual(records);
+    }
+    expect(roundTrip(base.slice(0, 3)).packed).toBe(false); // too few to be worth it
+    // a field named __proto__: MessagePack, which renames it __proto_ (msgpackr's guard), for every frame alike
+    const proto = base.map((r) => JSON.parse(`{"id":${r.id},"key":"${r.key}","__proto__":"p"}`) as object); // an own __proto__, as JSON.parse makes it
+    expect(Object.keys(proto[0]!)).toEqual(['id', 'key', '__proto__']);
+    expect(roundTrip(proto)).toEqual({ packed: false, back: base.map((r) => ({ ...r, __proto_: 'p' })) });
   });
 });

@@ -4,6 +4,7 @@ import { Packr } from 'msgpackr';
 import { describe } from '../errors.js';
 import type { Partd } from '../partd.js';
 import { Encode } from './encode.js';
+import './columns.js'; // registers the record columns extension with msgpackr: every Msgpack layer decodes it
 
 function concatArrays<T>(parts: T[][]): T[] {
   return parts.length === 1 ? parts[0]! : parts.flat(1);

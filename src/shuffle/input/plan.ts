@@ -154,7 +154,7 @@ function csvTypes(files: string[], reads: Reads): { typesOf: (file: string) => C
       const at = header.flatMap((c, i) => (c === name ? [i + 1] : []));
       // which one the job means is a guess: csv-parse and a record object keep the last, DuckDB the first
       if (at.length > 1)
-        throw new Error(
+        throw new RangeError(
           `${file}: column ${JSON.stringify(name)} appears ${at.length} times in its header (columns ${at.join(', ')}); the ${what} reads it by name: rename all but one`,
         );
     }

@@ -82,6 +82,10 @@ export async function planJoin(options: JoinOptions): Promise<JoinPlan> {
   if (typeof broadcast !== 'boolean') throw new TypeError(`broadcast: expected true or false, got ${describe(broadcast)}`);
   const on = keysOf(options.on);
   const keys = [await keySpec(on[0]![0], run.types, on[0]![1]), await keySpec(on[1]![0], run.types, on[1]![1])] as [KeySpec, KeySpec];
+  for (const [i, key] of keys.entries())
+    if ('field' in key && key.field.split('.').includes('__proto__'))
+      // the gather reads keys from the stored records, where msgpackr names that field __proto_: no row would match
+      throw new RangeError(`${on[i]![1]}: a join key field named __proto__ is not supported (MessagePack stores it as __proto_)`);
   const splitCount = options.splits === undefined ? undefined : positiveInt(options.splits, 'splits', 0);
   const planned: PlannedInput[] = [];
   for (const side of [0, 1] as const) {

@@ -6,6 +6,8 @@
  * entries of about ENTRY_BYTES (LMDB pays per entry, not per byte).
  */
 import { Msgpack } from '../../layers/values.js';
+import { packColumns } from '../../layers/columns.js';
+import { FRAME_HEADER, frameHeader } from '../../layers/frames.js';
 import { keyId } from '../../keys.js';
 import { Dict } from '../../stores/dict.js';
 
@@ -18,6 +20,14 @@ const ENTRY_BYTES = 256 << 10;
  * opening one aborted the whole process ("napi_throw" during termination).
  */
 export const framer = new Msgpack(new Dict());
+
+/** A frame of records as the Msgpack layer reads them: as columns when they are records of one shape (layers/columns.ts). */
+export function recordFrame(records: readonly unknown[]): Uint8Array {
+  const out = packColumns(records, FRAME_HEADER);
+  if (out === undefined) return framer.frameOf(records);
+  frameHeader(out, out.length - FRAME_HEADER);
+  return out;
+}
 
 /** How a partition's buffered records become one frame: alone, or (a sort's) with their ordinals and keys. */
 export type Framing = (records: unknown[], ords: number[], keys: unknown[]) => Uint8Array;
@@ -120,7 +130,7 @@ export class Outbox {
    */
   #frame(records: unknown[], ords: number[], keys: unknown[]): Uint8Array | undefined {
     try {
-      return this.framing ? this.framing(records, ords, keys) : framer.frameOf(records);
+      return this.framing ? this.framing(records, ords, keys) : recordFrame(records);
     } catch {
       const storable = records.flatMap((v, i) => {
         try {
