@@ -259,6 +259,25 @@ describe('bad input and failures', () => {
     expect(h.stats.badRecords).toBe(N / 100);
   });
 
+  it('a value first, last or collect keeps that MessagePack cannot store is a bad record of its own, named or skipped and counted', async () => {
+    const N = 3_000;
+    const input = { generate: { module: mods, export: 'unstorable' }, count: N }; // id % 100 === 7: big is 2n ** 70n
+    for (const op of ['first', 'last', 'collect'] as const) {
+      const aggregate = { kept: { op, field: 'big' }, n: { op: 'count' } } as const;
+      await expect(groupBy({ input, key: 'key', workers: 2, splits: 3, aggregate })).rejects.toThrow(
+        new RegExp(
+          `^split \\d \\(records \\d+\\.\\.\\d+\\) record \\d+: field "big": ${op} keeps its values, and MessagePack cannot store this one`,
+        ),
+      );
+      const g = await groupBy({ input, key: 'key', workers: 2, splits: 3, aggregate, onBadRecord: 'skip' });
+      expect(g.stats?.badRecords).toBe(N / 100);
+      const want = new Map<string, number>();
+      for (const r of fixtureRecords(0, N)) if (r.id % 100 !== 7) want.set(r.key, (want.get(r.key) ?? 0) + 1);
+      expect(new Map([...g].map(([k, row]) => [k, row.n]))).toEqual(want);
+      for (const row of g.values()) expect(row.kept).toEqual(op === 'collect' ? Array.from({ length: row.n as number }, () => null) : null);
+    }
+  });
+
   it('a bad CSV row names the file and line', async () => {
     const file = path.join(tmp(), 'bad.csv');
     fs.writeFileSync(file, 'key,v\na,1\nb,2,3\nc,4\n');

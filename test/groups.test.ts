@@ -186,6 +186,24 @@ describe('groups', () => {
     expect(g.result().keys).toEqual(['\ud83d\ude00', '\ufffd']);
   });
 
+  it('a value first, last or collect would keep that MessagePack cannot store is refused, in add and pass alike', () => {
+    for (const op of ['first', 'last', 'collect'] as const) {
+      const g = groupsOf(
+        [
+          { name: 'n', op: 'count' },
+          { name: 'x', op, field: 'v' },
+        ],
+        [undefined, undefined],
+      );
+      for (const v of [Symbol('s'), 2n ** 70n, { deep: [Symbol('t')] }]) {
+        expect(g.add('k', { v }, 0)).toBe(1);
+        expect(g.pass('k', { v }, 0, emptyBlock(2))).toBe(1);
+      }
+      expect(g.size).toBe(0);
+      for (const v of [1n, { a: [1, 'x'] }, null, undefined, 'x']) expect(g.add('k', { v }, 0)).toBe(-1);
+    }
+  });
+
   it('the partial states that cross threads: numbers, [sum, n] for a mean, [ordinal, value] for first and last, segments for collect', () => {
     const g = groupsOf([...numeric, ...ordered], []);
     g.add('k', { a: 2, t: 'x' }, 0);

@@ -49,6 +49,16 @@ export class Structured<T = unknown> extends ArrayLayer<T> {
   }
 }
 
+/** Why MessagePack (as `Msgpack` packs) cannot store `value` (a symbol, a BigInt beyond 64 bits, a cycle), or undefined. */
+export function cannotStore(value: unknown): string | undefined {
+  try {
+    packr.pack(value);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 function checkDecoded<T>(value: unknown): T[] {
   if (!Array.isArray(value)) throw new Error(`expected an array, decoded ${describe(value)}`);
   return value;

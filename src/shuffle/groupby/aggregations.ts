@@ -9,6 +9,7 @@ import { describeField, fieldExpr, fieldReader } from '../input/fields.js';
 import type { ModuleRef, ResolvedRef } from '../runtime/modules.js';
 import { loadRef } from '../runtime/modules.js';
 import { OPS, type OpName, type OpSpec, type OpsWithField } from './ops.js';
+import { cannotStore } from '../../layers/values.js';
 
 /** A built-in or custom aggregation of one field (count needs none). */
 export type Aggregation =
@@ -111,6 +112,11 @@ export function valueCheck(plan: readonly PlannedAgg[]): ((record: unknown) => n
 
 /** Why aggregation `a` refuses the value `record` gives it (after a check found it). */
 export function misfit(a: PlannedAgg, record: unknown): string {
+  if (specOf(a).keeps) {
+    const why = cannotStore(fieldReader(a.field!)(record));
+    if (why !== undefined)
+      return `field ${JSON.stringify(a.field)}: ${a.op} keeps its values, and MessagePack cannot store this one (${why})`;
+  }
   const kind = checkedKind(a);
   const got = describeField(fieldReader(a.field!)(record));
   const { takes: t } = specOf(a);

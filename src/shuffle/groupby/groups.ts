@@ -10,6 +10,7 @@ import { partitionOf } from '../partitioner.js';
 import { specOf, valueCode, type CustomReducer, type PlannedAgg } from './aggregations.js';
 import type { Code, Snippet } from './ops.js';
 import { ExactSums } from './exact.js';
+import { cannotStore } from '../../layers/values.js';
 
 type GroupKey = string | number;
 /** Partial states of several groups: `[keys, column 0, column 1, …]`. */
@@ -57,10 +58,15 @@ export function groupsOf(plan: readonly PlannedAgg[], reducers: readonly (Custom
   const key = JSON.stringify(plan.map((a) => [a.op, a.field, a.op === 'custom' ? undefined : a.kind]));
   let factory = factories.get(key);
   if (factory === undefined) factories.set(key, (factory = compiled(plan)));
-  return factory(partitionOf, reducers, ExactSums);
+  return factory(partitionOf, reducers, ExactSums, cannotStore);
 }
 
-type Factory = (p: typeof partitionOf, reducers: readonly (CustomReducer | undefined)[], exact: typeof ExactSums) => Groups;
+type Factory = (
+  p: typeof partitionOf,
+  reducers: readonly (CustomReducer | undefined)[],
+  exact: typeof ExactSums,
+  store: typeof cannotStore,
+) => Groups;
 /** Compiled factories by plan, so a thread compiles a plan once (gather makes groups per partition). */
 const factories = new Map<string, Factory>();
 
@@ -78,6 +84,14 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
     return { s: columns.map((c) => `${c}[k]`), v: values[i]!, y: `block[${i + 1}][j]`, u: `u${i}` };
   });
   const specs = plan.map(specOf);
+  // a kept value MessagePack cannot store is the record's misfit, found here (at the drain it could not be told from the others)
+  const storable = specs
+    .map((spec, i) => {
+      if (!spec.keeps) return '';
+      const x = values[i];
+      return `if (((typeof ${x} === 'object' && ${x} !== null) || typeof ${x} === 'symbol' || typeof ${x} === 'bigint') && cannotStore(${x}) !== undefined) return ${i};`;
+    })
+    .join(' ');
   const each = (snippet: Snippet, line = (code: string, _i: number) => code) =>
     specs.map((spec, i) => line(spec[snippet](codes[i]!), i)).join('\n');
   const source = `
@@ -100,6 +114,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
       add(key, r, ord) {
         ${read}
         ${check}
+        ${storable}
         let k = index.get(key);
         if (k === undefined) {
           if (typeof key === 'string' && !key.isWellFormed()) return ${UNPAIRED_KEY};
@@ -113,6 +128,7 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
       pass(key, r, ord, block) {
         ${read}
         ${check}
+        ${storable}
         if (typeof key === 'string' && !key.isWellFormed()) return ${UNPAIRED_KEY};
         const k = 0; // a scratch group: none is held while passing
         ${each('init')}
@@ -154,5 +170,5 @@ function compiled(plan: readonly PlannedAgg[]): Factory {
         return { keys: [...index.keys()], columns };
       },
     };`;
-  return new Function('partitionOf', 'reducers', 'ExactSums', source) as Factory;
+  return new Function('partitionOf', 'reducers', 'ExactSums', 'cannotStore', source) as Factory;
 }

@@ -9,6 +9,7 @@
  *   numbers, and a CSV column it reads is typed a number), 'ordered' (numbers, or strings on a
  *   string field) or 'declared' (anything, checked against a declared type);
  * - `ordinal`: it reads records' ordinals (`ord`: input order, see aggregations.ts `ordinal`);
+ * - `keeps`: it keeps its field's values as they are, so each must be one MessagePack can store;
  * - `module`: its functions come from a user module (`u`), named by the option `reducer`;
  * - `columns`: its state's columns, 'f' a Float64Array (numbers only), 'o' an array;
  * - JavaScript snippets over `Code`: `init` a new group from a record, `add` a record, `take` a
@@ -35,6 +36,7 @@ export interface OpSpec extends Record<Snippet, (c: Code) => string> {
   field: 'none' | 'required' | 'optional';
   takes?: 'numbers' | 'ordered' | 'declared';
   ordinal?: true;
+  keeps?: true;
   module?: true;
   columns: readonly ('f' | 'o')[];
 }
@@ -64,6 +66,7 @@ const byOrdinal = (op: '<' | '>') =>
     field: 'required',
     takes: 'declared',
     ordinal: true,
+    keeps: true,
     columns: ['f', 'o'],
     init: ({ s: [o, x], v }) => `${o} = ord; ${x} = ${v} ?? null;`,
     add: ({ s: [o, x], v }) => `if (ord ${op} ${o}) { ${o} = ord; ${x} = ${v} ?? null; }`,
@@ -141,6 +144,7 @@ export const OPS = {
     field: 'required',
     takes: 'declared',
     ordinal: true,
+    keeps: true,
     columns: ['o'],
     // segments [ord of the first value, values, ord of the last], each a run of one split in input
     // order: a session reads splits 0, 2, 5… and a gather meets them in commit order, so a new
