@@ -112,13 +112,12 @@ export function valueCheck(plan: readonly PlannedAgg[]): ((record: unknown) => n
 
 /** Why aggregation `a` refuses the value `record` gives it (after a check found it). */
 export function misfit(a: PlannedAgg, record: unknown): string {
-  if (specOf(a).keeps) {
-    const why = cannotStore(fieldReader(a.field!)(record));
-    if (why !== undefined)
-      return `field ${JSON.stringify(a.field)}: ${a.op} keeps its values, and MessagePack cannot store this one (${why})`;
-  }
+  const value = fieldReader(a.field!)(record);
+  const why = specOf(a).keeps ? cannotStore(value) : undefined;
+  if (why !== undefined)
+    return `field ${JSON.stringify(a.field)}: ${a.op} keeps its values, and MessagePack cannot store this one (${why})`;
   const kind = checkedKind(a);
-  const got = describeField(fieldReader(a.field!)(record));
+  const got = describeField(value);
   const { takes: t } = specOf(a);
   if (t === 'declared') return `field ${JSON.stringify(a.field)}: types declares it a ${kind}, got ${got}`;
   const hint = kind === 'number' && t === 'ordered' ? '; for strings declare the field a string (types)' : '';

@@ -5,7 +5,7 @@
  * P partitions P × FRAME_RECORDS of them are buffered), and each partition's frames joined into
  * entries of about ENTRY_BYTES (LMDB pays per entry, not per byte).
  */
-import { Msgpack } from '../../layers/values.js';
+import { cannotStore, Msgpack } from '../../layers/values.js';
 import { packColumns } from '../../layers/columns.js';
 import { FRAME_HEADER, frameHeader } from '../../layers/frames.js';
 import { keyId } from '../../keys.js';
@@ -52,7 +52,7 @@ export class Outbox {
    */
   constructor(
     partitions: number,
-    readonly unstorable: (ord: number, cause: Error) => void,
+    readonly unstorable: (ord: number, why: string) => void,
     readonly framing?: Framing,
   ) {
     this.#records = Array.from({ length: partitions }, () => []);
@@ -133,17 +133,14 @@ export class Outbox {
       return this.framing ? this.framing(records, ords, keys) : recordFrame(records);
     } catch {
       const storable = records.flatMap((v, i) => {
-        try {
-          framer.frameOf([v]);
-          return [i];
-        } catch (e) {
-          this.unstorable(ords[i]!, e as Error);
-          return [];
-        }
+        const why = cannotStore(v);
+        if (why === undefined) return [i];
+        this.unstorable(ords[i]!, why);
+        return [];
       });
       const pick = <T>(values: T[]) => storable.map((i) => values[i]!);
       if (storable.length === 0) return undefined;
-      return this.framing ? this.framing(pick(records), pick(ords), pick(keys)) : framer.frameOf(pick(records));
+      return this.framing ? this.framing(pick(records), pick(ords), pick(keys)) : recordFrame(pick(records));
     }
   }
 }

@@ -110,7 +110,7 @@ class Session {
     const plan = task.group?.plan ?? [];
     this.#place = placement(task);
     this.#ordered = ordered(plan);
-    this.#outbox = new Outbox(this.#place.stores, (ord, cause) => this.#unstorable(ord, cause), this.#place.framing);
+    this.#outbox = new Outbox(this.#place.stores, (ord, why) => this.#unstorable(ord, why), this.#place.framing);
     const fields = reducers && task.group!.combine ? byteFields(task.key, plan) : undefined;
     const maxGroups = Math.max(1000, Math.floor(task.budget / GROUP_BYTES));
     this.#combine =
@@ -239,9 +239,9 @@ class Session {
     };
   }
 
-  #unstorable(ord: number, cause: Error): void {
+  #unstorable(ord: number, why: string): void {
     const split = Math.floor(ord / ORD);
-    const error = new BadRecordError(`the record cannot be stored (MessagePack: ${cause.message})`);
+    const error = new BadRecordError(`the record cannot be stored (MessagePack: ${why})`);
     error.origin = { position: ord % ORD, split };
     if (this.#task.onBadRecord === 'error') throw error;
     // Counted as read into a part not yet committed (buffers empty at each commit): now a bad one.
